@@ -20,6 +20,7 @@ std::string_view protocol_code(errc e) noexcept {
     case errc::not_qualified: return "NOT_QUALIFIED";
     case errc::invalid_state: return "INVALID_STATE";
     case errc::capacity: return "UNAVAILABLE";
+    case errc::insufficient_funds: return "INSUFFICIENT_FUNDS";
   }
   return "INTERNAL";
 }

@@ -21,6 +21,7 @@ enum class errc {
   not_qualified,     // bidder not registered / not allowed
   invalid_state,     // operation not allowed in the current state
   capacity,          // a fixed bound (pool, level count) is reached
+  insufficient_funds,  // the engine's funds check refused (order book: buys)
 };
 
 const std::error_category& matching_category() noexcept;
