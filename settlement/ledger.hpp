@@ -1,0 +1,203 @@
+#pragma once
+// The double-entry ledger (DESIGN.md "The ledger"), after TigerBeetle's account/transfer
+// model: accounts carry debits/credits, each pending and posted; a transfer moves an amount
+// from one account (debit) to another (credit) on the same ledger; pending transfers hold
+// and are later posted (up to the held amount; the rest returns), voided, or expired.
+//
+// Pure, in memory, deterministic; called by the single engine thread. No clock: time comes
+// in as `now`. No allocation after construction: every table is sized by Limits, and
+// reaching a limit is errc::capacity (tested).
+//
+// Back of the envelope: the engine's peak is ~50k commands/s, a command makes <= ~8
+// transfers, so <= 400k transfers/s, and the ledger does >= 5M/s on one core (see
+// docs/BENCHMARKS.md "Ledger"). A transfer record is 80 bytes; 1M transfers = 80 MB plus a
+// 32 MB id index. The default limits below hold ~1M transfers (days of the pilot); the
+// log is kept whole for idempotency, so the engine sizes Limits for its retention.
+//
+// Invariants (check_invariants): per ledger, the sum of posted credits equals the sum of
+// posted debits, and the same for pending; every account honours its balance flags; every
+// pending transfer is resolved (posted, voided or expired) at most once; balances equal a
+// recomputation from the transfer log.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "matching/types.hpp"
+#include "settlement/errc.hpp"
+#include "settlement/id_index.hpp"
+
+namespace ipx::ledger {
+
+// Ledger ids (one asset code per ledger). Per-market ledgers are derived from the
+// engine's market number: ledger_for_market(n).
+inline constexpr std::uint32_t kLedgerCny = 1;     // fen
+inline constexpr std::uint32_t kLedgerTitles = 2;  // one unit = one asset's title
+inline constexpr std::uint32_t kLedgerMarketBase = 0x1'0000;
+constexpr std::uint32_t ledger_for_market(std::uint32_t market_no) {
+  return kLedgerMarketBase + market_no;
+}
+
+// Transfer ids with this bit are made by the ledger itself: the void that expire() records
+// for pending P has id P | kExpiryIdBit. Caller ids must be nonzero and below 2^62; so every
+// id fits a positive PostgreSQL bigint.
+inline constexpr std::uint64_t kExpiryIdBit = std::uint64_t{1} << 62;
+inline constexpr std::uint64_t kIdMax = kExpiryIdBit - 1;
+
+namespace account_flags {
+inline constexpr std::uint16_t debits_must_not_exceed_credits = 1u << 0;  // participant cash/units
+inline constexpr std::uint16_t credits_must_not_exceed_debits = 1u << 1;  // e.g. a fund's payout side
+inline constexpr std::uint16_t all = 0x3;
+}  // namespace account_flags
+
+namespace transfer_flags {
+inline constexpr std::uint16_t linked = 1u << 0;  // chained with the next one in the submit
+inline constexpr std::uint16_t pending = 1u << 1;
+inline constexpr std::uint16_t post_pending = 1u << 2;
+inline constexpr std::uint16_t void_pending = 1u << 3;
+inline constexpr std::uint16_t expiry = 1u << 4;  // set by the ledger only, on expire()'s voids
+inline constexpr std::uint16_t caller_all = 0xF;
+}  // namespace transfer_flags
+
+struct Account {
+  std::uint64_t id = 0;     // caller-derived, 1 .. 2^63-1
+  std::uint64_t owner = 0;  // user data: participant, auction, case... (0: none)
+  std::int64_t debits_pending = 0;
+  std::int64_t debits_posted = 0;
+  std::int64_t credits_pending = 0;
+  std::int64_t credits_posted = 0;
+  std::uint32_t ledger = 0;
+  std::uint16_t code = 0;   // the account's kind (engine-defined; see settlement/codes.hpp)
+  std::uint16_t flags = 0;  // account_flags
+  friend bool operator==(const Account&, const Account&) = default;
+};
+
+// Helpers for account.get. For a participant's cash account (credited when funded):
+//   cash_available = available(a), cash_held = held(a).
+// For a position account: units = posted_balance(a), units_held = held(a).
+// Exact: apply() keeps debits_pending + debits_posted and credits_pending + credits_posted
+// within int64, so these never overflow.
+constexpr std::int64_t held(const Account& a) { return a.debits_pending; }
+constexpr std::int64_t posted_balance(const Account& a) { return a.credits_posted - a.debits_posted; }
+constexpr std::int64_t available(const Account& a) {
+  return a.credits_posted - (a.debits_posted + a.debits_pending);
+}
+
+struct Transfer {
+  std::uint64_t id = 0;  // caller-derived (engine sequence): 1 .. kIdMax
+  std::uint64_t debit_account_id = 0;   // post/void: 0 or the pending's
+  std::uint64_t credit_account_id = 0;  // post/void: 0 or the pending's
+  std::int64_t amount = 0;  // > 0; post: <= the pending amount; void: 0 or the pending amount
+  std::uint64_t pending_id = 0;    // post/void only
+  std::uint64_t code = 0;          // why (settlement/codes.hpp); post/void: 0 inherits
+  std::uint64_t ref = 0;           // auction, case, order...; post/void: 0 inherits
+  std::int64_t expires_at_ms = 0;  // pending only; 0 = never
+  std::int64_t ts_ms = 0;          // stamped by submit (engine time); ignored on input
+  std::uint32_t ledger = 0;        // post/void: 0 or the pending's
+  std::uint16_t flags = 0;         // transfer_flags
+  friend bool operator==(const Transfer&, const Transfer&) = default;
+};
+
+struct Limits {
+  std::size_t accounts_max = std::size_t{1} << 16;
+  std::size_t transfers_max = std::size_t{1} << 20;
+};
+
+struct SubmitResult {
+  errc ec = errc::ok;
+  std::uint32_t index = 0;    // on error: the failing transfer's index in the batch
+  std::uint32_t created = 0;  // on success: transfers appended to the log
+  std::uint32_t existed = 0;  // on success: identical transfers already there (no change)
+  bool ok() const { return ec == errc::ok; }
+};
+
+class Ledger {
+ public:
+  explicit Ledger(Limits limits = {});
+
+  // Idempotent: the same id with identical fields is ok and changes nothing.
+  errc create_account(const Account& a);
+  const Account* find_account(std::uint64_t id) const;
+  std::span<const Account> accounts() const { return accounts_; }
+
+  // Applies the whole batch or nothing (one engine command = one submit). On the first
+  // refused transfer every effect of the batch is rolled back and its index is reported.
+  // Transfers may depend on earlier ones in the batch (post a pending made just before).
+  // `linked` marks chains as TigerBeetle does (the record shows what moved together); the
+  // last transfer of a batch must not carry it. ts_ms of every new transfer = now.
+  SubmitResult submit(std::span<const Transfer> batch, Ms now);
+
+  // Voids every open pending with expires_at_ms <= now, in (expires_at_ms, id) order,
+  // appending one void per pending (id = pending id | kExpiryIdBit, flags void_pending |
+  // expiry, code and ref of the pending). Returns how many. Deterministic.
+  std::size_t expire(Ms now);
+
+  // The transfer log (append-only, in apply order) and its lookup.
+  std::size_t transfer_count() const { return log_.size(); }
+  std::span<const Transfer> transfers_since(std::size_t index) const;
+  const Transfer* find_transfer(std::uint64_t id) const;
+  enum class PendingState : std::uint8_t { none = 0, open, posted, voided, expired };
+  // For a pending transfer: open or how it was resolved; none for others and unknown ids.
+  PendingState pending_state(std::uint64_t id) const;
+  std::size_t open_pending_count() const { return open_pendings_; }
+
+  // Balances replayed from the log, in account order (for reconciliation).
+  std::vector<Account> recompute_balances_from_transfers() const;
+
+  // The first violated invariant, or nullopt. `full` also replays the whole log (O(log));
+  // without it the check is O(accounts) and cheap enough for every batch.
+  std::optional<std::string> check_invariants(bool full = true) const;
+
+  // Canonical little-endian encoding of the whole state: magic, limits, accounts (with
+  // balances), the log, state_hash(), then a checksum of all preceding bytes. deserialize
+  // verifies the checksum first, replays the log with every submit check, then compares the
+  // balances and the hash and re-checks every invariant (checked on the way out and on
+  // the way back in).
+  std::vector<std::uint8_t> serialize() const;
+  static std::optional<Ledger> deserialize(std::span<const std::uint8_t> bytes);
+
+  // 64-bit state hash for the engine's state hash: two running hashes, one over every
+  // account creation (id, ledger, code, flags, owner in creation order), one over every
+  // transfer record appended to the log (all fields, in log order), mixed word by word
+  // (multiply-xorshift, not cryptographic; the journal's SHA-256 chain covers tampering),
+  // then combined. Balances and pending states are functions of these, so equal hashes
+  // mean equal states. O(1); restored on rollback.
+  std::uint64_t state_hash() const;
+
+ private:
+  struct Prepared {
+    Transfer t;                              // normalized, ts_ms stamped
+    std::uint32_t debit = 0;                 // account indexes
+    std::uint32_t credit = 0;
+    std::uint32_t pending = IdIndex::kNone;  // post/void: the pending's log index
+    bool exists = false;                     // identical transfer already applied
+  };
+  errc prepare(const Transfer& in, Ms now, Prepared& out) const;
+  errc check_balances(const Prepared& p) const;
+  void apply(const Prepared& p);
+  void undo_last();
+  errc replay(const Transfer& t);  // deserialize: re-apply a logged transfer, checked
+  void push_deadline(const Transfer& t);
+  bool same_request(const Transfer& in, const Transfer& stored) const;
+
+  Limits limits_;
+  std::vector<Account> accounts_;
+  IdIndex account_index_;
+  std::vector<Transfer> log_;
+  std::vector<PendingState> state_;  // parallel to log_
+  std::vector<std::uint32_t> pending_of_;  // parallel to log_: post/void -> pending's index
+  IdIndex transfer_index_;
+  // Min-heap of (expires_at_ms, id) for pendings with a deadline; stale entries (resolved
+  // or rolled-back pendings) are skipped when popped.
+  struct Deadline {
+    std::int64_t at_ms;
+    std::uint64_t id;
+  };
+  std::vector<Deadline> deadlines_;
+  std::size_t open_pendings_ = 0;
+  std::uint64_t hash_accounts_ = 0;
+  std::uint64_t hash_transfers_ = 0;
+};
+
+}  // namespace ipx::ledger
