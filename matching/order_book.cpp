@@ -13,6 +13,8 @@
 //   in intrusive per-level FIFO lists (uint32 links): no heap node per order, O(1) unlink.
 // - Id index: open addressing, linear probing, >= 2x orders_max slots of 16 bytes (load
 //   <= 0.5, so a probe is ~1.5 slots, one cache line); backward-shift delete, no tombstones.
+//   At 3M orders the table is 128 MB: a fully scattering hash costs a cache and TLB miss per
+//   insert (~100 ns, the whole add budget), hence home() below keeps runs of 8 ids together.
 // - Price levels: per side a sorted array of (key, level) with the best level at the back.
 //   Matching and most adds touch the top, so finding the best is O(1); a new or emptied
 //   level costs a binary search (log2 750 ~ 10 compares in a 6 KB array that stays in L1)
@@ -26,7 +28,7 @@ namespace ipx::matching {
 namespace {
 
 std::size_t pow2_at_least(std::size_t n) {
-  std::size_t p = 2;
+  std::size_t p = 16;  // home() needs at least 16 slots
   while (p < n) p <<= 1;
   return p;
 }
@@ -66,9 +68,8 @@ order_book::order_book(const book_config& cfg, book_sink& sink) : cfg_(cfg), sin
   const std::size_t slots = pow2_at_least(std::size_t{cfg.orders_max} * 2);
   index_.resize(slots);
   index_mask_ = slots - 1;
-  index_shift_ = 64u - static_cast<unsigned>(std::countr_zero(slots));
+  index_bits_ = static_cast<unsigned>(std::countr_zero(slots));
   heap_.reserve(cfg.orders_max);
-  next_trade_id_ = cfg.first_trade_id;
   clear();
 }
 
@@ -84,6 +85,7 @@ void order_book::clear() {
   std::fill(index_.begin(), index_.end(), slot{0, nil});
   heap_.clear();
   orders_live_ = 0;
+  next_trade_id_ = cfg_.first_trade_id;
 }
 
 // ---- commands -------------------------------------------------------------------------------
@@ -523,8 +525,13 @@ std::uint64_t order_book::state_digest() const {
 
 // ---- id index: open addressing, linear probing, backward-shift delete ------------------------
 
+// Engine order ids are mostly sequential. Runs of 8 consecutive ids share one scattered home
+// block (8 slots = two cache lines), so adding recent orders costs one cache/TLB miss per
+// 8 ids instead of one per id, while blocks still land at random (a plain `id & mask` would
+// make one giant cluster and turn backward-shift deletes into long scans).
 std::size_t order_book::home(OrderId id) const {
-  return static_cast<std::size_t>((id * 0x9E37'79B9'7F4A'7C15ull) >> index_shift_);
+  const std::uint64_t block = ((id >> 3) * 0x9E37'79B9'7F4A'7C15ull) >> (67u - index_bits_);
+  return static_cast<std::size_t>((block << 3) | (id & 7u)) & index_mask_;
 }
 
 std::uint32_t order_book::index_find(OrderId id) const {

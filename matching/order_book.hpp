@@ -180,7 +180,7 @@ class order_book {
   std::uint64_t state_digest() const;
   // Heavy consistency check (tests): aborts through IPX_ASSERT on any broken invariant.
   void check_invariants() const;
-  // Empties the book (O(capacity)); keeps the trade id counter.
+  // Empties the book (O(capacity)) and restarts trade ids at config.first_trade_id.
   void clear();
 
  private:
@@ -282,7 +282,7 @@ class order_book {
   ladder ladders_[2];
   std::vector<slot> index_;
   std::size_t index_mask_ = 0;
-  unsigned index_shift_ = 0;
+  unsigned index_bits_ = 0;
   std::vector<std::uint32_t> heap_;
   std::size_t orders_live_ = 0;
   TradeId next_trade_id_ = 1;
