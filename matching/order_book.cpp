@@ -44,6 +44,20 @@ order_event event_of(order_status st) {
   return order_event::accepted;
 }
 
+// Branchless lower_bound (compiles to cmov): a branchy binary search over ~400 levels
+// mispredicts about half of its ~9 steps, which profiling showed as a third of a replace.
+std::size_t lower_bound_pos(const std::vector<std::int64_t>& keys, std::int64_t key) {
+  if (keys.empty()) return 0;
+  const std::int64_t* base = keys.data();
+  std::size_t n = keys.size();
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    base = base[half] < key ? base + half : base;
+    n -= half;
+  }
+  return static_cast<std::size_t>(base - keys.data()) + (*base < key ? 1u : 0u);
+}
+
 std::uint64_t mix(std::uint64_t h, std::uint64_t x) {  // splitmix64 finaliser over h ^ x
   std::uint64_t z = (h ^ x) + 0x9E37'79B9'7F4A'7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58'476D'1CE4'E5B9ull;
@@ -430,11 +444,10 @@ void order_book::level_changed(std::uint32_t lvi) {
     l.keys.pop_back();
     l.lv.pop_back();
   } else {
-    const auto it = std::lower_bound(l.keys.begin(), l.keys.end(), key);
-    IPX_ASSERT(it != l.keys.end() && *it == key);
-    const auto pos = it - l.keys.begin();
-    l.keys.erase(it);
-    l.lv.erase(l.lv.begin() + pos);
+    const std::size_t pos = lower_bound_pos(l.keys, key);
+    IPX_ASSERT(pos < l.keys.size() && l.keys[pos] == key);
+    l.keys.erase(l.keys.begin() + static_cast<std::ptrdiff_t>(pos));
+    l.lv.erase(l.lv.begin() + static_cast<std::ptrdiff_t>(pos));
   }
   free_levels_.push_back(lvi);
 }
@@ -443,9 +456,9 @@ std::uint32_t order_book::find_level(side s, std::int64_t price) const {
   const ladder& l = ladders_[idx(s)];
   const std::int64_t key = key_of(s, price);
   if (!l.keys.empty() && l.keys.back() == key) return l.lv.back();
-  const auto it = std::lower_bound(l.keys.begin(), l.keys.end(), key);
-  if (it == l.keys.end() || *it != key) return nil;
-  return l.lv[static_cast<std::size_t>(it - l.keys.begin())];
+  const std::size_t pos = lower_bound_pos(l.keys, key);
+  if (pos == l.keys.size() || l.keys[pos] != key) return nil;
+  return l.lv[pos];
 }
 
 std::uint32_t order_book::level_for(side s, std::int64_t price) {
@@ -457,9 +470,8 @@ std::uint32_t order_book::level_for(side s, std::int64_t price) {
   ladder& l = ladders_[idx(s)];
   IPX_ASSERT(l.keys.size() < l.keys.capacity());  // reserved: insert never allocates
   const std::int64_t key = key_of(s, price);
-  const auto it = std::lower_bound(l.keys.begin(), l.keys.end(), key);
-  const auto pos = it - l.keys.begin();
-  l.keys.insert(it, key);
+  const auto pos = static_cast<std::ptrdiff_t>(lower_bound_pos(l.keys, key));
+  l.keys.insert(l.keys.begin() + pos, key);
   l.lv.insert(l.lv.begin() + pos, lvi);
   return lvi;
 }
