@@ -76,10 +76,13 @@ class IdIndex {
     std::uint64_t key = 0;
     std::uint32_t value = kNone;
   };
-  // Fibonacci hashing: engine ids are sequence-derived, the multiply spreads them.
+  // Engine ids come in runs (sequence-derived), so keys that differ only in their low 4
+  // bits share a block of 16 adjacent slots (4 cache lines) and a run of inserts touches
+  // one block instead of 16 random lines; the blocks themselves are spread by Fibonacci
+  // hashing of the rest of the key.
   std::size_t home(std::uint64_t key) const noexcept {
-    const std::uint64_t h = key * 0x9E37'79B9'7F4A'7C15ull;
-    return static_cast<std::size_t>(h ^ (h >> 32)) & mask_;
+    const std::uint64_t h = (key >> 4) * 0x9E37'79B9'7F4A'7C15ull;
+    return static_cast<std::size_t>(((h ^ (h >> 29)) << 4) | (key & 15)) & mask_;
   }
 
   std::size_t mask_;

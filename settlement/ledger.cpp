@@ -31,11 +31,17 @@ Ledger::Ledger(Limits limits)
       transfer_index_(limits.transfers_max) {
   IPX_ASSERT(limits.accounts_max > 0 && limits.accounts_max < IdIndex::kNone);
   IPX_ASSERT(limits.transfers_max > 0 && limits.transfers_max < IdIndex::kNone);
-  accounts_.reserve(limits.accounts_max);
-  log_.reserve(limits.transfers_max);
-  state_.reserve(limits.transfers_max);
-  pending_of_.reserve(limits.transfers_max);
-  deadlines_.reserve(limits.transfers_max);
+  // Allocate and touch every table now (resize writes each element, clear keeps the
+  // memory), so the hot path neither allocates nor takes first-touch page faults.
+  auto prefault = [](auto& v, std::size_t n) {
+    v.resize(n);
+    v.clear();
+  };
+  prefault(accounts_, limits.accounts_max);
+  prefault(log_, limits.transfers_max);
+  prefault(state_, limits.transfers_max);
+  prefault(pending_of_, limits.transfers_max);
+  prefault(deadlines_, limits.transfers_max);
 }
 
 errc Ledger::create_account(const Account& a) {
