@@ -84,6 +84,7 @@ class GroupCommitter {
   // Engine thread. Records must continue the sequence (first seq == last submitted + 1, no
   // gaps). Never blocks on I/O. Errors: sequence_mismatch, bad_record (payload too large,
   // empty submission), queue_full (the engine should have checked available()), stopped, fatal.
+  // On an error `records` is left untouched (moved from only when accepted).
   std::error_code submit(std::vector<JournalRecord>&& records, Completion done,
                          ExtraWriter extra = {});
 

@@ -197,9 +197,9 @@ std::error_code Journal::append_parts(std::span<const std::span<const JournalRec
   for (const ExtraWriter* extra : extras) {
     if (extra == nullptr || !*extra) continue;
     if (auto ec = (*extra)(conn_.get())) {
-      if (conn_.last_error().empty() || ec != make_error_code(errc::query_failed)) {
-        conn_.set_error("extra writer: " + ec.message());
-      }
+      std::string detail = PQerrorMessage(conn_.get());
+      while (!detail.empty() && detail.back() == '\n') detail.pop_back();
+      conn_.set_error("extra writer: " + ec.message() + (detail.empty() ? "" : ": " + detail));
       return fail_batch(conn_.ok() ? ec : make_error_code(errc::connection_lost));
     }
   }
