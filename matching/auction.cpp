@@ -19,6 +19,7 @@ EnglishConfig to_english(const AuctionConfig& c) {
   e.closes_at = c.closes_at;
   e.extend_window_ms = c.extend_window_ms;
   e.extend_by_ms = c.extend_by_ms;
+  e.first_bid_close_ms = c.first_bid_close_ms;
   e.priority_holders = c.priority_holders;
   e.max_bidders = c.max_bidders;
   return e;

@@ -44,6 +44,7 @@ struct AuctionConfig {
   Ms closes_at{0};
   Ms extend_window_ms{0};  // English: 0 = no soft close (PROTOCOL "Defaults")
   Ms extend_by_ms{0};
+  Ms first_bid_close_ms{0};  // English, rule 10 (sell-off): see EnglishConfig
   DutchParams dutch;
   std::vector<PriorityHolder> priority_holders;  // rule 6
   std::uint32_t max_bidders = 1024;              // capacity reserved at construction

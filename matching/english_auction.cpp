@@ -60,6 +60,7 @@ errc validate(const EnglishConfig& c) noexcept {
   if (c.reserve.v < 0 || c.reserve > kAmountMax) return errc::bad_request;
   if (c.opens_at >= c.closes_at) return errc::bad_request;
   if (c.extend_window_ms.v < 0 || c.extend_by_ms.v < 0) return errc::bad_request;
+  if (c.first_bid_close_ms.v < 0) return errc::bad_request;
   if (c.max_bidders == 0 || c.max_bidders > (1u << 20)) return errc::bad_request;
   if (c.priority_holders.size() > c.max_bidders) return errc::bad_request;
   for (std::size_t i = 0; i < c.priority_holders.size(); ++i) {
@@ -80,6 +81,7 @@ EnglishAuction::EnglishAuction(const EnglishConfig& c)
       closes_at_(c.closes_at),
       extend_window_(c.extend_window_ms),
       extend_by_(c.extend_by_ms),
+      first_bid_close_(c.first_bid_close_ms),
       index_(c.max_bidders) {
   IPX_ASSERT(validate(c) == errc::ok);
   grid_ = *make_grid(c);
@@ -276,6 +278,7 @@ void EnglishAuction::place(BidderId b, Fen amount, bool is_proxy, Ms now, Auctio
   IPX_ASSERT(!has_high_ || amount > high_ || (amount == high_ && rank < leader_rank_));
   IPX_ASSERT(grid_.on_grid(amount) && now < closes_at_);
   const bool changed = !has_high_ || leader_ != b;
+  const bool first = !has_high_;
   has_high_ = true;
   high_ = amount;
   leader_ = b;
@@ -293,6 +296,16 @@ void EnglishAuction::place(BidderId b, Fen amount, bool is_proxy, Ms now, Auctio
     e.kind = EventKind::leader_changed;
     e.is_proxy = false;
     sink.on_event(e);
+  }
+  // Rule 10: the first bid of a sell-off moves the close to its time + first_bid_close.
+  if (first && first_bid_close_.v > 0) {
+    const auto moved = checked_add(now.v, first_bid_close_.v);
+    closes_at_ = Ms{moved ? *moved : INT64_MAX};
+    AuctionEvent x;
+    x.kind = EventKind::extended;
+    x.ts = now;
+    x.closes_at = closes_at_;
+    sink.on_event(x);
   }
   // Rule 5: a bid within the window moves the close to its time + extend_by (never earlier).
   if (extend_window_.v > 0 && closes_at_.v - now.v <= extend_window_.v) {

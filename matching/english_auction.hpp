@@ -128,6 +128,9 @@ struct EnglishConfig {
   Ms closes_at{0};
   Ms extend_window_ms{0};  // 0: no soft close
   Ms extend_by_ms{0};
+  // DOMAIN.md rule 10 (sell-off): when > 0, the first accepted bid moves the close to its
+  // time + first_bid_close_ms (earlier or later); the soft close applies from then on.
+  Ms first_bid_close_ms{0};
   std::vector<PriorityHolder> priority_holders;
   std::uint32_t max_bidders = 1024;  // proxies + holders tracked
 };
@@ -212,6 +215,7 @@ class EnglishAuction {
   Ms closes_at_{0};
   Ms extend_window_{0};
   Ms extend_by_{0};
+  Ms first_bid_close_{0};
   Ms last_now_{INT64_MIN};
   AuctionState state_ = AuctionState::scheduled;
   UnsoldReason unsold_reason_ = UnsoldReason::none;

@@ -152,6 +152,7 @@ class Model {
 
   void place(BidderId b, std::int64_t a, bool is_proxy, Ms now) {
     const bool changed = !high || leader != b;
+    const bool first = !high;
     high = a;
     leader = b;
     leader_seq_ = ++seq_;
@@ -167,6 +168,14 @@ class Model {
       e.kind = EventKind::leader_changed;
       e.is_proxy = false;
       events.push_back(e);
+    }
+    if (first && c_.first_bid_close_ms.v > 0) {  // rule 10
+      closes_ = Ms{now.v + c_.first_bid_close_ms.v};
+      AuctionEvent x;
+      x.kind = EventKind::extended;
+      x.ts = now;
+      x.closes_at = closes_;
+      events.push_back(x);
     }
     if (c_.extend_window_ms.v > 0 && closes_.v - now.v <= c_.extend_window_ms.v &&
         now.v + c_.extend_by_ms.v > closes_.v) {
@@ -252,6 +261,7 @@ EnglishConfig random_config(std::mt19937_64& rng, Ms now) {
     c.extend_window_ms = Ms{static_cast<std::int64_t>(100 + rng() % 300)};
     c.extend_by_ms = Ms{static_cast<std::int64_t>(rng() % 400)};
   }
+  if (rng() % 5 == 0) c.first_bid_close_ms = Ms{static_cast<std::int64_t>(200 + rng() % 2000)};
   c.priority_holders = {{kHolderA, 1}, {kHolderB, 2}, {kHolderC, 2}};
   c.max_bidders = 64;
   return c;

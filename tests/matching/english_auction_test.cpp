@@ -322,6 +322,18 @@ TEST_F(EnglishSoftClose, SoftClose_ProxyAutoBidsExtendToo_Rule5) {
   EXPECT_EQ(a.closes_at(), Ms{100'200});
 }
 
+TEST_F(EnglishSoftClose, SellOff_FirstBidMovesCloseThenSoftClose_Rule10) {
+  auto c = soft();
+  c.closes_at = Ms{10'000'000};
+  c.first_bid_close_ms = Ms{1'000};
+  auto a = make(c);
+  ASSERT_EQ(a.bid(1, Fen{1000}, Ms{50}, sink), errc::ok);
+  EXPECT_EQ(a.closes_at(), Ms{1'050});  // the first bid's time + 1,000 (earlier than before)
+  ASSERT_EQ(a.bid(2, Fen{1100}, Ms{900}, sink), errc::ok);
+  EXPECT_EQ(a.closes_at(), Ms{1'200});  // then the rule-5 soft close
+  EXPECT_EQ(sink.of(EventKind::extended).size(), 2u);
+}
+
 // ---- rule 6: priority holders ---------------------------------------------------------
 
 using EnglishPriority = EnglishFixture;
