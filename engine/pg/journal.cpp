@@ -348,6 +348,7 @@ std::error_code Journal::replay(std::int64_t after_seq, const RecordFn& fn, Repl
     return errc::query_failed;
   }
   if (v.broken_seq != 0) {
+    broken_reason_ = v.message;
     conn_.set_error("journal broken at seq " + std::to_string(v.broken_seq) + ": " + v.message);
     return errc::chain_broken;
   }
@@ -362,7 +363,10 @@ VerifyResult Journal::verify() {
   out.head = stats.last_hash;
   if (out.ec) {
     out.message = conn_.last_error();
-    if (out.ec == make_error_code(errc::chain_broken)) out.broken_seq = stats.last_seq + 1;
+    if (out.ec == make_error_code(errc::chain_broken)) {
+      out.broken_seq = stats.last_seq + 1;
+      out.message = broken_reason_;
+    }
   }
   return out;
 }

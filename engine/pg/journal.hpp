@@ -114,6 +114,7 @@ class Journal {
   std::string copy_buf_;  // reused: the binary COPY stream of one batch
   std::string hash_buf_;  // reused: canonical bytes of one record
   std::function<bool()> fault_drop_ack_;
+  std::string broken_reason_;  // why the last replay found the chain broken
 };
 
 }  // namespace ipx::pg
