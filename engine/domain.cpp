@@ -1,0 +1,546 @@
+// Domain: dispatch, idempotency, timers, participants, accounts, assets, pledges, and the
+// ledger helpers every other part uses.
+#include "engine/domain.hpp"
+
+#include <algorithm>
+
+#include "engine/ids.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::engine {
+
+namespace {
+constexpr std::int64_t kRememberMs = 24LL * 3600 * 1000;  // request_id memory (PROTOCOL)
+
+bool keeps_reply(Code c) {
+  return c != Code::unavailable && c != Code::rate_limited && c != Code::too_large &&
+         c != Code::internal;
+}
+
+std::uint64_t mix(std::uint64_t h, std::string_view s) {
+  for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
+}
+
+bool valid_region(const std::string& r) {
+  if (r.empty() || r.size() > 64) return false;
+  return std::all_of(r.begin(), r.end(),
+                     [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
+}
+}  // namespace
+
+bool valid_industry(std::string_view s) {
+  static constexpr std::string_view kIndustries[] = {
+      "electronic_information", "equipment_manufacturing", "food_light_textile",
+      "advanced_materials",     "energy_chemical",         "medicine_health",
+      "other"};
+  return std::find(std::begin(kIndustries), std::end(kIndustries), s) != std::end(kIndustries);
+}
+
+bool valid_asset_kind(std::string_view s) {
+  static constexpr std::string_view kKinds[] = {"invention_patent", "utility_model",
+                                                "design_patent",    "trademark",
+                                                "copyright",        "software_copyright"};
+  return std::find(std::begin(kKinds), std::end(kKinds), s) != std::end(kKinds);
+}
+
+Domain::Domain() : ledger_(ledger::Limits{1u << 18, 1u << 22}) {
+  // The built-in admin (credentials come from configuration, never from the journal).
+  Participant admin;
+  admin.id = "admin";
+  admin.num = 0;
+  admin.name = "administrator";
+  admin.kind = "admin";
+  admin.region = "cn";
+  admin.roles = roles_of_kind("admin");
+  participants_.emplace(admin.id, admin);
+  ensure_account(ids::kExternalCny, ledger::kLedgerCny, ids::code_external, 0, 0);
+  ensure_account(ids::kExternalTitles, ledger::kLedgerTitles, ids::code_external, 0, 0);
+  ensure_account(ids::kFeesCny, ledger::kLedgerCny, ids::code_fees, 0, 0);
+}
+
+Domain::~Domain() = default;
+
+Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& request_id,
+                      const Params& params, std::int64_t now, std::vector<Push>& pushes) {
+  const MethodInfo& info = method_info(m);
+  const Participant* actor = participant(actor_id);
+  if (actor == nullptr && info.roles != role_system && m != Method::time_now) {
+    return Outcome::error(Code::unauthenticated, "unknown participant");
+  }
+  if (info.roles != role_any && info.roles != role_system && (actor->roles & info.roles) == 0) {
+    return Outcome::error(Code::forbidden, std::string(info.name) + " is not allowed for role " +
+                                               actor->kind);
+  }
+  if (!info.mutating) {
+    // Reads change nothing, fire no timer, and are not journaled.
+    Ctx ctx{actor, std::max(now, now_), pushes};
+    return dispatch(m, ctx, params);
+  }
+  IPX_ASSERT(now >= now_);
+  Ctx ctx{actor, now, pushes};
+  ++command_n_;
+  // Timers due up to now fire first, each at its own due time (PROTOCOL "Edges").
+  if (m != Method::time_advance) fire_timers(now, ctx);
+  now_ = now;
+  // Forget request_ids older than 24 h of engine time.
+  while (!remembered_by_time_.empty() && remembered_by_time_.begin()->first + kRememberMs <= now) {
+    remembered_.erase(remembered_by_time_.begin()->second);
+    remembered_by_time_.erase(remembered_by_time_.begin());
+  }
+  std::string canonical;
+  if (!request_id.empty()) {
+    canonical = json::serialize(info.encode(params));
+    auto it = remembered_.find({actor_id, request_id});
+    if (it != remembered_.end()) {
+      if (it->second.params != canonical) {
+        return Outcome::error(Code::duplicate, "request_id already used with other params");
+      }
+      return it->second.outcome;
+    }
+  }
+  const std::size_t pushes_before = pushes.size();
+  const std::size_t transfers_before = ledger_.transfer_count();
+  Outcome out = dispatch(m, ctx, params);
+  if (!out.ok()) {
+    // A rejected request changes nothing: handlers check before they change; pushes made by
+    // timers that fired before the command stay (they are the timers' own effects).
+    IPX_ASSERT(ledger_.transfer_count() == transfers_before || m == Method::time_advance);
+    pushes.resize(pushes_before);
+  }
+  hash_ = mix(hash_ ^ static_cast<std::uint64_t>(out.code), json::serialize(out.result));
+  if (!request_id.empty() && keeps_reply(out.code)) {
+    remembered_[{actor_id, request_id}] = {canonical, out, now};
+    remembered_by_time_.emplace(now, std::make_pair(actor_id, request_id));
+  }
+  return out;
+}
+
+Outcome Domain::dispatch(Method m, Ctx& c, const Params& p) {
+  switch (m) {
+    case Method::time_now:
+      return Outcome::success({{"now", c.now}});
+    case Method::time_advance: {
+      const std::int64_t target = c.now + std::get<TimeAdvance>(p).ms;
+      fire_timers(target, c);
+      now_ = target;
+      c.now = target;
+      return Outcome::success({{"now", target}});
+    }
+    case Method::tick: return Outcome::success({{"now", c.now}});
+    case Method::participant_create: return participant_create(c, std::get<ParticipantCreate>(p));
+    case Method::account_fund: return account_fund(c, std::get<AccountFund>(p));
+    case Method::account_get: return account_get(c, std::get<AccountGet>(p));
+    case Method::asset_register: return asset_register(c, std::get<AssetRegister>(p));
+    case Method::pledge_register: return pledge_register(c, std::get<PledgeRegister>(p));
+    case Method::pledge_consent: return pledge_consent(c, std::get<AssetRef>(p));
+    case Method::disposal_open: return disposal_open(c, std::get<DisposalOpen>(p));
+    case Method::disposal_get: return disposal_get(c, std::get<CaseRef>(p));
+    case Method::disposal_list: return disposal_list(c, std::get<DisposalList>(p));
+    case Method::auction_create: return auction_create(c, std::get<AuctionCreate>(p));
+    case Method::auction_cancel: return auction_cancel(c, std::get<AuctionCancel>(p));
+    case Method::auction_register: return auction_register(c, std::get<AuctionRef>(p));
+    case Method::auction_bid: return auction_bid(c, std::get<AuctionBid>(p));
+    case Method::auction_proxy: return auction_proxy(c, std::get<AuctionProxy>(p));
+    case Method::auction_accept: return auction_accept(c, std::get<AuctionRef>(p));
+    case Method::auction_get: return auction_get(c, std::get<AuctionRef>(p));
+    case Method::auction_list: return auction_list(c, std::get<AuctionList>(p));
+    case Method::backstop_offer: return backstop_offer(c, std::get<BackstopOffer>(p));
+    case Method::market_create: return market_create(c, std::get<MarketCreate>(p));
+    case Method::market_get: return market_get(c, std::get<MarketRef>(p));
+    case Method::units_issue: return units_issue(c, std::get<UnitsIssue>(p));
+    case Method::order_place: return order_place(c, std::get<OrderPlace>(p));
+    case Method::order_cancel: return order_cancel(c, std::get<OrderRef>(p));
+    case Method::order_replace: return order_replace(c, std::get<OrderReplace>(p));
+    case Method::settlement_get: return settlement_get(c, std::get<SettlementRef>(p));
+    case Method::settlement_pay: return settlement_pay(c, std::get<SettlementRef>(p));
+    case Method::settlement_confirm: return settlement_confirm(c, std::get<SettlementConfirm>(p));
+    case Method::settlement_fail: return settlement_fail(c, std::get<SettlementFail>(p));
+    case Method::report_disposals: return report_disposals(c, std::get<ReportDisposals>(p));
+  }
+  return Outcome::error(Code::internal, "unknown method");
+}
+
+// Fires every timer due up to `until`, in due order, each at its own due time.
+void Domain::fire_timers(std::int64_t until, Ctx& c) {
+  for (int guard = 0; guard < 1'000'000; ++guard) {
+    std::optional<std::int64_t> due = next_due();
+    if (!due || *due > until) return;
+    const std::int64_t at = std::max(*due, now_);
+    now_ = at;
+    c.now = at;
+    for (auto& [id, a] : auctions_) advance_auction(a, at, c);
+    expire_orders(at, c);
+    check_payment_deadlines(at, c);
+    advance_cases(at, c);
+  }
+  IPX_ASSERT(false && "timer loop did not settle");
+}
+
+const Participant* Domain::participant(const std::string& id) const {
+  auto it = participants_.find(id);
+  return it == participants_.end() ? nullptr : &it->second;
+}
+
+Participant* Domain::find_participant(const std::string& id) {
+  auto it = participants_.find(id);
+  return it == participants_.end() ? nullptr : &it->second;
+}
+
+std::string Domain::next_id(const char* prefix, std::uint64_t& counter) {
+  return std::string(prefix) + "-" + std::to_string(++counter);
+}
+
+std::uint64_t Domain::state_hash() const { return hash_ ^ (ledger_.state_hash() * 31); }
+
+// ---------------------------------------------------------------- participants and accounts
+
+Outcome Domain::participant_create(Ctx& c, const ParticipantCreate& p) {
+  if (!valid_kind(p.kind) || p.kind == "admin") {
+    return Outcome::error(Code::bad_request,
+                          "kind: must be operator, bank, enterprise, individual, backstop or "
+                          "risk_fund");
+  }
+  if (!valid_region(p.region)) return Outcome::error(Code::bad_request, "region: bad region");
+  if (!p.api_key || !p.api_secret) return Outcome::error(Code::internal, "credentials missing");
+  if (participant_by_key_.count(*p.api_key)) {
+    return Outcome::error(Code::duplicate, "api_key already in use");
+  }
+  Participant np;
+  np.num = participants_n_ + 1;
+  np.id = "P-" + std::to_string(np.num);
+  np.name = p.name;
+  np.kind = p.kind;
+  np.region = p.region;
+  np.whitelisted = p.whitelisted;
+  np.roles = roles_of_kind(p.kind);
+  np.api_key = *p.api_key;
+  np.api_secret = *p.api_secret;
+  ++participants_n_;
+  cash_account(np);
+  participant_by_key_[np.api_key] = np.id;
+  new_credentials_.push_back({np.api_key, np.api_secret, np.id, np.kind});
+  auto& stored = participants_.emplace(np.id, std::move(np)).first->second;
+  (void)c;
+  return Outcome::success({{"participant_id", stored.id},
+                           {"name", stored.name},
+                           {"kind", stored.kind},
+                           {"region", stored.region},
+                           {"whitelisted", stored.whitelisted},
+                           {"api_key", stored.api_key},
+                           {"api_secret", stored.api_secret}});
+}
+
+std::vector<Credential> Domain::credentials() const {
+  std::vector<Credential> out;
+  for (const auto& [id, p] : participants_) {
+    if (!p.api_key.empty()) out.push_back({p.api_key, p.api_secret, p.id, p.kind});
+  }
+  return out;
+}
+
+Outcome Domain::account_fund(Ctx& c, const AccountFund& p) {
+  Participant* who = find_participant(p.participant_id);
+  if (who == nullptr || who->id == "admin") {
+    return Outcome::error(Code::not_found, "no participant " + p.participant_id);
+  }
+  ledger::Transfer t;
+  t.id = next_transfer_id(c);
+  t.debit_account_id = ids::kExternalCny;
+  t.credit_account_id = cash_account(*who);
+  t.amount = p.amount;
+  t.ledger = ledger::kLedgerCny;
+  t.code = ids::code_funding;
+  auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
+  if (!r.ok()) return Outcome::error(Code::bad_request, "amount: would overflow the account");
+  push_balance(c, who->id);
+  return Outcome::success(account_json(*who));
+}
+
+Outcome Domain::account_get(Ctx& c, const AccountGet& p) {
+  const std::string& id = p.participant_id ? *p.participant_id : c.actor->id;
+  const bool may_see_any = (c.actor->roles & (role_admin | role_operator)) != 0;
+  const Participant* who = participant(id);
+  if (who == nullptr || (!may_see_any && id != c.actor->id)) {
+    return Outcome::error(Code::not_found, "no account " + id);
+  }
+  return Outcome::success(account_json(*who));
+}
+
+json::object Domain::account_json(const Participant& p) const {
+  json::object o;
+  o["participant_id"] = p.id;
+  const ledger::Account* cash = ledger_.find_account(ids::cash(p.num));
+  o["cash_available"] = cash ? ledger::available(*cash) : 0;
+  o["cash_held"] = cash ? ledger::held(*cash) : 0;
+  json::array positions;
+  for (const auto& [mid, m] : markets_) {
+    const ledger::Account* a = ledger_.find_account(ids::units(p.num, m.num));
+    if (a == nullptr || (ledger::posted_balance(*a) == 0 && ledger::held(*a) == 0)) continue;
+    positions.push_back(json::object{{"market_id", mid},
+                                     {"units", ledger::posted_balance(*a)},
+                                     {"units_held", ledger::held(*a)}});
+  }
+  for (const auto& [aid, asset] : assets_) {
+    const ledger::Account* a = ledger_.find_account(ids::title(p.num, asset.num));
+    if (a == nullptr || ledger::posted_balance(*a) == 0) continue;
+    positions.push_back(json::object{{"asset_id", aid},
+                                     {"units", ledger::posted_balance(*a)},
+                                     {"units_held", ledger::held(*a)}});
+  }
+  o["positions"] = std::move(positions);
+  return o;
+}
+
+std::int64_t Domain::cash_available(const Participant& p) const {
+  const ledger::Account* cash = ledger_.find_account(ids::cash(p.num));
+  return cash ? ledger::available(*cash) : 0;
+}
+
+// -------------------------------------------------------------------------- assets, pledges
+
+Outcome Domain::asset_register(Ctx& c, const AssetRegister& p) {
+  if (!valid_asset_kind(p.kind)) return Outcome::error(Code::bad_request, "kind: unknown asset kind");
+  if (!valid_industry(p.industry)) return Outcome::error(Code::bad_request, "industry: unknown industry");
+  if (!valid_region(p.region)) return Outcome::error(Code::bad_request, "region: bad region");
+  const bool is_operator = (c.actor->roles & role_operator) != 0;
+  if (!is_operator && p.owner != c.actor->id) {
+    return Outcome::error(Code::forbidden, "owner: a trader registers only its own assets");
+  }
+  Participant* owner = find_participant(p.owner);
+  if (owner == nullptr || owner->id == "admin") {
+    return Outcome::error(Code::not_found, "owner: no participant " + p.owner);
+  }
+  for (const auto& co : p.co_owners) {
+    if (participant(co) == nullptr) return Outcome::error(Code::not_found, "co_owners: no participant " + co);
+  }
+  if (assets_.count(p.asset_id)) return Outcome::error(Code::duplicate, "asset " + p.asset_id + " exists");
+  Asset a;
+  a.id = p.asset_id;
+  a.num = ++assets_n_;
+  a.kind = p.kind;
+  a.title = p.title;
+  a.owner = p.owner;
+  a.region = p.region;
+  a.industry = p.industry;
+  a.valuation = p.valuation;
+  a.valuation_date = p.valuation_date.value_or(c.now);
+  a.expires_at = p.expires_at;
+  a.co_owners = p.co_owners;
+  if (p.legal_status) a.legal_status = *p.legal_status;
+  // The title: one unit from the outside world to the owner.
+  ledger::Transfer t;
+  t.id = next_transfer_id(c);
+  t.debit_account_id = ids::kExternalTitles;
+  t.credit_account_id = title_account(*owner, a);
+  t.amount = 1;
+  t.ledger = ledger::kLedgerTitles;
+  t.code = ids::code_title;
+  t.ref = a.num;
+  auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
+  IPX_ASSERT(r.ok());
+  auto& stored = assets_.emplace(a.id, std::move(a)).first->second;
+  return Outcome::success(asset_json(stored));
+}
+
+json::object Domain::asset_json(const Asset& a) const {
+  json::object o{{"asset_id", a.id},       {"kind", a.kind},
+                 {"title", a.title},       {"owner", a.owner},
+                 {"region", a.region},     {"industry", a.industry},
+                 {"valuation", a.valuation}, {"valuation_date", a.valuation_date},
+                 {"expires_at", a.expires_at}, {"legal_status", a.legal_status}};
+  json::array co;
+  for (const auto& x : a.co_owners) co.push_back(json::string(x));
+  o["co_owners"] = std::move(co);
+  if (a.pledge) {
+    const Pledge& pl = *a.pledge;
+    o["pledge"] = json::object{{"pledgee", pl.pledgee},
+                               {"pledgor", pl.pledgor},
+                               {"registration_no", pl.registration_no},
+                               {"loan_outstanding", pl.loan_outstanding},
+                               {"interest", pl.interest},
+                               {"penalties", pl.penalties},
+                               {"costs", pl.costs},
+                               {"claim", pl.claim()},
+                               {"status", pl.status},
+                               {"consented", pl.consented}};
+  } else {
+    o["pledge"] = nullptr;
+  }
+  return o;
+}
+
+Outcome Domain::pledge_register(Ctx& c, const PledgeRegister& p) {
+  auto it = assets_.find(p.asset_id);
+  if (it == assets_.end()) return Outcome::error(Code::not_found, "no asset " + p.asset_id);
+  const Participant* bank = participant(p.pledgee);
+  if (bank == nullptr || bank->kind != "bank") {
+    return Outcome::error(Code::not_found, "pledgee: no bank " + p.pledgee);
+  }
+  const bool is_operator = (c.actor->roles & role_operator) != 0;
+  if (!is_operator && p.pledgee != c.actor->id) {
+    return Outcome::error(Code::forbidden, "pledgee: a bank registers only its own pledges");
+  }
+  Asset& a = it->second;
+  if (a.pledge && a.pledge->status != "released") {
+    return Outcome::error(Code::invalid_state, "asset " + a.id + " is already pledged");
+  }
+  if (p.pledgor && *p.pledgor != a.owner) {
+    return Outcome::error(Code::invalid_state, "pledgor: must be the asset's owner " + a.owner);
+  }
+  Pledge pl;
+  pl.pledgee = p.pledgee;
+  pl.pledgor = a.owner;
+  pl.registration_no = p.registration_no;
+  pl.loan_outstanding = p.loan_outstanding;
+  pl.interest = p.interest.value_or(0);
+  pl.penalties = p.penalties.value_or(0);
+  pl.costs = p.costs.value_or(0);
+  auto sum = checked_add(pl.loan_outstanding, pl.interest);
+  if (sum) sum = checked_add(*sum, pl.penalties);
+  if (sum) sum = checked_add(*sum, pl.costs);
+  if (!sum) return Outcome::error(Code::bad_request, "loan_outstanding: claim overflows");
+  a.pledge = pl;
+  json::object r = asset_json(a)["pledge"].as_object();
+  r["asset_id"] = a.id;
+  return Outcome::success(std::move(r));
+}
+
+Outcome Domain::pledge_consent(Ctx& c, const AssetRef& p) {
+  auto it = assets_.find(p.asset_id);
+  if (it == assets_.end() || !it->second.pledge || it->second.pledge->pledgee != c.actor->id) {
+    return Outcome::error(Code::not_found, "no pledge of yours on " + p.asset_id);
+  }
+  Pledge& pl = *it->second.pledge;
+  if (pl.status != "active") return Outcome::error(Code::invalid_state, "pledge is " + pl.status);
+  pl.consented = true;
+  json::object r = asset_json(it->second)["pledge"].as_object();
+  r["asset_id"] = p.asset_id;
+  return Outcome::success(std::move(r));
+}
+
+// ---------------------------------------------------------------------------- ledger helpers
+
+std::uint64_t Domain::next_transfer_id(Ctx& c) {
+  // Deterministic: the command's number and a sub-id within it (replay makes the same ids).
+  const std::uint64_t id = (command_n_ << 16) | (++c.seq_transfer);
+  IPX_ASSERT(c.seq_transfer < (1u << 16) && id <= ledger::kIdMax);
+  return id;
+}
+
+std::uint64_t Domain::ensure_account(std::uint64_t id, std::uint32_t ledger_id,
+                                     std::uint16_t code, std::uint16_t flags,
+                                     std::uint64_t owner) {
+  if (ledger_.find_account(id) == nullptr) {
+    ledger::Account a;
+    a.id = id;
+    a.ledger = ledger_id;
+    a.code = code;
+    a.flags = flags;
+    a.owner = owner;
+    const auto ec = ledger_.create_account(a);
+    IPX_ASSERT(ec == ledger::errc::ok);
+  }
+  return id;
+}
+
+std::uint64_t Domain::cash_account(const Participant& p) {
+  return ensure_account(ids::cash(p.num), ledger::kLedgerCny, ids::code_cash,
+                        ledger::account_flags::debits_must_not_exceed_credits, p.num);
+}
+
+std::uint64_t Domain::escrow_account(const Auction& a) {
+  return ensure_account(ids::escrow(a.num), ledger::kLedgerCny, ids::code_escrow, 0, a.num);
+}
+
+std::uint64_t Domain::title_account(const Participant& p, const Asset& a) {
+  return ensure_account(ids::title(p.num, a.num), ledger::kLedgerTitles, ids::code_title,
+                        ledger::account_flags::debits_must_not_exceed_credits, p.num);
+}
+
+std::uint64_t Domain::units_account(const Participant& p, const Market& m) {
+  return ensure_account(ids::units(p.num, m.num), ledger::ledger_for_market(
+                                                      static_cast<std::uint32_t>(m.num)),
+                        ids::code_units, ledger::account_flags::debits_must_not_exceed_credits,
+                        p.num);
+}
+
+void Domain::push_private(Ctx& c, const std::string& participant_id, const std::string& type,
+                          json::object data) {
+  c.pushes.push_back({"private." + participant_id, type, c.now, std::move(data)});
+}
+
+void Domain::push_balance(Ctx& c, const std::string& participant_id) {
+  const Participant* p = participant(participant_id);
+  if (p != nullptr) push_private(c, participant_id, "balance", account_json(*p));
+}
+
+}  // namespace ipx::engine
+
+namespace ipx::engine {
+
+std::optional<std::int64_t> Domain::next_due() const {
+  std::optional<std::int64_t> due;
+  auto take = [&](std::int64_t t) {
+    if (!due || t < *due) due = t;
+  };
+  for (const auto& [id, a] : auctions_) {
+    if (auto d = a.mech->next_due()) take(d->v);
+  }
+  for (const auto& [id, m] : markets_) {
+    if (auto d = m.book->next_expiry()) take(d->v);
+  }
+  for (const auto& [id, s] : settlements_) {
+    if (s.state == "awaiting_payment") take(s.due_at);
+  }
+  if (auto d = next_case_due()) take(*d);
+  return due;
+}
+
+namespace {
+bool territories_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (const auto& x : a) {
+    for (const auto& y : b) {
+      if (x == y || x == "cn" || y == "cn") return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+Outcome Domain::check_licence_shape(const Licence& l) const {
+  if (l.kind != "exclusive" && l.kind != "sole" && l.kind != "non_exclusive") {
+    return Outcome::error(Code::bad_request, "licence.kind: must be exclusive, sole or non_exclusive");
+  }
+  if (l.territory.empty()) return Outcome::error(Code::bad_request, "licence.territory: must not be empty");
+  for (const auto& t : l.territory) {
+    if (!valid_region(t)) return Outcome::error(Code::bad_request, "licence.territory: bad region " + t);
+  }
+  if (l.term_months > 1200) return Outcome::error(Code::bad_request, "licence.term_months: at most 1200");
+  return Outcome::success({});
+}
+
+// Rule 15: no term past the patent's expiry; no exclusive/sole licence under an open licence
+// or overlapping a confirmed exclusive/sole licence (territory, field, term).
+Outcome Domain::check_licence(const Asset& a, const Licence& l, std::int64_t now) const {
+  const std::int64_t to_ms = now + l.term_months * kMonthMs;
+  if (to_ms > a.expires_at) {
+    return Outcome::error(Code::invalid_state, "licence term runs past the asset's expiry (rule 15)");
+  }
+  if (l.kind == "non_exclusive") return Outcome::success({});
+  if (a.open_licence) {
+    return Outcome::error(Code::invalid_state, "an open-licensed patent takes no exclusive or sole licence");
+  }
+  for (const auto& x : a.licences) {
+    const bool field = x.field == l.field || x.field == "all" || l.field == "all";
+    const bool term = now < x.to_ms && x.from_ms < to_ms;
+    if ((x.kind == "exclusive" || x.kind == "sole") && field && term &&
+        territories_overlap(x.territory, l.territory)) {
+      return Outcome::error(Code::invalid_state,
+                            "overlaps a confirmed " + x.kind + " licence of " + a.id + " (rule 15)");
+    }
+  }
+  return Outcome::success({});
+}
+
+}  // namespace ipx::engine

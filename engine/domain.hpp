@@ -1,0 +1,349 @@
+#pragma once
+// The domain state and the rules that change it: participants, assets, pledges, auctions,
+// licence-unit markets, disposal cases and settlements, with money and titles in the ledger.
+//
+// Pure and deterministic: apply(command, now) is the only way state changes; the same
+// commands with the same times give the same state (and the same state_hash()), which is
+// what replay relies on. No I/O, no clock, no randomness (random credentials are filled into
+// the command by the engine before it is journaled).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/methods.hpp"
+#include "engine/outcome.hpp"
+#include "matching/auction.hpp"
+#include "matching/order_book.hpp"
+#include "settlement/ledger.hpp"
+
+namespace ipx::engine {
+
+constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::int64_t kMonthMs = 30 * kDayMs;  // licence terms: a month is 30 days
+
+bool valid_industry(std::string_view s);
+bool valid_asset_kind(std::string_view s);
+
+struct Auction;
+std::string bidder_code_of(const Auction& a, std::uint64_t bidder);
+
+struct Credential {
+  std::string key, secret, participant_id, kind;
+};
+
+struct Participant {
+  std::string id;
+  std::uint64_t num = 0;
+  std::string name, kind, region;
+  bool whitelisted = false;
+  std::uint32_t roles = 0;
+  std::string api_key, api_secret;
+};
+
+struct Pledge {
+  std::string pledgee, pledgor, registration_no;
+  std::int64_t loan_outstanding = 0, interest = 0, penalties = 0, costs = 0;
+  std::string status = "active";  // active | foreclosed | released
+  bool consented = false;
+  std::int64_t claim() const { return loan_outstanding + interest + penalties + costs; }
+};
+
+struct ConfirmedLicence {  // rule 15: exclusive / sole licences that cannot overlap
+  std::string kind, field;
+  std::vector<std::string> territory;
+  std::int64_t from_ms = 0, to_ms = 0;
+};
+
+struct Asset {
+  std::string id;
+  std::uint64_t num = 0;
+  std::string kind, title, owner, region, industry, legal_status = "valid";
+  std::int64_t valuation = 0, valuation_date = 0, expires_at = 0;
+  std::vector<std::string> co_owners;
+  std::optional<Pledge> pledge;
+  std::vector<ConfirmedLicence> licences;
+  bool open_licence = false;
+};
+
+struct Registration {
+  std::string participant_id;
+  std::string bidder_code;
+  std::uint64_t hold_id = 0;  // the deposit's pending transfer (0: no deposit)
+  bool released = false;
+};
+
+struct Auction {
+  std::string id;
+  std::uint64_t num = 0;
+  std::vector<std::string> lot;
+  std::string purpose, format, seller;  // seller: the lot's owner (pledgor for disposals)
+  std::int64_t start_price = 0, increment = 0, deposit = 0, opens_at = 0;
+  std::optional<std::int64_t> reserve;
+  bool hidden_reserve = false;
+  std::int64_t buyer_premium_bp = 0, seller_commission_bp = 0, payment_ms = 0;
+  std::optional<Licence> licence;
+  std::vector<PriorityHolder> priority_holders;
+  std::unique_ptr<matching::Auction> mech;
+  std::string state = "scheduled";
+  std::map<std::string, Registration> registrations;          // by participant id
+  std::unordered_map<matching::BidderId, std::string> bidders;  // bidder no -> participant
+  std::string case_id;  // disposal round, when set
+  std::string settlement_id;
+  std::int64_t closed_at = 0;
+};
+
+struct SettlementRec {
+  std::string id, auction_id, buyer, seller, case_id;
+  std::string state = "awaiting_payment";
+  std::int64_t price = 0, buyer_premium = 0, seller_commission = 0, deposit = 0, due_at = 0;
+  std::uint64_t deposit_hold = 0, payment_hold = 0;
+  std::string registration_no, reason;
+  std::vector<std::uint64_t> transfers;
+  std::int64_t paid_at = 0, confirmed_at = 0;
+};
+
+struct Round {
+  int round = 1;
+  std::string kind = "auction";  // auction | sell_off
+  std::string auction_id;
+  std::int64_t start_price = 0;
+  std::string state;
+  std::optional<std::int64_t> price;
+  std::int64_t bidders = 0;
+};
+
+struct CasePlan {
+  std::string regime = "online";
+  std::int64_t start_bp = 7000, deposit_bp = 1000, cut_bp = 2000;
+  std::int64_t notice_ms = 30LL * 86'400'000, renotice_ms = 15LL * 86'400'000;
+  std::int64_t bidding_ms = 86'400'000, sell_off_ms = 60LL * 86'400'000;
+  std::int64_t payment_ms = 10LL * 86'400'000;
+  std::int64_t extend_window_ms = 300'000, extend_by_ms = 300'000;
+  std::string after_sell_off = "in_lieu";
+  std::string risk_fund;
+  std::int64_t risk_share_bp = 0;
+};
+
+struct DisposalCase {
+  std::string id;
+  std::uint64_t num = 0;
+  std::vector<std::string> assets;
+  std::string pledgee, pledgor, region, industry;
+  std::int64_t valuation = 0, claim = 0, opened_at = 0;
+  CasePlan plan;
+  std::string state = "round_1";
+  std::string outcome;
+  std::vector<Round> rounds;
+  std::string settlement_id;
+  std::set<std::string> barred;
+  std::int64_t forfeited = 0, hammer = 0, net_to_bank = 0, fund_share = 0;
+  std::int64_t sold_at = 0, cash_at = 0, registered_at = 0, closed_at = 0;
+  int defaults = 0;
+  std::vector<json::object> timeline;
+};
+
+struct BackstopOfferRec {
+  std::uint64_t num = 0;
+  std::string id, participant_id;
+  std::int64_t price_bp = 0, max_amount = 0, used = 0;
+  std::vector<std::string> regions, industries;
+  std::optional<std::int64_t> expires_at;
+};
+
+struct OrderMeta {
+  std::string id, client_order_id, owner, market_id;
+  std::uint64_t hold_id = 0;      // current pending hold (cash for buys, units for sells)
+  std::int64_t hold_amount = 0;
+  std::int64_t limit_price = 0;
+  json::array fills;
+  json::object last;  // the last order view sent (order.place's shape)
+};
+
+struct Market {
+  std::string id, asset_id, licensor;
+  std::uint64_t num = 0;
+  Licence licence;
+  std::int64_t tick = 1, min_qty = 1, maker_fee_bp = 0, taker_fee_bp = 0;
+  std::unique_ptr<matching::order_book> book;
+  std::unique_ptr<matching::book_sink> sink;
+  std::unordered_map<std::uint64_t, OrderMeta> orders;  // by book order id
+  std::int64_t trades = 0;
+};
+
+class Domain {
+ public:
+  Domain();
+  ~Domain();
+
+  // Applies one command at engine time `now` (>= every earlier now). Deterministic.
+  Outcome apply(Method m, const std::string& actor, const std::string& request_id,
+                const Params& params, std::int64_t now, std::vector<Push>& pushes);
+
+  std::int64_t now() const { return now_; }
+  void set_now(std::int64_t now) { now_ = now; }
+  // The next timer's due time (auction opens/closes, Dutch ticks, order expiries, payment
+  // deadlines, round scheduling); nullopt when none.
+  std::optional<std::int64_t> next_due() const;
+  std::uint64_t state_hash() const;
+
+  const Participant* participant(const std::string& id) const;
+  std::vector<Credential> credentials() const;  // every participant's, for the gateway
+  std::vector<Credential> take_new_credentials() { return std::exchange(new_credentials_, {}); }
+  ledger::Ledger& ledger() { return ledger_; }
+
+ private:
+  using Pushes = std::vector<Push>;
+  struct Ctx {
+    const Participant* actor;
+    std::int64_t now;
+    Pushes& pushes;
+    std::uint64_t seq_transfer = 0;  // next transfer sub-id of this command
+  };
+
+  Outcome dispatch(Method m, Ctx& ctx, const Params& params);
+  void fire_timers(std::int64_t until, Ctx& ctx);
+
+  // participants, accounts, assets, pledges (domain.cpp)
+  Outcome participant_create(Ctx& c, const ParticipantCreate& p);
+  Outcome account_fund(Ctx& c, const AccountFund& p);
+  Outcome account_get(Ctx& c, const AccountGet& p);
+  Outcome asset_register(Ctx& c, const AssetRegister& p);
+  Outcome pledge_register(Ctx& c, const PledgeRegister& p);
+  Outcome pledge_consent(Ctx& c, const AssetRef& p);
+  json::object account_json(const Participant& p) const;
+  json::object asset_json(const Asset& a) const;
+
+  // auctions (domain_auctions.cpp)
+  Outcome auction_create(Ctx& c, const AuctionCreate& p);
+  Outcome auction_cancel(Ctx& c, const AuctionCancel& p);
+  Outcome auction_register(Ctx& c, const AuctionRef& p);
+  Outcome auction_bid(Ctx& c, const AuctionBid& p);
+  Outcome auction_proxy(Ctx& c, const AuctionProxy& p);
+  Outcome auction_accept(Ctx& c, const AuctionRef& p);
+  Outcome auction_get(Ctx& c, const AuctionRef& p);
+  Outcome auction_list(Ctx& c, const AuctionList& p);
+  void advance_auction(Auction& a, std::int64_t until, Ctx& c);
+  json::object auction_json(const Auction& a, const Participant* viewer) const;
+  Outcome check_listing(const Ctx& c, const std::vector<std::string>& lot,
+                        const std::optional<Licence>& licence, std::string& seller);
+  Outcome check_licence(const Asset& a, const Licence& l, std::int64_t now) const;
+  Outcome check_licence_shape(const Licence& l) const;
+  json::object create_auction(Ctx& c, const AuctionCreate& p, const matching::AuctionConfig& cfg,
+                              const std::string& seller, const std::string& case_id);
+  Outcome check_bidder(const Ctx& c, const std::string& auction_id, Auction*& out);
+  Outcome bid_reply(Ctx& c, Auction& a, const matching::Result<matching::BidReply>& r,
+                    std::vector<matching::AuctionEvent>& events);
+  void apply_auction_events(Auction& a, const std::vector<matching::AuctionEvent>& events,
+                            Ctx& c);
+  void close_auction(Auction& a, const matching::AuctionEvent& e, Ctx& c);
+  void release_deposits(Auction& a, const std::string& keep, Ctx& c);
+
+  // markets and orders (domain_markets.cpp)
+  Outcome market_create(Ctx& c, const MarketCreate& p);
+  Outcome market_get(Ctx& c, const MarketRef& p);
+  Outcome units_issue(Ctx& c, const UnitsIssue& p);
+  Outcome order_place(Ctx& c, const OrderPlace& p);
+  Outcome order_cancel(Ctx& c, const OrderRef& p);
+  Outcome order_replace(Ctx& c, const OrderReplace& p);
+  void expire_orders(std::int64_t until, Ctx& c);
+  json::object book_json(const Market& m) const;
+  json::object market_json(const Market& m) const;
+  json::object order_json(const OrderMeta& meta, const matching::order_view& v) const;
+  Outcome order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
+                       matching::order_params& out) const;
+  void settle_book_events(Market& m, Ctx& c, const void* before_depth);
+  void release_hold(OrderMeta& meta, Ctx& c, std::vector<ledger::Transfer>& set);
+  void make_hold(Market& m, OrderMeta& meta, const matching::order_view& v, Ctx& c,
+                 std::vector<ledger::Transfer>& set);
+  Outcome find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uint64_t& id);
+
+  // disposal cases and backstop offers (domain_disposals.cpp)
+  Outcome disposal_open(Ctx& c, const DisposalOpen& p);
+  Outcome disposal_get(Ctx& c, const CaseRef& p);
+  Outcome disposal_list(Ctx& c, const DisposalList& p);
+  Outcome backstop_offer(Ctx& c, const BackstopOffer& p);
+  Outcome report_disposals(Ctx& c, const ReportDisposals& p);
+  void on_round_closed(DisposalCase& dc, Auction& a, Ctx& c);
+  // A settlement of a case's round ended without a sale (default or failure): re-run it.
+  void on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c);
+  // Proceeds of a confirmed case settlement: the waterfall and the risk fund (rules 14, 17).
+  void on_case_settled(DisposalCase& dc, SettlementRec& s, std::int64_t to_pledgee, Ctx& c);
+  void advance_cases(std::int64_t until, Ctx& c);
+  std::optional<std::int64_t> next_case_due() const;
+  Outcome make_plan(const DisposalOpen& p, CasePlan& plan) const;
+  void start_round(DisposalCase& dc, int round, const std::string& kind, std::int64_t start,
+                   std::int64_t opens_at, Ctx& c);
+  void note(DisposalCase& dc, const Ctx& c, const std::string& event, const std::string& reason);
+  void after_sell_off(DisposalCase& dc, const Round& r, Ctx& c);
+  bool backstop_purchase(DisposalCase& dc, BackstopOfferRec& o, std::int64_t price,
+                         const Round& r, Ctx& c);
+  void transfer_in_lieu(DisposalCase& dc, std::int64_t price, Ctx& c);
+  void close_case(DisposalCase& dc, const std::string& outcome, Ctx& c);
+  json::object case_json(const DisposalCase& dc) const;
+  json::object report_row(const DisposalCase& dc) const;
+
+  // settlements (domain_settlements.cpp)
+  Outcome settlement_get(Ctx& c, const SettlementRef& p);
+  Outcome settlement_pay(Ctx& c, const SettlementRef& p);
+  Outcome settlement_confirm(Ctx& c, const SettlementConfirm& p);
+  Outcome settlement_fail(Ctx& c, const SettlementFail& p);
+  void open_settlement(Auction& a, const std::string& buyer, std::int64_t price,
+                       std::int64_t closed_at, Ctx& c);
+  ledger::Transfer cash_move(Ctx& c, std::uint64_t from, std::uint64_t to, std::int64_t amount,
+                             std::uint16_t code, std::uint64_t ref);
+  void check_payment_deadlines(std::int64_t until, Ctx& c);
+  json::object settlement_json(const SettlementRec& s) const;
+  Outcome find_settlement(const Ctx& c, const std::string& id, SettlementRec*& out);
+
+  // ledger helpers (domain.cpp)
+  std::uint64_t next_transfer_id(Ctx& c);
+  std::uint64_t cash_account(const Participant& p);
+  std::uint64_t escrow_account(const Auction& a);
+  std::uint64_t title_account(const Participant& p, const Asset& a);
+  std::uint64_t units_account(const Participant& p, const Market& m);
+  std::uint64_t ensure_account(std::uint64_t id, std::uint32_t ledger, std::uint16_t code,
+                               std::uint16_t flags, std::uint64_t owner);
+  std::int64_t cash_available(const Participant& p) const;
+  void push_private(Ctx& c, const std::string& participant_id, const std::string& type,
+                    json::object data);
+  void push_balance(Ctx& c, const std::string& participant_id);
+
+  Participant* find_participant(const std::string& id);
+  std::string next_id(const char* prefix, std::uint64_t& counter);
+
+  std::int64_t now_ = 0;
+  ledger::Ledger ledger_;
+  std::map<std::string, Participant> participants_;
+  std::unordered_map<std::string, std::string> participant_by_key_;
+  std::map<std::string, Asset> assets_;
+  std::map<std::string, Auction> auctions_;
+  std::map<std::string, Market> markets_;
+  std::map<std::string, DisposalCase> cases_;
+  std::map<std::string, SettlementRec> settlements_;
+  std::map<std::string, BackstopOfferRec> offers_;
+  std::map<std::pair<std::string, std::string>, std::string> client_order_ids_;
+  std::vector<Credential> new_credentials_;
+
+  // Idempotency (PROTOCOL.md "Idempotency"): (participant, request_id) -> first reply, kept
+  // for 24 h of engine time.
+  struct Remembered {
+    std::string params;  // canonical encoding
+    Outcome outcome;
+    std::int64_t at_ms = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Remembered> remembered_;
+  std::multimap<std::int64_t, std::pair<std::string, std::string>> remembered_by_time_;
+
+  std::uint64_t participants_n_ = 0, assets_n_ = 0, auctions_n_ = 0, markets_n_ = 0,
+                cases_n_ = 0, settlements_n_ = 0, offers_n_ = 0, orders_n_ = 0,
+                bidder_codes_n_ = 0;
+  std::uint64_t command_n_ = 0;  // commands applied: transfer ids derive from it
+  std::uint64_t hash_ = 0;       // running hash of applied commands' outcomes
+};
+
+}  // namespace ipx::engine

@@ -1,0 +1,489 @@
+// Domain: auctions (create, cancel, register with a deposit, bid, proxy, accept, get, list),
+// driven by matching::Auction, with deposits held in the ledger (DOMAIN.md rule 3).
+#include <algorithm>
+
+#include "engine/domain.hpp"
+#include "engine/ids.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::engine {
+
+namespace {
+
+// Collects a mechanism's events during one call; the domain turns them into effects after.
+struct EventLog final : matching::AuctionSink {
+  std::vector<matching::AuctionEvent> events;
+  void on_event(const matching::AuctionEvent& e) override { events.push_back(e); }
+};
+
+Code code_of(matching::errc e) {
+  using matching::errc;
+  switch (e) {
+    case errc::ok: return Code::ok;
+    case errc::bad_request: return Code::bad_request;
+    case errc::bad_price: return Code::bad_price;
+    case errc::not_found: return Code::not_found;
+    case errc::duplicate: return Code::duplicate;
+    case errc::would_cross: return Code::would_cross;
+    case errc::self_trade: return Code::self_trade;
+    case errc::bid_too_low: return Code::bid_too_low;
+    case errc::already_leading: return Code::already_leading;
+    case errc::auction_not_open: return Code::auction_not_open;
+    case errc::auction_closed: return Code::auction_closed;
+    case errc::not_qualified: return Code::not_qualified;
+    case errc::invalid_state: return Code::invalid_state;
+    case errc::insufficient_funds: return Code::insufficient_funds;
+    case errc::capacity: return Code::unavailable;
+  }
+  return Code::internal;
+}
+
+
+const char* format_name(matching::Format f) {
+  switch (f) {
+    case matching::Format::english: return "english";
+    case matching::Format::dutch: return "dutch";
+    case matching::Format::sealed_first: return "sealed_first";
+    case matching::Format::sealed_second: return "sealed_second";
+    case matching::Format::fixed_price: return "fixed_price";
+  }
+  return "english";
+}
+
+bool parse_format(const std::string& s, matching::Format& f) {
+  static const std::pair<const char*, matching::Format> kFormats[] = {
+      {"english", matching::Format::english},
+      {"dutch", matching::Format::dutch},
+      {"sealed_first", matching::Format::sealed_first},
+      {"sealed_second", matching::Format::sealed_second},
+      {"fixed_price", matching::Format::fixed_price}};
+  for (const auto& [name, v] : kFormats) {
+    if (s == name) return f = v, true;
+  }
+  return false;
+}
+
+bool valid_purpose(const std::string& s) {
+  return s == "transfer" || s == "exclusive_licence" || s == "sole_licence" || s == "disposal";
+}
+
+bool is_sealed(const Auction& a) {
+  return a.mech->format() == matching::Format::sealed_first ||
+         a.mech->format() == matching::Format::sealed_second;
+}
+
+json::value opt_fen(const std::optional<Fen>& v) {
+  return v ? json::value(v->v) : json::value(nullptr);
+}
+
+}  // namespace
+
+std::string bidder_code_of(const Auction& a, matching::BidderId b) {
+  auto it = a.bidders.find(b);
+  if (it == a.bidders.end()) return {};
+  return a.registrations.at(it->second).bidder_code;
+}
+
+// Validates the listing rules shared with markets (rule 13 consent, rule 15 licences).
+Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
+                              const std::optional<Licence>& licence, std::string& seller) {
+  if (lot.empty()) return Outcome::error(Code::bad_request, "lot: must name at least one asset");
+  const bool is_operator = (c.actor->roles & role_operator) != 0;
+  for (const auto& asset_id : lot) {
+    auto it = assets_.find(asset_id);
+    if (it == assets_.end()) return Outcome::error(Code::not_found, "no asset " + asset_id);
+    const Asset& a = it->second;
+    if (!is_operator && a.owner != c.actor->id) {
+      return Outcome::error(Code::not_found, "no asset " + asset_id);
+    }
+    if (seller.empty()) seller = a.owner;
+    if (a.owner != seller) {
+      return Outcome::error(Code::bad_request, "lot: every asset must have the same owner");
+    }
+    // Rule 13: a pledged asset is listed or licensed only with the pledgee's consent.
+    if (!is_operator && a.pledge && a.pledge->status == "active" && !a.pledge->consented) {
+      return Outcome::error(Code::invalid_state,
+                            "asset " + asset_id + " is pledged without the pledgee's consent");
+    }
+    if (licence) {
+      Outcome lo = check_licence(a, *licence, c.now);
+      if (!lo.ok()) return lo;
+    }
+  }
+  return Outcome::success({});
+}
+
+Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
+  matching::Format format{};
+  if (!parse_format(p.format, format)) {
+    return Outcome::error(Code::bad_request, "format: must be english, dutch, sealed_first, "
+                                             "sealed_second or fixed_price");
+  }
+  if (!valid_purpose(p.purpose)) {
+    return Outcome::error(Code::bad_request,
+                          "purpose: must be transfer, exclusive_licence, sole_licence or disposal");
+  }
+  if (p.closes_at <= p.opens_at) return Outcome::error(Code::bad_request, "closes_at: must be after opens_at");
+  if (format == matching::Format::dutch && !p.dutch) {
+    return Outcome::error(Code::bad_request, "dutch: required for a dutch auction");
+  }
+  if (p.dutch && p.dutch->floor > p.start_price) {
+    return Outcome::error(Code::bad_request, "dutch.floor: must be <= start_price");
+  }
+  const bool licence_purpose = p.purpose == "exclusive_licence" || p.purpose == "sole_licence";
+  if (licence_purpose && !p.licence) {
+    return Outcome::error(Code::bad_request, "licence: required for a licence auction");
+  }
+  if (p.licence && licence_purpose && p.licence->kind != p.purpose.substr(0, p.purpose.find('_'))) {
+    return Outcome::error(Code::bad_request, "licence.kind: must match the purpose");
+  }
+  if (p.hidden_reserve.value_or(false) && p.purpose == "disposal") {
+    return Outcome::error(Code::bad_request, "hidden_reserve: only for private sales");
+  }
+  if (p.extend_window_ms.value_or(0) > 0 && p.extend_by_ms.value_or(0) <= 0) {
+    return Outcome::error(Code::bad_request, "extend_by_ms: required with extend_window_ms");
+  }
+  for (const auto& h : p.priority_holders) {
+    if (participant(h.participant_id) == nullptr) {
+      return Outcome::error(Code::not_found, "priority_holders: no participant " + h.participant_id);
+    }
+  }
+  if (p.licence) {
+    Outcome lo = check_licence_shape(*p.licence);
+    if (!lo.ok()) return lo;
+  }
+  std::string seller;
+  Outcome listing = check_listing(c, p.lot, p.licence, seller);
+  if (!listing.ok()) return listing;
+
+  matching::AuctionConfig cfg;
+  cfg.format = format;
+  cfg.start_price = Fen{p.start_price};
+  cfg.increment = Fen{p.increment};
+  cfg.reserve = Fen{p.reserve.value_or(0)};
+  cfg.reserve_hidden = p.hidden_reserve.value_or(false);
+  cfg.opens_at = Ms{p.opens_at};
+  cfg.closes_at = Ms{p.closes_at};
+  cfg.extend_window_ms = Ms{p.extend_window_ms.value_or(0)};
+  cfg.extend_by_ms = Ms{p.extend_by_ms.value_or(0)};
+  if (p.dutch) cfg.dutch = {Fen{p.dutch->decrement}, Ms{p.dutch->interval_ms}, Fen{p.dutch->floor}};
+  for (const auto& h : p.priority_holders) {
+    cfg.priority_holders.push_back(
+        {participant(h.participant_id)->num, static_cast<std::uint32_t>(std::min<I64>(h.rank, 1000))});
+  }
+  if (auto ec = matching::validate(cfg); ec != matching::errc::ok) {
+    return Outcome::error(Code::bad_request, "auction parameters are inconsistent (" +
+                                                 std::string(matching::protocol_code(ec)) + ")");
+  }
+  return Outcome::success(create_auction(c, p, cfg, seller, {}));
+}
+
+// Creates the auction (validated) and opens it when due. Also used by disposal rounds.
+json::object Domain::create_auction(Ctx& c, const AuctionCreate& p,
+                                    const matching::AuctionConfig& cfg, const std::string& seller,
+                                    const std::string& case_id) {
+  Auction a;
+  a.num = ++auctions_n_;
+  a.id = "A-" + std::to_string(a.num);
+  a.lot = p.lot;
+  a.purpose = p.purpose;
+  a.format = p.format;
+  a.seller = seller;
+  a.start_price = p.start_price;
+  a.increment = p.increment;
+  a.deposit = p.deposit;
+  a.opens_at = p.opens_at;
+  a.reserve = p.reserve;
+  a.hidden_reserve = p.hidden_reserve.value_or(false);
+  a.buyer_premium_bp = p.buyer_premium_bp.value_or(0);
+  a.seller_commission_bp = p.seller_commission_bp.value_or(0);
+  a.payment_ms = p.payment_ms.value_or(10LL * 86'400'000);
+  a.licence = p.licence;
+  a.priority_holders = p.priority_holders;
+  a.case_id = case_id;
+  a.mech = std::make_unique<matching::Auction>(cfg);
+  escrow_account(a);
+  Auction& stored = auctions_.emplace(a.id, std::move(a)).first->second;
+  advance_auction(stored, c.now, c);
+  return auction_json(stored, c.actor);
+}
+
+Outcome Domain::auction_cancel(Ctx& c, const AuctionCancel& p) {
+  auto it = auctions_.find(p.auction_id);
+  if (it == auctions_.end()) return Outcome::error(Code::not_found, "no auction " + p.auction_id);
+  Auction& a = it->second;
+  if (a.mech->view().bids > 0) return Outcome::error(Code::invalid_state, "the auction has bids");
+  if (a.mech->cancel() != matching::errc::ok) {
+    return Outcome::error(Code::invalid_state, "the auction is " + a.state);
+  }
+  a.state = "cancelled";
+  a.closed_at = c.now;
+  release_deposits(a, "", c);
+  json::object view = auction_json(a, c.actor);
+  c.pushes.push_back({"auction." + a.id, "close", c.now,
+                      {{"state", "cancelled"}, {"reason", p.reason}}});
+  if (!a.case_id.empty()) on_round_closed(cases_.at(a.case_id), a, c);
+  return Outcome::success(std::move(view));
+}
+
+Outcome Domain::auction_register(Ctx& c, const AuctionRef& p) {
+  auto it = auctions_.find(p.auction_id);
+  if (it == auctions_.end()) return Outcome::error(Code::not_found, "no auction " + p.auction_id);
+  Auction& a = it->second;
+  if (a.registrations.count(c.actor->id)) {
+    return Outcome::error(Code::duplicate, "already registered for " + a.id);
+  }
+  if (a.state != "scheduled" && a.state != "open") {
+    return Outcome::error(Code::auction_closed, "the auction is " + a.state);
+  }
+  if (c.actor->id == a.seller) return Outcome::error(Code::not_qualified, "the seller may not bid");
+  if (!a.case_id.empty() && cases_.at(a.case_id).barred.count(c.actor->id)) {
+    return Outcome::error(Code::not_qualified, "barred from this case after a default (rule 7)");
+  }
+  if (a.mech->format() == matching::Format::english && a.mech->english() != nullptr &&
+      a.format == "fixed_price") {
+    return Outcome::error(Code::auction_closed, "registration closed when the listing turned english");
+  }
+  if (a.deposit > cash_available(*c.actor)) {
+    return Outcome::error(Code::insufficient_funds,
+                          "deposit " + std::to_string(a.deposit) + " fen exceeds cash available");
+  }
+  Registration r;
+  r.participant_id = c.actor->id;
+  r.bidder_code = "B" + std::to_string(a.registrations.size() + 1);
+  if (a.format == "fixed_price") {
+    EventLog log;
+    auto ec = a.mech->register_intent(c.actor->num, Ms{c.now}, log);
+    if (ec != matching::errc::ok) return Outcome::error(code_of(ec), "cannot register now");
+  }
+  if (a.deposit > 0) {
+    ledger::Transfer t;
+    t.id = next_transfer_id(c);
+    t.debit_account_id = cash_account(*c.actor);
+    t.credit_account_id = escrow_account(a);
+    t.amount = a.deposit;
+    t.ledger = ledger::kLedgerCny;
+    t.flags = ledger::transfer_flags::pending;
+    t.code = ids::code_deposit;
+    t.ref = a.num;
+    auto res = ledger_.submit(std::span(&t, 1), Ms{c.now});
+    if (!res.ok()) return Outcome::error(Code::insufficient_funds, "deposit cannot be held");
+    r.hold_id = t.id;
+  }
+  a.bidders[c.actor->num] = c.actor->id;
+  const std::string code = r.bidder_code;
+  a.registrations.emplace(c.actor->id, std::move(r));
+  push_private(c, c.actor->id, "deposit",
+               {{"auction_id", a.id}, {"amount", a.deposit}, {"state", "held"}});
+  push_balance(c, c.actor->id);
+  c.pushes.push_back({"auction." + a.id, "register", c.now,
+                      {{"registered", static_cast<std::int64_t>(a.registrations.size())}}});
+  return Outcome::success({{"auction_id", a.id},
+                           {"bidder_code", code},
+                           {"deposit", a.deposit},
+                           {"deposit_state", "held"}});
+}
+
+Outcome Domain::check_bidder(const Ctx& c, const std::string& auction_id, Auction*& out) {
+  auto it = auctions_.find(auction_id);
+  if (it == auctions_.end()) return Outcome::error(Code::not_found, "no auction " + auction_id);
+  out = &it->second;
+  auto r = out->registrations.find(c.actor->id);
+  if (r == out->registrations.end()) {
+    return Outcome::error(Code::not_qualified, "register for " + auction_id + " first");
+  }
+  if (!out->case_id.empty() && cases_.at(out->case_id).barred.count(c.actor->id)) {
+    return Outcome::error(Code::not_qualified, "barred from this case after a default (rule 7)");
+  }
+  if (r->second.released) return Outcome::error(Code::not_qualified, "deposit not held");
+  return Outcome::success({});
+}
+
+Outcome Domain::bid_reply(Ctx& c, Auction& a, const matching::Result<matching::BidReply>& r,
+                          std::vector<matching::AuctionEvent>& events) {
+  if (!r.ok()) {
+    std::string msg = std::string(matching::protocol_code(r.ec));
+    if (r.ec == matching::errc::bid_too_low || r.ec == matching::errc::bad_price) {
+      auto min = a.mech->min_next_bid_for(c.actor->num);
+      if (min) msg = "minimum next bid is " + std::to_string(min->v) + " fen";
+    }
+    return Outcome::error(code_of(r.ec), msg);
+  }
+  apply_auction_events(a, events, c);
+  json::object o{{"auction_id", a.id}, {"amount", r.value.amount.v}, {"ts", r.value.ts.v}};
+  if (!is_sealed(a)) {
+    o["leader"] = r.value.leader ? json::value(bidder_code_of(a, *r.value.leader)) : nullptr;
+    o["closes_at"] = r.value.closes_at ? json::value(r.value.closes_at->v) : nullptr;
+    o["min_next_bid"] = opt_fen(r.value.min_next_bid);
+  }
+  return Outcome::success(std::move(o));
+}
+
+Outcome Domain::auction_bid(Ctx& c, const AuctionBid& p) {
+  Auction* a = nullptr;
+  Outcome q = check_bidder(c, p.auction_id, a);
+  if (!q.ok()) return q;
+  EventLog log;
+  auto r = a->mech->bid(c.actor->num, Fen{p.amount}, Ms{c.now}, log);
+  return bid_reply(c, *a, r, log.events);
+}
+
+Outcome Domain::auction_proxy(Ctx& c, const AuctionProxy& p) {
+  Auction* a = nullptr;
+  Outcome q = check_bidder(c, p.auction_id, a);
+  if (!q.ok()) return q;
+  EventLog log;
+  auto r = a->mech->proxy(c.actor->num, Fen{p.max_amount}, Ms{c.now}, log);
+  return bid_reply(c, *a, r, log.events);
+}
+
+Outcome Domain::auction_accept(Ctx& c, const AuctionRef& p) {
+  Auction* a = nullptr;
+  Outcome q = check_bidder(c, p.auction_id, a);
+  if (!q.ok()) return q;
+  EventLog log;
+  auto r = a->mech->accept(c.actor->num, Ms{c.now}, log);
+  if (!r.ok()) return Outcome::error(code_of(r.ec), std::string(matching::protocol_code(r.ec)));
+  apply_auction_events(*a, log.events, c);
+  return Outcome::success({{"auction_id", a->id}, {"price", r.value.price.v}, {"ts", r.value.ts.v}});
+}
+
+Outcome Domain::auction_get(Ctx& c, const AuctionRef& p) {
+  auto it = auctions_.find(p.auction_id);
+  if (it == auctions_.end()) return Outcome::error(Code::not_found, "no auction " + p.auction_id);
+  return Outcome::success(auction_json(it->second, c.actor));
+}
+
+Outcome Domain::auction_list(Ctx& c, const AuctionList& p) {
+  json::array rows;
+  for (const auto& [id, a] : auctions_) {
+    if (p.state && a.state != *p.state) continue;
+    rows.push_back(auction_json(a, c.actor));
+    if (rows.size() >= 1000) break;
+  }
+  return Outcome::success({{"auctions", std::move(rows)}});
+}
+
+void Domain::advance_auction(Auction& a, std::int64_t until, Ctx& c) {
+  if (a.state == "sold" || a.state == "unsold" || a.state == "cancelled") return;
+  auto due = a.mech->next_due();
+  if (!due || due->v > until) return;
+  EventLog log;
+  a.mech->advance(Ms{until}, log);
+  apply_auction_events(a, log.events, c);
+}
+
+// Turns mechanism events into state, pushes, deposits and settlements.
+void Domain::apply_auction_events(Auction& a, const std::vector<matching::AuctionEvent>& events,
+                                  Ctx& c) {
+  const std::string channel = "auction." + a.id;
+  for (const auto& e : events) {
+    using matching::EventKind;
+    switch (e.kind) {
+      case EventKind::opened:
+        a.state = "open";
+        c.pushes.push_back({channel, "open", e.ts.v, {{"state", "open"}}});
+        break;
+      case EventKind::bid: {
+        json::object d{{"bids", static_cast<std::int64_t>(a.mech->view().bids)}, {"ts", e.ts.v}};
+        if (!is_sealed(a)) {
+          const auto v = a.mech->view();
+          d["amount"] = e.amount.v;
+          d["bidder"] = bidder_code_of(a, e.bidder);
+          d["proxy"] = e.is_proxy;
+          d["price"] = opt_fen(v.price);
+          d["leader"] = v.leader ? json::value(bidder_code_of(a, *v.leader)) : nullptr;
+          d["min_next_bid"] = opt_fen(v.min_next_bid);
+          d["closes_at"] = v.closes_at.v;
+        }
+        c.pushes.push_back({channel, "bid", e.ts.v, std::move(d)});
+        break;
+      }
+      case EventKind::leader_changed: break;  // carried by the bid push
+      case EventKind::extended:
+        c.pushes.push_back({channel, "extension", e.ts.v, {{"closes_at", e.closes_at.v}}});
+        break;
+      case EventKind::price_tick:
+        c.pushes.push_back({channel, "price", e.ts.v, {{"price", e.amount.v}}});
+        break;
+      case EventKind::converted:
+        a.format = "english";
+        c.pushes.push_back({channel, "converted", e.ts.v,
+                            {{"format", "english"}, {"closes_at", e.closes_at.v}}});
+        break;
+      case EventKind::closed: close_auction(a, e, c); break;
+    }
+  }
+}
+
+void Domain::close_auction(Auction& a, const matching::AuctionEvent& e, Ctx& c) {
+  const bool sold = e.state == matching::AuctionState::sold;
+  a.state = sold ? "sold" : "unsold";
+  a.closed_at = e.ts.v;
+  const std::string winner = sold ? a.bidders.at(e.bidder) : std::string();
+  // Rule 3: losers' deposits are released at close; the winner's counts toward the price.
+  release_deposits(a, winner, c);
+  json::object d{{"state", a.state}, {"ts", e.ts.v}};
+  if (sold) {
+    d["winner"] = bidder_code_of(a, e.bidder);
+    d["price"] = e.amount.v;
+    open_settlement(a, winner, e.amount.v, e.ts.v, c);
+    d["settlement_id"] = a.settlement_id;
+  }
+  c.pushes.push_back({"auction." + a.id, "close", e.ts.v, std::move(d)});
+  if (!a.case_id.empty()) on_round_closed(cases_.at(a.case_id), a, c);
+}
+
+void Domain::release_deposits(Auction& a, const std::string& keep, Ctx& c) {
+  for (auto& [pid, r] : a.registrations) {
+    if (pid == keep || r.released || r.hold_id == 0) continue;
+    if (ledger_.pending_state(r.hold_id) != ledger::Ledger::PendingState::open) continue;
+    ledger::Transfer t;
+    t.id = next_transfer_id(c);
+    t.pending_id = r.hold_id;
+    t.flags = ledger::transfer_flags::void_pending;
+    auto res = ledger_.submit(std::span(&t, 1), Ms{c.now});
+    IPX_ASSERT(res.ok());
+    r.released = true;
+    push_private(c, pid, "deposit", {{"auction_id", a.id}, {"amount", a.deposit}, {"state", "released"}});
+    push_balance(c, pid);
+  }
+}
+
+json::object Domain::auction_json(const Auction& a, const Participant* viewer) const {
+  const matching::AuctionView v = a.mech->view();
+  const bool sealed_open = is_sealed(a) && (a.state == "scheduled" || a.state == "open");
+  json::object o;
+  o["auction_id"] = a.id;
+  json::array lot;
+  for (const auto& x : a.lot) lot.push_back(json::string(x));
+  o["lot"] = std::move(lot);
+  o["purpose"] = a.purpose;
+  o["format"] = format_name(a.mech->format());
+  o["state"] = a.state;
+  o["start_price"] = a.start_price;
+  o["increment"] = v.increment ? json::value(v.increment->v) : json::value(a.increment);
+  o["deposit"] = a.deposit;
+  o["reserve"] = a.hidden_reserve ? json::value(nullptr) : opt_fen(v.reserve);
+  o["opens_at"] = v.opens_at.v;
+  o["closes_at"] = v.closes_at.v;
+  o["price"] = sealed_open ? json::value(nullptr)
+                           : (v.clearing_price ? json::value(v.clearing_price->v) : opt_fen(v.price));
+  o["bids"] = static_cast<std::int64_t>(v.bids);
+  o["leader"] = sealed_open || !v.leader ? json::value(nullptr)
+                                         : json::value(bidder_code_of(a, *v.leader));
+  o["min_next_bid"] = sealed_open ? json::value(nullptr) : opt_fen(v.min_next_bid);
+  o["winner"] = v.winner ? json::value(bidder_code_of(a, *v.winner)) : json::value(nullptr);
+  o["settlement_id"] = a.settlement_id.empty() ? json::value(nullptr) : json::value(a.settlement_id);
+  o["registered"] = static_cast<std::int64_t>(a.registrations.size());
+  if (!a.case_id.empty()) o["case_id"] = a.case_id;
+  if (a.licence) o["licence"] = codec::encode(*a.licence);
+  if (a.buyer_premium_bp) o["buyer_premium_bp"] = a.buyer_premium_bp;
+  if (viewer != nullptr) {
+    auto r = a.registrations.find(viewer->id);
+    if (r != a.registrations.end()) o["my_bidder_code"] = r->second.bidder_code;
+  }
+  return o;
+}
+
+}  // namespace ipx::engine

@@ -1,0 +1,542 @@
+// Domain: disposal cases (DOMAIN.md rules 1, 3, 5, 7, 9–12, 14, 17), backstop offers and the
+// bank's disposal report. A case runs itself from its plan: round 1 -> round 2 (-> round 3
+// in the traditional regime) -> sell-off -> backstop / in lieu / released, re-running a round
+// after a winner's default. Every transition is a timeline entry with its reason.
+#include <algorithm>
+
+#include "engine/domain.hpp"
+#include "engine/ids.hpp"
+#include "matching/assert.hpp"
+#include "matching/increments.hpp"
+
+namespace ipx::engine {
+
+namespace {
+
+std::int64_t floor_yuan_bp(std::int64_t amount, std::int64_t bp) {
+  auto r = bp_of_floor_yuan(Fen{amount}, bp);
+  IPX_ASSERT(r.has_value());
+  return r->v;
+}
+
+int max_rounds(const CasePlan& p) { return p.regime == "traditional" ? 3 : 2; }
+
+// Rule 10: the first bid at the sell-off price moves the close to 24 h after it.
+void set_sell_off(matching::AuctionConfig& cfg) { cfg.first_bid_close_ms = Ms{kDayMs}; }
+
+}  // namespace
+
+Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
+  const DisposalPlan in = p.plan.value_or(DisposalPlan{});
+  if (in.regime && *in.regime != "online" && *in.regime != "traditional") {
+    return Outcome::error(Code::bad_request, "plan.regime: must be online or traditional");
+  }
+  plan.regime = in.regime.value_or("online");
+  if (plan.regime == "traditional") {
+    plan.start_bp = 10'000;  // rule 12: the reserve is the valuation
+    plan.sell_off_ms = 60 * kDayMs;
+  }
+  plan.start_bp = in.start_bp.value_or(plan.start_bp);
+  plan.deposit_bp = in.deposit_bp.value_or(plan.deposit_bp);
+  plan.cut_bp = in.cut_bp.value_or(plan.cut_bp);
+  plan.notice_ms = in.notice_ms.value_or(plan.notice_ms);
+  plan.renotice_ms = in.renotice_ms.value_or(plan.renotice_ms);
+  plan.bidding_ms = in.bidding_ms.value_or(plan.bidding_ms);
+  plan.sell_off_ms = in.sell_off_ms.value_or(plan.sell_off_ms);
+  plan.payment_ms = in.payment_ms.value_or(plan.payment_ms);
+  plan.extend_window_ms = in.extend_window_ms.value_or(plan.extend_window_ms);
+  plan.extend_by_ms = in.extend_by_ms.value_or(plan.extend_by_ms);
+  plan.after_sell_off = in.after_sell_off.value_or("in_lieu");
+  if (plan.after_sell_off != "in_lieu" && plan.after_sell_off != "release") {
+    return Outcome::error(Code::bad_request, "plan.after_sell_off: must be in_lieu or release");
+  }
+  if (plan.regime == "online" && plan.start_bp < 7'000) {
+    return Outcome::error(Code::bad_request, "plan.start_bp: the first start is >= 70% of the valuation online (rule 1)");
+  }
+  if (plan.cut_bp > 2'000) {
+    return Outcome::error(Code::bad_request, "plan.cut_bp: a round is cut by at most 20% (rules 9, 12)");
+  }
+  if (plan.start_bp == 0 || plan.start_bp > 10'000) {
+    return Outcome::error(Code::bad_request, "plan.start_bp: must be between 1 and 10000");
+  }
+  if (plan.extend_window_ms > 0 && plan.extend_by_ms == 0) {
+    return Outcome::error(Code::bad_request, "plan.extend_by_ms: required with a window");
+  }
+  if (in.risk_fund) {
+    const Participant* fund = participant(in.risk_fund->participant_id);
+    if (fund == nullptr || fund->kind != "risk_fund") {
+      return Outcome::error(Code::not_found, "plan.risk_fund.participant_id: no risk fund " +
+                                                 in.risk_fund->participant_id);
+    }
+    plan.risk_fund = fund->id;
+    plan.risk_share_bp = in.risk_fund->share_bp;
+  }
+  return Outcome::success({});
+}
+
+Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
+  if (p.assets.empty()) return Outcome::error(Code::bad_request, "assets: must name at least one asset");
+  CasePlan plan;
+  if (Outcome po = make_plan(p, plan); !po.ok()) return po;
+  const bool is_operator = (c.actor->roles & role_operator) != 0;
+  if (!is_operator && p.pledgee != c.actor->id) {
+    return Outcome::error(Code::not_found, "no pledge of yours to " + p.pledgee);
+  }
+  const Participant* bank = participant(p.pledgee);
+  if (bank == nullptr || bank->kind != "bank") return Outcome::error(Code::not_found, "pledgee: no bank " + p.pledgee);
+  if (participant(p.pledgor) == nullptr) return Outcome::error(Code::not_found, "pledgor: no participant " + p.pledgor);
+  std::int64_t claim = 0;
+  for (const auto& id : p.assets) {
+    auto it = assets_.find(id);
+    if (it == assets_.end()) return Outcome::error(Code::not_found, "no asset " + id);
+    const Asset& a = it->second;
+    if (!a.pledge || a.pledge->pledgee != p.pledgee) {
+      return Outcome::error(Code::not_found, "asset " + id + " is not pledged to " + p.pledgee);
+    }
+    if (a.pledge->status != "active") {
+      return Outcome::error(Code::invalid_state, "the pledge of " + id + " is " + a.pledge->status);
+    }
+    if (a.owner != p.pledgor) return Outcome::error(Code::invalid_state, "pledgor: " + id + " belongs to " + a.owner);
+    claim += a.pledge->claim();
+  }
+  DisposalCase dc;
+  dc.num = ++cases_n_;
+  dc.id = "C-" + std::to_string(dc.num);
+  dc.assets = p.assets;
+  dc.pledgee = p.pledgee;
+  dc.pledgor = p.pledgor;
+  dc.valuation = p.valuation;
+  dc.claim = claim;
+  dc.opened_at = c.now;
+  dc.plan = plan;
+  const Asset& first = assets_.at(p.assets.front());
+  dc.region = first.region;
+  dc.industry = first.industry;
+  for (const auto& id : p.assets) assets_.at(id).pledge->status = "foreclosed";
+  DisposalCase& stored = cases_.emplace(dc.id, std::move(dc)).first->second;
+  const std::int64_t start = floor_yuan_bp(stored.valuation, plan.start_bp);
+  note(stored, c, "opened", "claim " + std::to_string(claim) + " fen");
+  start_round(stored, 1, "auction", start, c.now + plan.notice_ms, c);
+  json::object r = case_json(stored);
+  r["auction_id"] = stored.rounds.back().auction_id;
+  return Outcome::success(std::move(r));
+}
+
+// Opens a round (an auction, or the sell-off) of the case.
+void Domain::start_round(DisposalCase& dc, int round, const std::string& kind,
+                         std::int64_t start, std::int64_t opens_at, Ctx& c) {
+  const CasePlan& plan = dc.plan;
+  AuctionCreate ac;
+  ac.lot = dc.assets;
+  ac.purpose = "disposal";
+  ac.format = "english";
+  ac.start_price = std::max<std::int64_t>(start, 100);
+  ac.increment = matching::default_increment(Fen{ac.start_price}).v;
+  ac.deposit = floor_yuan_bp(ac.start_price, plan.deposit_bp);
+  ac.opens_at = opens_at;
+  ac.closes_at = opens_at + (kind == "sell_off" ? plan.sell_off_ms : plan.bidding_ms);
+  ac.payment_ms = plan.payment_ms;
+  matching::AuctionConfig cfg;
+  cfg.format = matching::Format::english;
+  cfg.start_price = Fen{ac.start_price};
+  cfg.increment = Fen{ac.increment};
+  cfg.opens_at = Ms{ac.opens_at};
+  cfg.closes_at = Ms{ac.closes_at};
+  cfg.extend_window_ms = Ms{plan.extend_window_ms};
+  cfg.extend_by_ms = Ms{plan.extend_by_ms};
+  if (kind == "sell_off") set_sell_off(cfg);  // rule 10
+  // Rule 6: co-owners hold priority purchase rights, in the order they were registered.
+  std::int64_t rank = 0;
+  for (const auto& co : assets_.at(dc.assets.front()).co_owners) {
+    const Participant* holder = participant(co);
+    if (holder == nullptr || co == dc.pledgor) continue;
+    ac.priority_holders.push_back({co, ++rank});
+    cfg.priority_holders.push_back({holder->num, static_cast<std::uint32_t>(rank)});
+  }
+  IPX_ASSERT(matching::validate(cfg) == matching::errc::ok);
+  json::object view = create_auction(c, ac, cfg, dc.pledgor, dc.id);
+  Round r;
+  r.round = round;
+  r.kind = kind;
+  r.auction_id = std::string(view["auction_id"].as_string());
+  r.start_price = ac.start_price;
+  r.state = std::string(view["state"].as_string());
+  dc.rounds.push_back(r);
+  dc.state = kind == "sell_off" ? "sell_off" : "round_" + std::to_string(round);
+  note(dc, c, dc.state, "auction " + r.auction_id + " start " + std::to_string(ac.start_price) +
+                            " fen, opens at " + std::to_string(opens_at));
+}
+
+void Domain::note(DisposalCase& dc, const Ctx& c, const std::string& event, const std::string& reason) {
+  json::object e{{"ts", c.now}, {"event", event}, {"state", dc.state}, {"reason", reason}};
+  dc.timeline.push_back(e);
+  c.pushes.push_back({"disposal." + dc.id, event, c.now, std::move(e)});
+}
+
+void Domain::on_round_closed(DisposalCase& dc, Auction& a, Ctx& c) {
+  Round& r = dc.rounds.back();
+  IPX_ASSERT(r.auction_id == a.id);
+  r.state = a.state;
+  r.bidders = static_cast<std::int64_t>(a.registrations.size());
+  if (a.state == "sold") {
+    r.price = auctions_.at(a.id).mech->view().clearing_price.value_or(Fen{0}).v;
+    dc.state = "settlement";
+    dc.hammer = *r.price;
+    dc.sold_at = a.closed_at;
+    dc.settlement_id = a.settlement_id;
+    note(dc, c, "sold", "round " + std::to_string(r.round) + " sold at " + std::to_string(*r.price) + " fen");
+    return;
+  }
+  const std::int64_t closed_at = a.closed_at;
+  if (r.kind == "auction" && r.round < max_rounds(dc.plan)) {
+    // Rule 9: the next round's start is cut from the previous round's start, not the valuation.
+    const std::int64_t start = r.start_price - floor_yuan_bp(r.start_price, dc.plan.cut_bp);
+    note(dc, c, "unsold", "round " + std::to_string(r.round) + " unsold");
+    start_round(dc, r.round + 1, "auction", start, closed_at + dc.plan.renotice_ms, c);
+    return;
+  }
+  if (r.kind == "auction") {
+    // Rule 10: the sell-off opens at once at the last round's start.
+    note(dc, c, "unsold", "round " + std::to_string(r.round) + " unsold; sell-off follows");
+    start_round(dc, r.round + 1, "sell_off", r.start_price, closed_at, c);
+    return;
+  }
+  after_sell_off(dc, r, c);
+}
+
+// Rule 11: a backstop offer buys, else in lieu of payment, else the seizure is released.
+void Domain::after_sell_off(DisposalCase& dc, const Round& r, Ctx& c) {
+  BackstopOfferRec* best = nullptr;
+  std::int64_t best_price = 0;
+  for (auto& [id, o] : offers_) {
+    if (o.expires_at && *o.expires_at <= c.now) continue;
+    if (!o.regions.empty() && std::find(o.regions.begin(), o.regions.end(), dc.region) == o.regions.end()) continue;
+    if (!o.industries.empty() &&
+        std::find(o.industries.begin(), o.industries.end(), dc.industry) == o.industries.end()) continue;
+    const std::int64_t price = floor_yuan_bp(dc.valuation, o.price_bp);
+    if (price <= 0 || o.used + price > o.max_amount) continue;
+    if (cash_available(*find_participant(o.participant_id)) < price) continue;
+    if (best == nullptr || o.price_bp > best->price_bp ||
+        (o.price_bp == best->price_bp && o.num < best->num)) {  // earliest on ties
+      best = &o;
+      best_price = price;
+    }
+  }
+  if (best != nullptr && backstop_purchase(dc, *best, best_price, r, c)) return;
+  if (dc.plan.after_sell_off == "in_lieu") {
+    transfer_in_lieu(dc, r.start_price, c);
+    return;
+  }
+  for (const auto& id : dc.assets) assets_.at(id).pledge->status = "released";
+  close_case(dc, "released", c);
+}
+
+bool Domain::backstop_purchase(DisposalCase& dc, BackstopOfferRec& o, std::int64_t price,
+                               const Round& r, Ctx& c) {
+  Auction& a = auctions_.at(r.auction_id);
+  Participant* buyer = find_participant(o.participant_id);
+  ledger::Transfer t = cash_move(c, cash_account(*buyer), ids::escrow(a.num), price, ids::code_payment, a.num);
+  t.flags = ledger::transfer_flags::pending;
+  if (!ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) return false;
+  o.used += price;
+  SettlementRec s;
+  s.id = "S-" + std::to_string(++settlements_n_);
+  s.auction_id = a.id;
+  s.buyer = buyer->id;
+  s.seller = dc.pledgor;
+  s.case_id = dc.id;
+  s.price = price;
+  s.state = "paid";
+  s.payment_hold = t.id;
+  s.paid_at = c.now;
+  s.due_at = c.now;
+  s.transfers.push_back(t.id);
+  dc.settlement_id = s.id;
+  dc.outcome = "backstop";
+  dc.state = "settlement";
+  dc.hammer = price;
+  dc.sold_at = c.now;
+  dc.cash_at = c.now;
+  a.settlement_id = s.id;
+  push_private(c, buyer->id, "settlement", settlement_json(s));
+  push_balance(c, buyer->id);
+  settlements_.emplace(s.id, std::move(s));
+  note(dc, c, "backstop", "offer " + o.id + " buys at " + std::to_string(price) + " fen (rule 11)");
+  return true;
+}
+
+// Rule 11: the asset goes to the pledgee in lieu of payment at the sell-off price.
+void Domain::transfer_in_lieu(DisposalCase& dc, std::int64_t price, Ctx& c) {
+  Participant* pledgor = find_participant(dc.pledgor);
+  Participant* pledgee = find_participant(dc.pledgee);
+  std::vector<ledger::Transfer> set;
+  for (const auto& id : dc.assets) {
+    Asset& as = assets_.at(id);
+    ledger::Transfer t;
+    t.id = next_transfer_id(c);
+    t.debit_account_id = title_account(*pledgor, as);
+    t.credit_account_id = title_account(*pledgee, as);
+    t.amount = 1;
+    t.ledger = ledger::kLedgerTitles;
+    t.code = ids::code_title;
+    t.ref = as.num;
+    t.flags = ledger::transfer_flags::linked;
+    set.push_back(t);
+  }
+  set.back().flags = 0;
+  if (ledger_.submit(set, Ms{c.now}).ok()) {
+    for (const auto& id : dc.assets) {
+      assets_.at(id).owner = dc.pledgee;
+      assets_.at(id).pledge->status = "released";
+    }
+  }
+  dc.hammer = price;
+  dc.net_to_bank = std::min(price, dc.claim);
+  close_case(dc, "in_lieu", c);
+}
+
+void Domain::close_case(DisposalCase& dc, const std::string& outcome, Ctx& c) {
+  dc.state = "closed";
+  dc.outcome = outcome;
+  dc.closed_at = c.now;
+  note(dc, c, "closed", "outcome " + outcome);
+}
+
+void Domain::on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c) {
+  // Rule 7: the defaulter is barred and the round re-runs with the same start.
+  const Round last = dc.rounds.back();
+  if (s.state == "defaulted") {
+    dc.barred.insert(s.buyer);
+    ++dc.defaults;
+    dc.forfeited += s.deposit;
+    note(dc, c, "default", s.buyer + " did not pay by " + std::to_string(s.due_at) +
+                               "; deposit " + std::to_string(s.deposit) + " fen forfeited (rule 7)");
+  } else {
+    note(dc, c, "settlement_failed", s.reason);
+  }
+  dc.settlement_id.clear();
+  dc.outcome.clear();
+  const std::int64_t opens_at = std::max(c.now, s.due_at) + dc.plan.renotice_ms;
+  start_round(dc, last.round, last.kind, last.start_price, opens_at, c);
+}
+
+// Rules 14 and 17: the pledgee's net cash, and the risk fund's share of a shortfall.
+void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, std::int64_t to_pledgee, Ctx& c) {
+  dc.net_to_bank = to_pledgee + dc.forfeited;
+  dc.registered_at = c.now;
+  const std::int64_t shortfall = dc.claim - dc.net_to_bank;
+  if (shortfall > 0 && !dc.plan.risk_fund.empty() && dc.plan.risk_share_bp > 0) {
+    Participant* fund = find_participant(dc.plan.risk_fund);
+    const std::int64_t share = std::min(floor_yuan_bp(shortfall, dc.plan.risk_share_bp), cash_available(*fund));
+    if (share > 0) {
+      ledger::Transfer t = cash_move(c, cash_account(*fund), cash_account(*find_participant(dc.pledgee)),
+                                     share, ids::code_risk_share, dc.num);
+      if (ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) {
+        dc.fund_share = share;
+        s.transfers.push_back(t.id);
+        push_balance(c, fund->id);
+        push_balance(c, dc.pledgee);
+        note(dc, c, "risk_share", "fund pays " + std::to_string(share) + " fen of a " +
+                                      std::to_string(shortfall) + " fen shortfall (rule 17)");
+      }
+    }
+  }
+  close_case(dc, dc.outcome.empty() ? "sold" : dc.outcome, c);
+}
+
+void Domain::advance_cases(std::int64_t, Ctx&) {}  // rounds are auctions with their own timers
+std::optional<std::int64_t> Domain::next_case_due() const { return std::nullopt; }
+
+json::object Domain::case_json(const DisposalCase& dc) const {
+  json::object o{{"case_id", dc.id},       {"state", dc.state},     {"pledgee", dc.pledgee},
+                 {"pledgor", dc.pledgor},  {"valuation", dc.valuation}, {"claim", dc.claim},
+                 {"region", dc.region},    {"industry", dc.industry}, {"opened_at", dc.opened_at},
+                 {"regime", dc.plan.regime}, {"defaults", dc.defaults}};
+  o["outcome"] = dc.outcome.empty() || dc.state != "closed" ? json::value(nullptr) : json::value(dc.outcome);
+  json::array assets;
+  for (const auto& a : dc.assets) assets.push_back(json::string(a));
+  o["assets"] = std::move(assets);
+  json::array rounds;
+  for (const auto& r : dc.rounds) {
+    json::object ro{{"round", r.round}, {"kind", r.kind}, {"auction_id", r.auction_id},
+                    {"start_price", r.start_price}, {"state", auctions_.at(r.auction_id).state},
+                    {"bidders", r.bidders}};
+    ro["price"] = r.price ? json::value(*r.price) : json::value(nullptr);
+    ro["discount"] = r.price ? json::value(static_cast<double>(*r.price) / static_cast<double>(dc.valuation))
+                             : json::value(nullptr);
+    rounds.push_back(std::move(ro));
+  }
+  o["rounds"] = std::move(rounds);
+  o["settlement_id"] = dc.settlement_id.empty() ? json::value(nullptr) : json::value(dc.settlement_id);
+  const double recovery = dc.claim > 0 ? static_cast<double>(dc.net_to_bank + dc.fund_share) / static_cast<double>(dc.claim) : 0.0;
+  o["recovery"] = json::object{{"hammer", dc.hammer}, {"net_to_bank", dc.net_to_bank},
+                               {"fund_share", dc.fund_share}, {"forfeited", dc.forfeited},
+                               {"recovery_rate", recovery}};
+  json::array timeline;
+  for (const auto& e : dc.timeline) timeline.push_back(e);
+  o["timeline"] = std::move(timeline);
+  return o;
+}
+
+Outcome Domain::disposal_get(Ctx& c, const CaseRef& p) {
+  auto it = cases_.find(p.case_id);
+  const bool staff = (c.actor->roles & role_operator) != 0;
+  if (it == cases_.end() || (!staff && it->second.pledgee != c.actor->id)) {
+    return Outcome::error(Code::not_found, "no case " + p.case_id);
+  }
+  return Outcome::success(case_json(it->second));
+}
+
+Outcome Domain::disposal_list(Ctx& c, const DisposalList& p) {
+  const bool staff = (c.actor->roles & role_operator) != 0;
+  json::array rows;
+  for (const auto& [id, dc] : cases_) {
+    if (!staff && dc.pledgee != c.actor->id) continue;
+    if (p.state && dc.state != *p.state) continue;
+    json::object row = case_json(dc);
+    row.erase("timeline");
+    rows.push_back(std::move(row));
+  }
+  return Outcome::success({{"cases", std::move(rows)}});
+}
+
+Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
+  for (const auto& r : p.regions) {
+    if (r.empty()) return Outcome::error(Code::bad_request, "regions: empty region");
+  }
+  for (const auto& i : p.industries) {
+    if (!valid_industry(i)) return Outcome::error(Code::bad_request, "industries: unknown industry " + i);
+  }
+  if (p.price_bp > 10'000) return Outcome::error(Code::bad_request, "price_bp: at most 10000");
+  BackstopOfferRec o;
+  o.num = ++offers_n_;
+  o.id = "BO-" + std::to_string(o.num);
+  o.participant_id = c.actor->id;
+  o.price_bp = p.price_bp;
+  o.max_amount = p.max_amount;
+  o.regions = p.regions;
+  o.industries = p.industries;
+  o.expires_at = p.expires_at;
+  const std::string id = o.id;
+  offers_.emplace(id, std::move(o));
+  return Outcome::success({{"offer_id", id}, {"price_bp", p.price_bp}, {"max_amount", p.max_amount}});
+}
+
+}  // namespace ipx::engine
+
+namespace ipx::engine {
+
+namespace {
+
+std::string month_of(std::int64_t ms) {
+  // Civil date from days since the epoch (Howard Hinnant's algorithm), UTC.
+  std::int64_t z = ms / kDayMs + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y), static_cast<long long>(m));
+  return buf;
+}
+
+json::value days_between(std::int64_t from, std::int64_t to) {
+  if (to <= 0) return nullptr;
+  return static_cast<double>(to - from) / static_cast<double>(kDayMs);
+}
+
+struct Agg {
+  std::int64_t cases = 0, sold = 0, claim = 0, hammer = 0, net = 0, fund = 0, valuation = 0,
+               rounds = 0, defaults = 0;
+  void add(const DisposalCase& dc) {
+    ++cases;
+    if (dc.state == "closed" && dc.outcome != "released") sold += dc.outcome == "in_lieu" ? 0 : 1;
+    claim += dc.claim;
+    hammer += dc.hammer;
+    net += dc.net_to_bank;
+    fund += dc.fund_share;
+    valuation += dc.valuation;
+    rounds += static_cast<std::int64_t>(dc.rounds.size());
+    defaults += dc.defaults;
+  }
+  json::object to_json() const {
+    auto ratio = [](std::int64_t a, std::int64_t b) {
+      return b > 0 ? json::value(static_cast<double>(a) / static_cast<double>(b)) : json::value(nullptr);
+    };
+    return {{"cases", cases},        {"sold", sold},
+            {"claim", claim},        {"hammer", hammer},
+            {"net_to_bank", net},    {"fund_share", fund},
+            {"valuation", valuation}, {"rounds", rounds},
+            {"defaults", defaults},  {"recovery_rate", ratio(net + fund, claim)},
+            {"discount", ratio(hammer, valuation)}};
+  }
+};
+
+}  // namespace
+
+json::object Domain::report_row(const DisposalCase& dc) const {
+  json::object row{{"case_id", dc.id},         {"bank", dc.pledgee},
+                   {"region", dc.region},      {"industry", dc.industry},
+                   {"month", month_of(dc.opened_at)}, {"state", dc.state},
+                   {"claim", dc.claim},        {"valuation", dc.valuation},
+                   {"hammer", dc.hammer},      {"net_to_bank", dc.net_to_bank},
+                   {"fund_share", dc.fund_share}, {"forfeited", dc.forfeited},
+                   {"rounds", static_cast<std::int64_t>(dc.rounds.size())},
+                   {"defaults", dc.defaults}};
+  row["outcome"] = dc.state == "closed" ? json::value(dc.outcome) : json::value(nullptr);
+  row["recovery_rate"] = dc.claim > 0 ? json::value(static_cast<double>(dc.net_to_bank + dc.fund_share) /
+                                                    static_cast<double>(dc.claim))
+                                      : json::value(nullptr);
+  json::array discounts, bidders;
+  for (const auto& r : dc.rounds) {
+    discounts.push_back(r.price ? json::value(static_cast<double>(*r.price) / static_cast<double>(dc.valuation))
+                                : json::value(nullptr));
+    bidders.push_back(r.bidders);
+  }
+  row["discount_by_round"] = std::move(discounts);
+  row["bidders_by_round"] = std::move(bidders);
+  row["days_to_sale"] = days_between(dc.opened_at, dc.sold_at);
+  row["days_to_cash"] = days_between(dc.opened_at, dc.cash_at);
+  row["days_to_registration"] = days_between(dc.opened_at, dc.registered_at);
+  return row;
+}
+
+Outcome Domain::report_disposals(Ctx& c, const ReportDisposals& p) {
+  const bool staff = (c.actor->roles & role_operator) != 0;
+  json::array rows;
+  Agg total;
+  std::map<std::string, Agg> by_bank, by_region, by_industry, by_month;
+  for (const auto& [id, dc] : cases_) {
+    if (!staff && dc.pledgee != c.actor->id) continue;
+    if (p.bank && dc.pledgee != *p.bank) continue;
+    if (p.region && dc.region != *p.region) continue;
+    if (p.from && dc.opened_at < *p.from) continue;
+    if (p.to && dc.opened_at >= *p.to) continue;
+    rows.push_back(report_row(dc));
+    total.add(dc);
+    by_bank[dc.pledgee].add(dc);
+    by_region[dc.region].add(dc);
+    by_industry[dc.industry].add(dc);
+    by_month[month_of(dc.opened_at)].add(dc);
+  }
+  auto group = [](const std::map<std::string, Agg>& m, const char* key) {
+    json::array out;
+    for (const auto& [k, a] : m) {
+      json::object o = a.to_json();
+      o[key] = k;
+      out.push_back(std::move(o));
+    }
+    return out;
+  };
+  json::object totals = total.to_json();
+  totals["by_bank"] = group(by_bank, "bank");
+  totals["by_region"] = group(by_region, "region");
+  totals["by_industry"] = group(by_industry, "industry");
+  totals["by_month"] = group(by_month, "month");
+  return Outcome::success({{"rows", std::move(rows)}, {"totals", std::move(totals)}});
+}
+
+}  // namespace ipx::engine

@@ -1,0 +1,480 @@
+// Domain: licence-unit markets (PROTOCOL.md "Orders"). The order book matches; the ledger
+// holds cash for resting buys and units for resting sells, and settles each trade at once as
+// one linked set (cash and units together), so no trade is ever half settled.
+#include <algorithm>
+#include <array>
+
+#include "engine/domain.hpp"
+#include "engine/ids.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::engine {
+
+namespace {
+
+constexpr std::size_t kDepthLevels = 50;  // book.<market> shows the best 50 levels a side
+
+// Collects what the book reports during one command.
+struct BookLog final : matching::book_sink {
+  std::vector<matching::trade> trades;
+  std::vector<std::pair<matching::order_event, matching::order_view>> orders;
+  void on_trade(const matching::trade& t) override { trades.push_back(t); }
+  void on_order(matching::order_event e, const matching::order_view& v) override {
+    orders.emplace_back(e, v);
+  }
+  void clear() {
+    trades.clear();
+    orders.clear();
+  }
+};
+
+const char* status_name(matching::order_status s) {
+  switch (s) {
+    case matching::order_status::open: return "open";
+    case matching::order_status::partially_filled: return "partially_filled";
+    case matching::order_status::filled: return "filled";
+    case matching::order_status::cancelled: return "cancelled";
+    case matching::order_status::expired: return "expired";
+  }
+  return "open";
+}
+
+Code code_of(matching::errc e) {
+  switch (e) {
+    case matching::errc::ok: return Code::ok;
+    case matching::errc::bad_request: return Code::bad_request;
+    case matching::errc::bad_price: return Code::bad_price;
+    case matching::errc::not_found: return Code::not_found;
+    case matching::errc::duplicate: return Code::duplicate;
+    case matching::errc::would_cross: return Code::would_cross;
+    case matching::errc::self_trade: return Code::self_trade;
+    case matching::errc::insufficient_funds: return Code::insufficient_funds;
+    case matching::errc::capacity: return Code::unavailable;
+    default: return Code::invalid_state;
+  }
+}
+
+struct Depth {
+  std::array<matching::depth_level, kDepthLevels> bids{}, asks{};
+  std::size_t nb = 0, na = 0;
+  void read(const matching::order_book& b) {
+    nb = b.depth(matching::side::buy, bids);
+    na = b.depth(matching::side::sell, asks);
+  }
+};
+
+// Levels that changed within the best 50 between two depth views ([side, price, qty]).
+void diff_side(const matching::depth_level* before, std::size_t nb, const matching::depth_level* after,
+               std::size_t na, const char* side, json::array& out) {
+  for (std::size_t i = 0; i < na; ++i) {
+    bool same = false;
+    for (std::size_t j = 0; j < nb; ++j) {
+      if (before[j].price == after[i].price) {
+        same = before[j].qty == after[i].qty;
+        break;
+      }
+    }
+    if (!same) out.push_back(json::array{side, after[i].price.v, after[i].qty.v});
+  }
+  for (std::size_t j = 0; j < nb; ++j) {
+    bool present = false;
+    for (std::size_t i = 0; i < na && !present; ++i) present = after[i].price == before[j].price;
+    if (!present) out.push_back(json::array{side, before[j].price.v, 0});
+  }
+}
+
+json::array levels_json(const matching::depth_level* l, std::size_t n) {
+  json::array a;
+  for (std::size_t i = 0; i < n; ++i) a.push_back(json::array{l[i].price.v, l[i].qty.v});
+  return a;
+}
+
+std::int64_t fee_of(std::int64_t notional, std::int64_t bp) {
+  auto r = checked_mul(notional, bp);
+  return r ? *r / 10'000 : notional / 10'000 * bp;
+}
+
+}  // namespace
+
+json::object Domain::book_json(const Market& m) const {
+  Depth d;
+  d.read(*m.book);
+  return {{"bids", levels_json(d.bids.data(), d.nb)}, {"asks", levels_json(d.asks.data(), d.na)}};
+}
+
+Outcome Domain::market_create(Ctx& c, const MarketCreate& p) {
+  if (Outcome lo = check_licence_shape(p.licence); !lo.ok()) return lo;
+  if (p.licence.kind != "non_exclusive") {
+    return Outcome::error(Code::bad_request, "licence.kind: a licence-unit market is non_exclusive");
+  }
+  if (p.tick <= 0 || p.min_qty <= 0) return Outcome::error(Code::bad_request, "tick: must be > 0");
+  std::string licensor;
+  if (Outcome lo = check_listing(c, {p.asset_id}, p.licence, licensor); !lo.ok()) return lo;
+  if (markets_.count(p.market_id)) return Outcome::error(Code::duplicate, "market " + p.market_id + " exists");
+  Market m;
+  m.id = p.market_id;
+  m.num = ++markets_n_;
+  m.asset_id = p.asset_id;
+  m.licensor = licensor;
+  m.licence = p.licence;
+  m.tick = p.tick;
+  m.min_qty = p.min_qty;
+  m.maker_fee_bp = p.maker_fee_bp.value_or(0);
+  m.taker_fee_bp = p.taker_fee_bp.value_or(0);
+  matching::book_config cfg;
+  cfg.tick = Fen{p.tick};
+  cfg.lot = Units{p.min_qty};
+  auto log = std::make_unique<BookLog>();
+  m.book = std::make_unique<matching::order_book>(cfg, *log);
+  m.sink = std::move(log);
+  ensure_account(ids::external_units(m.num), ledger::ledger_for_market(static_cast<std::uint32_t>(m.num)),
+                 ids::code_external, 0, 0);
+  ensure_account(ids::order_escrow_units(m.num), ledger::ledger_for_market(static_cast<std::uint32_t>(m.num)),
+                 ids::code_order_escrow, 0, m.num);
+  ensure_account(ids::order_escrow_cash(m.num), ledger::kLedgerCny, ids::code_order_escrow, 0, m.num);
+  Market& stored = markets_.emplace(m.id, std::move(m)).first->second;
+  return Outcome::success(market_json(stored));
+}
+
+json::object Domain::market_json(const Market& m) const {
+  json::object o{{"market_id", m.id},       {"asset_id", m.asset_id},
+                 {"licensor", m.licensor},  {"licence", codec::encode(m.licence)},
+                 {"tick", m.tick},          {"min_qty", m.min_qty},
+                 {"maker_fee_bp", m.maker_fee_bp}, {"taker_fee_bp", m.taker_fee_bp},
+                 {"trades", m.trades}};
+  json::object book = book_json(m);
+  o["bids"] = book["bids"];
+  o["asks"] = book["asks"];
+  return o;
+}
+
+Outcome Domain::market_get(Ctx&, const MarketRef& p) {
+  auto it = markets_.find(p.market_id);
+  if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + p.market_id);
+  return Outcome::success(market_json(it->second));
+}
+
+Outcome Domain::units_issue(Ctx& c, const UnitsIssue& p) {
+  auto it = markets_.find(p.market_id);
+  if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + p.market_id);
+  Market& m = it->second;
+  if (m.licensor != c.actor->id) return Outcome::error(Code::forbidden, "only the licensor issues units");
+  ledger::Transfer t;
+  t.id = next_transfer_id(c);
+  t.debit_account_id = ids::external_units(m.num);
+  t.credit_account_id = units_account(*c.actor, m);
+  t.amount = p.qty;
+  t.ledger = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
+  t.code = ids::code_issue;
+  t.ref = m.num;
+  if (!ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) {
+    return Outcome::error(Code::bad_request, "qty: would overflow the position");
+  }
+  const ledger::Account* a = ledger_.find_account(t.credit_account_id);
+  push_balance(c, c.actor->id);
+  return Outcome::success({{"market_id", m.id},
+                           {"units", ledger::posted_balance(*a)},
+                           {"units_held", ledger::held(*a)}});
+}
+
+json::object Domain::order_json(const OrderMeta& meta, const matching::order_view& v) const {
+  json::object o{{"order_id", meta.id},
+                 {"client_order_id", meta.client_order_id},
+                 {"market_id", meta.market_id},
+                 {"side", v.side_ == matching::side::buy ? "buy" : "sell"},
+                 {"type", v.type == matching::order_type::limit ? "limit" : "market"},
+                 {"status", status_name(v.status)},
+                 {"qty", v.qty.v},
+                 {"filled_qty", v.filled.v},
+                 {"leaves_qty", v.leaves.v}};
+  o["price"] = v.type == matching::order_type::limit ? json::value(v.price.v) : json::value(nullptr);
+  o["fills"] = meta.fills;
+  return o;
+}
+
+// Shape checks that PROTOCOL.md puts before NOT_FOUND, and the mapping to book params.
+Outcome Domain::order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
+                             matching::order_params& out) const {
+  using namespace matching;
+  if (p.side != "buy" && p.side != "sell") return Outcome::error(Code::bad_request, "side: must be buy or sell");
+  if (p.type != "limit" && p.type != "market") return Outcome::error(Code::bad_request, "type: must be limit or market");
+  static const std::pair<const char*, tif> kTifs[] = {{"gtc", tif::gtc}, {"ioc", tif::ioc}, {"fok", tif::fok}, {"gtd", tif::gtd}};
+  static const std::pair<const char*, stp> kStps[] = {{"cancel_incoming", stp::cancel_incoming},
+                                                       {"cancel_resting", stp::cancel_resting},
+                                                       {"cancel_both", stp::cancel_both},
+                                                       {"reject", stp::reject}};
+  bool tif_ok = false, stp_ok = !p.stp;
+  for (const auto& [n, v] : kTifs) if (p.tif == n) out.tif_ = v, tif_ok = true;
+  for (const auto& [n, v] : kStps) if (p.stp && *p.stp == n) out.stp_ = v, stp_ok = true;
+  if (!tif_ok) return Outcome::error(Code::bad_request, "tif: must be gtc, ioc, fok or gtd");
+  if (!stp_ok) return Outcome::error(Code::bad_request, "stp: must be cancel_incoming, cancel_resting, cancel_both or reject");
+  if (p.qty <= 0 || p.qty % m.min_qty != 0) {
+    return Outcome::error(Code::bad_request, "qty: must be a positive multiple of " + std::to_string(m.min_qty));
+  }
+  const bool market = p.type == "market";
+  if (market && p.price) return Outcome::error(Code::bad_request, "price: a market order has no price");
+  if (!market && !p.price) return Outcome::error(Code::bad_request, "price: required for a limit order");
+  if (p.price && *p.price <= 0) return Outcome::error(Code::bad_request, "price: must be > 0");
+  if (market && out.tif_ != tif::ioc && out.tif_ != tif::fok) {
+    return Outcome::error(Code::bad_request, "tif: a market order is ioc or fok");
+  }
+  if (p.post_only.value_or(false) && (out.tif_ == tif::ioc || out.tif_ == tif::fok)) {
+    return Outcome::error(Code::bad_request, "post_only: not with ioc or fok");
+  }
+  if (out.tif_ == tif::gtd && !p.expire_at) return Outcome::error(Code::bad_request, "expire_at: required for gtd");
+  out.id = id;
+  out.side_ = p.side == "buy" ? side::buy : side::sell;
+  out.type = market ? order_type::market : order_type::limit;
+  out.price = Fen{p.price.value_or(0)};
+  out.qty = Units{p.qty};
+  out.expire_at = Ms{p.expire_at.value_or(0)};
+  out.post_only = p.post_only.value_or(false);
+  return Outcome::success({});
+}
+
+Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
+  auto it = markets_.find(p.market_id);
+  matching::order_params op;
+  // Shape first (BAD_REQUEST before NOT_FOUND), against a dummy lot when the market is unknown.
+  if (it == markets_.end()) {
+    Market probe;
+    if (Outcome s = order_params(probe, p, 0, op); !s.ok()) return s;
+    return Outcome::error(Code::not_found, "no market " + p.market_id);
+  }
+  Market& m = it->second;
+  if (Outcome s = order_params(m, p, orders_n_ + 1, op); !s.ok()) return s;
+  if (client_order_ids_.count({c.actor->id, p.client_order_id})) {
+    return Outcome::error(Code::duplicate, "client_order_id " + p.client_order_id + " already used");
+  }
+  if (op.expire_at.v != 0 && op.expire_at.v <= c.now) return Outcome::error(Code::bad_request, "expire_at: must be in the future");
+  if (op.type == matching::order_type::limit && op.price.v % m.tick != 0) {
+    return Outcome::error(Code::bad_price, "price: not a multiple of the tick " + std::to_string(m.tick));
+  }
+  op.owner = c.actor->num;
+  const std::int64_t fee_bp = std::max(m.maker_fee_bp, m.taker_fee_bp);
+  if (op.side_ == matching::side::sell) {
+    const ledger::Account* u = ledger_.find_account(ids::units(c.actor->num, m.num));
+    if (u == nullptr || ledger::available(*u) < p.qty) {
+      return Outcome::error(Code::insufficient_funds, "not enough units available to sell");
+    }
+  }
+  const std::int64_t cash = cash_available(*c.actor);
+  auto funds = [&](Fen required) { return required.v + fee_of(required.v, fee_bp) <= cash; };
+  auto& log = static_cast<BookLog&>(*m.sink);
+  log.clear();
+  Depth before;
+  before.read(*m.book);
+  auto r = m.book->place(op, Ms{c.now}, funds);
+  if (r.ec != matching::errc::ok) {
+    std::string msg = r.ec == matching::errc::insufficient_funds ? "cash available does not cover the order"
+                                                                 : std::string(matching::protocol_code(r.ec));
+    return Outcome::error(code_of(r.ec), msg);
+  }
+  ++orders_n_;
+  OrderMeta meta;
+  meta.id = "O-" + std::to_string(op.id);
+  meta.client_order_id = p.client_order_id;
+  meta.owner = c.actor->id;
+  meta.market_id = m.id;
+  meta.limit_price = op.price.v;
+  m.orders.emplace(op.id, std::move(meta));
+  client_order_ids_[{c.actor->id, p.client_order_id}] = std::to_string(op.id);
+  settle_book_events(m, c, &before);
+  return Outcome::success(m.orders.at(op.id).last);
+}
+
+// Settles trades, moves holds, publishes pushes for what the book reported in one command.
+void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
+  auto& log = static_cast<BookLog&>(*m.sink);
+  const std::uint32_t led = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
+  for (const auto& t : log.trades) {
+    const bool taker_buys = t.aggressor == matching::side::buy;
+    OrderMeta& maker = m.orders.at(t.maker_id);
+    OrderMeta& taker = m.orders.at(t.taker_id);
+    OrderMeta& buyer = taker_buys ? taker : maker;
+    OrderMeta& seller = taker_buys ? maker : taker;
+    Participant& b = *find_participant(buyer.owner);
+    Participant& s = *find_participant(seller.owner);
+    const std::int64_t notional = t.price.v * t.qty.v;
+    const std::int64_t buyer_fee = fee_of(notional, taker_buys ? m.taker_fee_bp : m.maker_fee_bp);
+    const std::int64_t seller_fee = fee_of(notional, taker_buys ? m.maker_fee_bp : m.taker_fee_bp);
+    std::vector<ledger::Transfer> set;
+    release_hold(maker, c, set);  // the maker's hold is re-made for what is left, below
+    set.push_back(cash_move(c, cash_account(b), cash_account(s), notional, ids::code_trade, m.num));
+    if (buyer_fee > 0) set.push_back(cash_move(c, cash_account(b), ids::kFeesCny, buyer_fee, ids::code_fee, m.num));
+    if (seller_fee > 0) set.push_back(cash_move(c, cash_account(s), ids::kFeesCny, seller_fee, ids::code_fee, m.num));
+    ledger::Transfer u;
+    u.id = next_transfer_id(c);
+    u.debit_account_id = units_account(s, m);
+    u.credit_account_id = units_account(b, m);
+    u.amount = t.qty.v;
+    u.ledger = led;
+    u.code = ids::code_trade;
+    u.ref = m.num;
+    set.push_back(u);
+    auto left = m.book->find(t.maker_id);
+    if (left && left->leaves.v > 0) make_hold(m, maker, *left, c, set);
+    for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
+    auto res = ledger_.submit(set, Ms{c.now});
+    IPX_ASSERT(res.ok());
+    ++m.trades;
+    const std::string trade_id = "T-" + std::to_string(t.trade_id);
+    json::object fill{{"trade_id", trade_id}, {"price", t.price.v}, {"qty", t.qty.v}};
+    maker.fills.push_back(fill);
+    taker.fills.push_back(fill);
+    c.pushes.push_back({"trades." + m.id, "trade", c.now,
+                        {{"trade_id", trade_id}, {"price", t.price.v}, {"qty", t.qty.v},
+                         {"aggressor_side", taker_buys ? "buy" : "sell"}}});
+    for (OrderMeta* o : {&maker, &taker}) {
+      json::object f = fill;
+      f["order_id"] = o->id;
+      f["client_order_id"] = o->client_order_id;
+      f["side"] = o == &buyer ? "buy" : "sell";
+      push_private(c, o->owner, "fill", std::move(f));
+    }
+  }
+  for (const auto& [event, view] : log.orders) {
+    OrderMeta& meta = m.orders.at(view.id);
+    if (event != matching::order_event::accepted) {
+      std::vector<ledger::Transfer> set;
+      release_hold(meta, c, set);
+      if (!set.empty()) IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
+    } else if (meta.hold_id == 0 || view.leaves.v * (view.side_ == matching::side::buy ? view.price.v : 1) != meta.hold_amount) {
+      std::vector<ledger::Transfer> set;
+      release_hold(meta, c, set);
+      make_hold(m, meta, view, c, set);
+      for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
+      IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
+    }
+    meta.last = order_json(meta, view);
+    push_private(c, meta.owner, "order", meta.last);
+    push_balance(c, meta.owner);
+  }
+  if (before_depth != nullptr) {
+    Depth after;
+    after.read(*m.book);
+    const auto& before = *static_cast<const Depth*>(before_depth);
+    json::array changes;
+    diff_side(before.bids.data(), before.nb, after.bids.data(), after.nb, "bid", changes);
+    diff_side(before.asks.data(), before.na, after.asks.data(), after.na, "ask", changes);
+    if (!changes.empty()) c.pushes.push_back({"book." + m.id, "update", c.now, {{"changes", std::move(changes)}}});
+  }
+  log.clear();
+}
+
+void Domain::release_hold(OrderMeta& meta, Ctx& c, std::vector<ledger::Transfer>& set) {
+  if (meta.hold_id == 0) return;
+  ledger::Transfer v;
+  v.id = next_transfer_id(c);
+  v.pending_id = meta.hold_id;
+  v.flags = ledger::transfer_flags::void_pending;
+  set.push_back(v);
+  meta.hold_id = 0;
+  meta.hold_amount = 0;
+}
+
+// A resting buy holds limit price x leaves (plus the worst-case fee); a resting sell its units.
+void Domain::make_hold(Market& m, OrderMeta& meta, const matching::order_view& v, Ctx& c,
+                       std::vector<ledger::Transfer>& set) {
+  Participant& owner = *find_participant(meta.owner);
+  ledger::Transfer h;
+  h.id = next_transfer_id(c);
+  h.flags = ledger::transfer_flags::pending;
+  h.code = ids::code_order_hold;
+  h.ref = m.num;
+  if (v.side_ == matching::side::buy) {
+    const std::int64_t notional = v.price.v * v.leaves.v;
+    h.debit_account_id = cash_account(owner);
+    h.credit_account_id = ids::order_escrow_cash(m.num);
+    h.amount = notional + fee_of(notional, std::max(m.maker_fee_bp, m.taker_fee_bp));
+    h.ledger = ledger::kLedgerCny;
+    meta.hold_amount = notional;
+  } else {
+    h.debit_account_id = units_account(owner, m);
+    h.credit_account_id = ids::order_escrow_units(m.num);
+    h.amount = v.leaves.v;
+    h.ledger = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
+    meta.hold_amount = v.leaves.v;
+  }
+  meta.hold_id = h.id;
+  set.push_back(h);
+}
+
+Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uint64_t& id) {
+  if (p.order_id.has_value() == p.client_order_id.has_value()) {
+    return Outcome::error(Code::bad_request, "order_id: give exactly one of order_id or client_order_id");
+  }
+  auto it = markets_.find(p.market_id);
+  if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + p.market_id);
+  m = &it->second;
+  std::string num;
+  if (p.order_id) {
+    if (p.order_id->rfind("O-", 0) == 0) num = p.order_id->substr(2);
+  } else {
+    auto co = client_order_ids_.find({c.actor->id, *p.client_order_id});
+    if (co != client_order_ids_.end()) num = co->second;
+  }
+  id = 0;
+  for (char ch : num) id = (ch >= '0' && ch <= '9' && id < (1ULL << 58)) ? id * 10 + static_cast<std::uint64_t>(ch - '0') : 0;
+  auto o = m->orders.find(id);
+  if (num.empty() || o == m->orders.end() || o->second.owner != c.actor->id) {
+    return Outcome::error(Code::not_found, "no such order");
+  }
+  return Outcome::success({});
+}
+
+Outcome Domain::order_cancel(Ctx& c, const OrderRef& p) {
+  Market* m = nullptr;
+  std::uint64_t id = 0;
+  if (Outcome f = find_order(c, p, m, id); !f.ok()) return f;
+  auto& log = static_cast<BookLog&>(*m->sink);
+  log.clear();
+  Depth before;
+  before.read(*m->book);
+  auto r = m->book->cancel(id);
+  if (r.ec != matching::errc::ok) return Outcome::error(Code::invalid_state, "the order is done");
+  settle_book_events(*m, c, &before);
+  return Outcome::success(m->orders.at(id).last);
+}
+
+Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
+  Market* m = nullptr;
+  std::uint64_t id = 0;
+  if (Outcome f = find_order(c, {p.market_id, p.order_id, std::nullopt}, m, id); !f.ok()) return f;
+  auto live = m->book->find(id);
+  if (!live) return Outcome::error(Code::invalid_state, "the order is done");
+  const std::int64_t price = p.price.value_or(live->price.v);
+  const std::int64_t qty = p.qty.value_or(live->qty.v);
+  if (price <= 0 || qty <= 0 || qty % m->min_qty != 0) return Outcome::error(Code::bad_request, "qty: must be a positive multiple of the lot");
+  if (price % m->tick != 0) return Outcome::error(Code::bad_price, "price: not on the tick grid");
+  OrderMeta& meta = m->orders.at(id);
+  const std::int64_t cash = cash_available(*c.actor) + (live->side_ == matching::side::buy ? meta.hold_amount : 0);
+  auto funds = [&](Fen required) { return required.v <= cash; };
+  if (live->side_ == matching::side::sell) {
+    const ledger::Account* u = ledger_.find_account(ids::units(c.actor->num, m->num));
+    if (ledger::available(*u) + meta.hold_amount < qty - live->filled.v) {
+      return Outcome::error(Code::insufficient_funds, "not enough units available to sell");
+    }
+  }
+  auto& log = static_cast<BookLog&>(*m->sink);
+  log.clear();
+  Depth before;
+  before.read(*m->book);
+  auto r = m->book->replace(id, Fen{price}, Units{qty}, Ms{c.now}, funds);
+  if (r.ec != matching::errc::ok) return Outcome::error(code_of(r.ec), std::string(matching::protocol_code(r.ec)));
+  settle_book_events(*m, c, &before);
+  return Outcome::success(meta.last.empty() ? order_json(meta, r.order) : meta.last);
+}
+
+void Domain::expire_orders(std::int64_t until, Ctx& c) {
+  for (auto& [id, m] : markets_) {
+    auto due = m.book->next_expiry();
+    if (!due || due->v > until) continue;
+    Depth before;
+    before.read(*m.book);
+    m.book->expire(Ms{until});
+    settle_book_events(m, c, &before);
+  }
+}
+
+}  // namespace ipx::engine

@@ -1,0 +1,283 @@
+// Domain: settlements — delivery versus payment through escrow (DOMAIN.md rules 7, 8, 13, 14).
+// The winner's deposit stays held toward the price; settlement.pay holds the balance; on
+// settlement.confirm one linked set posts both holds, pays fees, the pledgee (up to its
+// claim) and the seller, and moves the title; settlement.fail voids everything; an unpaid
+// settlement at due_at defaults: the deposit is forfeited and the case re-runs the round.
+#include <algorithm>
+
+#include "engine/domain.hpp"
+#include "engine/ids.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::engine {
+
+namespace {
+std::int64_t bp_amount(std::int64_t amount, std::int64_t bp) {
+  auto r = bp_of_floor_yuan(Fen{amount}, bp);
+  IPX_ASSERT(r.has_value());
+  return r->v;
+}
+}  // namespace
+
+ledger::Transfer Domain::cash_move(Ctx& c, std::uint64_t from, std::uint64_t to,
+                                   std::int64_t amount, std::uint16_t code, std::uint64_t ref) {
+  ledger::Transfer t;
+  t.id = next_transfer_id(c);
+  t.debit_account_id = from;
+  t.credit_account_id = to;
+  t.amount = amount;
+  t.ledger = ledger::kLedgerCny;
+  t.code = code;
+  t.ref = ref;
+  return t;
+}
+
+void Domain::open_settlement(Auction& a, const std::string& buyer, std::int64_t price,
+                             std::int64_t closed_at, Ctx& c) {
+  SettlementRec s;
+  s.id = "S-" + std::to_string(++settlements_n_);
+  s.auction_id = a.id;
+  s.buyer = buyer;
+  s.seller = a.seller;
+  s.case_id = a.case_id;
+  s.price = price;
+  s.buyer_premium = bp_amount(price, a.buyer_premium_bp);
+  s.seller_commission = bp_amount(price, a.seller_commission_bp);
+  const Registration& r = a.registrations.at(buyer);
+  s.deposit = r.hold_id != 0 ? a.deposit : 0;
+  s.deposit_hold = r.hold_id;
+  // PROTOCOL "Edges": what follows a close counts from closes_at.
+  s.due_at = closed_at + a.payment_ms;
+  if (r.hold_id) s.transfers.push_back(r.hold_id);
+  a.settlement_id = s.id;
+  push_private(c, buyer, "settlement", settlement_json(s));
+  settlements_.emplace(s.id, std::move(s));
+}
+
+json::object Domain::settlement_json(const SettlementRec& s) const {
+  json::object o{{"settlement_id", s.id},
+                 {"auction_id", s.auction_id},
+                 {"buyer", s.buyer},
+                 {"seller", s.seller},
+                 {"state", s.state},
+                 {"price", s.price},
+                 {"buyer_premium", s.buyer_premium},
+                 {"seller_commission", s.seller_commission},
+                 {"deposit", s.deposit},
+                 {"amount_due", std::max<std::int64_t>(0, s.price + s.buyer_premium - s.deposit)},
+                 {"due_at", s.due_at}};
+  o["case_id"] = s.case_id.empty() ? json::value(nullptr) : json::value(s.case_id);
+  o["registration_no"] = s.registration_no.empty() ? json::value(nullptr) : json::value(s.registration_no);
+  if (!s.reason.empty()) o["reason"] = s.reason;
+  json::array transfers;
+  for (std::uint64_t id : s.transfers) {
+    const ledger::Transfer* t = ledger_.find_transfer(id);
+    if (t == nullptr) continue;
+    json::object row{{"id", std::to_string(t->id)}, {"amount", t->amount}, {"code", t->code}};
+    const auto st = ledger_.pending_state(id);
+    row["state"] = st == ledger::Ledger::PendingState::open     ? "held"
+                   : st == ledger::Ledger::PendingState::posted ? "posted"
+                   : st == ledger::Ledger::PendingState::none   ? "posted"
+                                                                : "voided";
+    transfers.push_back(std::move(row));
+  }
+  o["transfers"] = std::move(transfers);
+  return o;
+}
+
+Outcome Domain::find_settlement(const Ctx& c, const std::string& id, SettlementRec*& out) {
+  auto it = settlements_.find(id);
+  const bool staff = (c.actor->roles & (role_operator | role_admin)) != 0;
+  if (it == settlements_.end()) return Outcome::error(Code::not_found, "no settlement " + id);
+  SettlementRec& s = it->second;
+  bool party = s.buyer == c.actor->id || s.seller == c.actor->id;
+  if (!s.case_id.empty()) party = party || cases_.at(s.case_id).pledgee == c.actor->id;
+  if (!staff && !party) return Outcome::error(Code::not_found, "no settlement " + id);
+  out = &s;
+  return Outcome::success({});
+}
+
+Outcome Domain::settlement_get(Ctx& c, const SettlementRef& p) {
+  SettlementRec* s = nullptr;
+  Outcome f = find_settlement(c, p.settlement_id, s);
+  if (!f.ok()) return f;
+  return Outcome::success(settlement_json(*s));
+}
+
+Outcome Domain::settlement_pay(Ctx& c, const SettlementRef& p) {
+  SettlementRec* s = nullptr;
+  Outcome f = find_settlement(c, p.settlement_id, s);
+  if (!f.ok()) return f;
+  if (s->buyer != c.actor->id) return Outcome::error(Code::not_found, "no settlement " + p.settlement_id);
+  if (s->state != "awaiting_payment") return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
+  const std::int64_t due = std::max<std::int64_t>(0, s->price + s->buyer_premium - s->deposit);
+  if (due > cash_available(*c.actor)) {
+    return Outcome::error(Code::insufficient_funds,
+                          "payment of " + std::to_string(due) + " fen exceeds cash available");
+  }
+  if (due > 0) {
+    const Auction& a = auctions_.at(s->auction_id);
+    ledger::Transfer t = cash_move(c, cash_account(*c.actor), ids::escrow(a.num), due,
+                                   ids::code_payment, a.num);
+    t.flags = ledger::transfer_flags::pending;
+    auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
+    if (!r.ok()) return Outcome::error(Code::insufficient_funds, "payment cannot be held");
+    s->payment_hold = t.id;
+    s->transfers.push_back(t.id);
+  }
+  s->state = "paid";
+  s->paid_at = c.now;
+  if (!s->case_id.empty()) cases_.at(s->case_id).cash_at = c.now;
+  push_private(c, s->buyer, "settlement", settlement_json(*s));
+  push_balance(c, s->buyer);
+  return Outcome::success(settlement_json(*s));
+}
+
+// Builds the linked set of a confirmation: post the holds, then pay out of escrow.
+Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
+  SettlementRec* s = nullptr;
+  Outcome f = find_settlement(c, p.settlement_id, s);
+  if (!f.ok()) return f;
+  if (s->state != "paid") return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
+  Auction& a = auctions_.at(s->auction_id);
+  Participant* seller = find_participant(s->seller);
+  Participant* buyer = find_participant(s->buyer);
+  std::vector<ledger::Transfer> set;
+  for (std::uint64_t hold : {s->deposit_hold, s->payment_hold}) {
+    if (hold == 0) continue;
+    ledger::Transfer t;
+    t.id = next_transfer_id(c);
+    t.pending_id = hold;
+    t.flags = ledger::transfer_flags::post_pending;
+    t.amount = ledger_.find_transfer(hold)->amount;
+    set.push_back(t);
+  }
+  const std::uint64_t escrow = ids::escrow(a.num);
+  // The deposit may exceed price + premium: the excess goes back to the buyer.
+  const std::int64_t collected = s->deposit + std::max<std::int64_t>(0, s->price + s->buyer_premium - s->deposit);
+  const std::int64_t refund = collected - s->price - s->buyer_premium;
+  if (refund > 0) set.push_back(cash_move(c, escrow, cash_account(*buyer), refund, ids::code_refund, a.num));
+  if (s->buyer_premium > 0) set.push_back(cash_move(c, escrow, ids::kFeesCny, s->buyer_premium, ids::code_fee, a.num));
+  if (s->seller_commission > 0) set.push_back(cash_move(c, escrow, ids::kFeesCny, s->seller_commission, ids::code_fee, a.num));
+  std::int64_t net = s->price - s->seller_commission;
+  // Rules 13/14: the pledgee is paid first, up to its (remaining) claim; the rest to the pledgor.
+  std::int64_t to_pledgee = 0;
+  std::string pledgee;
+  if (!s->case_id.empty()) {
+    const DisposalCase& dc = cases_.at(s->case_id);
+    pledgee = dc.pledgee;
+    to_pledgee = std::min(net, std::max<std::int64_t>(0, dc.claim - dc.forfeited));
+  } else if (const Asset& as = assets_.at(a.lot.front()); as.pledge && as.pledge->status == "active") {
+    pledgee = as.pledge->pledgee;
+    to_pledgee = std::min(net, as.pledge->claim());
+  }
+  if (to_pledgee > 0) {
+    set.push_back(cash_move(c, escrow, cash_account(*find_participant(pledgee)), to_pledgee, ids::code_claim, a.num));
+  }
+  if (net - to_pledgee > 0) {
+    set.push_back(cash_move(c, escrow, cash_account(*seller), net - to_pledgee, ids::code_proceeds, a.num));
+  }
+  const bool licence = a.purpose == "exclusive_licence" || a.purpose == "sole_licence";
+  if (!licence) {
+    for (const auto& asset_id : a.lot) {
+      const Asset& as = assets_.at(asset_id);
+      ledger::Transfer t;
+      t.id = next_transfer_id(c);
+      t.debit_account_id = title_account(*seller, as);
+      t.credit_account_id = title_account(*buyer, as);
+      t.amount = 1;
+      t.ledger = ledger::kLedgerTitles;
+      t.code = ids::code_title;
+      t.ref = as.num;
+      set.push_back(t);
+    }
+  }
+  for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
+  auto r = ledger_.submit(set, Ms{c.now});
+  if (!r.ok()) {
+    return Outcome::error(Code::invalid_state, "settlement cannot complete: " +
+                                                   std::string(ledger::make_error_code(r.ec).message()));
+  }
+  for (const auto& t : set) s->transfers.push_back(t.id);
+  s->state = "confirmed";
+  s->registration_no = p.registration_no;
+  s->confirmed_at = c.now;
+  for (const auto& asset_id : a.lot) {
+    Asset& as = assets_.at(asset_id);
+    if (licence && a.licence) {
+      as.licences.push_back({a.licence->kind, a.licence->field, a.licence->territory, c.now,
+                             c.now + a.licence->term_months * kMonthMs});
+    } else {
+      as.owner = s->buyer;
+      if (as.pledge && as.pledge->status != "released") as.pledge->status = "released";
+    }
+  }
+  if (!s->case_id.empty()) on_case_settled(cases_.at(s->case_id), *s, to_pledgee, c);
+  for (const auto& who : {s->buyer, s->seller, pledgee}) {
+    if (!who.empty()) push_balance(c, who);
+  }
+  push_private(c, s->buyer, "settlement", settlement_json(*s));
+  return Outcome::success(settlement_json(*s));
+}
+
+Outcome Domain::settlement_fail(Ctx& c, const SettlementFail& p) {
+  SettlementRec* s = nullptr;
+  Outcome f = find_settlement(c, p.settlement_id, s);
+  if (!f.ok()) return f;
+  if (s->state != "paid" && s->state != "awaiting_payment") {
+    return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
+  }
+  std::vector<ledger::Transfer> set;
+  for (std::uint64_t hold : {s->deposit_hold, s->payment_hold}) {
+    if (hold == 0 || ledger_.pending_state(hold) != ledger::Ledger::PendingState::open) continue;
+    ledger::Transfer t;
+    t.id = next_transfer_id(c);
+    t.pending_id = hold;
+    t.flags = ledger::transfer_flags::void_pending;
+    set.push_back(t);
+  }
+  for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
+  if (!set.empty()) {
+    auto r = ledger_.submit(set, Ms{c.now});
+    IPX_ASSERT(r.ok());
+    for (const auto& t : set) s->transfers.push_back(t.id);
+  }
+  s->state = "failed";
+  s->reason = p.reason;
+  push_balance(c, s->buyer);
+  push_private(c, s->buyer, "settlement", settlement_json(*s));
+  if (!s->case_id.empty()) on_settlement_lost(cases_.at(s->case_id), *s, c);
+  return Outcome::success(settlement_json(*s));
+}
+
+// Rule 7: an unpaid settlement at due_at defaults; the deposit is forfeited and applied to
+// costs, then the claim (paid to the pledgee for a case; to the seller otherwise).
+void Domain::check_payment_deadlines(std::int64_t until, Ctx& c) {
+  for (auto& [id, s] : settlements_) {
+    if (s.state != "awaiting_payment" || s.due_at > until) continue;
+    Auction& a = auctions_.at(s.auction_id);
+    std::vector<ledger::Transfer> set;
+    std::string beneficiary = s.seller;
+    if (!s.case_id.empty()) beneficiary = cases_.at(s.case_id).pledgee;
+    if (s.deposit_hold != 0 && ledger_.pending_state(s.deposit_hold) == ledger::Ledger::PendingState::open) {
+      ledger::Transfer post;
+      post.id = next_transfer_id(c);
+      post.pending_id = s.deposit_hold;
+      post.flags = ledger::transfer_flags::post_pending | ledger::transfer_flags::linked;
+      post.amount = s.deposit;
+      set.push_back(post);
+      set.push_back(cash_move(c, ids::escrow(a.num), cash_account(*find_participant(beneficiary)),
+                              s.deposit, ids::code_forfeit, a.num));
+      auto r = ledger_.submit(set, Ms{c.now});
+      IPX_ASSERT(r.ok());
+      for (const auto& t : set) s.transfers.push_back(t.id);
+    }
+    s.state = "defaulted";
+    push_private(c, s.buyer, "settlement", settlement_json(s));
+    push_balance(c, s.buyer);
+    push_balance(c, beneficiary);
+    if (!s.case_id.empty()) on_settlement_lost(cases_.at(s.case_id), s, c);
+  }
+}
+
+}  // namespace ipx::engine

@@ -1,0 +1,215 @@
+#include "engine/engine.hpp"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+
+#include "matching/assert.hpp"
+
+namespace ipx::engine {
+
+namespace {
+
+std::int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  IPX_ASSERT(RAND_bytes(buf.data(), static_cast<int>(buf.size())) == 1);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes * 2);
+  for (unsigned char b : buf) {
+    s.push_back(kHex[b >> 4]);
+    s.push_back(kHex[b & 15]);
+  }
+  return s;
+}
+
+// Randomness is drawn here, before the command is applied and journaled, so that replay
+// applies exactly the same values.
+void fill_random(Command& c) {
+  if (auto* p = std::get_if<ParticipantCreate>(&c.params)) {
+    if (!p->api_key) p->api_key = "k" + random_hex(12);
+    if (!p->api_secret) p->api_secret = random_hex(24);
+  }
+}
+
+}  // namespace
+
+Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms) {
+  json::object o;
+  o["a"] = c.actor;
+  if (!c.request_id.empty()) o["r"] = c.request_id;
+  o["p"] = method_info(c.method).encode(c.params);
+  return {seq, ts_ms, static_cast<std::int32_t>(c.method), json::serialize(o)};
+}
+
+bool decode_record(const Record& r, Command& out, std::string& error) {
+  if (r.kind < 1 || r.kind > static_cast<std::int32_t>(Method::tick)) {
+    error = "unknown method " + std::to_string(r.kind);
+    return false;
+  }
+  out.method = static_cast<Method>(r.kind);
+  boost::system::error_code ec;
+  json::value v = json::parse(r.payload, ec);
+  if (ec || !v.is_object()) {
+    error = "payload is not a JSON object";
+    return false;
+  }
+  const json::object& o = v.get_object();
+  const json::value* a = o.if_contains("a");
+  const json::value* p = o.if_contains("p");
+  if (a == nullptr || !a->is_string() || p == nullptr || !p->is_object()) {
+    error = "payload lacks actor or params";
+    return false;
+  }
+  out.actor = std::string(a->get_string());
+  const json::value* rid = o.if_contains("r");
+  out.request_id = rid && rid->is_string() ? std::string(rid->get_string()) : std::string();
+  codec::ParseError pe;
+  if (!method_info(out.method).parse(p->get_object(), out.params, pe)) {
+    error = "params: " + pe.text();
+    return false;
+  }
+  return true;
+}
+
+Engine::Engine(EngineOptions options, Durability* durability, Publisher* publisher)
+    : options_(options), durability_(durability), publisher_(publisher) {
+  if (options_.manual_clock) {
+    domain_.set_now(options_.manual_start_ms > 0 ? options_.manual_start_ms : wall_ms());
+  }
+}
+
+Engine::~Engine() { stop(); }
+
+bool Engine::replay(const Record& r, std::string& error) {
+  Command c;
+  if (!decode_record(r, c, error)) return false;
+  if (r.seq != seq_ + 1) {
+    error = "journal gap: expected seq " + std::to_string(seq_ + 1);
+    return false;
+  }
+  if (r.ts_ms < domain_.now()) {
+    error = "journal time goes backwards at seq " + std::to_string(r.seq);
+    return false;
+  }
+  std::vector<Push> pushes;
+  domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes);
+  seq_ = r.seq;
+  return true;
+}
+
+void Engine::start() {
+  IPX_ASSERT(!thread_.joinable());
+  if (publisher_ != nullptr) publisher_->credentials(domain_.credentials());
+  domain_.take_new_credentials();
+  thread_ = std::thread([this] { run(); });
+}
+
+void Engine::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Engine::accepting() const { return durability_ == nullptr || durability_->available(); }
+
+bool Engine::submit(Command&& c) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= options_.queue_max) return false;
+    queue_.push_back(std::move(c));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+std::int64_t Engine::clock_now() const {
+  if (options_.manual_clock) return domain_.now();
+  return std::max(domain_.now(), wall_ms());
+}
+
+void Engine::run() {
+  std::vector<Command> batch;
+  batch.reserve(options_.batch_max);
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      auto due = domain_.next_due();
+      auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (!options_.manual_clock && due) {
+        const auto wait_ms = std::max<std::int64_t>(0, *due - wall_ms());
+        cv_.wait_for(lock, std::chrono::milliseconds(std::min<std::int64_t>(wait_ms, 1000)),
+                     ready);
+      } else {
+        cv_.wait_for(lock, std::chrono::milliseconds(1000), ready);
+      }
+      if (stopping_ && queue_.empty()) return;
+      while (!queue_.empty() && batch.size() < options_.batch_max) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    // A due timer becomes a journaled tick, applied ahead of the batch.
+    auto due = domain_.next_due();
+    if (!options_.manual_clock && due && *due <= clock_now() && accepting()) {
+      Command tick;
+      tick.method = Method::tick;
+      batch.insert(batch.begin(), std::move(tick));
+    }
+    if (!batch.empty()) apply_batch(batch);
+    batch.clear();
+  }
+}
+
+void Engine::apply_batch(std::vector<Command>& batch) {
+  struct Done {
+    std::function<void(const Outcome&)> done;
+    Outcome outcome;
+  };
+  auto dones = std::make_shared<std::vector<Done>>();
+  auto pushes = std::make_shared<std::vector<Push>>();
+  std::vector<Record> records;
+  dones->reserve(batch.size());
+  const bool up = accepting();
+  for (Command& c : batch) {
+    const MethodInfo& info = method_info(c.method);
+    if (info.mutating && !up) {
+      if (c.done) c.done(Outcome::error(Code::unavailable, "journal unavailable; retry later"));
+      continue;
+    }
+    const std::int64_t now = clock_now();
+    if (info.mutating) fill_random(c);
+    Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes);
+    if (c.method == Method::time_now && out.ok()) out.result["wall"] = wall_ms();
+    if (info.mutating) records.push_back(encode_record(c, ++seq_, now));
+    if (c.done) dones->push_back({std::move(c.done), std::move(out)});
+  }
+  auto credentials = std::make_shared<std::vector<Credential>>(domain_.take_new_credentials());
+  auto deliver = [this, dones, pushes, credentials] {
+    if (publisher_ != nullptr && !credentials->empty()) publisher_->credentials(*credentials);
+    for (auto& d : *dones) d.done(d.outcome);
+    if (publisher_ != nullptr) {
+      for (const auto& p : *pushes) publisher_->publish(p);
+    }
+  };
+  if (durability_ == nullptr || records.empty()) {
+    // Reads (and an in-memory engine in tests) still go out in order behind earlier writes.
+    if (durability_ != nullptr) {
+      durability_->submit({}, std::move(deliver));
+    } else {
+      deliver();
+    }
+    return;
+  }
+  durability_->submit(std::move(records), std::move(deliver));
+}
+
+}  // namespace ipx::engine
