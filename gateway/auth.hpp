@@ -1,0 +1,86 @@
+#pragma once
+// auth.login (PROTOCOL.md "Authentication"), the nonce store and the per-connection
+// request rate limiter. Pure logic: no sockets, testable with a fake clock.
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+
+#include <boost/json/value.hpp>
+
+#include "gateway/application.hpp"
+#include "gateway/config.hpp"
+
+namespace ipx::gateway {
+
+// Remembers login nonces. record() is the only operation: it stores the nonce and says
+// whether it was new, so one call both checks and claims it (a Redis SET NX PX fits).
+class NonceStore {
+ public:
+  enum class Outcome { fresh, replayed, full };
+  virtual ~NonceStore() = default;
+  virtual Outcome record(std::string_view nonce, std::int64_t now_ms) = 0;
+};
+
+// In-process store: a hash set plus a FIFO of expiries; thread-safe; bounded.
+class MemoryNonceStore final : public NonceStore {
+ public:
+  MemoryNonceStore(std::int64_t ttl_ms, std::size_t capacity);
+  Outcome record(std::string_view nonce, std::int64_t now_ms) override;
+  std::size_t size() const;
+
+ private:
+  void expire(std::int64_t now_ms);  // under mu_
+
+  const std::int64_t ttl_ms_;
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::int64_t horizon_ms_ = 0;  // expiries are kept monotonic even if the clock steps back
+  std::unordered_map<std::string, std::int64_t> expiry_ms_;
+  std::deque<std::pair<std::int64_t, std::string>> fifo_;
+};
+
+struct LoginParams {
+  std::string key;
+  std::int64_t ts = 0;
+  std::string nonce;
+  std::string sig;
+};
+
+// Strict params check: an object with key, ts (integer), nonce (8–64 characters), sig,
+// and optionally request_id (string, <= 64 chars); anything else is BAD_REQUEST naming the
+// field.
+std::variant<LoginParams, Error> parse_login_params(const boost::json::value& params);
+
+// key + "\n" + ts + "\n" + nonce
+std::string login_message(std::string_view key, std::int64_t ts, std::string_view nonce);
+// Lowercase hex HMAC-SHA256.
+std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
+
+// The checks after the params: ts within limits.login_skew_ms of wall_ms; the nonce (is
+// recorded before the signature is looked at, so a failed login uses it up too); the key;
+// the signature (constant time). Errors are UNAUTHENTICATED (UNAVAILABLE if the nonce
+// store is full).
+std::variant<Principal, Error> verify_login(const LoginParams& login, const Application& app,
+                                            NonceStore& nonces, std::int64_t wall_ms,
+                                            const Limits& limits);
+
+// Token bucket: `rate` tokens per second, `burst` capacity, starts full. Integer
+// arithmetic in token-nanoseconds, so no drift and no floating point.
+class TokenBucket {
+ public:
+  TokenBucket(std::uint32_t rate_per_second, std::uint32_t burst, std::int64_t now_ns);
+  bool take(std::int64_t now_ns) noexcept;  // one token, or false
+
+ private:
+  static constexpr std::int64_t scale = 1'000'000'000;  // one token = 1e9 units
+  std::int64_t rate_;
+  std::int64_t capacity_;
+  std::int64_t level_;
+  std::int64_t last_ns_;
+};
+
+}  // namespace ipx::gateway

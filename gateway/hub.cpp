@@ -1,0 +1,128 @@
+#include "gateway/hub.hpp"
+
+#include <algorithm>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "gateway/metrics.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::gateway {
+
+Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
+                std::int64_t ts_ms, const boost::json::value& data) {
+  boost::json::object o;
+  o["channel"] = channel;
+  o["seq"] = seq;
+  o["type"] = type;
+  o["ts"] = ts_ms;
+  o["data"] = data;
+  return std::make_shared<const std::string>(boost::json::serialize(o));
+}
+
+Hub::Hub(SnapshotFn snapshot, WallClockFn wall_clock_ms, Metrics& metrics)
+    : snapshot_(std::move(snapshot)),
+      wall_clock_ms_(std::move(wall_clock_ms)),
+      pushes_(metrics.counter("ipx_hub_publish_total", "Pushes published to hub topics")),
+      frames_(metrics.counter("ipx_hub_frames_total",
+                              "Push frames handed to subscribers (fan-out, snapshots included)")),
+      subscriptions_(metrics.gauge("ipx_hub_subscriptions", "Live topic subscriptions")) {
+  IPX_ASSERT(snapshot_);
+  IPX_ASSERT(wall_clock_ms_);
+}
+
+std::string_view Hub::wire_name(std::string_view topic) noexcept {
+  const auto hash = topic.find('#');
+  return hash == std::string_view::npos ? topic : topic.substr(0, hash);
+}
+
+Hub::Topic& Hub::topic(std::string_view name) {
+  std::lock_guard lock(topics_mu_);
+  auto it = topics_.find(std::string(name));
+  if (it == topics_.end()) {
+    it = topics_.emplace(std::string(name), std::make_unique<Topic>()).first;
+  }
+  return *it->second;
+}
+
+const Hub::Topic* Hub::find(std::string_view name) const {
+  std::lock_guard lock(topics_mu_);
+  auto it = topics_.find(std::string(name));
+  return it == topics_.end() ? nullptr : it->second.get();
+}
+
+std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
+                           const boost::json::value& data, const std::function<void()>& update) {
+  Topic& t = topic(name);
+  // Declared before the lock: the last reference to a session may be dropped here, and
+  // its destructor unsubscribes (takes t.mu), so it must run after the unlock.
+  std::vector<std::shared_ptr<Subscriber>> alive;
+  std::lock_guard lock(t.mu);
+  if (update) update();
+  const std::uint64_t seq = ++t.seq;
+  t.last_ts_ms = ts_ms;
+  pushes_.inc();
+  if (t.subs.empty()) return seq;
+  const Frame frame = make_push(wire_name(name), seq, type, ts_ms, data);
+  alive.reserve(t.subs.size());
+  std::size_t live = 0;
+  for (std::size_t i = 0; i < t.subs.size(); ++i) {
+    if (auto sub = t.subs[i].subscriber.lock()) {
+      sub->push(t.subs[i].token, frame);
+      alive.push_back(std::move(sub));
+      if (live != i) t.subs[live] = std::move(t.subs[i]);
+      ++live;
+    }
+  }
+  const std::size_t dropped = t.subs.size() - live;
+  t.subs.resize(live);
+  subscriptions_.add(-static_cast<std::int64_t>(dropped));
+  frames_.inc(live);
+  return seq;
+}
+
+std::uint64_t Hub::subscribe(std::string_view name, std::uint64_t subscriber_id,
+                             std::weak_ptr<Subscriber> subscriber) {
+  auto sub = subscriber.lock();
+  IPX_ASSERT(sub != nullptr);
+  Topic& t = topic(name);
+  const std::uint64_t token = next_token_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(t.mu);
+  auto it = std::find_if(t.subs.begin(), t.subs.end(),
+                         [&](const Sub& s) { return s.id == subscriber_id; });
+  if (it == t.subs.end()) {
+    t.subs.push_back(Sub{subscriber_id, token, std::move(subscriber)});
+    subscriptions_.inc();
+  } else {
+    it->token = token;  // re-subscribe: a fresh snapshot, older pushes are dropped
+  }
+  const std::int64_t ts = t.seq == 0 ? wall_clock_ms_() : t.last_ts_ms;
+  sub->push(token, make_push(wire_name(name), t.seq, "snapshot", ts, snapshot_(name)));
+  frames_.inc();
+  return token;
+}
+
+void Hub::unsubscribe(std::string_view name, std::uint64_t subscriber_id) {
+  Topic& t = topic(name);
+  std::lock_guard lock(t.mu);
+  const auto before = t.subs.size();
+  std::erase_if(t.subs, [&](const Sub& s) { return s.id == subscriber_id; });
+  subscriptions_.add(-static_cast<std::int64_t>(before - t.subs.size()));
+}
+
+std::uint64_t Hub::seq(std::string_view name) const {
+  const Topic* t = find(name);
+  if (t == nullptr) return 0;
+  std::lock_guard lock(t->mu);
+  return t->seq;
+}
+
+std::size_t Hub::subscribers(std::string_view name) const {
+  const Topic* t = find(name);
+  if (t == nullptr) return 0;
+  std::lock_guard lock(t->mu);
+  return t->subs.size();
+}
+
+}  // namespace ipx::gateway

@@ -1,0 +1,18 @@
+#pragma once
+// The transport's side of Reply: one State per request, shared by the Reply copies.
+#include <atomic>
+
+#include <boost/json/object.hpp>
+
+#include "gateway/application.hpp"
+
+namespace ipx::gateway {
+
+struct Reply::State {
+  virtual ~State() = default;
+  // Called once, from any thread, with {"result": ...} or {"error": ...}.
+  virtual void deliver(boost::json::object body) = 0;
+  std::atomic<bool> replied{false};
+};
+
+}  // namespace ipx::gateway
