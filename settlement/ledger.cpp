@@ -24,11 +24,8 @@ bool deadline_after(const auto& a, const auto& b) {  // min-heap on (at_ms, id)
 
 }  // namespace
 
-
 Ledger::Ledger(Limits limits)
-    : limits_(limits),
-      account_index_(limits.accounts_max),
-      transfer_index_(limits.transfers_max) {
+    : limits_(limits), account_index_(limits.accounts_max), transfer_index_(limits.transfers_max) {
   IPX_ASSERT(limits.accounts_max > 0 && limits.accounts_max < IdIndex::kNone);
   IPX_ASSERT(limits.transfers_max > 0 && limits.transfers_max < IdIndex::kNone);
   // Allocate and touch every table now (resize writes each element, clear keeps the
@@ -53,8 +50,8 @@ errc Ledger::create_account(const Account& a) {
     return errc::account_balances_not_zero;
   }
   if (const Account* old = find_account(a.id)) {
-    const bool same = old->ledger == a.ledger && old->code == a.code &&
-                      old->flags == a.flags && old->owner == a.owner;
+    const bool same = old->ledger == a.ledger && old->code == a.code && old->flags == a.flags &&
+                      old->owner == a.owner;
     return same ? errc::ok : errc::account_exists_with_different_fields;
   }
   if (accounts_.size() >= limits_.accounts_max) return errc::capacity;
@@ -94,8 +91,8 @@ bool Ledger::same_request(const Transfer& in, const Transfer& s) const {
   auto eq = [resolves](std::uint64_t given, std::uint64_t stored) {
     return given == stored || (resolves && given == 0);
   };
-  const bool amount_ok = in.amount == s.amount ||
-                         ((s.flags & tf::void_pending) != 0 && in.amount == 0);
+  const bool amount_ok =
+      in.amount == s.amount || ((s.flags & tf::void_pending) != 0 && in.amount == 0);
   return in.flags == s.flags && in.pending_id == s.pending_id && amount_ok &&
          in.expires_at_ms == s.expires_at_ms && eq(in.debit_account_id, s.debit_account_id) &&
          eq(in.credit_account_id, s.credit_account_id) && eq(in.ledger, s.ledger) &&

@@ -47,7 +47,8 @@ inline constexpr std::uint64_t kIdMax = kExpiryIdBit - 1;
 
 namespace account_flags {
 inline constexpr std::uint16_t debits_must_not_exceed_credits = 1u << 0;  // participant cash/units
-inline constexpr std::uint16_t credits_must_not_exceed_debits = 1u << 1;  // e.g. a fund's payout side
+inline constexpr std::uint16_t credits_must_not_exceed_debits = 1u
+                                                                << 1;  // e.g. a fund's payout side
 inline constexpr std::uint16_t all = 0x3;
 }  // namespace account_flags
 
@@ -78,20 +79,24 @@ struct Account {
 // For a position account: units = posted_balance(a), units_held = held(a).
 // Exact: apply() keeps debits_pending + debits_posted and credits_pending + credits_posted
 // within int64, so these never overflow.
-constexpr std::int64_t held(const Account& a) { return a.debits_pending; }
-constexpr std::int64_t posted_balance(const Account& a) { return a.credits_posted - a.debits_posted; }
+constexpr std::int64_t held(const Account& a) {
+  return a.debits_pending;
+}
+constexpr std::int64_t posted_balance(const Account& a) {
+  return a.credits_posted - a.debits_posted;
+}
 constexpr std::int64_t available(const Account& a) {
   return a.credits_posted - (a.debits_posted + a.debits_pending);
 }
 
 struct Transfer {
-  std::uint64_t id = 0;  // caller-derived (engine sequence): 1 .. kIdMax
+  std::uint64_t id = 0;                 // caller-derived (engine sequence): 1 .. kIdMax
   std::uint64_t debit_account_id = 0;   // post/void: 0 or the pending's
   std::uint64_t credit_account_id = 0;  // post/void: 0 or the pending's
-  std::int64_t amount = 0;  // > 0; post: <= the pending amount; void: 0 or the pending amount
-  std::uint64_t pending_id = 0;    // post/void only
-  std::uint64_t code = 0;          // why (settlement/codes.hpp); post/void: 0 inherits
-  std::uint64_t ref = 0;           // auction, case, order...; post/void: 0 inherits
+  std::int64_t amount = 0;       // > 0; post: <= the pending amount; void: 0 or the pending amount
+  std::uint64_t pending_id = 0;  // post/void only
+  std::uint64_t code = 0;        // why (settlement/codes.hpp); post/void: 0 inherits
+  std::uint64_t ref = 0;         // auction, case, order...; post/void: 0 inherits
   std::int64_t expires_at_ms = 0;  // pending only; 0 = never
   std::int64_t ts_ms = 0;          // stamped by submit (engine time); ignored on input
   std::uint32_t ledger = 0;        // post/void: 0 or the pending's
@@ -167,8 +172,8 @@ class Ledger {
 
  private:
   struct Prepared {
-    Transfer t;                              // normalized, ts_ms stamped
-    std::uint32_t debit = 0;                 // account indexes
+    Transfer t;               // normalized, ts_ms stamped
+    std::uint32_t debit = 0;  // account indexes
     std::uint32_t credit = 0;
     std::uint32_t pending = IdIndex::kNone;  // post/void: the pending's log index
     bool exists = false;                     // identical transfer already applied
@@ -185,7 +190,7 @@ class Ledger {
   std::vector<Account> accounts_;
   IdIndex account_index_;
   std::vector<Transfer> log_;
-  std::vector<PendingState> state_;  // parallel to log_
+  std::vector<PendingState> state_;        // parallel to log_
   std::vector<std::uint32_t> pending_of_;  // parallel to log_: post/void -> pending's index
   IdIndex transfer_index_;
   // Min-heap of (expires_at_ms, id) for pendings with a deadline; stale entries (resolved

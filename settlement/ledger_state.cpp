@@ -52,7 +52,8 @@ class Reader {
   std::uint64_t get(int n) {
     IPX_ASSERT(has(static_cast<std::size_t>(n)));
     std::uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= std::uint64_t{in_[pos_ + static_cast<std::size_t>(i)]} << (8 * i);
+    for (int i = 0; i < n; ++i)
+      v |= std::uint64_t{in_[pos_ + static_cast<std::size_t>(i)]} << (8 * i);
     pos_ += static_cast<std::size_t>(n);
     return v;
   }
@@ -73,7 +74,8 @@ std::uint64_t checksum(std::span<const std::uint8_t> bytes) {
 
 std::vector<Account> Ledger::recompute_balances_from_transfers() const {
   std::vector<Account> out(accounts_);
-  for (Account& a : out) a.debits_pending = a.debits_posted = a.credits_pending = a.credits_posted = 0;
+  for (Account& a : out)
+    a.debits_pending = a.debits_posted = a.credits_pending = a.credits_posted = 0;
   for (std::size_t i = 0; i < log_.size(); ++i) {
     const Transfer& t = log_[i];
     const std::uint32_t di = account_index_.find(t.debit_account_id);
@@ -104,7 +106,8 @@ namespace {
 
 std::optional<std::string> check_account(const Account& a) {
   const std::string id = std::to_string(a.id);
-  if (a.debits_pending < 0 || a.debits_posted < 0 || a.credits_pending < 0 || a.credits_posted < 0) {
+  if (a.debits_pending < 0 || a.debits_posted < 0 || a.credits_pending < 0 ||
+      a.credits_posted < 0) {
     return "account " + id + ": negative balance field";
   }
   const auto d_total = checked_add(a.debits_pending, a.debits_posted);
@@ -161,7 +164,8 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
     if (pi >= i || (log_[pi].flags & tf::pending) == 0 || log_[pi].id != t.pending_id) {
       return "transfer " + std::to_string(t.id) + ": resolves no earlier pending";
     }
-    if (++resolutions[pi] > 1) return "pending " + std::to_string(t.pending_id) + ": resolved twice";
+    if (++resolutions[pi] > 1)
+      return "pending " + std::to_string(t.pending_id) + ": resolved twice";
     const PendingState want = (t.flags & tf::post_pending) != 0 ? PendingState::posted
                               : (t.flags & tf::expiry) != 0     ? PendingState::expired
                                                                 : PendingState::voided;
@@ -169,9 +173,11 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
   }
   for (std::size_t i = 0; i < log_.size(); ++i) {
     if ((log_[i].flags & tf::pending) == 0) {
-      if (state_[i] != PendingState::none) return "transfer " + std::to_string(log_[i].id) + ": state";
+      if (state_[i] != PendingState::none)
+        return "transfer " + std::to_string(log_[i].id) + ": state";
     } else if (resolutions[i] == 0) {
-      if (state_[i] != PendingState::open) return "pending " + std::to_string(log_[i].id) + ": not open";
+      if (state_[i] != PendingState::open)
+        return "pending " + std::to_string(log_[i].id) + ": not open";
       ++open;
     }
   }
@@ -234,7 +240,8 @@ std::vector<std::uint8_t> Ledger::serialize() const {
 // Re-applies one logged transfer with every check a submit makes (at its own ts_ms).
 errc Ledger::replay(const Transfer& t) {
   if ((t.flags & tf::expiry) != 0) {
-    const std::uint32_t pi = t.pending_id == 0 ? IdIndex::kNone : transfer_index_.find(t.pending_id);
+    const std::uint32_t pi =
+        t.pending_id == 0 ? IdIndex::kNone : transfer_index_.find(t.pending_id);
     if (pi == IdIndex::kNone || t.id != (t.pending_id | kExpiryIdBit) ||
         t.flags != (tf::void_pending | tf::expiry) || state_[pi] != PendingState::open) {
       return errc::pending_not_found;
@@ -246,8 +253,8 @@ errc Ledger::replay(const Transfer& t) {
       return errc::pending_fields_mismatch;
     }
     if (log_.size() >= limits_.transfers_max) return errc::capacity;
-    Prepared pr{t, account_index_.find(t.debit_account_id), account_index_.find(t.credit_account_id),
-                pi, false};
+    Prepared pr{t, account_index_.find(t.debit_account_id),
+                account_index_.find(t.credit_account_id), pi, false};
     apply(pr);
     return errc::ok;
   }
@@ -295,7 +302,8 @@ std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes) {
   }
   if (!r.has(8)) return std::nullopt;
   const std::uint64_t n_transfers = r.u64();
-  if (n_transfers > limits.transfers_max || !r.has(n_transfers * kTransferBytes)) return std::nullopt;
+  if (n_transfers > limits.transfers_max || !r.has(n_transfers * kTransferBytes))
+    return std::nullopt;
   for (std::uint64_t i = 0; i < n_transfers; ++i) {
     Transfer t;
     t.id = r.u64();

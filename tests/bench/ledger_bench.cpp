@@ -40,10 +40,17 @@ struct World {
     check(ledger->create_account({.id = kExternal, .ledger = kLedgerCny}) == errc::ok);
     std::vector<Transfer> funding;
     for (std::uint64_t p = 0; p < kParticipants; ++p) {
-      check(ledger->create_account({.id = 100 + p, .owner = p, .ledger = kLedgerCny,
-                                    .flags = account_flags::debits_must_not_exceed_credits}) == errc::ok);
-      funding.push_back({.id = next_id++, .debit_account_id = kExternal, .credit_account_id = 100 + p,
-                         .amount = kFundEach, .code = 1, .ledger = kLedgerCny});
+      check(ledger->create_account({.id = 100 + p,
+                                    .owner = p,
+                                    .ledger = kLedgerCny,
+                                    .flags = account_flags::debits_must_not_exceed_credits}) ==
+            errc::ok);
+      funding.push_back({.id = next_id++,
+                         .debit_account_id = kExternal,
+                         .credit_account_id = 100 + p,
+                         .amount = kFundEach,
+                         .code = 1,
+                         .ledger = kLedgerCny});
     }
     check(ledger->submit(funding, Ms{0}).ok());
   }
@@ -57,8 +64,13 @@ struct World {
   Transfer make(std::uint64_t i) {
     const std::uint64_t a = (i * 7919) % kParticipants;
     const std::uint64_t b = (a + 1 + (i * 104'729) % (kParticipants - 1)) % kParticipants;  // != a
-    Transfer t{.id = next_id++, .debit_account_id = 100 + a, .credit_account_id = 100 + b,
-               .amount = static_cast<std::int64_t>(1 + i % 997), .code = 2, .ref = i, .ledger = kLedgerCny};
+    Transfer t{.id = next_id++,
+               .debit_account_id = 100 + a,
+               .credit_account_id = 100 + b,
+               .amount = static_cast<std::int64_t>(1 + i % 997),
+               .code = 2,
+               .ref = i,
+               .ledger = kLedgerCny};
     const auto kind = i % 5;
     if (kind == 3) {
       t.flags = tf::pending;
@@ -66,7 +78,9 @@ struct World {
       last_pending_amount = t.amount;
       open_held += t.amount;
     } else if (kind == 4 && last_pending != 0) {
-      t = {.id = t.id, .amount = last_pending_amount / 2 + 1, .pending_id = last_pending,
+      t = {.id = t.id,
+           .amount = last_pending_amount / 2 + 1,
+           .pending_id = last_pending,
            .flags = tf::post_pending};
       open_held -= last_pending_amount;
       last_pending = 0;

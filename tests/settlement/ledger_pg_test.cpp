@@ -2,6 +2,7 @@
 // Needs a server: `tools/ipx services up; eval "$(tools/ipx services env)"` sets IPX_PG (a
 // libpq conninfo). Creates a fresh database, applies schema/*.sql in order (0002 twice: it
 // is idempotent), and tries what must be refused.
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
@@ -13,8 +14,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "settlement/ledger.hpp"
 
@@ -32,7 +31,8 @@ struct Conn {
   std::string exec(const std::string& sql) {
     PGresult* r = PQexec(c, sql.c_str());
     const auto st = PQresultStatus(r);
-    std::string err = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? "" : PQresultErrorMessage(r);
+    std::string err =
+        (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? "" : PQresultErrorMessage(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && err.empty()) err = "failed";
     PQclear(r);
     return err;
@@ -107,7 +107,8 @@ class LedgerPg : public ::testing::Test {
   // Account ids and transfer ids are unique per test by a prefix.
   static std::string account(std::uint64_t id, std::uint32_t ledger, int flags = 0) {
     return "INSERT INTO ledger_accounts (id, ledger, flags, journal_seq, ts_ms) VALUES (" +
-           std::to_string(id) + ", " + std::to_string(ledger) + ", " + std::to_string(flags) + ", 1, 0)";
+           std::to_string(id) + ", " + std::to_string(ledger) + ", " + std::to_string(flags) +
+           ", 1, 0)";
   }
   static std::string transfer(std::uint64_t id, std::uint64_t debit, std::uint64_t credit,
                               std::int64_t amount, std::uint32_t ledger, int flags = 0,
@@ -115,8 +116,9 @@ class LedgerPg : public ::testing::Test {
     return "INSERT INTO ledger_transfers (id, journal_seq, debit_account_id, credit_account_id, "
            "amount, ledger, flags, pending_id, ts_ms) VALUES (" +
            std::to_string(id) + ", 1, " + std::to_string(debit) + ", " + std::to_string(credit) +
-           ", " + std::to_string(amount) + ", " + std::to_string(ledger) + ", " + std::to_string(flags) +
-           ", " + (pending_id == 0 ? std::string("NULL") : std::to_string(pending_id)) + ", 0)";
+           ", " + std::to_string(amount) + ", " + std::to_string(ledger) + ", " +
+           std::to_string(flags) + ", " +
+           (pending_id == 0 ? std::string("NULL") : std::to_string(pending_id)) + ", 0)";
   }
 
   inline static std::string base_;
@@ -155,10 +157,10 @@ TEST_F(LedgerPg, LedgerPgInvalidTransferRefused) {
   ASSERT_EQ(db.exec(account(201, 1)), "");
   ASSERT_EQ(db.exec(account(202, 1)), "");
   ASSERT_EQ(db.exec(account(203, 2)), "");
-  EXPECT_NE(db.exec(transfer(2001, 201, 203, 10, 1)), "");  // credit on another ledger
-  EXPECT_NE(db.exec(transfer(2001, 201, 202, 10, 2)), "");  // transfer on another ledger
-  EXPECT_NE(db.exec(transfer(2001, 201, 201, 10, 1)), "");  // same account both sides
-  EXPECT_NE(db.exec(transfer(2001, 201, 299, 10, 1)), "");  // unknown account
+  EXPECT_NE(db.exec(transfer(2001, 201, 203, 10, 1)), "");         // credit on another ledger
+  EXPECT_NE(db.exec(transfer(2001, 201, 202, 10, 2)), "");         // transfer on another ledger
+  EXPECT_NE(db.exec(transfer(2001, 201, 201, 10, 1)), "");         // same account both sides
+  EXPECT_NE(db.exec(transfer(2001, 201, 299, 10, 1)), "");         // unknown account
   EXPECT_NE(db.exec(transfer(2001, 201, 202, 10, 1, 2 | 4)), "");  // pending and post at once
   EXPECT_NE(db.exec(transfer(2001, 201, 202, 10, 1, 4)), "");      // post without pending_id
   // The deferred check also holds inside an explicit transaction: refused at COMMIT.
@@ -179,7 +181,7 @@ TEST_F(LedgerPg, LedgerPgAmountMustBePositive) {
 TEST_F(LedgerPg, LedgerPgPendingResolvedAtMostOnce) {
   ASSERT_EQ(db.exec(account(401, 1)), "");
   ASSERT_EQ(db.exec(account(402, 1)), "");
-  ASSERT_EQ(db.exec(transfer(4001, 401, 402, 100, 1, 2)), "");  // pending 100
+  ASSERT_EQ(db.exec(transfer(4001, 401, 402, 100, 1, 2)), "");        // pending 100
   EXPECT_NE(db.exec(transfer(4002, 401, 402, 101, 1, 4, 4001)), "");  // post above held
   EXPECT_NE(db.exec(transfer(4002, 402, 401, 10, 1, 4, 4001)), "");   // other accounts
   EXPECT_NE(db.exec(transfer(4002, 401, 402, 10, 1, 8, 4001)), "");   // partial void
@@ -199,35 +201,58 @@ TEST_F(LedgerPg, LedgerPgReconcilesWithInMemoryLedger) {
   Ledger l(Limits{16, 64});
   const std::uint64_t ext = 501, alice = 502, escrow = 503;
   ASSERT_EQ(l.create_account({.id = ext, .ledger = kLedgerCny}), errc::ok);
-  ASSERT_EQ(l.create_account({.id = alice, .ledger = kLedgerCny,
-                              .flags = account_flags::debits_must_not_exceed_credits}), errc::ok);
+  ASSERT_EQ(l.create_account({.id = alice,
+                              .ledger = kLedgerCny,
+                              .flags = account_flags::debits_must_not_exceed_credits}),
+            errc::ok);
   ASSERT_EQ(l.create_account({.id = escrow, .ledger = kLedgerCny}), errc::ok);
   const std::vector<Transfer> batch = {
-      {.id = 5001, .debit_account_id = ext, .credit_account_id = alice, .amount = 1'000, .ledger = 1},
-      {.id = 5002, .debit_account_id = alice, .credit_account_id = escrow, .amount = 400, .ledger = 1,
+      {.id = 5001,
+       .debit_account_id = ext,
+       .credit_account_id = alice,
+       .amount = 1'000,
+       .ledger = 1},
+      {.id = 5002,
+       .debit_account_id = alice,
+       .credit_account_id = escrow,
+       .amount = 400,
+       .ledger = 1,
        .flags = tf::pending},
       {.id = 5003, .amount = 250, .pending_id = 5002, .flags = tf::post_pending},
-      {.id = 5004, .debit_account_id = alice, .credit_account_id = escrow, .amount = 100,
-       .expires_at_ms = 2'000, .ledger = 1, .flags = tf::pending},
-      {.id = 5005, .debit_account_id = alice, .credit_account_id = escrow, .amount = 50, .ledger = 1,
+      {.id = 5004,
+       .debit_account_id = alice,
+       .credit_account_id = escrow,
+       .amount = 100,
+       .expires_at_ms = 2'000,
+       .ledger = 1,
+       .flags = tf::pending},
+      {.id = 5005,
+       .debit_account_id = alice,
+       .credit_account_id = escrow,
+       .amount = 50,
+       .ledger = 1,
        .flags = tf::pending}};
   ASSERT_TRUE(l.submit(batch, Ms{1'000}).ok());
   ASSERT_EQ(l.expire(Ms{2'000}), 1u);
   for (const Account& a : l.accounts()) {
-    ASSERT_EQ(db.exec("INSERT INTO ledger_accounts (id, ledger, code, flags, owner_ref, journal_seq, ts_ms) VALUES (" +
-                      std::to_string(a.id) + "," + std::to_string(a.ledger) + "," + std::to_string(a.code) + "," +
-                      std::to_string(a.flags) + "," + std::to_string(a.owner) + ", 1, 0)"), "");
+    ASSERT_EQ(db.exec("INSERT INTO ledger_accounts (id, ledger, code, flags, owner_ref, "
+                      "journal_seq, ts_ms) VALUES (" +
+                      std::to_string(a.id) + "," + std::to_string(a.ledger) + "," +
+                      std::to_string(a.code) + "," + std::to_string(a.flags) + "," +
+                      std::to_string(a.owner) + ", 1, 0)"),
+              "");
   }
   ASSERT_EQ(db.exec("BEGIN"), "");
   for (const Transfer& t : l.transfers_since(0)) {
     ASSERT_EQ(db.exec("INSERT INTO ledger_transfers VALUES (" + std::to_string(t.id) + ", 7, " +
-                      std::to_string(t.debit_account_id) + "," + std::to_string(t.credit_account_id) + "," +
-                      std::to_string(t.amount) + "," + std::to_string(t.ledger) + "," +
-                      std::to_string(t.flags) + "," +
+                      std::to_string(t.debit_account_id) + "," +
+                      std::to_string(t.credit_account_id) + "," + std::to_string(t.amount) + "," +
+                      std::to_string(t.ledger) + "," + std::to_string(t.flags) + "," +
                       (t.pending_id ? std::to_string(t.pending_id) : std::string("NULL")) + "," +
                       std::to_string(static_cast<std::int64_t>(t.code)) + "," +
-                      std::to_string(static_cast<std::int64_t>(t.ref)) + "," + std::to_string(t.expires_at_ms) +
-                      "," + std::to_string(t.ts_ms) + ")"), "");
+                      std::to_string(static_cast<std::int64_t>(t.ref)) + "," +
+                      std::to_string(t.expires_at_ms) + "," + std::to_string(t.ts_ms) + ")"),
+              "");
   }
   ASSERT_EQ(db.exec("COMMIT"), "");
   const auto rows = db.rows(

@@ -78,18 +78,22 @@ struct RefModel {
     if (!resolve) {
       if (in.pending_id != 0) return errc::pending_id_must_be_zero;
       if (in.amount <= 0) return errc::amount_not_positive;
-      if (in.expires_at_ms != 0 && (!(in.flags & tf::pending) || in.expires_at_ms <= now)) return errc::expiry_invalid;
+      if (in.expires_at_ms != 0 && (!(in.flags & tf::pending) || in.expires_at_ms <= now))
+        return errc::expiry_invalid;
       if (in.ledger == 0) return errc::ledger_invalid;
       if (in.debit_account_id == in.credit_account_id) return errc::accounts_same;
-      if (!b.accounts.count(in.debit_account_id) || !b.accounts.count(in.credit_account_id)) return errc::account_not_found;
+      if (!b.accounts.count(in.debit_account_id) || !b.accounts.count(in.credit_account_id))
+        return errc::account_not_found;
       Account& d = b.accounts[in.debit_account_id];
       Account& c = b.accounts[in.credit_account_id];
       if (d.ledger != in.ledger || c.ledger != in.ledger) return errc::ledger_mismatch;
       const Wide d_total = Wide{d.debits_pending} + d.debits_posted + in.amount;
       const Wide c_total = Wide{c.credits_pending} + c.credits_posted + in.amount;
       if (d_total > kI64Max || c_total > kI64Max) return errc::overflow;
-      if ((d.flags & af::debits_must_not_exceed_credits) && d_total > d.credits_posted) return errc::exceeds_credits;
-      if ((c.flags & af::credits_must_not_exceed_debits) && c_total > c.debits_posted) return errc::exceeds_debits;
+      if ((d.flags & af::debits_must_not_exceed_credits) && d_total > d.credits_posted)
+        return errc::exceeds_credits;
+      if ((c.flags & af::credits_must_not_exceed_debits) && c_total > c.debits_posted)
+        return errc::exceeds_debits;
       if (in.flags & tf::pending) {
         d.debits_pending += in.amount;
         c.credits_pending += in.amount;
@@ -158,7 +162,8 @@ struct RefModel {
   SubmitResult submit(const std::vector<Transfer>& batch, std::int64_t now) {
     SubmitResult r;
     if (batch.empty()) return r;
-    if (batch.back().flags & tf::linked) return {errc::linked_chain_open, static_cast<std::uint32_t>(batch.size() - 1), 0, 0};
+    if (batch.back().flags & tf::linked)
+      return {errc::linked_chain_open, static_cast<std::uint32_t>(batch.size() - 1), 0, 0};
     Batch b;
     b.accounts = accounts;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -213,8 +218,10 @@ struct Fixture {
     (a.ledger == kLedgerCny ? cash : units).push_back(a.id);
   }
   Fixture() {
-    add({.id = 1, .ledger = kLedgerCny});                                              // external
-    add({.id = 2, .ledger = kLedgerCny, .flags = af::credits_must_not_exceed_debits});  // fund payouts
+    add({.id = 1, .ledger = kLedgerCny});  // external
+    add({.id = 2,
+         .ledger = kLedgerCny,
+         .flags = af::credits_must_not_exceed_debits});  // fund payouts
     for (std::uint64_t i = 3; i < 12; ++i) {
       add({.id = i, .owner = i, .ledger = kLedgerCny, .flags = af::debits_must_not_exceed_credits});
     }
@@ -230,7 +237,8 @@ class LedgerProperty : public ::testing::TestWithParam<std::uint64_t> {};
 
 std::int64_t random_amount(std::mt19937_64& rng) {
   const auto roll = rng() % 1000;
-  if (roll == 0) return std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(rng() % 3);
+  if (roll == 0)
+    return std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(rng() % 3);
   if (roll < 5) return -static_cast<std::int64_t>(rng() % 3);
   if (roll < 100) return 10'000 + static_cast<std::int64_t>(rng() % 1'000'000);
   return 1 + static_cast<std::int64_t>(rng() % 2'000);
@@ -260,8 +268,11 @@ Transfer random_transfer(Fixture& f, std::mt19937_64& rng) {
     t.pending_id = (rng() % 50 == 0) ? p + 1'000'000 : p;
     t.flags = rng() % 3 == 0 ? tf::void_pending : tf::post_pending;
     const std::int64_t held_amount = pt != nullptr ? pt->amount : 1;
-    t.amount = t.flags == tf::void_pending ? (rng() % 2 ? 0 : held_amount)
-                                           : (rng() % 20 == 0 ? held_amount + 1 : 1 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(held_amount)));
+    t.amount = t.flags == tf::void_pending
+                   ? (rng() % 2 ? 0 : held_amount)
+                   : (rng() % 20 == 0 ? held_amount + 1
+                                      : 1 + static_cast<std::int64_t>(
+                                                rng() % static_cast<std::uint64_t>(held_amount)));
     if (rng() % 30 == 0) t.credit_account_id = pick(f.cash);  // likely a mismatch
     return t;
   }
@@ -271,8 +282,8 @@ Transfer random_transfer(Fixture& f, std::mt19937_64& rng) {
   t.debit_account_id = pick(pool);
   t.credit_account_id = pick(pool);
   if (rng() % 40 == 0) t.credit_account_id = pick(on_market ? f.cash : f.units);  // cross-ledger
-  if (rng() % 200 == 0) t.credit_account_id = 999;                                 // unknown
-  if (kind < 55) t.debit_account_id = on_market ? 20 : 1;                          // funding / issue
+  if (rng() % 200 == 0) t.credit_account_id = 999;                                // unknown
+  if (kind < 55) t.debit_account_id = on_market ? 20 : 1;                         // funding / issue
   t.amount = random_amount(rng);
   t.code = 1 + rng() % 8;
   t.ref = rng() % 4;
@@ -310,7 +321,8 @@ TEST_P(LedgerProperty, LedgerAgreesWithReferenceModel) {
       if (rng() % 100 == 0) batch.back().flags |= tf::linked;  // chain left open
       const SubmitResult got = f.ledger.submit(batch, Ms{f.now});
       const SubmitResult want = f.model.submit(batch, f.now);
-      ASSERT_EQ(got.ec, want.ec) << "step " << step << ": " << name(got.ec) << " vs " << name(want.ec);
+      ASSERT_EQ(got.ec, want.ec) << "step " << step << ": " << name(got.ec) << " vs "
+                                 << name(want.ec);
       ASSERT_EQ(got.index, want.index) << "step " << step;
       ASSERT_EQ(got.created, want.created) << "step " << step;
       ASSERT_EQ(got.existed, want.existed) << "step " << step;
@@ -326,7 +338,8 @@ TEST_P(LedgerProperty, LedgerAgreesWithReferenceModel) {
       }
     }
     expect_same(f, step);
-    if (auto v = f.ledger.check_invariants(step % 20'000 == 0)) FAIL() << "step " << step << ": " << *v;
+    if (auto v = f.ledger.check_invariants(step % 20'000 == 0))
+      FAIL() << "step " << step << ": " << *v;
   }
   auto v = f.ledger.check_invariants(true);
   ASSERT_FALSE(v.has_value()) << *v;

@@ -24,25 +24,39 @@ class LedgerTest : public ::testing::Test {
  protected:
   LedgerTest() : l(Limits{64, 256}) {
     EXPECT_EQ(l.create_account({.id = kExternal, .ledger = kLedgerCny}), errc::ok);
-    EXPECT_EQ(l.create_account({.id = kAlice, .owner = 100, .ledger = kLedgerCny,
-                                .flags = af::debits_must_not_exceed_credits}), errc::ok);
-    EXPECT_EQ(l.create_account({.id = kBob, .owner = 101, .ledger = kLedgerCny,
-                                .flags = af::debits_must_not_exceed_credits}), errc::ok);
+    EXPECT_EQ(l.create_account({.id = kAlice,
+                                .owner = 100,
+                                .ledger = kLedgerCny,
+                                .flags = af::debits_must_not_exceed_credits}),
+              errc::ok);
+    EXPECT_EQ(l.create_account({.id = kBob,
+                                .owner = 101,
+                                .ledger = kLedgerCny,
+                                .flags = af::debits_must_not_exceed_credits}),
+              errc::ok);
     EXPECT_EQ(l.create_account({.id = kEscrow, .ledger = kLedgerCny}), errc::ok);
-    EXPECT_EQ(l.create_account({.id = kAliceUnits, .ledger = ledger_for_market(7),
-                                .flags = af::debits_must_not_exceed_credits}), errc::ok);
+    EXPECT_EQ(l.create_account({.id = kAliceUnits,
+                                .ledger = ledger_for_market(7),
+                                .flags = af::debits_must_not_exceed_credits}),
+              errc::ok);
     EXPECT_EQ(l.create_account({.id = kIssuer, .ledger = ledger_for_market(7)}), errc::ok);
   }
   void TearDown() override {
     auto v = l.check_invariants();
     EXPECT_FALSE(v.has_value()) << *v;
   }
-  static Transfer plain(std::uint64_t id, std::uint64_t debit, std::uint64_t credit, std::int64_t amount) {
-    return {.id = id, .debit_account_id = debit, .credit_account_id = credit, .amount = amount,
-            .code = 1, .ref = 0, .ledger = kLedgerCny};
+  static Transfer plain(std::uint64_t id, std::uint64_t debit, std::uint64_t credit,
+                        std::int64_t amount) {
+    return {.id = id,
+            .debit_account_id = debit,
+            .credit_account_id = credit,
+            .amount = amount,
+            .code = 1,
+            .ref = 0,
+            .ledger = kLedgerCny};
   }
-  static Transfer hold(std::uint64_t id, std::uint64_t debit, std::uint64_t credit, std::int64_t amount,
-                       std::int64_t expires_at_ms = 0) {
+  static Transfer hold(std::uint64_t id, std::uint64_t debit, std::uint64_t credit,
+                       std::int64_t amount, std::int64_t expires_at_ms = 0) {
     Transfer t = plain(id, debit, credit, amount);
     t.flags = tf::pending;
     t.expires_at_ms = expires_at_ms;
@@ -227,7 +241,8 @@ TEST_F(LedgerTest, LedgerSameIdDifferentFieldsRefused) {
 }
 
 TEST_F(LedgerTest, LedgerSameIdTwiceInOneBatch) {
-  const std::vector<Transfer> batch = {plain(1, kExternal, kAlice, 5), plain(1, kExternal, kAlice, 5)};
+  const std::vector<Transfer> batch = {plain(1, kExternal, kAlice, 5),
+                                       plain(1, kExternal, kAlice, 5)};
   const auto r = l.submit(batch, kNow);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.created, 1u);
@@ -288,21 +303,26 @@ TEST_F(LedgerTest, LedgerOverflowRefused) {
 }
 
 TEST_F(LedgerTest, LedgerCreditsMustNotExceedDebits) {
-  ASSERT_EQ(l.create_account({.id = 20, .ledger = kLedgerCny,
-                              .flags = af::credits_must_not_exceed_debits}), errc::ok);
+  ASSERT_EQ(l.create_account(
+                {.id = 20, .ledger = kLedgerCny, .flags = af::credits_must_not_exceed_debits}),
+            errc::ok);
   EXPECT_EQ(one(plain(1, kExternal, 20, 1)).ec, errc::exceeds_debits);
   ASSERT_TRUE(one(plain(1, 20, kExternal, 10)).ok());
   EXPECT_TRUE(one(plain(2, kExternal, 20, 10)).ok());
 }
 
 TEST_F(LedgerTest, LedgerAccountCreationRules) {
-  EXPECT_EQ(l.create_account({.id = kAlice, .owner = 100, .ledger = kLedgerCny,
-                              .flags = af::debits_must_not_exceed_credits}), errc::ok);
+  EXPECT_EQ(l.create_account({.id = kAlice,
+                              .owner = 100,
+                              .ledger = kLedgerCny,
+                              .flags = af::debits_must_not_exceed_credits}),
+            errc::ok);
   EXPECT_EQ(l.create_account({.id = kAlice, .ledger = kLedgerCny}),
             errc::account_exists_with_different_fields);
   EXPECT_EQ(l.create_account({.id = 0, .ledger = kLedgerCny}), errc::account_id_invalid);
   EXPECT_EQ(l.create_account({.id = 50, .ledger = 0}), errc::ledger_invalid);
-  EXPECT_EQ(l.create_account({.id = 50, .ledger = 1, .flags = af::all}), errc::account_flags_invalid);
+  EXPECT_EQ(l.create_account({.id = 50, .ledger = 1, .flags = af::all}),
+            errc::account_flags_invalid);
   EXPECT_EQ(l.create_account({.id = 50, .credits_posted = 1, .ledger = 1}),
             errc::account_balances_not_zero);
 }
@@ -314,8 +334,8 @@ TEST(LedgerLimits, LedgerCapacityIsAnErrorNotAGrowth) {
   EXPECT_EQ(l.create_account({.id = 3, .ledger = 1}), errc::capacity);
   std::vector<Transfer> ts;
   for (std::uint64_t i = 1; i <= 4; ++i) {
-    ts.push_back({.id = i, .debit_account_id = 1, .credit_account_id = 2, .amount = 1,
-                  .ledger = 1});
+    ts.push_back(
+        {.id = i, .debit_account_id = 1, .credit_account_id = 2, .amount = 1, .ledger = 1});
   }
   const auto r = l.submit(ts, Ms{0});
   EXPECT_EQ(r.ec, errc::capacity);
