@@ -79,6 +79,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   IPX_ASSERT(now >= now_);
   Ctx ctx{actor, now, pushes};
+  const std::size_t pushes_first = pushes.size();
   ++command_n_;
   // Timers due up to now fire first, each at its own due time (PROTOCOL "Edges").
   if (m != Method::time_advance) fire_timers(now, ctx);
@@ -108,6 +109,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     IPX_ASSERT(ledger_.transfer_count() == transfers_before || m == Method::time_advance);
     pushes.resize(pushes_before);
   }
+  attach_snapshots(pushes, pushes_first);
   hash_ = mix(hash_ ^ static_cast<std::uint64_t>(out.code), json::serialize(out.result));
   if (!request_id.empty() && keeps_reply(out.code)) {
     remembered_[{actor_id, request_id}] = {canonical, out, now};
@@ -191,6 +193,41 @@ std::string Domain::next_id(const char* prefix, std::uint64_t& counter) {
   return std::string(prefix) + "-" + std::to_string(++counter);
 }
 
+// Every push carries its channel's state after the command, so the gateway can answer a new
+// subscriber with a snapshot that agrees with the channel's seq.
+void Domain::attach_snapshots(std::vector<Push>& pushes, std::size_t first) const {
+  std::map<std::string, json::value> done;
+  for (std::size_t i = first; i < pushes.size(); ++i) {
+    Push& p = pushes[i];
+    auto it = done.find(p.channel);
+    if (it == done.end()) it = done.emplace(p.channel, channel_snapshot(p.channel)).first;
+    p.snapshot = it->second;
+  }
+}
+
+json::value Domain::channel_snapshot(const std::string& channel) const {
+  const auto dot = channel.find('.');
+  if (dot == std::string::npos) return nullptr;
+  const std::string kind = channel.substr(0, dot), id = channel.substr(dot + 1);
+  if (kind == "auction") {
+    auto it = auctions_.find(id);
+    return it == auctions_.end() ? json::value(nullptr) : json::value(auction_json(it->second, nullptr));
+  }
+  if (kind == "book") {
+    auto it = markets_.find(id);
+    return it == markets_.end() ? json::value(nullptr) : json::value(book_json(it->second));
+  }
+  if (kind == "disposal") {
+    auto it = cases_.find(id);
+    return it == cases_.end() ? json::value(nullptr) : json::value(case_json(it->second));
+  }
+  if (kind == "private") {
+    const Participant* p = participant(id);
+    return p == nullptr ? json::value(nullptr) : json::value(account_json(*p));
+  }
+  return nullptr;
+}
+
 std::uint64_t Domain::state_hash() const { return hash_ ^ (ledger_.state_hash() * 31); }
 
 // ---------------------------------------------------------------- participants and accounts
@@ -221,7 +258,7 @@ Outcome Domain::participant_create(Ctx& c, const ParticipantCreate& p) {
   participant_by_key_[np.api_key] = np.id;
   new_credentials_.push_back({np.api_key, np.api_secret, np.id, np.kind});
   auto& stored = participants_.emplace(np.id, std::move(np)).first->second;
-  (void)c;
+  push_balance(c, stored.id);
   return Outcome::success({{"participant_id", stored.id},
                            {"name", stored.name},
                            {"kind", stored.kind},

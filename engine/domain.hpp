@@ -190,6 +190,9 @@ class Domain {
   // deadlines, round scheduling); nullopt when none.
   std::optional<std::int64_t> next_due() const;
   std::uint64_t state_hash() const;
+  // A channel's current state ("auction.A-1", "book.M", "disposal.C-1", "private.P-1");
+  // null when it has none or does not exist.
+  json::value channel_snapshot(const std::string& channel) const;
 
   const Participant* participant(const std::string& id) const;
   std::vector<Credential> credentials() const;  // every participant's, for the gateway
@@ -206,6 +209,7 @@ class Domain {
   };
 
   Outcome dispatch(Method m, Ctx& ctx, const Params& params);
+  void attach_snapshots(std::vector<Push>& pushes, std::size_t first) const;
   void fire_timers(std::int64_t until, Ctx& ctx);
 
   // participants, accounts, assets, pledges (domain.cpp)

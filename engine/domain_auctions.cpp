@@ -204,6 +204,7 @@ json::object Domain::create_auction(Ctx& c, const AuctionCreate& p,
   a.mech = std::make_unique<matching::Auction>(cfg);
   escrow_account(a);
   Auction& stored = auctions_.emplace(a.id, std::move(a)).first->second;
+  c.pushes.push_back({"auction." + stored.id, "created", c.now, {{"state", stored.state}}});
   advance_auction(stored, c.now, c);
   return auction_json(stored, c.actor);
 }

@@ -133,6 +133,7 @@ Outcome Domain::market_create(Ctx& c, const MarketCreate& p) {
                  ids::code_order_escrow, 0, m.num);
   ensure_account(ids::order_escrow_cash(m.num), ledger::kLedgerCny, ids::code_order_escrow, 0, m.num);
   Market& stored = markets_.emplace(m.id, std::move(m)).first->second;
+  c.pushes.push_back({"book." + stored.id, "update", c.now, {{"changes", json::array{}}}});
   return Outcome::success(market_json(stored));
 }
 

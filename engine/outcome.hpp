@@ -53,10 +53,22 @@ struct Outcome {
 
 // A push on a channel, published after the batch holding it commits.
 struct Push {
+  Push() = default;
+  Push(std::string channel_, std::string type_, std::int64_t ts_, json::object data_,
+       json::value snapshot_ = nullptr)
+      : channel(std::move(channel_)),
+        type(std::move(type_)),
+        ts(ts_),
+        data(std::move(data_)),
+        snapshot(std::move(snapshot_)) {}
+
   std::string channel;
   std::string type;
   std::int64_t ts = 0;
   json::object data;
+  // The channel's whole state after this command (what a new subscriber's snapshot shows);
+  // null for channels without one (trades).
+  json::value snapshot;
 };
 
 }  // namespace ipx::engine
