@@ -24,6 +24,8 @@ class Category final : public std::error_category {
       case errc::queue_full: return "journal commit queue full";
       case errc::stopped: return "journal committer stopped";
       case errc::fatal: return "journal committer failed (integrity error)";
+      case errc::state_mismatch: return "replayed state differs from a snapshot";
+      case errc::replay_failed: return "the engine refused a journal record";
     }
     return "unknown ipx.pg error";
   }

@@ -22,6 +22,8 @@ enum class errc {
   queue_full,          // the committer's bounded queue is full (check available() first)
   stopped,             // the committer stopped before the batch was committed
   fatal,               // the committer hit an integrity error and will not resume
+  state_mismatch,      // recovery: replay reached a snapshot's seq with another state hash
+  replay_failed,       // recovery: the engine refused a journal record (decode, gap, time)
 };
 
 const std::error_category& pg_category() noexcept;

@@ -1,0 +1,177 @@
+#include "engine/pg/durability.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "engine/pg/errc.hpp"
+#include "engine/pg/snapshots.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::pg {
+
+namespace {
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr,
+               "ipx: FATAL: %s; the state in memory is ahead of the journal, aborting (a restart "
+               "replays the journal)\n",
+               what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+std::string state_hash_hex(std::uint64_t h) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    s[static_cast<std::size_t>(i)] = kHex[h & 15];
+    h >>= 4;
+  }
+  return s;
+}
+
+PgDurability::PgDurability(std::string conninfo, DurabilityOptions options)
+    : options_(std::move(options)), committer_(std::move(conninfo), options_.committer) {
+  IPX_ASSERT(options_.snapshot_every >= 0);
+}
+
+PgDurability::~PgDurability() { stop(); }
+
+std::error_code PgDurability::start(engine::Engine& engine) {
+  if (auto ec = committer_.start()) {
+    std::lock_guard lock(mu_);
+    start_error_ = committer_.last_error();
+    return ec;
+  }
+  if (committer_.start_seq() != engine.last_seq()) {
+    std::lock_guard lock(mu_);
+    start_error_ = "the journal's head is seq " + std::to_string(committer_.start_seq()) +
+                   " but the engine recovered up to seq " + std::to_string(engine.last_seq()) +
+                   " (another writer?)";
+    committer_.stop();
+    return errc::sequence_mismatch;
+  }
+  engine_ = &engine;
+  return {};
+}
+
+void PgDurability::stop() { committer_.stop(); }
+
+bool PgDurability::available() const { return committer_.available(); }
+
+std::string PgDurability::last_error() const {
+  {
+    std::lock_guard lock(mu_);
+    if (!start_error_.empty()) return start_error_;
+  }
+  return committer_.last_error();
+}
+
+std::int64_t PgDurability::snapshots_written() const {
+  std::lock_guard lock(mu_);
+  return snapshots_;
+}
+
+ExtraWriter PgDurability::snapshot_writer(std::int64_t seq, std::int64_t ts_ms) {
+  const std::string hash = state_hash_hex(engine_->domain().state_hash());
+  const std::string payload = "{\"seq\":" + std::to_string(seq) +
+                              ",\"ts_ms\":" + std::to_string(ts_ms) + ",\"state_hash\":\"" +
+                              hash + "\"}";
+  {
+    std::lock_guard lock(mu_);
+    ++snapshots_;
+  }
+  return [seq, hash, payload](PGconn* conn) -> std::error_code {
+    std::string error;
+    const auto ec = save_snapshot(conn, seq, hash, payload, &error);
+    if (ec == make_error_code(errc::snapshot_conflict)) {
+      // The same seq with another state hash: the engine is not deterministic. Re-sending
+      // cannot help; bad_record makes the committer fatal (and so this process abort).
+      std::fprintf(stderr, "ipx: %s\n", error.c_str());
+      return errc::bad_record;
+    }
+    return ec;
+  };
+}
+
+void PgDurability::submit(std::vector<engine::Record> records,
+                          std::function<void()> on_committed) {
+  if (records.empty()) {
+    // A barrier: behind every batch in flight, or at once.
+    std::unique_lock deliver(deliver_mu_);
+    {
+      std::lock_guard lock(mu_);
+      if (!entries_.empty()) {
+        entries_.push_back({false, std::move(on_committed)});
+        return;
+      }
+    }
+    if (on_committed) on_committed();
+    return;
+  }
+  IPX_ASSERT(engine_ != nullptr);  // start() first
+  ExtraWriter extra;
+  const std::int64_t first = records.front().seq;
+  const std::int64_t last = records.back().seq;
+  if (options_.snapshot_every > 0 &&
+      last / options_.snapshot_every > (first - 1) / options_.snapshot_every) {
+    extra = snapshot_writer(last, records.back().ts_ms);
+  }
+  std::vector<JournalRecord> out;
+  out.reserve(records.size());
+  for (auto& r : records) out.push_back({r.seq, r.ts_ms, r.kind, std::move(r.payload)});
+  {
+    std::lock_guard lock(mu_);
+    entries_.push_back({true, std::move(on_committed)});
+  }
+  const auto ec = committer_.submit(
+      std::move(out), [this](std::error_code e) { on_completion(e); }, std::move(extra));
+  if (!ec) return;
+  if (ec == make_error_code(errc::stopped)) {
+    std::lock_guard lock(mu_);
+    entries_.pop_back();  // shutting down: the replies never leave
+    return;
+  }
+  die("the journal refused batch " + std::to_string(first) + ".." + std::to_string(last) + " (" +
+      ec.message() + "): " + committer_.last_error());
+}
+
+void PgDurability::on_completion(std::error_code ec) {
+  if (ec == make_error_code(errc::stopped)) {
+    std::lock_guard lock(mu_);
+    IPX_ASSERT(!entries_.empty() && entries_.front().write);
+    entries_.pop_front();
+    while (!entries_.empty() && !entries_.front().write) entries_.pop_front();
+    idle_.notify_all();
+    return;
+  }
+  if (ec) die("journal commit failed for good (" + ec.message() + "): " + committer_.last_error());
+  std::lock_guard deliver(deliver_mu_);
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock(mu_);
+    IPX_ASSERT(!entries_.empty() && entries_.front().write);
+    ready.push_back(std::move(entries_.front().on_committed));
+    entries_.pop_front();
+    while (!entries_.empty() && !entries_.front().write) {
+      ready.push_back(std::move(entries_.front().on_committed));
+      entries_.pop_front();
+    }
+    delivering_ = true;
+  }
+  for (auto& f : ready) {
+    if (f) f();
+  }
+  std::lock_guard lock(mu_);
+  delivering_ = false;
+  if (entries_.empty()) idle_.notify_all();
+}
+
+bool PgDurability::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return idle_.wait_for(lock, timeout, [this] { return entries_.empty() && !delivering_; });
+}
+
+}  // namespace ipx::pg

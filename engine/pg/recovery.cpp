@@ -1,0 +1,149 @@
+#include "engine/pg/recovery.hpp"
+
+#include <libpq-fe.h>
+
+#include <map>
+
+#include "engine/pg/bytes.hpp"
+#include "engine/pg/conn.hpp"
+#include "engine/pg/durability.hpp"
+#include "engine/pg/errc.hpp"
+#include "engine/pg/journal.hpp"
+#include "engine/pg/migrate.hpp"
+
+namespace ipx::pg {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::microseconds since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t);
+}
+
+// seq -> state hash (hex text as stored) of every snapshot after `after_seq`.
+std::error_code load_snapshots(Connection& conn, std::int64_t after_seq,
+                               std::map<std::int64_t, std::string>& out,
+                               std::int64_t& latest) {
+  const std::string sql = "SELECT seq, state_hash, (SELECT max(seq) FROM snapshots)"
+                          " FROM snapshots WHERE seq > " +
+                          std::to_string(after_seq) + " ORDER BY seq";
+  PgResult r(PQexecParams(conn.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1));
+  if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return conn.fail(r.get(), "snapshots");
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    const auto seq = static_cast<std::int64_t>(bytes::get_u64(PQgetvalue(r.get(), i, 0)));
+    out[seq] = std::string(PQgetvalue(r.get(), i, 1),
+                           static_cast<std::size_t>(PQgetlength(r.get(), i, 1)));
+  }
+  latest = out.empty() ? 0 : out.rbegin()->first;
+  return {};
+}
+
+}  // namespace
+
+RecoverResult recover(engine::Engine& engine, const std::string& conninfo,
+                      const RecoverOptions& options) {
+  const auto t0 = Clock::now();
+  RecoverResult res;
+  auto finish = [&](RecoverResult& r) -> RecoverResult {
+    r.last_seq = engine.last_seq();
+    r.elapsed = since(t0);
+    return r;
+  };
+
+  Connection conn(conninfo);
+  if (auto ec = conn.ensure()) {
+    res.ec = ec;
+    res.message = "cannot connect to the journal database: " + conn.last_error();
+    return finish(res);
+  }
+  if (options.migrate) {
+    auto m = apply_migrations(conn.get(), options.schema_dir.empty() ? default_schema_dir()
+                                                                    : options.schema_dir);
+    res.migrations_applied = m.applied;
+    if (!m.ok()) {
+      res.ec = m.ec;
+      res.message = "migrations: " + m.message;
+      return finish(res);
+    }
+  }
+  std::map<std::int64_t, std::string> snapshots;
+  if (options.check_snapshots) {
+    if (auto ec = load_snapshots(conn, engine.last_seq(), snapshots, res.last_snapshot_seq)) {
+      res.ec = ec;
+      res.message = "reading snapshots: " + conn.last_error();
+      return finish(res);
+    }
+  }
+  conn.close();
+
+  Journal journal(conninfo);
+  if (auto ec = journal.open()) {
+    res.ec = ec;
+    res.message = "cannot open the journal: " + journal.last_error();
+    return finish(res);
+  }
+  const auto t_replay = Clock::now();
+  auto next_snapshot = snapshots.begin();
+  engine::Record rec;
+  std::string failure;
+  std::error_code failure_ec;
+  auto fn = [&](const JournalRecord& r) {
+    if (failure_ec) return;  // drain the stream after the first failure
+    rec.seq = r.seq;
+    rec.ts_ms = r.ts_ms;
+    rec.kind = r.kind;
+    rec.payload.assign(r.payload);
+    std::string error;
+    if (!engine.replay(rec, error)) {
+      failure_ec = errc::replay_failed;
+      res.broken_seq = r.seq;
+      failure = "the engine refused journal record " + std::to_string(r.seq) + ": " + error;
+      return;
+    }
+    ++res.records;
+    if (next_snapshot != snapshots.end() && next_snapshot->first == r.seq) {
+      const std::string got = state_hash_hex(engine.domain().state_hash());
+      if (got != next_snapshot->second) {
+        failure_ec = errc::state_mismatch;
+        res.broken_seq = r.seq;
+        failure = "state hash mismatch at snapshot seq " + std::to_string(r.seq) +
+                  ": replay gives " + got + ", the snapshot holds " + next_snapshot->second;
+        return;
+      }
+      ++res.snapshots_checked;
+      ++next_snapshot;
+    }
+    if (options.progress && options.progress_every > 0 &&
+        res.records % options.progress_every == 0) {
+      options.progress(res.records);
+    }
+  };
+  ReplayStats stats;
+  const auto ec = journal.replay(engine.last_seq(), fn, &stats);
+  res.replay_elapsed = since(t_replay);
+  res.state_hash = state_hash_hex(engine.domain().state_hash());
+  if (failure_ec) {
+    res.ec = failure_ec;
+    res.message = failure;
+    return finish(res);
+  }
+  if (ec) {
+    res.ec = ec;
+    if (ec == make_error_code(errc::chain_broken)) res.broken_seq = stats.last_seq + 1;
+    res.message = "journal replay: " + journal.last_error();
+    return finish(res);
+  }
+  if (next_snapshot != snapshots.end()) {
+    // Snapshots are written only for committed seqs: one beyond the head means the journal
+    // lost records (or was replaced).
+    res.ec = errc::state_mismatch;
+    res.broken_seq = next_snapshot->first;
+    res.message = "snapshot at seq " + std::to_string(next_snapshot->first) +
+                  " is beyond the journal's head " + std::to_string(engine.last_seq());
+    return finish(res);
+  }
+  return finish(res);
+}
+
+}  // namespace ipx::pg
