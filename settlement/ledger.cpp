@@ -28,11 +28,12 @@ Ledger::Ledger(Limits limits)
     : limits_(limits), account_index_(limits.accounts_max), transfer_index_(limits.transfers_max) {
   IPX_ASSERT(limits.accounts_max > 0 && limits.accounts_max < IdIndex::kNone);
   IPX_ASSERT(limits.transfers_max > 0 && limits.transfers_max < IdIndex::kNone);
-  // Allocate and touch every table now (resize writes each element, clear keeps the
-  // memory), so the hot path neither allocates nor takes first-touch page faults.
-  auto prefault = [](auto& v, std::size_t n) {
-    v.resize(n);
+  // Allocate every table now, and with limits.prefault also touch it (resize writes each
+  // element, clear keeps the memory), so the hot path neither allocates nor faults.
+  auto prefault = [&limits](auto& v, std::size_t n) {
+    if (limits.prefault) v.resize(n);
     v.clear();
+    v.reserve(n);
   };
   prefault(accounts_, limits.accounts_max);
   prefault(log_, limits.transfers_max);

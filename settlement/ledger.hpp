@@ -5,8 +5,8 @@
 // and are later posted (up to the held amount; the rest returns), voided, or expired.
 //
 // Pure, in memory, deterministic; called by the single engine thread. No clock: time comes
-// in as `now`. No allocation after construction: every table is sized by Limits, and
-// reaching a limit is errc::capacity (tested).
+// in as `now`. No allocation after construction: every table is sized by Limits (and
+// touched up front with Limits::prefault), and reaching a limit is errc::capacity (tested).
 //
 // Back of the envelope: the engine's peak is ~50k commands/s, a command makes <= ~8
 // transfers, so <= 400k transfers/s, and the ledger does >= 5M/s on one core (see
@@ -107,6 +107,9 @@ struct Transfer {
 struct Limits {
   std::size_t accounts_max = std::size_t{1} << 16;
   std::size_t transfers_max = std::size_t{1} << 20;
+  // Touch every table at construction so the hot path takes no first-touch page faults
+  // (production, benchmarks). Off by default: tests that build many ledgers stay light.
+  bool prefault = false;
 };
 
 struct SubmitResult {
@@ -160,7 +163,8 @@ class Ledger {
   // balances and the hash and re-checks every invariant (checked on the way out and on
   // the way back in).
   std::vector<std::uint8_t> serialize() const;
-  static std::optional<Ledger> deserialize(std::span<const std::uint8_t> bytes);
+  static std::optional<Ledger> deserialize(std::span<const std::uint8_t> bytes,
+                                           bool prefault = false);
 
   // 64-bit state hash for the engine's state hash: two running hashes, one over every
   // account creation (id, ledger, code, flags, owner in creation order), one over every

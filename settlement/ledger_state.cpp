@@ -267,13 +267,14 @@ errc Ledger::replay(const Transfer& t) {
   return ec;
 }
 
-std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes) {
+std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, bool prefault) {
   if (bytes.size() < 8 * 7) return std::nullopt;
   const auto body = bytes.first(bytes.size() - 8);
   if (Reader(bytes.last(8)).u64() != checksum(body)) return std::nullopt;
   Reader r(body);
   if (r.u64() != kMagic) return std::nullopt;
   Limits limits;
+  limits.prefault = prefault;
   limits.accounts_max = r.u64();
   limits.transfers_max = r.u64();
   constexpr std::size_t kSaneMax = std::size_t{1} << 31;

@@ -33,7 +33,8 @@ struct World {
 
   World() { reset(); }
   void reset() {
-    ledger = std::make_unique<Ledger>(Limits{kParticipants + 8, kTransfersMax});
+    ledger = std::make_unique<Ledger>(Limits{
+        .accounts_max = kParticipants + 8, .transfers_max = kTransfersMax, .prefault = true});
     next_id = 1;
     open_held = 0;
     last_pending = 0;

@@ -328,7 +328,7 @@ TEST_F(LedgerTest, LedgerAccountCreationRules) {
 }
 
 TEST(LedgerLimits, LedgerCapacityIsAnErrorNotAGrowth) {
-  Ledger l(Limits{2, 3});
+  Ledger l(Limits{.accounts_max = 2, .transfers_max = 3, .prefault = true});
   ASSERT_EQ(l.create_account({.id = 1, .ledger = 1}), errc::ok);
   ASSERT_EQ(l.create_account({.id = 2, .ledger = 1}), errc::ok);
   EXPECT_EQ(l.create_account({.id = 3, .ledger = 1}), errc::capacity);
