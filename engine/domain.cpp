@@ -228,6 +228,15 @@ json::value Domain::channel_snapshot(const std::string& channel) const {
   return nullptr;
 }
 
+std::vector<std::string> Domain::channels() const {
+  std::vector<std::string> out;
+  for (const auto& [id, a] : auctions_) out.push_back("auction." + id);
+  for (const auto& [id, m] : markets_) out.push_back("book." + id);
+  for (const auto& [id, c] : cases_) out.push_back("disposal." + id);
+  for (const auto& [id, p] : participants_) out.push_back("private." + id);
+  return out;
+}
+
 std::uint64_t Domain::state_hash() const { return hash_ ^ (ledger_.state_hash() * 31); }
 
 // ---------------------------------------------------------------- participants and accounts

@@ -193,6 +193,7 @@ class Domain {
   // A channel's current state ("auction.A-1", "book.M", "disposal.C-1", "private.P-1");
   // null when it has none or does not exist.
   json::value channel_snapshot(const std::string& channel) const;
+  std::vector<std::string> channels() const;  // every channel that has a snapshot
 
   const Participant* participant(const std::string& id) const;
   std::vector<Credential> credentials() const;  // every participant's, for the gateway

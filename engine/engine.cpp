@@ -105,7 +105,12 @@ bool Engine::replay(const Record& r, std::string& error) {
 
 void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
-  if (publisher_ != nullptr) publisher_->credentials(domain_.credentials());
+  if (publisher_ != nullptr) {
+    publisher_->credentials(domain_.credentials());
+    for (const auto& channel : domain_.channels()) {
+      publisher_->seed(channel, domain_.channel_snapshot(channel));
+    }
+  }
   domain_.take_new_credentials();
   thread_ = std::thread([this] { run(); });
 }
@@ -179,6 +184,8 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   std::vector<Record> records;
   dones->reserve(batch.size());
   const bool up = accepting();
+  const std::size_t accounts_before = domain_.ledger().accounts().size();
+  const std::size_t transfers_before = domain_.ledger().transfer_count();
   for (Command& c : batch) {
     const MethodInfo& info = method_info(c.method);
     if (info.mutating && !up) {
@@ -208,6 +215,11 @@ void Engine::apply_batch(std::vector<Command>& batch) {
       deliver();
     }
     return;
+  }
+  const auto accounts = domain_.ledger().accounts().subspan(accounts_before);
+  const auto transfers = domain_.ledger().transfers_since(transfers_before);
+  if (!accounts.empty() || !transfers.empty()) {
+    durability_->ledger_rows({accounts.begin(), accounts.end()}, {transfers.begin(), transfers.end()});
   }
   durability_->submit(std::move(records), std::move(deliver));
 }

@@ -52,6 +52,10 @@ class Durability {
   virtual bool available() const = 0;
   // Takes one batch; calls on_committed once it is durable (in submission order).
   virtual void submit(std::vector<Record> records, std::function<void()> on_committed) = 0;
+  // Called just before submit() with the ledger accounts and transfers the same batch made,
+  // to be written in the same transaction as its journal records (issue 4).
+  virtual void ledger_rows(std::vector<ledger::Account> /*accounts*/,
+                           std::vector<ledger::Transfer> /*transfers*/) {}
 };
 
 // Where pushes go after commit (the gateway's hub in ipxd), in commit order.
@@ -61,6 +65,8 @@ class Publisher {
   virtual void publish(const Push& push) = 0;
   // Called after each committed batch with the participants whose credentials were created.
   virtual void credentials(const std::vector<Credential>& /*created*/) {}
+  // At start, before any publish: the current state of every channel (after a replay).
+  virtual void seed(const std::string& /*channel*/, const json::value& /*snapshot*/) {}
 };
 
 struct EngineOptions {

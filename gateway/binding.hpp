@@ -1,0 +1,76 @@
+#pragma once
+// The engine binding: implements the gateway's Application with the engine behind it.
+// - handle(): method lookup, strict params (the one codec), role check, then a typed Command
+//   on the engine's queue; the reply leaves from the engine's post-commit path.
+// - Publisher: after each committed batch, pushes go to the hub in commit order, and the
+//   binding's channel cache (what a new subscriber's snapshot shows) is updated under the
+//   same topic lock, so a snapshot always agrees with the channel's seq.
+// - Credentials of created participants become usable for login once committed.
+#include <boost/json.hpp>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "engine/engine.hpp"
+#include "gateway/application.hpp"
+
+namespace ipx::gateway {
+
+class Hub;
+
+struct BindingOptions {
+  std::string admin_key, admin_secret;
+  std::size_t trades_snapshot_max = 50;  // trades.<m> snapshot: the last N trades
+};
+
+// Publishes every public channel push somewhere else too (Redis Streams for edge gateways).
+class PushSink {
+ public:
+  virtual ~PushSink() = default;
+  virtual void public_push(const std::string& channel, const std::string& frame_json) = 0;
+};
+
+class Binding final : public Application, public engine::Publisher {
+ public:
+  explicit Binding(BindingOptions options);
+
+  void attach(engine::Engine* engine, Hub* hub, PushSink* sink = nullptr);
+
+  // Application
+  std::optional<Credential> find_key(std::string_view key) const override;
+  void handle(const Principal& principal, RequestCtx ctx) override;
+  bool ready() const override;
+  ChannelAccess authorize_channel(const Principal& principal, std::string_view channel) override;
+  boost::json::value snapshot(std::string_view topic) override;
+
+  // engine::Publisher
+  void publish(const engine::Push& push) override;
+  void credentials(const std::vector<engine::Credential>& created) override;
+  void seed(const std::string& channel, const boost::json::value& snapshot) override;
+
+  // Read-only HTTP views (JSON): /v1/auctions, /v1/auctions/<id>, /v1/markets/<id>/book.
+  HttpResponse http_view(std::string_view target) const;
+
+ private:
+  static std::string topic_of(const std::string& channel);
+  boost::json::value cached(const std::string& topic) const;
+
+  BindingOptions options_;
+  engine::Engine* engine_ = nullptr;
+  Hub* hub_ = nullptr;
+  PushSink* sink_ = nullptr;
+
+  mutable std::shared_mutex keys_mu_;
+  std::unordered_map<std::string, Credential> keys_;
+
+  mutable std::shared_mutex cache_mu_;
+  std::map<std::string, boost::json::value, std::less<>> cache_;  // topic -> snapshot data
+  std::map<std::string, std::deque<boost::json::value>, std::less<>> trades_;
+};
+
+}  // namespace ipx::gateway
