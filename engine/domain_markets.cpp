@@ -3,6 +3,8 @@
 // one linked set (cash and units together), so no trade is ever half settled.
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <string_view>
 
 #include "engine/domain.hpp"
 #include "engine/ids.hpp"
@@ -94,6 +96,29 @@ std::int64_t fee_of(std::int64_t notional, std::int64_t bp) {
   return r ? *r / 10'000 : notional / 10'000 * bp;
 }
 
+// What a resting order holds: a buy its limit price x leaves plus the worst-case fee (the
+// larger of the market's maker and taker rates), a sell its leaves in units.
+std::int64_t hold_of(const Market& m, const matching::order_view& v) {
+  if (v.side_ == matching::side::sell) return v.leaves.v;
+  const std::int64_t notional = v.price.v * v.leaves.v;  // fits: the book checks price x qty
+  return notional + fee_of(notional, std::max(m.maker_fee_bp, m.taker_fee_bp));
+}
+
+// True when `cash` covers `required` plus the worst-case fee on it.
+bool covers(std::int64_t cash, std::int64_t required, const Market& m) {
+  const auto total = checked_add(required, fee_of(required, std::max(m.maker_fee_bp, m.taker_fee_bp)));
+  return total && *total <= cash;
+}
+
+// An order id as the protocol shows it ("O-12"), or a client_order_id's stored number, to the
+// book's id; 0 when it is not exactly one (no sign, no leading zero, no junk).
+std::uint64_t order_num(std::string_view digits) {
+  std::uint64_t v = 0;
+  if (digits.empty() || digits[0] == '0') return 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  return ec == std::errc{} && end == digits.data() + digits.size() ? v : 0;
+}
+
 }  // namespace
 
 json::object Domain::book_json(const Market& m) const {
@@ -159,7 +184,17 @@ Outcome Domain::units_issue(Ctx& c, const UnitsIssue& p) {
   auto it = markets_.find(p.market_id);
   if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + p.market_id);
   Market& m = it->second;
-  if (m.licensor != c.actor->id) return Outcome::error(Code::forbidden, "only the licensor issues units");
+  // Another licensor's market is not the caller's to touch (PROTOCOL "Edges": NOT_FOUND).
+  if (m.licensor != c.actor->id) return Outcome::error(Code::not_found, "no market " + p.market_id + " of yours");
+  // Refuse an overflowing position before the account is made: a rejected command changes
+  // nothing, not even the set of accounts.
+  const ledger::Account* position = ledger_.find_account(ids::units(c.actor->num, m.num));
+  const ledger::Account* ext = ledger_.find_account(ids::external_units(m.num));
+  IPX_ASSERT(ext != nullptr);
+  const bool fits = checked_add(ext->debits_posted + ext->debits_pending, p.qty) &&
+                    (position == nullptr ||
+                     checked_add(position->credits_posted + position->credits_pending, p.qty));
+  if (!fits) return Outcome::error(Code::bad_request, "qty: would overflow the position");
   ledger::Transfer t;
   t.id = next_transfer_id(c);
   t.debit_account_id = ids::external_units(m.num);
@@ -168,9 +203,8 @@ Outcome Domain::units_issue(Ctx& c, const UnitsIssue& p) {
   t.ledger = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
   t.code = ids::code_issue;
   t.ref = m.num;
-  if (!ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) {
-    return Outcome::error(Code::bad_request, "qty: would overflow the position");
-  }
+  const auto res = ledger_.submit(std::span(&t, 1), Ms{c.now});
+  IPX_ASSERT(res.ok());
   const ledger::Account* a = ledger_.find_account(t.credit_account_id);
   push_balance(c, c.actor->id);
   return Outcome::success({{"market_id", m.id},
@@ -252,7 +286,6 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
     return Outcome::error(Code::bad_price, "price: not a multiple of the tick " + std::to_string(m.tick));
   }
   op.owner = c.actor->num;
-  const std::int64_t fee_bp = std::max(m.maker_fee_bp, m.taker_fee_bp);
   if (op.side_ == matching::side::sell) {
     const ledger::Account* u = ledger_.find_account(ids::units(c.actor->num, m.num));
     if (u == nullptr || ledger::available(*u) < p.qty) {
@@ -260,7 +293,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
     }
   }
   const std::int64_t cash = cash_available(*c.actor);
-  auto funds = [&](Fen required) { return required.v + fee_of(required.v, fee_bp) <= cash; };
+  auto funds = [&](Fen required) { return covers(cash, required.v, m); };
   auto& log = static_cast<BookLog&>(*m.sink);
   log.clear();
   Depth before;
@@ -285,9 +318,16 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
 }
 
 // Settles trades, moves holds, publishes pushes for what the book reported in one command.
+// Private pushes: each fill to both owners, then each order whose state changed (the taker,
+// makers partially or fully filled, orders cancelled or expired), then one balance per owner.
 void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
   auto& log = static_cast<BookLog&>(*m.sink);
   const std::uint32_t led = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
+  std::vector<std::string> touched;  // owners whose balance changed, in first-touch order
+  auto touch = [&](const std::string& id) {
+    if (std::find(touched.begin(), touched.end(), id) == touched.end()) touched.push_back(id);
+  };
+  std::vector<std::uint64_t> partial_makers;  // makers left resting after a fill
   for (const auto& t : log.trades) {
     const bool taker_buys = t.aggressor == matching::side::buy;
     OrderMeta& maker = m.orders.at(t.maker_id);
@@ -301,6 +341,9 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     const std::int64_t seller_fee = fee_of(notional, taker_buys ? m.maker_fee_bp : m.taker_fee_bp);
     std::vector<ledger::Transfer> set;
     release_hold(maker, c, set);  // the maker's hold is re-made for what is left, below
+    // A replaced order trades as the taker while it still holds: its hold goes first (it is
+    // re-made for what rests, from the book's accepted event).
+    release_hold(taker, c, set);
     set.push_back(cash_move(c, cash_account(b), cash_account(s), notional, ids::code_trade, m.num));
     if (buyer_fee > 0) set.push_back(cash_move(c, cash_account(b), ids::kFeesCny, buyer_fee, ids::code_fee, m.num));
     if (seller_fee > 0) set.push_back(cash_move(c, cash_account(s), ids::kFeesCny, seller_fee, ids::code_fee, m.num));
@@ -314,7 +357,12 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     u.ref = m.num;
     set.push_back(u);
     auto left = m.book->find(t.maker_id);
-    if (left && left->leaves.v > 0) make_hold(m, maker, *left, c, set);
+    if (left && left->leaves.v > 0) {
+      make_hold(m, maker, *left, c, set);
+      if (std::find(partial_makers.begin(), partial_makers.end(), t.maker_id) == partial_makers.end()) {
+        partial_makers.push_back(t.maker_id);
+      }
+    }
     for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
     auto res = ledger_.submit(set, Ms{c.now});
     IPX_ASSERT(res.ok());
@@ -332,7 +380,16 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
       f["client_order_id"] = o->client_order_id;
       f["side"] = o == &buyer ? "buy" : "sell";
       push_private(c, o->owner, "fill", std::move(f));
+      touch(o->owner);
     }
+  }
+  // Makers still resting after a fill report no book event: their new state is pushed here.
+  for (std::uint64_t id : partial_makers) {
+    auto v = m.book->find(id);
+    if (!v) continue;  // done later in the command (its event follows)
+    OrderMeta& meta = m.orders.at(id);
+    meta.last = order_json(meta, *v);
+    push_private(c, meta.owner, "order", meta.last);
   }
   for (const auto& [event, view] : log.orders) {
     OrderMeta& meta = m.orders.at(view.id);
@@ -340,7 +397,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
       std::vector<ledger::Transfer> set;
       release_hold(meta, c, set);
       if (!set.empty()) IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
-    } else if (meta.hold_id == 0 || view.leaves.v * (view.side_ == matching::side::buy ? view.price.v : 1) != meta.hold_amount) {
+    } else if (meta.hold_id == 0 || hold_of(m, view) != meta.hold_amount) {
       std::vector<ledger::Transfer> set;
       release_hold(meta, c, set);
       make_hold(m, meta, view, c, set);
@@ -349,8 +406,9 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     }
     meta.last = order_json(meta, view);
     push_private(c, meta.owner, "order", meta.last);
-    push_balance(c, meta.owner);
+    touch(meta.owner);
   }
+  for (const auto& id : touched) push_balance(c, id);
   if (before_depth != nullptr) {
     Depth after;
     after.read(*m.book);
@@ -375,6 +433,7 @@ void Domain::release_hold(OrderMeta& meta, Ctx& c, std::vector<ledger::Transfer>
 }
 
 // A resting buy holds limit price x leaves (plus the worst-case fee); a resting sell its units.
+// meta.hold_amount is exactly what is held (hold_of), so a replace can count it as available.
 void Domain::make_hold(Market& m, OrderMeta& meta, const matching::order_view& v, Ctx& c,
                        std::vector<ledger::Transfer>& set) {
   Participant& owner = *find_participant(meta.owner);
@@ -383,21 +442,18 @@ void Domain::make_hold(Market& m, OrderMeta& meta, const matching::order_view& v
   h.flags = ledger::transfer_flags::pending;
   h.code = ids::code_order_hold;
   h.ref = m.num;
+  h.amount = hold_of(m, v);
   if (v.side_ == matching::side::buy) {
-    const std::int64_t notional = v.price.v * v.leaves.v;
     h.debit_account_id = cash_account(owner);
     h.credit_account_id = ids::order_escrow_cash(m.num);
-    h.amount = notional + fee_of(notional, std::max(m.maker_fee_bp, m.taker_fee_bp));
     h.ledger = ledger::kLedgerCny;
-    meta.hold_amount = notional;
   } else {
     h.debit_account_id = units_account(owner, m);
     h.credit_account_id = ids::order_escrow_units(m.num);
-    h.amount = v.leaves.v;
     h.ledger = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
-    meta.hold_amount = v.leaves.v;
   }
   meta.hold_id = h.id;
+  meta.hold_amount = h.amount;
   set.push_back(h);
 }
 
@@ -408,17 +464,16 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
   auto it = markets_.find(p.market_id);
   if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + p.market_id);
   m = &it->second;
-  std::string num;
+  id = 0;
   if (p.order_id) {
-    if (p.order_id->rfind("O-", 0) == 0) num = p.order_id->substr(2);
+    const std::string_view s = *p.order_id;
+    if (s.starts_with("O-")) id = order_num(s.substr(2));
   } else {
     auto co = client_order_ids_.find({c.actor->id, *p.client_order_id});
-    if (co != client_order_ids_.end()) num = co->second;
+    if (co != client_order_ids_.end()) id = order_num(co->second);
   }
-  id = 0;
-  for (char ch : num) id = (ch >= '0' && ch <= '9' && id < (1ULL << 58)) ? id * 10 + static_cast<std::uint64_t>(ch - '0') : 0;
   auto o = m->orders.find(id);
-  if (num.empty() || o == m->orders.end() || o->second.owner != c.actor->id) {
+  if (id == 0 || o == m->orders.end() || o->second.owner != c.actor->id) {
     return Outcome::error(Code::not_found, "no such order");
   }
   return Outcome::success({});
@@ -449,8 +504,9 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   if (price <= 0 || qty <= 0 || qty % m->min_qty != 0) return Outcome::error(Code::bad_request, "qty: must be a positive multiple of the lot");
   if (price % m->tick != 0) return Outcome::error(Code::bad_price, "price: not on the tick grid");
   OrderMeta& meta = m->orders.at(id);
+  // The order's own hold counts as available: it is released as the order is re-made.
   const std::int64_t cash = cash_available(*c.actor) + (live->side_ == matching::side::buy ? meta.hold_amount : 0);
-  auto funds = [&](Fen required) { return required.v <= cash; };
+  auto funds = [&](Fen required) { return covers(cash, required.v, *m); };
   if (live->side_ == matching::side::sell) {
     const ledger::Account* u = ledger_.find_account(ids::units(c.actor->num, m->num));
     if (ledger::available(*u) + meta.hold_amount < qty - live->filled.v) {
