@@ -271,6 +271,9 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   auto it = markets_.find(p.market_id);
   matching::order_params op;
   // Shape first (BAD_REQUEST before NOT_FOUND), against a dummy lot when the market is unknown.
+  if (p.expire_at && *p.expire_at <= c.now) {
+    return Outcome::error(Code::bad_request, "expire_at: must be in the future");
+  }
   if (it == markets_.end()) {
     Market probe;
     if (Outcome s = order_params(probe, p, 0, op); !s.ok()) return s;
@@ -281,7 +284,6 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   if (client_order_ids_.count({c.actor->id, p.client_order_id})) {
     return Outcome::error(Code::duplicate, "client_order_id " + p.client_order_id + " already used");
   }
-  if (op.expire_at.v != 0 && op.expire_at.v <= c.now) return Outcome::error(Code::bad_request, "expire_at: must be in the future");
   if (op.type == matching::order_type::limit && op.price.v % m.tick != 0) {
     return Outcome::error(Code::bad_price, "price: not a multiple of the tick " + std::to_string(m.tick));
   }

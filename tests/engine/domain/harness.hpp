@@ -18,7 +18,9 @@
 
 namespace ipx::engine {
 // gtest prints codes by name.
-inline void PrintTo(Code c, std::ostream* os) { *os << code_name(c); }
+inline void PrintTo(Code c, std::ostream* os) {
+  *os << code_name(c);
+}
 }  // namespace ipx::engine
 
 namespace ipx::engine::test {
@@ -41,8 +43,8 @@ class Harness {
   static constexpr std::int64_t kStartMs = 1'764'000'000'000;  // engine time at start
 
   Domain domain;
-  std::int64_t now = kStartMs;  // time of the next call (never moves backwards)
-  std::vector<Push> pushes;     // the last call's pushes
+  std::int64_t now = kStartMs;         // time of the next call (never moves backwards)
+  std::vector<Push> pushes;            // the last call's pushes
   bool check_ledger_each_call = true;  // ledger_problem() after every call
 
   // Parses `params_json` with the method's own codec and applies it as `actor` at `now`.
@@ -92,7 +94,7 @@ class Harness {
   std::string participant(const std::string& kind, const std::string& name,
                           const std::string& region = "chengdu") {
     const std::string key = "key-" + std::to_string(++keys_);
-    json::object p{{"name", name}, {"kind", kind},         {"region", region},
+    json::object p{{"name", name},        {"kind", kind},   {"region", region},
                    {"whitelisted", true}, {"api_key", key}, {"api_secret", "secret-" + key}};
     Outcome o = call("admin", "participant.create", json::serialize(p));
     EXPECT_TRUE(o.ok()) << o.message;
@@ -163,7 +165,8 @@ class Harness {
       Outcome r = domain.apply(m, "admin", {}, p, now, ignored);
       o.reads += std::string(code_name(r.code)) + json::serialize(r.result) + "\n";
     };
-    for (const auto& c : domain.credentials()) read(Method::account_get, AccountGet{c.participant_id});
+    for (const auto& c : domain.credentials())
+      read(Method::account_get, AccountGet{c.participant_id});
     for (const auto& m : markets_) read(Method::market_get, MarketRef{m});
     return o;
   }

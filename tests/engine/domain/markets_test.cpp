@@ -54,8 +54,9 @@ class MarketTest : public ::testing::Test {
   }
 
   void register_asset(const std::string& id, const std::string& owner) {
-    json::object a{{"asset_id", id},        {"kind", "invention_patent"}, {"title", "a patent"},
-                   {"owner", owner},        {"region", "chengdu"},        {"industry", "other"},
+    json::object a{{"asset_id", id},           {"kind", "invention_patent"},
+                   {"title", "a patent"},      {"owner", owner},
+                   {"region", "chengdu"},      {"industry", "other"},
                    {"valuation", 100'000'000}, {"expires_at", h.now + 10 * kYearMs}};
     Outcome o = h.call(op, "asset.register", json::serialize(a));
     ASSERT_TRUE(o.ok()) << o.message;
@@ -69,7 +70,7 @@ class MarketTest : public ::testing::Test {
 
   static json::object limit(const std::string& side, std::int64_t price, std::int64_t qty,
                             const std::string& coid, const std::string& tif = "gtc") {
-    return {{"market_id", "M"}, {"side", side}, {"type", "limit"}, {"price", price},
+    return {{"market_id", "M"}, {"side", side}, {"type", "limit"},        {"price", price},
             {"qty", qty},       {"tif", tif},   {"client_order_id", coid}};
   }
   static json::object market(const std::string& side, std::int64_t qty, const std::string& coid,
@@ -178,9 +179,9 @@ TEST_F(DomainMarketCreate, RolesAndShape) {
                     R"({"market_id":"M2","asset_id":"PAT-2")" + params);
   for (const char* bad : {R"("tick":0,"min_qty":10)", R"("tick":100,"min_qty":0)",
                           R"("tick":-100,"min_qty":10)", R"("tick":100,"min_qty":10,"x":1)"}) {
-    h.expect_rejected(Code::bad_request, alice, "market.create",
-                      R"({"market_id":"M2","asset_id":"PAT-2","licence":)" + licence_json() +
-                          "," + bad + "}");
+    h.expect_rejected(
+        Code::bad_request, alice, "market.create",
+        R"({"market_id":"M2","asset_id":"PAT-2","licence":)" + licence_json() + "," + bad + "}");
   }
 }
 
@@ -224,7 +225,8 @@ TEST_F(DomainMarketUnits, OverflowIsRefusedAndChangesNothing) {
 class DomainMarketShape : public MarketTest {};
 
 TEST_F(DomainMarketShape, QtyAPositiveMultipleOfTheLot) {
-  for (std::int64_t q : {0, -10, 5, 15, 1}) rejected(Code::bad_request, alice, limit("buy", 1000, q, "a"));
+  for (std::int64_t q : {0, -10, 5, 15, 1})
+    rejected(Code::bad_request, alice, limit("buy", 1000, q, "a"));
   rejected(Code::bad_request, lic, limit("sell", 1000, 25, "a"));
   rejected(Code::bad_request, alice, market("buy", 15, "a"));
 }
@@ -244,7 +246,8 @@ TEST_F(DomainMarketShape, MarketOrdersHaveNoPriceAndAreIocOrFok) {
 
 TEST_F(DomainMarketShape, PostOnlyNotWithIocOrFok) {
   for (const char* tif : {"ioc", "fok"}) {
-    rejected(Code::bad_request, alice, with(limit("buy", 1000, 10, "a", tif), {{"post_only", true}}));
+    rejected(Code::bad_request, alice,
+             with(limit("buy", 1000, 10, "a", tif), {{"post_only", true}}));
   }
 }
 
@@ -271,6 +274,8 @@ TEST_F(DomainMarketShape, ShapeBeforeNotFound) {
   rejected(Code::bad_request, alice, elsewhere(market("buy", 10, "a", "gtc")));
   rejected(Code::bad_request, alice,
            elsewhere(with(limit("buy", 1000, 10, "a", "fok"), {{"post_only", true}})));
+  rejected(Code::bad_request, alice,
+           elsewhere(with(limit("buy", 1000, 10, "a", "gtd"), {{"expire_at", h.now - 1}})));
   rejected(Code::not_found, alice, elsewhere(limit("buy", 1000, 10, "a")));
   // The role comes before both.
   rejected(Code::forbidden, op, limit("buy", 0, 10, "a"));
@@ -567,7 +572,8 @@ TEST_F(DomainMarketCancel, ByOrderIdWithFillsSoFar) {
   Outcome c = cancel(alice, "order_id", id);
   ASSERT_TRUE(c.ok()) << c.message;
   // order.place's shape, with its fills so far.
-  for (const char* k : {"order_id", "client_order_id", "status", "filled_qty", "leaves_qty", "fills"}) {
+  for (const char* k :
+       {"order_id", "client_order_id", "status", "filled_qty", "leaves_qty", "fills"}) {
     EXPECT_TRUE(c.result.contains(k)) << k;
   }
   EXPECT_EQ(c.result.at("order_id"), json::value(id));
@@ -579,7 +585,8 @@ TEST_F(DomainMarketCancel, ByOrderIdWithFillsSoFar) {
   ASSERT_EQ(fills.size(), 1u);
   EXPECT_EQ(fills[0].as_object().at("price"), 1000);
   EXPECT_EQ(fills[0].as_object().at("qty"), 10);
-  EXPECT_EQ(fills[0].as_object().at("trade_id"), r.at("fills").as_array()[0].as_object().at("trade_id"));
+  EXPECT_EQ(fills[0].as_object().at("trade_id"),
+            r.at("fills").as_array()[0].as_object().at("trade_id"));
   EXPECT_EQ(h.cash_held(alice), 0);
   EXPECT_EQ(h.cash_available(alice), kCash - 10'000);
   EXPECT_EQ(json::serialize(h.on("book.M").at(0).data.at("changes")), R"([["bid",1000,0]])");
@@ -605,7 +612,8 @@ TEST_F(DomainMarketCancel, SomeoneElsesOrderIsNotFound) {
   h.expect_rejected(Code::not_found, alice, "order.cancel",
                     R"({"market_id":"M9","order_id":")" + id + R"("})");
   // Ids are exact: no prefix or junk is accepted as another order's id.
-  for (const std::string& junk : {"O-x" + id.substr(2), id + "x", id.substr(2), "O-0" + id.substr(2)}) {
+  for (const std::string& junk :
+       {"O-x" + id.substr(2), id + "x", id.substr(2), "O-0" + id.substr(2)}) {
     h.expect_rejected(Code::not_found, alice, "order.cancel",
                       R"({"market_id":"M","order_id":")" + junk + R"("})");
   }
@@ -698,10 +706,11 @@ TEST_F(DomainMarketAccount, FeesWhenTheMarketSetsThem) {
   ASSERT_TRUE(h.call(alice, "units.issue", R"({"market_id":"F","qty":100})").ok());
   placed(alice, with(limit("sell", 10'000, 100, "f-s"), {{"market_id", "F"}}));
   // The fee must be covered too: 1,000,000 + 20 bp is more than bob has.
-  rejected(Code::insufficient_funds, bob, with(limit("buy", 10'000, 100, "f-b"), {{"market_id", "F"}}));
+  rejected(Code::insufficient_funds, bob,
+           with(limit("buy", 10'000, 100, "f-b"), {{"market_id", "F"}}));
   json::object r = placed(bob, with(limit("buy", 10'000, 50, "f-b"), {{"market_id", "F"}}));
   EXPECT_EQ(status(r), "filled");
-  EXPECT_EQ(h.cash_available(bob), kCash - 500'000 - 1'000);   // taker: 20 bp
+  EXPECT_EQ(h.cash_available(bob), kCash - 500'000 - 1'000);  // taker: 20 bp
   EXPECT_EQ(h.cash_available(alice), kCash + 500'000 - 500);  // maker: 10 bp
   EXPECT_EQ(h.position(bob, "F"), (Harness::Position{50, 0}));
   EXPECT_EQ(h.position(alice, "F"), (Harness::Position{50, 50}));
@@ -852,7 +861,8 @@ TEST_F(DomainMarketReplace, ARestingSellRepricedAcrossTheBookTrades) {
 
 TEST_F(DomainMarketReplace, ResizeInPlaceKeepsHoldsExact) {
   placed(alice, limit("buy", 1000, 100, "a1"));
-  ASSERT_TRUE(h.call(alice, "order.replace", R"({"market_id":"M","order_id":"O-1","qty":40})").ok());
+  ASSERT_TRUE(
+      h.call(alice, "order.replace", R"({"market_id":"M","order_id":"O-1","qty":40})").ok());
   EXPECT_EQ(h.cash_held(alice), 40'000);
   h.expect_rejected(Code::insufficient_funds, alice, "order.replace",
                     R"({"market_id":"M","order_id":"O-1","qty":1010})");
@@ -886,9 +896,9 @@ TEST_F(DomainMarketInvariants, ARandomSessionConservesCashAndUnits) {
       continue;
     }
     const std::string side = next(2) ? "buy" : "sell";
-    json::object o = next(6) == 0 ? market(side, kLot * (1 + next(5)), coid, next(2) ? "ioc" : "fok")
-                                  : limit(side, 100 * (8 + next(5)), kLot * (1 + next(5)), coid,
-                                          tifs[next(4)]);
+    json::object o =
+        next(6) == 0 ? market(side, kLot * (1 + next(5)), coid, next(2) ? "ioc" : "fok")
+                     : limit(side, 100 * (8 + next(5)), kLot * (1 + next(5)), coid, tifs[next(4)]);
     if (o.at("tif") == "gtd") o["expire_at"] = h.now + 1 + next(20'000);
     o["stp"] = stps[next(4)];
     if (o.at("type") == "limit" && o.at("tif") != "ioc" && o.at("tif") != "fok" && next(4) == 0) {
@@ -903,7 +913,8 @@ TEST_F(DomainMarketInvariants, ARandomSessionConservesCashAndUnits) {
   // The book's resting orders are exactly what is held.
   json::object m = h.call(bob, "market.get", R"({"market_id":"M"})").result;
   std::int64_t bid_cash = 0, ask_units = 0;
-  for (const auto& l : m.at("bids").as_array()) bid_cash += l.as_array()[0].as_int64() * l.as_array()[1].as_int64();
+  for (const auto& l : m.at("bids").as_array())
+    bid_cash += l.as_array()[0].as_int64() * l.as_array()[1].as_int64();
   for (const auto& l : m.at("asks").as_array()) ask_units += l.as_array()[1].as_int64();
   std::int64_t held = 0, units_held = 0;
   for (const auto& p : who) held += h.cash_held(p), units_held += h.position(p, "M").units_held;
@@ -918,17 +929,25 @@ TEST_F(DomainMarketInvariants, SameCommandsSameStateHash) {
     const std::string l = x.participant("enterprise", "licensor");
     const std::string b = x.participant("enterprise", "buyer");
     x.fund(b, kCash);
-    json::object a{{"asset_id", "P"},    {"kind", "trademark"}, {"title", "t"},
-                   {"owner", l},         {"region", "chengdu"}, {"industry", "other"},
-                   {"valuation", 1000},  {"expires_at", x.now + 10 * kYearMs}};
+    json::object a{{"asset_id", "P"},     {"kind", "trademark"},
+                   {"title", "t"},        {"owner", l},
+                   {"region", "chengdu"}, {"industry", "other"},
+                   {"valuation", 1000},   {"expires_at", x.now + 10 * kYearMs}};
     EXPECT_TRUE(x.call(l, "asset.register", json::serialize(a)).ok());
-    EXPECT_TRUE(x.call(l, "market.create", R"({"market_id":"M","asset_id":"P","licence":)" +
-                                               licence_json() + R"(,"tick":100,"min_qty":10})")
+    EXPECT_TRUE(x.call(l, "market.create",
+                       R"({"market_id":"M","asset_id":"P","licence":)" + licence_json() +
+                           R"(,"tick":100,"min_qty":10})")
                     .ok());
     EXPECT_TRUE(x.call(l, "units.issue", R"({"market_id":"M","qty":100})").ok());
-    x.call(l, "order.place", R"({"market_id":"M","side":"sell","type":"limit","price":1000,"qty":50,"tif":"gtc","client_order_id":"s"})");
-    x.call(b, "order.place", R"({"market_id":"M","side":"buy","type":"limit","price":1000,"qty":70,"tif":"gtc","client_order_id":"b"})");
-    x.call(b, "order.place", R"({"market_id":"M","side":"buy","type":"limit","price":1050,"qty":70,"tif":"gtc","client_order_id":"c"})");
+    x.call(
+        l, "order.place",
+        R"({"market_id":"M","side":"sell","type":"limit","price":1000,"qty":50,"tif":"gtc","client_order_id":"s"})");
+    x.call(
+        b, "order.place",
+        R"({"market_id":"M","side":"buy","type":"limit","price":1000,"qty":70,"tif":"gtc","client_order_id":"b"})");
+    x.call(
+        b, "order.place",
+        R"({"market_id":"M","side":"buy","type":"limit","price":1050,"qty":70,"tif":"gtc","client_order_id":"c"})");
     x.call(b, "order.cancel", R"({"market_id":"M","client_order_id":"b"})");
   };
   Harness one;
