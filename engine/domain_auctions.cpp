@@ -72,6 +72,10 @@ bool is_sealed(const Auction& a) {
          a.mech->format() == matching::Format::sealed_second;
 }
 
+bool is_over(const Auction& a) {
+  return a.state == "sold" || a.state == "unsold" || a.state == "cancelled";
+}
+
 json::value opt_fen(const std::optional<Fen>& v) {
   return v ? json::value(v->v) : json::value(nullptr);
 }
@@ -241,8 +245,9 @@ Outcome Domain::auction_register(Ctx& c, const AuctionRef& p) {
   if (!a.case_id.empty() && cases_.at(a.case_id).barred.count(c.actor->id)) {
     return Outcome::error(Code::not_qualified, "barred from this case after a default (rule 7)");
   }
-  if (a.mech->format() == matching::Format::english && a.mech->english() != nullptr &&
-      a.format == "fixed_price") {
+  // Rule 16: once a listing turned English, only the buyers registered during it may bid.
+  // (a.format keeps the listing's original format; the mechanism reports the current one.)
+  if (a.format == "fixed_price" && a.mech->format() == matching::Format::english) {
     return Outcome::error(Code::auction_closed, "registration closed when the listing turned english");
   }
   if (a.deposit > cash_available(*c.actor)) {
@@ -289,6 +294,9 @@ Outcome Domain::check_bidder(const Ctx& c, const std::string& auction_id, Auctio
   auto it = auctions_.find(auction_id);
   if (it == auctions_.end()) return Outcome::error(Code::not_found, "no auction " + auction_id);
   out = &it->second;
+  // PROTOCOL "Edges": a bid at closes_at or later is AUCTION_CLOSED, for every bidder (the
+  // losers' deposits are released by then, which must not turn it into NOT_QUALIFIED).
+  if (is_over(*out)) return Outcome::error(Code::auction_closed, "the auction is " + out->state);
   auto r = out->registrations.find(c.actor->id);
   if (r == out->registrations.end()) {
     return Outcome::error(Code::not_qualified, "register for " + auction_id + " first");
@@ -366,7 +374,7 @@ Outcome Domain::auction_list(Ctx& c, const AuctionList& p) {
 }
 
 void Domain::advance_auction(Auction& a, std::int64_t until, Ctx& c) {
-  if (a.state == "sold" || a.state == "unsold" || a.state == "cancelled") return;
+  if (is_over(a)) return;
   auto due = a.mech->next_due();
   if (!due || due->v > until) return;
   EventLog log;
@@ -407,8 +415,7 @@ void Domain::apply_auction_events(Auction& a, const std::vector<matching::Auctio
       case EventKind::price_tick:
         c.pushes.push_back({channel, "price", e.ts.v, {{"price", e.amount.v}}});
         break;
-      case EventKind::converted:
-        a.format = "english";
+      case EventKind::converted:  // a.format stays "fixed_price": see auction_register
         c.pushes.push_back({channel, "converted", e.ts.v,
                             {{"format", "english"}, {"closes_at", e.closes_at.v}}});
         break;

@@ -1,0 +1,275 @@
+// Settlements through Domain::apply (PROTOCOL.md settlement.*, "Money flows", "Edges";
+// DOMAIN.md rules 7, 8, 13, 14): delivery versus payment through escrow. Every call checks
+// the ledger's invariants and that every ledger sums to zero; every refusal changes nothing.
+#include "engine/ids.hpp"
+#include "tests/engine/domain/harness.hpp"
+
+namespace ipx::engine::test {
+namespace {
+
+constexpr std::int64_t kCash = 100'000'000;  // each buyer's funding, fen
+constexpr std::int64_t kPrice = 1'000'000;   // the start: a single bid at it wins
+constexpr std::int64_t kDeposit = 100'000;
+
+json::object with(json::object p, const json::object& extra) {
+  for (const auto& kv : extra) p[kv.key()] = kv.value();
+  return p;
+}
+
+// An operator, a bank, a seller owning PAT-1, buyers alice and bob (funded), carol (not).
+class DomainSettlementTest : public ::testing::Test {
+ protected:
+  Harness h;
+  std::string op, bank, seller, alice, bob, carol;
+  std::int64_t close_ms = 0;
+
+  void SetUp() override {
+    op = h.participant("operator", "exchange operator");
+    bank = h.participant("bank", "bank");
+    seller = h.participant("enterprise", "seller");
+    alice = h.participant("enterprise", "alice");
+    bob = h.participant("individual", "bob");
+    carol = h.participant("individual", "carol");
+    h.fund(alice, kCash);
+    h.fund(bob, kCash);
+    json::object a{{"asset_id", "PAT-1"},     {"kind", "invention_patent"}, {"title", "a patent"},
+                   {"owner", seller},         {"region", "chengdu"},        {"industry", "other"},
+                   {"valuation", 5'000'000}, {"expires_at", h.now + 3650 * kDayMs}};
+    ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+  }
+
+  // An English auction of PAT-1 won by `buyer` at kPrice; returns the settlement id.
+  std::string sold_to(const std::string& buyer, const json::object& extra = {}) {
+    json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"},
+                   {"format", "english"},         {"start_price", kPrice},
+                   {"increment", 10'000},         {"deposit", kDeposit},
+                   {"opens_at", h.now},           {"closes_at", h.now + kDayMs}};
+    Outcome o = h.call(op, "auction.create", json::serialize(with(p, extra)));
+    EXPECT_TRUE(o.ok()) << o.message;
+    const std::string id(o.result.at("auction_id").as_string());
+    close_ms = h.now + kDayMs;
+    const std::string ref = R"({"auction_id":")" + id + R"("})";
+    o = h.call(buyer, "auction.register", ref);
+    EXPECT_TRUE(o.ok()) << o.message;
+    o = h.call(buyer, "auction.bid", json::serialize(json::object{{"auction_id", id}, {"amount", kPrice}}));
+    EXPECT_TRUE(o.ok()) << o.message;
+    EXPECT_TRUE(h.advance(close_ms - h.now).ok());
+    std::vector<Push> ignored;
+    o = h.domain.apply(Method::auction_get, op, {}, Params{AuctionRef{id}}, h.now, ignored);
+    EXPECT_EQ(o.result.at("state"), "sold");
+    return std::string(o.result.at("settlement_id").as_string());
+  }
+  static std::string sref(const std::string& sid) { return R"({"settlement_id":")" + sid + R"("})"; }
+  Outcome pay(const std::string& who, const std::string& sid) {
+    return h.call(who, "settlement.pay", sref(sid));
+  }
+  Outcome confirm(const std::string& sid) {
+    return h.call(op, "settlement.confirm",
+                  R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-1"})");
+  }
+  json::object get(const std::string& who, const std::string& sid) {
+    std::vector<Push> ignored;
+    Outcome o = h.domain.apply(Method::settlement_get, who, {}, Params{SettlementRef{sid}}, h.now,
+                               ignored);
+    EXPECT_TRUE(o.ok()) << o.message;
+    return o.result;
+  }
+  std::int64_t fees() {
+    const ledger::Account* a = h.domain.ledger().find_account(ids::kFeesCny);
+    return a == nullptr ? 0 : ledger::posted_balance(*a);
+  }
+  void pledge(std::int64_t loan, const std::string& extra = "") {
+    ASSERT_TRUE(h.call(op, "pledge.register",
+                       R"({"asset_id":"PAT-1","pledgee":")" + bank + R"(","loan_outstanding":)" +
+                           std::to_string(loan) + R"(,"registration_no":"PLG-1")" + extra + "}")
+                    .ok());
+    ASSERT_TRUE(h.call(bank, "pledge.consent", R"({"asset_id":"PAT-1"})").ok());
+  }
+};
+
+TEST_F(DomainSettlementTest, OpensAwaitingPaymentWithTheWinnersDepositTowardThePrice) {
+  const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}});
+  json::object s = get(alice, sid);
+  EXPECT_EQ(s.at("state"), "awaiting_payment");
+  EXPECT_EQ(s.at("buyer"), json::value(alice));
+  EXPECT_EQ(s.at("price"), kPrice);
+  EXPECT_EQ(s.at("buyer_premium"), kPrice / 10);
+  EXPECT_EQ(s.at("due_at"), close_ms + 10 * kDayMs);  // the default payment deadline
+  EXPECT_EQ(s.at("amount_due"), kPrice + kPrice / 10 - kDeposit);
+  EXPECT_EQ(h.cash_held(alice), kDeposit);
+}
+
+TEST_F(DomainSettlementTest, PaymentMsOverridesTheDeadline) {
+  const std::string sid = sold_to(alice, {{"payment_ms", 3 * kDayMs}});
+  EXPECT_EQ(get(alice, sid).at("due_at"), close_ms + 3 * kDayMs);
+}
+
+TEST_F(DomainSettlementTest, PayMovesPricePlusPremiumLessDepositIntoCashHeld) {
+  const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}});
+  Outcome r = pay(alice, sid);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("state"), "paid");
+  const std::int64_t premium = kPrice / 10;
+  EXPECT_EQ(h.cash_held(alice), kPrice + premium);  // deposit + payment, both in escrow
+  EXPECT_EQ(h.cash_available(alice), kCash - kPrice - premium);
+  EXPECT_EQ(h.cash_available(seller), 0);  // nothing paid out before confirmation (rule 8)
+}
+
+TEST_F(DomainSettlementTest, PayBeyondCashAvailableIsInsufficientFunds) {
+  h.fund(carol, kDeposit + 1);
+  const std::string sid = sold_to(carol);
+  h.expect_rejected(Code::insufficient_funds, carol, "settlement.pay", sref(sid));
+}
+
+TEST_F(DomainSettlementTest, PayByAnotherParticipantIsNotFound) {
+  const std::string sid = sold_to(alice);
+  h.expect_rejected(Code::not_found, bob, "settlement.pay", sref(sid));
+  std::vector<Push> ignored;
+  Outcome o = h.domain.apply(Method::settlement_get, bob, {}, Params{SettlementRef{sid}}, h.now,
+                             ignored);
+  EXPECT_EQ(o.code, Code::not_found);  // existence is not revealed
+}
+
+TEST_F(DomainSettlementTest, PayTwiceIsInvalidState) {
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  h.expect_rejected(Code::invalid_state, alice, "settlement.pay", sref(sid));
+}
+
+TEST_F(DomainSettlementTest, PayRetriedWithTheSameRequestIdAppliesOnce) {
+  const std::string sid = sold_to(alice);
+  const std::string params = R"({"settlement_id":")" + sid + R"(","request_id":"pay-1"})";
+  Outcome first = h.call(alice, "settlement.pay", params);
+  ASSERT_TRUE(first.ok()) << first.message;
+  const std::int64_t held = h.cash_held(alice);
+  Outcome again = h.call(alice, "settlement.pay", params);
+  EXPECT_TRUE(again.ok()) << again.message;
+  EXPECT_EQ(json::serialize(again.result), json::serialize(first.result));
+  EXPECT_EQ(h.cash_held(alice), held);
+}
+
+TEST_F(DomainSettlementTest, ConfirmBeforePaymentIsInvalidState) {
+  const std::string sid = sold_to(alice);
+  h.expect_rejected(Code::invalid_state, op, "settlement.confirm",
+                    R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-1"})");
+}
+
+TEST_F(DomainSettlementTest, ConfirmIsForOperatorsOnly) {
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  h.expect_rejected(Code::forbidden, seller, "settlement.confirm",
+                    R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-1"})");
+}
+
+TEST_F(DomainSettlementTest, Rule8ConfirmPaysFeesAndSellerAndMovesTheTitle) {
+  const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}, {"seller_commission_bp", 1500}});
+  EXPECT_EQ(h.position(seller, "PAT-1").units, 1);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  Outcome r = confirm(sid);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("state"), "confirmed");
+  EXPECT_EQ(r.result.at("registration_no"), "CNIPA-1");
+  const std::int64_t premium = kPrice / 10, commission = kPrice * 15 / 100;
+  EXPECT_EQ(fees(), premium + commission);
+  EXPECT_EQ(h.cash_available(seller), kPrice - commission);
+  EXPECT_EQ(h.cash_held(alice), 0);
+  EXPECT_EQ(h.cash_available(alice), kCash - kPrice - premium);
+  EXPECT_EQ(h.position(alice, "PAT-1"), (Harness::Position{1, 0}));
+  EXPECT_EQ(h.position(seller, "PAT-1"), (Harness::Position{0, 0}));
+  for (const auto& t : r.result.at("transfers").as_array()) {
+    EXPECT_NE(t.at("state"), "held") << json::serialize(t);
+  }
+}
+
+TEST_F(DomainSettlementTest, DepositAboveThePriceIsRefundedAtConfirm) {
+  const std::string sid = sold_to(alice, {{"deposit", kPrice + 500'000}});
+  EXPECT_EQ(get(alice, sid).at("amount_due"), 0);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  ASSERT_TRUE(confirm(sid).ok());
+  EXPECT_EQ(h.cash_available(alice), kCash - kPrice);
+  EXPECT_EQ(h.cash_held(alice), 0);
+  EXPECT_EQ(h.cash_available(seller), kPrice);
+}
+
+TEST_F(DomainSettlementTest, Rule14PledgeeIsPaidFirstUpToItsClaim) {
+  // claim = principal + interest + penalties + costs = 400,000 fen
+  pledge(300'000, R"(,"interest":50000,"penalties":20000,"costs":30000)");
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  ASSERT_TRUE(confirm(sid).ok());
+  EXPECT_EQ(h.cash_available(bank), 400'000);
+  EXPECT_EQ(h.cash_available(seller), kPrice - 400'000);  // the surplus to the pledgor
+  EXPECT_EQ(h.position(alice, "PAT-1").units, 1);
+}
+
+TEST_F(DomainSettlementTest, Rule14PledgeeTakesEverythingBelowItsClaim) {
+  pledge(2'000'000);
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  ASSERT_TRUE(confirm(sid).ok());
+  EXPECT_EQ(h.cash_available(bank), kPrice);
+  EXPECT_EQ(h.cash_available(seller), 0);
+}
+
+TEST_F(DomainSettlementTest, FailReturnsEverythingAndTheTitleStays) {
+  const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}});
+  ASSERT_TRUE(pay(alice, sid).ok());
+  Outcome r = h.call(op, "settlement.fail", R"({"settlement_id":")" + sid + R"(","reason":"registry refused"})");
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("state"), "failed");
+  EXPECT_EQ(h.cash_available(alice), kCash);
+  EXPECT_EQ(h.cash_held(alice), 0);
+  EXPECT_EQ(h.cash_available(seller), 0);
+  EXPECT_EQ(fees(), 0);
+  EXPECT_EQ(h.position(seller, "PAT-1").units, 1);
+  EXPECT_EQ(h.position(alice, "PAT-1").units, 0);
+  h.expect_rejected(Code::invalid_state, op, "settlement.confirm",
+                    R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-1"})");
+}
+
+TEST_F(DomainSettlementTest, FailBeforePaymentReturnsTheDeposit) {
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(h.call(op, "settlement.fail", R"({"settlement_id":")" + sid + R"(","reason":"x"})").ok());
+  EXPECT_EQ(h.cash_available(alice), kCash);
+  EXPECT_EQ(h.cash_held(alice), 0);
+}
+
+TEST_F(DomainSettlementTest, Rule7UnpaidAtDueAtDefaultsAndTheDepositIsForfeited) {
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(h.advance(close_ms + 10 * kDayMs - 1 - h.now).ok());
+  EXPECT_EQ(get(alice, sid).at("state"), "awaiting_payment");
+  ASSERT_TRUE(h.advance(1).ok());
+  EXPECT_EQ(get(alice, sid).at("state"), "defaulted");
+  EXPECT_EQ(h.cash_held(alice), 0);
+  EXPECT_EQ(h.cash_available(alice), kCash - kDeposit);
+  EXPECT_EQ(h.cash_available(seller), kDeposit);  // no case: the deposit goes to the seller
+  EXPECT_EQ(h.position(seller, "PAT-1").units, 1);
+  h.expect_rejected(Code::invalid_state, alice, "settlement.pay", sref(sid));
+}
+
+TEST_F(DomainSettlementTest, Rule7DueAtCountsFromClosesAtHoweverFarTimeJumps) {
+  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
+                 {"start_price", kPrice},       {"increment", 10'000},   {"deposit", kDeposit},
+                 {"opens_at", h.now},           {"closes_at", h.now + kDayMs}};
+  Outcome o = h.call(op, "auction.create", json::serialize(p));
+  const std::string id(o.result.at("auction_id").as_string());
+  const std::int64_t close = h.now + kDayMs;
+  ASSERT_TRUE(h.call(alice, "auction.register", R"({"auction_id":")" + id + R"("})").ok());
+  ASSERT_TRUE(h.call(alice, "auction.bid", R"({"auction_id":")" + id + R"(","amount":1000000})").ok());
+  ASSERT_TRUE(h.advance(30 * kDayMs).ok());  // one jump past the close and the deadline
+  std::vector<Push> ignored;
+  o = h.domain.apply(Method::auction_get, op, {}, Params{AuctionRef{id}}, h.now, ignored);
+  json::object s = get(op, std::string(o.result.at("settlement_id").as_string()));
+  EXPECT_EQ(s.at("due_at"), close + 10 * kDayMs);
+  EXPECT_EQ(s.at("state"), "defaulted");
+}
+
+TEST_F(DomainSettlementTest, PartiesAndOperatorReadTheSettlement) {
+  const std::string sid = sold_to(alice);
+  EXPECT_EQ(get(seller, sid).at("settlement_id"), json::value(sid));
+  EXPECT_EQ(get(op, sid).at("settlement_id"), json::value(sid));
+  EXPECT_EQ(get(alice, sid).at("settlement_id"), json::value(sid));
+}
+
+}  // namespace
+}  // namespace ipx::engine::test
