@@ -1,0 +1,178 @@
+// ipxd — the ipx server: engine + PostgreSQL journal + gateway on one port.
+//
+//   ipxd --listen HOST:PORT --pg CONNINFO [--redis HOST:PORT] [--manual-clock[=START_MS]]
+//        [--tls-cert FILE --tls-key FILE] [--edge] [--config FILE] [--threads N]
+//
+// Each flag also reads from the environment (IPX_LISTEN, IPX_PG, IPX_REDIS); the admin
+// credentials come from IPX_ADMIN_KEY and IPX_ADMIN_SECRET. At start it applies the schema
+// migrations, replays the journal, then logs one line with its URL when ready. It exits
+// non-zero with a clear message when it cannot start, and 0 after a graceful SIGTERM.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "engine/pg/durability.hpp"
+#include "engine/pg/recovery.hpp"
+#include "gateway/binding.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/server.hpp"
+
+namespace {
+
+struct Options {
+  std::string listen = "127.0.0.1:8080";
+  std::string pg, redis, tls_cert, tls_key, config;
+  bool manual_clock = false;
+  std::int64_t manual_start_ms = 0;
+  bool edge = false;
+  unsigned threads = 2;
+};
+
+[[noreturn]] void die(const std::string& msg, int code = 2) {
+  std::cerr << "ipxd: " << msg << std::endl;
+  std::exit(code);
+}
+
+void usage() {
+  std::cout << "usage: ipxd --listen HOST:PORT --pg CONNINFO [--redis HOST:PORT]\n"
+               "            [--manual-clock[=START_MS]] [--tls-cert FILE --tls-key FILE]\n"
+               "            [--edge] [--config FILE] [--threads N]\n"
+               "environment: IPX_LISTEN, IPX_PG, IPX_REDIS, IPX_ADMIN_KEY, IPX_ADMIN_SECRET\n";
+}
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+std::int64_t parse_int(const std::string& s, const char* what) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(s, &used);
+    if (used != s.size()) throw std::invalid_argument(s);
+    return v;
+  } catch (const std::exception&) {
+    die(std::string(what) + ": not an integer: " + s);
+  }
+}
+
+// One "key value" or "key=value" per line; keys are the long flag names without "--".
+void read_config(const std::string& file, std::map<std::string, std::string>& out) {
+  std::ifstream in(file);
+  if (!in) die("cannot read config file " + file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto sep = line.find_first_of("= ");
+    out[line.substr(0, sep)] = sep == std::string::npos ? "" : line.substr(sep + 1);
+  }
+}
+
+void apply(Options& o, const std::string& key, const std::string& value) {
+  if (key == "listen") o.listen = value;
+  else if (key == "pg") o.pg = value;
+  else if (key == "redis") o.redis = value;
+  else if (key == "tls-cert") o.tls_cert = value;
+  else if (key == "tls-key") o.tls_key = value;
+  else if (key == "edge") o.edge = true;
+  else if (key == "threads") o.threads = static_cast<unsigned>(parse_int(value, "--threads"));
+  else if (key == "manual-clock") {
+    o.manual_clock = true;
+    if (!value.empty()) o.manual_start_ms = parse_int(value, "--manual-clock");
+  } else die("unknown option --" + key + " (see ipxd --help)");
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  if (const char* v = env("IPX_LISTEN")) o.listen = v;
+  if (const char* v = env("IPX_PG")) o.pg = v;
+  if (const char* v = env("IPX_REDIS")) o.redis = v;
+  std::map<std::string, std::string> flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      usage();
+      std::exit(0);
+    }
+    if (a.rfind("--", 0) != 0) die("unexpected argument " + a);
+    a = a.substr(2);
+    const auto eq = a.find('=');
+    if (eq != std::string::npos) {
+      flags[a.substr(0, eq)] = a.substr(eq + 1);
+    } else if (a == "edge" || a == "manual-clock") {
+      flags[a] = "";
+    } else {
+      if (i + 1 >= argc) die("--" + a + " needs a value");
+      flags[a] = argv[++i];
+    }
+  }
+  if (auto it = flags.find("config"); it != flags.end()) {
+    std::map<std::string, std::string> file;
+    read_config(it->second, file);
+    for (const auto& [k, v] : file) apply(o, k, v);
+    flags.erase(it);
+  }
+  for (const auto& [k, v] : flags) apply(o, k, v);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  if (o.pg.empty()) die("no PostgreSQL: give --pg CONNINFO or IPX_PG");
+  if (o.tls_cert.empty() != o.tls_key.empty()) die("--tls-cert and --tls-key go together");
+  const auto colon = o.listen.rfind(':');
+  if (colon == std::string::npos) die("--listen must be HOST:PORT");
+  const std::int64_t port = parse_int(o.listen.substr(colon + 1), "--listen port");
+  if (port < 0 || port > 65535) die("--listen port out of range");
+
+  ipx::gateway::BindingOptions bo;
+  bo.admin_key = env("IPX_ADMIN_KEY") ? env("IPX_ADMIN_KEY") : "admin";
+  if (const char* s = env("IPX_ADMIN_SECRET")) {
+    bo.admin_secret = s;
+  } else {
+    die("no admin secret: set IPX_ADMIN_SECRET (and IPX_ADMIN_KEY, default \"admin\")");
+  }
+  ipx::gateway::Binding binding(bo);
+
+  ipx::pg::PgDurability durability(o.pg);
+  ipx::engine::EngineOptions eo;
+  eo.manual_clock = o.manual_clock;
+  eo.manual_start_ms = o.manual_start_ms;
+  ipx::engine::Engine engine(eo, &durability, &binding);
+  auto rec = ipx::pg::recover(engine, o.pg, {});
+  if (!rec.ok()) die("cannot start: " + rec.message, 1);
+  if (auto ec = durability.start(engine); ec) die("cannot start the journal: " + durability.last_error(), 1);
+
+  ipx::gateway::ServerConfig sc;
+  sc.listen_host = o.listen.substr(0, colon);
+  sc.listen_port = static_cast<std::uint16_t>(port);
+  sc.threads = o.threads;
+  sc.tls_cert_file = o.tls_cert;
+  sc.tls_key_file = o.tls_key;
+  ipx::gateway::Server server(binding, sc);
+  binding.attach(&engine, &server.hub());
+  server.add_route("/v1/", [&binding](std::string_view target) { return binding.http_view(target); });
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    die(std::string("cannot listen on ") + o.listen + ": " + e.what(), 1);
+  }
+  engine.start();
+  const char* scheme = server.tls() ? "https" : "http";
+  std::cout << "ipxd ready: " << scheme << "://" << sc.listen_host << ":" << server.port()
+            << "/ (ws" << (server.tls() ? "s" : "") << "://" << sc.listen_host << ":" << server.port()
+            << "/v1/ws), journal at seq " << engine.last_seq() << ", "
+            << (o.manual_clock ? "manual clock" : "real clock") << std::endl;
+  server.run();
+  engine.stop();
+  durability.stop();
+  std::cout << "ipxd: stopped" << std::endl;
+  return 0;
+}
