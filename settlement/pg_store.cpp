@@ -217,6 +217,17 @@ std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error)
   Result r;
   if (auto ec = query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r)) return ec;
   auto rollback = [&] { Result x(PQexec(conn, "ROLLBACK")); };
+  if (auto ec = query("SELECT to_regclass('journal') IS NOT NULL", r)) {
+    rollback();
+    return ec;
+  }
+  if (PQntuples(r.get()) == 1 && *PQgetvalue(r.get(), 0, 0) != 0) {
+    if (auto ec = query("SELECT coalesce(max(seq), 0) FROM journal", r)) {
+      rollback();
+      return ec;
+    }
+    out.journal_head = static_cast<std::int64_t>(get_u64(PQgetvalue(r.get(), 0, 0)));
+  }
   if (auto ec = query("SELECT a.id, a.ledger, a.code, a.flags, a.owner_ref, a.journal_seq, "
                       "b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted "
                       "FROM ledger_accounts a JOIN ledger_balances b ON b.account_id = a.id "

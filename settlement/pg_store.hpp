@@ -68,10 +68,13 @@ struct StoredLedger {
   std::vector<StoredAccount> accounts;    // by id
   std::vector<StoredTransfer> transfers;  // by id
   std::int64_t max_journal_seq = 0;       // 0: no rows
+  // The journal's last seq in the same snapshot (0: empty; -1: no journal table). Ledger rows
+  // commit with their journal batch, so the rows read are exactly those of seqs <= this.
+  std::int64_t journal_head = -1;
 };
 
 // Reads every account (with its balances as the view recomputes them from the transfers)
-// and every transfer, in one REPEATABLE READ snapshot.
+// and every transfer, and the journal's head, in one REPEATABLE READ snapshot.
 std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error = nullptr);
 
 // ---- reconciliation ------------------------------------------------------------------------
