@@ -222,8 +222,10 @@ class BasicWsClient {
 
   // The next frame, or nullopt on error/close (see error(), close_code()) or timeout.
   std::optional<std::string> read(std::chrono::milliseconds timeout = 5s) {
-    buffer_.clear();
-    if (!run_op([&](auto h) { ws_.async_read(buffer_, h); }, timeout)) return std::nullopt;
+    if (!pending_) buffer_.clear();
+    if (!run_op([&](auto h) { ws_.async_read(buffer_, h); }, timeout, /*resumable=*/true)) {
+      return std::nullopt;
+    }
     return beast::buffers_to_string(buffer_.data());
   }
   std::optional<json::object> read_json(std::chrono::milliseconds timeout = 5s) {
@@ -287,19 +289,26 @@ class BasicWsClient {
     }
   }
 
+  struct Op {
+    bool done = false;
+    beast::error_code ec;
+  };
+
+  // Starts an operation, or resumes waiting for one abandoned by an earlier timeout (Beast
+  // allows one read at a time, so a timed-out read is picked up again, not restarted).
   template <class Start>
-  bool run_op(Start&& start, std::chrono::milliseconds timeout = 5s) {
-    // Shared state: an operation abandoned on timeout may still complete later.
-    struct Op {
-      bool done = false;
-      beast::error_code ec;
-    };
-    auto op = std::make_shared<Op>();
+  bool run_op(Start&& start, std::chrono::milliseconds timeout = 5s, bool resumable = false) {
+    std::shared_ptr<Op> op;
+    if (resumable && pending_ && !pending_->done) {
+      op = pending_;
+    } else {
+      op = std::make_shared<Op>();
+      start([op](beast::error_code ec, auto&&...) {
+        op->done = true;
+        op->ec = ec;
+      });
+    }
     timed_out_ = false;
-    start([op](beast::error_code ec, auto&&...) {
-      op->done = true;
-      op->ec = ec;
-    });
     ioc_.restart();
     const auto end = std::chrono::steady_clock::now() + timeout;
     while (!op->done && std::chrono::steady_clock::now() < end) {
@@ -310,11 +319,14 @@ class BasicWsClient {
     error_ = op->ec;
     if (!op->done) {
       timed_out_ = true;
+      if (resumable) pending_ = op;
       return false;
     }
+    if (pending_ == op) pending_.reset();
     return !error_;
   }
 
+  std::shared_ptr<Op> pending_;
   net::io_context ioc_;
   ssl::context* ctx_ = nullptr;
   websocket::stream<Stream> ws_;
