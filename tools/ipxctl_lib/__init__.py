@@ -1,0 +1,1 @@
+"""ipxctl: the ipx command line (tools/ipxctl)."""
