@@ -204,7 +204,8 @@ std::function<std::error_code(PGconn*)> make_extra_writer(std::vector<Account> a
 
 // ---- reading ----
 
-std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error) {
+std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error,
+                            bool in_transaction) {
   out = {};
   auto query = [&](const char* sql, Result& r) -> std::error_code {
     r.reset(PQexecParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 1));
@@ -215,8 +216,12 @@ std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error)
     return {};
   };
   Result r;
-  if (auto ec = query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r)) return ec;
-  auto rollback = [&] { Result x(PQexec(conn, "ROLLBACK")); };
+  if (!in_transaction) {
+    if (auto ec = query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r)) return ec;
+  }
+  auto rollback = [&] {
+    if (!in_transaction) Result x(PQexec(conn, "ROLLBACK"));
+  };
   if (auto ec = query("SELECT to_regclass('journal') IS NOT NULL", r)) {
     rollback();
     return ec;
@@ -282,6 +287,39 @@ std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error)
   }
   r.reset();
   rollback();
+  return {};
+}
+
+std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_t journal_seq,
+                                 std::int64_t ts_ms, std::size_t* written, std::string* error) {
+  if (written != nullptr) *written = 0;
+  StoredLedger stored;
+  if (auto ec = read_ledger(conn, stored, error, /*in_transaction=*/true)) return ec;
+  std::unordered_map<std::uint64_t, bool> have_a, have_t;
+  for (const auto& a : stored.accounts) have_a[a.account.id] = true;
+  for (const auto& t : stored.transfers) have_t[t.transfer.id] = true;
+  for (const auto& a : stored.accounts) {
+    if (engine.find_account(a.account.id) == nullptr) {
+      if (error != nullptr) *error = "account " + to_s(a.account.id) + " is stored but unknown to the engine";
+      return store_errc::copy_failed;
+    }
+  }
+  for (const auto& t : stored.transfers) {
+    if (engine.find_transfer(t.transfer.id) == nullptr) {
+      if (error != nullptr) *error = "transfer " + to_s(t.transfer.id) + " is stored but unknown to the engine";
+      return store_errc::copy_failed;
+    }
+  }
+  std::vector<Account> accounts;
+  for (const Account& a : engine.accounts()) {
+    if (!have_a.contains(a.id)) accounts.push_back(a);
+  }
+  std::vector<Transfer> transfers;
+  for (const Transfer& t : engine.transfers_since(0)) {
+    if (!have_t.contains(t.id)) transfers.push_back(t);
+  }
+  if (auto ec = write_ledger_rows(conn, accounts, transfers, journal_seq, ts_ms, error)) return ec;
+  if (written != nullptr) *written = accounts.size() + transfers.size();
   return {};
 }
 

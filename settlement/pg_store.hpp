@@ -74,8 +74,23 @@ struct StoredLedger {
 };
 
 // Reads every account (with its balances as the view recomputes them from the transfers)
-// and every transfer, and the journal's head, in one REPEATABLE READ snapshot.
-std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error = nullptr);
+// and every transfer, and the journal's head, in one REPEATABLE READ snapshot (its own
+// transaction, or the caller's when `in_transaction`).
+std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error = nullptr,
+                            bool in_transaction = false);
+
+// ---- catching up ---------------------------------------------------------------------------
+
+// For a database whose journal predates the ledger rows (the wiring came later), or any gap:
+// writes every account and transfer `engine` holds that the database lacks (engine order,
+// journal_seq = `journal_seq`, normally the journal head the engine was replayed to), inside
+// the caller's open transaction. Without this, the first batch that touches an older account
+// is refused (accounts must exist) and the committer retries it forever. Refuses
+// (copy_failed, *error says why) when the database holds rows the engine does not: that is a
+// reconciliation failure, not a gap. `written` (optional): rows written (accounts + transfers).
+std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_t journal_seq,
+                                 std::int64_t ts_ms, std::size_t* written = nullptr,
+                                 std::string* error = nullptr);
 
 // ---- reconciliation ------------------------------------------------------------------------
 

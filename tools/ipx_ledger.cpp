@@ -1,5 +1,6 @@
 // ipx-ledger: the ledger's operator tool (issue 4).
 //   ipx-ledger reconcile [--pg CONNINFO] [--max-differences K]
+//   ipx-ledger backfill  [--pg CONNINFO]
 //   ipx-ledger bench     [--pg CONNINFO] [--transfers N] [--batch B] [--records R] [--keep]
 // --pg defaults to $IPX_PG.
 //
@@ -13,6 +14,11 @@
 //   1  differences (the first K printed: account or transfer id, field, db value, engine value)
 //   3  no ledger rows stored while the engine's ledger is not empty (nothing written them yet)
 //   2  usage, connection, or a journal that does not replay
+//
+// backfill: for a journal written before the ledger rows were (or any gap): under a SHARE
+// lock on the journal (its writer waits), replays it to its head and writes every account and
+// transfer the database lacks (sync_ledger_rows), in one transaction. Run once with ipxd
+// stopped before the durability layer starts writing ledger rows on an existing database.
 //
 // bench: in a database of its own (ipx_ledger_bench_<pid>, dropped unless --keep), builds N
 // transfers with a real Ledger (1,000 funded participants; 60% plain, 20% holds, 20% partial
@@ -56,6 +62,7 @@ struct Args {
 int usage() {
   std::fprintf(stderr,
                "usage: ipx-ledger reconcile [--pg CONNINFO] [--max-differences K]\n"
+               "       ipx-ledger backfill [--pg CONNINFO]\n"
                "       ipx-ledger bench [--pg CONNINFO] [--transfers N] [--batch B] "
                "[--records R] [--keep]\n"
                "--pg defaults to $IPX_PG\n");
@@ -111,6 +118,98 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Replays journal records 1..head into `engine` (records after head are skipped).
+bool replay_engine(const std::string& conninfo, std::int64_t head, ipx::engine::Engine& engine) {
+  ipx::pg::Journal journal(conninfo);
+  if (auto ec = journal.open()) {
+    std::fprintf(stderr, "ipx-ledger: journal: %s: %s\n", ec.message().c_str(),
+                 journal.last_error().c_str());
+    return false;
+  }
+  std::string failure;
+  std::int64_t replayed = 0;
+  ipx::engine::Record rec;
+  const auto ec = journal.replay(0, [&](const ipx::pg::JournalRecord& r) {
+    if (!failure.empty() || r.seq > head) return;  // later than the snapshot
+    rec.seq = r.seq;
+    rec.ts_ms = r.ts_ms;
+    rec.kind = r.kind;
+    rec.payload.assign(r.payload);
+    std::string error;
+    if (!engine.replay(rec, error)) {
+      failure = "the engine refused journal record " + std::to_string(r.seq) + ": " + error;
+      return;
+    }
+    ++replayed;
+  });
+  if (ec || !failure.empty()) {
+    std::fprintf(stderr, "ipx-ledger: journal replay failed: %s\n",
+                 failure.empty() ? (ec.message() + ": " + journal.last_error()).c_str()
+                                 : failure.c_str());
+    return false;
+  }
+  if (replayed != head) {
+    std::fprintf(stderr, "ipx-ledger: replayed %lld journal records, expected %lld\n",
+                 static_cast<long long>(replayed), static_cast<long long>(head));
+    return false;
+  }
+  return true;
+}
+
+std::string exec(PGconn* c, const char* sql) {
+  PGresult* r = PQexec(c, sql);
+  std::string err = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+                        ? ""
+                        : PQresultErrorMessage(r);
+  PQclear(r);
+  return err;
+}
+
+// ---- backfill ----------------------------------------------------------------------------
+
+// Writes the ledger rows the database lacks for the journal as it stands (a journal written
+// before ledger rows were). Holds a SHARE lock on the journal meanwhile: the journal's writer
+// (ipxd) waits; run it with ipxd stopped, before enabling the ledger rows.
+int backfill(const Args& a) {
+  Conn c(a.pg);
+  if (!c.ok()) {
+    std::fprintf(stderr, "ipx-ledger: %s", PQerrorMessage(c.c));
+    return 2;
+  }
+  std::string err = exec(c.c, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+  if (err.empty()) err = exec(c.c, "LOCK TABLE journal IN SHARE MODE");
+  PGresult* r = err.empty() ? PQexec(c.c, "SELECT coalesce(max(seq), 0), coalesce(max(ts_ms), 0) FROM journal") : nullptr;
+  std::int64_t head = 0, ts = 0;
+  if (r != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK) {
+    head = std::atoll(PQgetvalue(r, 0, 0));
+    ts = std::atoll(PQgetvalue(r, 0, 1));
+  } else if (err.empty()) {
+    err = PQresultErrorMessage(r);
+  }
+  PQclear(r);
+  if (!err.empty()) {
+    std::fprintf(stderr, "ipx-ledger: %s", err.c_str());
+    return 2;
+  }
+  ipx::engine::Engine engine(ipx::engine::EngineOptions{}, nullptr, nullptr);
+  if (!replay_engine(a.pg, head, engine)) return 2;
+  std::size_t written = 0;
+  if (auto ec = lpg::sync_ledger_rows(c.c, engine.domain().ledger(), head, ts, &written, &err)) {
+    std::fprintf(stderr, "ipx-ledger: backfill refused: %s\n", err.c_str());
+    return 1;
+  }
+  PGresult* done = PQexec(c.c, "COMMIT");
+  const bool ok = PQresultStatus(done) == PGRES_COMMAND_OK && std::strcmp(PQcmdStatus(done), "COMMIT") == 0;
+  if (!ok) std::fprintf(stderr, "ipx-ledger: COMMIT refused: %s", PQresultErrorMessage(done));
+  PQclear(done);
+  if (!ok) return 1;
+  std::printf("ledger backfilled: %zu rows written (journal head %lld; engine %zu accounts, %zu "
+              "transfers)\n",
+              written, static_cast<long long>(head), engine.domain().ledger().accounts().size(),
+              engine.domain().ledger().transfer_count());
+  return 0;
+}
+
 // ---- reconcile ---------------------------------------------------------------------------
 
 int reconcile(const Args& a) {
@@ -134,40 +233,8 @@ int reconcile(const Args& a) {
 
   // The engine's state at the same journal head: replay in-process.
   ipx::engine::Engine engine(ipx::engine::EngineOptions{}, nullptr, nullptr);
-  ipx::pg::Journal journal(a.pg);
-  if (auto ec = journal.open()) {
-    std::fprintf(stderr, "ipx-ledger: journal: %s: %s\n", ec.message().c_str(),
-                 journal.last_error().c_str());
-    return 2;
-  }
-  std::string failure;
-  std::int64_t replayed = 0;
-  ipx::engine::Record rec;
   const auto t0 = Clock::now();
-  const auto ec = journal.replay(0, [&](const ipx::pg::JournalRecord& r) {
-    if (!failure.empty() || r.seq > stored.journal_head) return;  // later than the snapshot
-    rec.seq = r.seq;
-    rec.ts_ms = r.ts_ms;
-    rec.kind = r.kind;
-    rec.payload.assign(r.payload);
-    std::string error;
-    if (!engine.replay(rec, error)) {
-      failure = "the engine refused journal record " + std::to_string(r.seq) + ": " + error;
-      return;
-    }
-    ++replayed;
-  });
-  if (ec || !failure.empty()) {
-    std::fprintf(stderr, "ipx-ledger: journal replay failed: %s\n",
-                 failure.empty() ? (ec.message() + ": " + journal.last_error()).c_str()
-                                 : failure.c_str());
-    return 2;
-  }
-  if (replayed != stored.journal_head) {
-    std::fprintf(stderr, "ipx-ledger: replayed %lld journal records, expected %lld\n",
-                 static_cast<long long>(replayed), static_cast<long long>(stored.journal_head));
-    return 2;
-  }
+  if (!replay_engine(a.pg, stored.journal_head, engine)) return 2;
   const double replay_s = seconds_since(t0);
   const ipx::ledger::Ledger& ledger = engine.domain().ledger();
 
@@ -390,5 +457,6 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, a)) return usage();
   if (a.cmd == "reconcile") return reconcile(a);
   if (a.cmd == "bench") return bench(a);
+  if (a.cmd == "backfill") return backfill(a);
   return usage();
 }
