@@ -30,7 +30,9 @@ class Workload {
     std::string tag = "w";  // request ids, asset ids, market ids and keys carry it
     int traders = 16;
     int markets = 4;
-    std::int64_t auction_ms = 1500;  // English auctions close this long after creation
+    // English auctions close this long after creation. Long by default: an auction that
+    // closes while the engine is idle makes the engine journal a timer tick.
+    std::int64_t auction_ms = 3'600'000;
     // Auctions created in all (Domain::next_due() scans every auction on every command, so
     // the count bounds the cost per command; a workload about the journal keeps it small).
     int max_auctions = 64;

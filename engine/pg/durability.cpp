@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "engine/pg/errc.hpp"
 #include "engine/pg/snapshots.hpp"
@@ -96,6 +97,13 @@ ExtraWriter PgDurability::snapshot_writer(std::int64_t seq, std::int64_t ts_ms) 
   };
 }
 
+void PgDurability::ledger_rows(std::vector<ledger::Account> accounts,
+                               std::vector<ledger::Transfer> transfers) {
+  if (!options_.ledger_writer) return;
+  pending_accounts_ = std::move(accounts);
+  pending_transfers_ = std::move(transfers);
+}
+
 void PgDurability::submit(std::vector<engine::Record> records,
                           std::function<void()> on_committed) {
   if (records.empty()) {
@@ -118,6 +126,19 @@ void PgDurability::submit(std::vector<engine::Record> records,
   if (options_.snapshot_every > 0 &&
       last / options_.snapshot_every > (first - 1) / options_.snapshot_every) {
     extra = snapshot_writer(last, records.back().ts_ms);
+  }
+  if (options_.ledger_writer && (!pending_accounts_.empty() || !pending_transfers_.empty())) {
+    ExtraWriter rows = options_.ledger_writer(std::exchange(pending_accounts_, {}),
+                                              std::exchange(pending_transfers_, {}), last,
+                                              records.back().ts_ms);
+    if (!extra) {
+      extra = std::move(rows);
+    } else {
+      extra = [rows = std::move(rows), snap = std::move(extra)](PGconn* c) -> std::error_code {
+        if (auto ec = rows(c)) return ec;
+        return snap(c);
+      };
+    }
   }
   std::vector<JournalRecord> out;
   out.reserve(records.size());

@@ -41,9 +41,17 @@
 
 namespace ipx::pg {
 
+// Turns a batch's ledger rows (Durability::ledger_rows) into an ExtraWriter run in the same
+// transaction as the batch's journal records; journal_seq/ts_ms are the batch's last record's.
+// settlement's make_extra_writer (settlement/pg_store.hpp) has exactly this signature.
+using LedgerWriterFactory = std::function<ExtraWriter(
+    std::vector<ledger::Account>, std::vector<ledger::Transfer>, std::int64_t journal_seq,
+    std::int64_t ts_ms)>;
+
 struct DurabilityOptions {
   CommitterOptions committer;
   std::int64_t snapshot_every = 100'000;  // records between snapshots; 0: none
+  LedgerWriterFactory ledger_writer;      // empty: ledger rows are not written
 };
 
 // 16 lowercase hex digits of a Domain::state_hash() (what snapshots store).
@@ -66,6 +74,9 @@ class PgDurability final : public engine::Durability {
 
   bool available() const override;
   void submit(std::vector<engine::Record> records, std::function<void()> on_committed) override;
+  // Engine thread, just before submit(): kept for that batch (see DurabilityOptions).
+  void ledger_rows(std::vector<ledger::Account> accounts,
+                   std::vector<ledger::Transfer> transfers) override;
 
   // Waits until every submitted batch is committed and delivered.
   bool wait_idle(std::chrono::milliseconds timeout);
@@ -85,6 +96,8 @@ class PgDurability final : public engine::Durability {
   GroupCommitter committer_;
   engine::Engine* engine_ = nullptr;
   std::string start_error_;
+  std::vector<ledger::Account> pending_accounts_;    // engine thread
+  std::vector<ledger::Transfer> pending_transfers_;  // engine thread
 
   // Lock order: deliver_mu_ before mu_. Callbacks run under deliver_mu_ only, so a barrier
   // delivered at once on the engine thread cannot overtake a batch being delivered.

@@ -86,8 +86,15 @@ TestDb::TestDb() : base_(base_conninfo()) {
 
 TestDb::~TestDb() {
   if (name_.empty()) return;
-  const std::string err = run_sql(base_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-  if (!err.empty()) ADD_FAILURE() << "DROP DATABASE " << name_ << ": " << err;
+  // WITH (FORCE) cannot end an autovacuum worker (a superuser's process) as the app role:
+  // retry for a while when one happens to be on the database.
+  std::string err;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    err = run_sql(base_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    if (err.empty()) return;
+    usleep(100'000);
+  }
+  ADD_FAILURE() << "DROP DATABASE " << name_ << ": " << err;
 }
 
 std::string TestDb::conninfo() const { return base_ + " dbname=" + name_; }
