@@ -3,6 +3,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -196,7 +197,9 @@ def show_case(r):
         "round", "kind", "auction_id", "state", "start_price", "bidders", "price", "discount"],
         title="rounds")
     if r.get("timeline"):
-        out += "\n\n" + table(r["timeline"], ["ts", "event", "state", "reason"], title="timeline")
+        out += "\n\n" + table(r["timeline"], ["ts", "event", "state",
+                                              ("reason", lambda e: humanize(e.get("reason", "")))],
+                                title="timeline")
     return out
 
 
@@ -232,6 +235,22 @@ def show_settlement(r):
             {k for t in r["transfers"] for k in t} - {"id", "code", "amount", "state"}),
             title="transfers")
     return out
+
+
+def show_market(r):
+    r = dict(r)
+    for side in ("bids", "asks"):
+        levels = r.get(side)
+        if isinstance(levels, list):
+            r[side] = ", ".join(f"{fmt_money(lv[0])} x {lv[1]}" for lv in levels
+                                if isinstance(lv, list) and len(lv) == 2) or "-"
+    return show_generic(r)
+
+
+def humanize(text):
+    """Server reasons carry fen and ms: show them as CNY and local time."""
+    text = re.sub(r"\b(\d+) fen\b", lambda m: fmt_money(int(m.group(1))), str(text))
+    return re.sub(r"\b(1\d{12})\b", lambda m: fmt_time(int(m.group(1))), text)
 
 
 def show_order(r):
@@ -510,12 +529,12 @@ async def c_markets_create(ctx, a):
     r = await ctx.act("market.create", market_id=a.market_id, asset_id=a.asset, licence=licence,
                       tick=a.tick, min_qty=a.min_qty, maker_fee_bp=a.maker_fee,
                       taker_fee_bp=a.taker_fee)
-    return r, show_generic(r)
+    return r, show_market(r)
 
 
 async def c_markets_show(ctx, a):
     r = await ctx.call("market.get", market_id=a.market_id)
-    return r, show_generic(r)
+    return r, show_market(r)
 
 
 async def c_markets_issue(ctx, a):
@@ -1030,6 +1049,9 @@ def main(argv):
             return EXIT_USAGE
     try:
         return asyncio.run(run(a))
+    except BrokenPipeError:  # `ipxctl ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_OK if a.fn is c_watch else 130
     except ProtocolError as e:

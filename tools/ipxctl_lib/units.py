@@ -12,7 +12,7 @@ Rules (also in `ipxctl --help`):
 """
 import datetime as _dt
 import re
-from decimal import Decimal, InvalidOperation, ROUND_DOWN
+from decimal import Decimal, InvalidOperation, ROUND_DOWN, ROUND_HALF_UP
 
 
 class UsageError(Exception):
@@ -179,4 +179,5 @@ def fmt_bp(bp):
 def fmt_ratio(x):
     if x is None:
         return "-"
-    return f"{x * 100:.1f}%"
+    pct = (Decimal(str(x)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{pct}%"
