@@ -302,6 +302,7 @@ class Domain {
   ledger::Transfer cash_move(Ctx& c, std::uint64_t from, std::uint64_t to, std::int64_t amount,
                              std::uint16_t code, std::uint64_t ref);
   void check_payment_deadlines(std::int64_t until, Ctx& c);
+  void forfeit_deposit(SettlementRec& s, Ctx& c);  // rule 7
   json::object settlement_json(const SettlementRec& s) const;
   Outcome find_settlement(const Ctx& c, const std::string& id, SettlementRec*& out);
 

@@ -291,7 +291,9 @@ void Domain::transfer_in_lieu(DisposalCase& dc, std::int64_t price, Ctx& c) {
     }
   }
   dc.hammer = price;
-  dc.net_to_bank = std::min(price, dc.claim);
+  // The asset counts at the sell-off price toward what remains of the claim (rule 14).
+  const std::int64_t forfeited = std::min(dc.forfeited, dc.claim);
+  dc.net_to_bank = forfeited + std::min(price, dc.claim - forfeited);
   close_case(dc, "in_lieu", c);
 }
 
@@ -322,7 +324,8 @@ void Domain::on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c) {
 
 // Rules 14 and 17: the pledgee's net cash, and the risk fund's share of a shortfall.
 void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, std::int64_t to_pledgee, Ctx& c) {
-  dc.net_to_bank = to_pledgee + dc.forfeited;
+  // The forfeited deposits paid the bank up to its claim (rule 7; see forfeit_deposit).
+  dc.net_to_bank = to_pledgee + std::min(dc.forfeited, dc.claim);
   dc.registered_at = c.now;
   const std::int64_t shortfall = dc.claim - dc.net_to_bank;
   if (shortfall > 0 && !dc.plan.risk_fund.empty() && dc.plan.risk_share_bp > 0) {

@@ -251,33 +251,55 @@ Outcome Domain::settlement_fail(Ctx& c, const SettlementFail& p) {
 }
 
 // Rule 7: an unpaid settlement at due_at defaults; the deposit is forfeited and applied to
-// costs, then the claim (paid to the pledgee for a case; to the seller otherwise).
+// costs, then the claim: for a case, to the pledgee up to what remains of its claim (the
+// payout is capped at the claim, PROTOCOL "Edges"), the rest to the pledgor; otherwise to
+// the seller.
 void Domain::check_payment_deadlines(std::int64_t until, Ctx& c) {
   for (auto& [id, s] : settlements_) {
     if (s.state != "awaiting_payment" || s.due_at > until) continue;
-    Auction& a = auctions_.at(s.auction_id);
-    std::vector<ledger::Transfer> set;
-    std::string beneficiary = s.seller;
-    if (!s.case_id.empty()) beneficiary = cases_.at(s.case_id).pledgee;
-    if (s.deposit_hold != 0 && ledger_.pending_state(s.deposit_hold) == ledger::Ledger::PendingState::open) {
-      ledger::Transfer post;
-      post.id = next_transfer_id(c);
-      post.pending_id = s.deposit_hold;
-      post.flags = ledger::transfer_flags::post_pending | ledger::transfer_flags::linked;
-      post.amount = s.deposit;
-      set.push_back(post);
-      set.push_back(cash_move(c, ids::escrow(a.num), cash_account(*find_participant(beneficiary)),
-                              s.deposit, ids::code_forfeit, a.num));
-      auto r = ledger_.submit(set, Ms{c.now});
-      IPX_ASSERT(r.ok());
-      for (const auto& t : set) s.transfers.push_back(t.id);
-    }
+    forfeit_deposit(s, c);
     s.state = "defaulted";
     push_private(c, s.buyer, "settlement", settlement_json(s));
     push_balance(c, s.buyer);
-    push_balance(c, beneficiary);
     if (!s.case_id.empty()) on_settlement_lost(cases_.at(s.case_id), s, c);
   }
+}
+
+void Domain::forfeit_deposit(SettlementRec& s, Ctx& c) {
+  if (s.deposit_hold == 0 ||
+      ledger_.pending_state(s.deposit_hold) != ledger::Ledger::PendingState::open) {
+    return;
+  }
+  const Auction& a = auctions_.at(s.auction_id);
+  std::int64_t to_pledgee = 0;
+  std::string pledgee;
+  if (!s.case_id.empty()) {
+    const DisposalCase& dc = cases_.at(s.case_id);
+    pledgee = dc.pledgee;
+    to_pledgee = std::min(s.deposit, std::max<std::int64_t>(0, dc.claim - dc.forfeited));
+  }
+  std::vector<ledger::Transfer> set;
+  ledger::Transfer post;
+  post.id = next_transfer_id(c);
+  post.pending_id = s.deposit_hold;
+  post.flags = ledger::transfer_flags::post_pending;
+  post.amount = s.deposit;
+  set.push_back(post);
+  const std::uint64_t escrow = ids::escrow(a.num);
+  if (to_pledgee > 0) {
+    set.push_back(cash_move(c, escrow, cash_account(*find_participant(pledgee)), to_pledgee,
+                            ids::code_forfeit, a.num));
+  }
+  if (s.deposit - to_pledgee > 0) {
+    set.push_back(cash_move(c, escrow, cash_account(*find_participant(s.seller)),
+                            s.deposit - to_pledgee, ids::code_forfeit, a.num));
+  }
+  for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
+  auto r = ledger_.submit(set, Ms{c.now});
+  IPX_ASSERT(r.ok());
+  for (const auto& t : set) s.transfers.push_back(t.id);
+  if (!pledgee.empty()) push_balance(c, pledgee);
+  push_balance(c, s.seller);
 }
 
 }  // namespace ipx::engine

@@ -1,0 +1,556 @@
+// Disposal cases through Domain::apply (PROTOCOL.md disposal.*, backstop.offer,
+// report.disposals, "Defaults", "Edges"; DOMAIN.md rules 1, 3-7, 9-12, 14, 17). Every call
+// checks the ledger's invariants and that every ledger sums to zero; every refusal is checked
+// to change nothing and push nothing.
+#include "tests/engine/domain/harness.hpp"
+
+namespace ipx::engine::test {
+namespace {
+
+constexpr std::int64_t kMinMs = 60'000;
+constexpr std::int64_t kHourMs = 3'600'000;
+constexpr std::int64_t kCash = 1'000'000'000;  // each bidder's and backstop's funding, fen
+constexpr std::int64_t kValuation = 10'000'000;  // 100,000 CNY
+constexpr std::int64_t kClaim = 10'000'000;
+
+// A plan that runs a whole case within hours: no notice, 1 h rounds, a 1 h sell-off.
+const json::object kFast{{"notice_ms", 0}, {"renotice_ms", 0}, {"bidding_ms", kHourMs},
+                         {"sell_off_ms", kHourMs}, {"payment_ms", kDayMs}};
+
+json::object with(json::object p, const json::object& extra) {
+  for (const auto& kv : extra) p[kv.key()] = kv.value();
+  return p;
+}
+
+// An operator, two banks, a pledgor, two bidders, two backstop buyers and a risk fund.
+class DomainDisposalTest : public ::testing::Test {
+ protected:
+  Harness h;
+  std::string op, bank, bank2, pledgor, alice, bob, bs1, bs2, fund;
+  std::int64_t t0 = 0;
+  int assets_ = 0;
+
+  void SetUp() override {
+    op = h.participant("operator", "exchange operator");
+    bank = h.participant("bank", "bank one");
+    bank2 = h.participant("bank", "bank two", "deyang");
+    pledgor = h.participant("enterprise", "pledgor");
+    alice = h.participant("enterprise", "alice");
+    bob = h.participant("individual", "bob");
+    bs1 = h.participant("backstop", "backstop one");
+    bs2 = h.participant("backstop", "backstop two");
+    fund = h.participant("risk_fund", "risk fund");
+    for (const auto& p : {alice, bob, bs1, bs2, fund}) h.fund(p, kCash);
+    t0 = h.now;
+  }
+
+  // Registers an asset of the pledgor pledged to `pledgee` with the claim; returns its id.
+  std::string pledged_asset(const std::string& pledgee, std::int64_t claim = kClaim,
+                            const std::string& region = "chengdu",
+                            const std::string& industry = "electronic_information",
+                            const json::array& co_owners = {}) {
+    const std::string id = "PAT-" + std::to_string(++assets_);
+    json::object a{{"asset_id", id},          {"kind", "invention_patent"}, {"title", "a patent"},
+                   {"owner", pledgor},        {"region", region},           {"industry", industry},
+                   {"valuation", kValuation}, {"expires_at", h.now + 3650 * kDayMs},
+                   {"co_owners", co_owners}};
+    EXPECT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+    json::object pl{{"asset_id", id}, {"pledgee", pledgee}, {"loan_outstanding", claim},
+                    {"registration_no", "PLG-" + id}};
+    EXPECT_TRUE(h.call(op, "pledge.register", json::serialize(pl)).ok());
+    return id;
+  }
+  json::object open_params(const std::string& asset, std::int64_t valuation,
+                           const json::object& plan, const std::string& pledgee) {
+    json::object p{{"assets", json::array{json::string(asset)}}, {"pledgee", pledgee},
+                   {"pledgor", pledgor}, {"valuation", valuation}};
+    if (!plan.empty()) p["plan"] = plan;
+    return p;
+  }
+  // disposal.open as the bank; returns the case id.
+  std::string open_case(std::int64_t valuation = kValuation, const json::object& plan = {},
+                        std::string asset = {}, const std::string& by = {}) {
+    if (asset.empty()) asset = pledged_asset(bank);
+    Outcome o = h.call(by.empty() ? bank : by, "disposal.open",
+                       json::serialize(open_params(asset, valuation, plan, bank)));
+    EXPECT_TRUE(o.ok()) << o.message;
+    if (!o.ok()) return {};
+    EXPECT_TRUE(o.result.at("auction_id").is_string());
+    return std::string(o.result.at("case_id").as_string());
+  }
+
+  json::object read(const std::string& who, Method m, Params p) {
+    std::vector<Push> ignored;
+    Outcome o = h.domain.apply(m, who, {}, p, h.now, ignored);
+    EXPECT_TRUE(o.ok()) << o.message;
+    return o.result;
+  }
+  json::object get_case(const std::string& id, const std::string& who = {}) {
+    return read(who.empty() ? op : who, Method::disposal_get, CaseRef{id});
+  }
+  json::object get_auction(const std::string& id) {
+    return read(op, Method::auction_get, AuctionRef{id});
+  }
+  json::object get_settlement(const std::string& id) {
+    return read(op, Method::settlement_get, SettlementRef{id});
+  }
+  json::object round(const std::string& case_id, std::size_t i) {
+    const json::array rounds = get_case(case_id).at("rounds").as_array();
+    EXPECT_LT(i, rounds.size());
+    return i < rounds.size() ? rounds[i].as_object() : json::object{};
+  }
+  std::string auction_of(const std::string& case_id) {
+    const json::array rounds = get_case(case_id).at("rounds").as_array();
+    return std::string(rounds.back().at("auction_id").as_string());
+  }
+  void advance_to(std::int64_t at) { ASSERT_TRUE(h.advance(at - h.now).ok()); }
+  Outcome reg(const std::string& who, const std::string& auction) {
+    return h.call(who, "auction.register", R"({"auction_id":")" + auction + R"("})");
+  }
+  Outcome bid(const std::string& who, const std::string& auction, std::int64_t v) {
+    return h.call(who, "auction.bid", json::serialize(json::object{{"auction_id", auction}, {"amount", v}}));
+  }
+  // Round 1 of a fast case won by `who` at the start; returns the settlement id.
+  std::string win_round_1(const std::string& case_id, const std::string& who) {
+    const std::string a = auction_of(case_id);
+    EXPECT_TRUE(reg(who, a).ok());
+    EXPECT_TRUE(bid(who, a, get_auction(a).at("start_price").as_int64()).ok());
+    EXPECT_TRUE(h.advance(get_auction(a).at("closes_at").as_int64() - h.now).ok());
+    json::object c = get_case(case_id);
+    EXPECT_EQ(c.at("state"), "settlement");
+    return std::string(c.at("settlement_id").as_string());
+  }
+  void pay_and_confirm(const std::string& buyer, const std::string& sid) {
+    Outcome o = h.call(buyer, "settlement.pay", R"({"settlement_id":")" + sid + R"("})");
+    ASSERT_TRUE(o.ok()) << o.message;
+    o = h.call(op, "settlement.confirm", R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-9"})");
+    ASSERT_TRUE(o.ok()) << o.message;
+  }
+  Outcome offer(const std::string& who, std::int64_t price_bp, std::int64_t max_amount,
+                const json::object& extra = {}) {
+    json::object p{{"price_bp", price_bp}, {"max_amount", max_amount}};
+    return h.call(who, "backstop.offer", json::serialize(with(p, extra)));
+  }
+};
+
+// ----------------------------------------------------------------------------- defaults
+
+TEST_F(DomainDisposalTest, DefaultsRound1StartDepositIncrementAndSchedule) {
+  const std::string id = open_case(12'345'678);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "round_1");
+  EXPECT_EQ(c.at("claim"), kClaim);
+  EXPECT_TRUE(c.at("outcome").is_null());
+  json::object a = get_auction(auction_of(id));
+  EXPECT_EQ(a.at("purpose"), "disposal");
+  EXPECT_EQ(a.at("format"), "english");
+  EXPECT_EQ(a.at("state"), "scheduled");
+  EXPECT_EQ(a.at("start_price"), 8'641'900);  // 70% of 12,345,678 rounded down to a yuan
+  EXPECT_EQ(a.at("deposit"), 864'100);        // 10% of the start, rounded down to a yuan
+  EXPECT_EQ(a.at("increment"), 172'800);      // rule 4: 2% of the start, rounded down
+  EXPECT_EQ(a.at("opens_at"), t0 + 30 * kDayMs);
+  EXPECT_EQ(a.at("closes_at"), t0 + 31 * kDayMs);
+}
+
+TEST_F(DomainDisposalTest, DefaultsRoundSoftClose5Min5Min) {
+  const std::string id = open_case();
+  const std::string a = auction_of(id);
+  const std::int64_t close = t0 + 31 * kDayMs;
+  ASSERT_TRUE(reg(alice, a).ok());
+  Outcome r = h.call_at(close - 5 * kMinMs, alice, "auction.bid",
+                        json::serialize(json::object{{"auction_id", a}, {"amount", 7'000'000}}));
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("closes_at"), close);  // closes_at - t = 5 min: in the window
+  EXPECT_EQ(get_auction(a).at("closes_at"), close);
+  // (the extension is to t + 5 min, which here is exactly the old close)
+  ASSERT_TRUE(reg(bob, a).ok());
+  r = h.call_at(close - kMinMs, bob, "auction.bid",
+                json::serialize(json::object{{"auction_id", a}, {"amount", 7'140'000}}));
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("closes_at"), close + 4 * kMinMs);
+}
+
+TEST_F(DomainDisposalTest, Rule4IncrementTiers) {
+  struct Case {
+    std::int64_t valuation, start, increment;
+  };
+  const Case cases[] = {
+      {14'285'800, 10'000'000, 200'000},     // start = 100,000 CNY: 2%
+      {14'300'000, 10'010'000, 100'100},     // just above: 1%
+      {100'000'000, 70'000'000, 700'000},    // 700,000 CNY: 1%
+      {200'000'000, 140'000'000, 700'000},   // 1.4M CNY: 0.5%
+      {123'456'789, 86'419'700, 864'100},    // 1%, rounded down to a yuan
+  };
+  for (const auto& k : cases) {
+    const std::string id = open_case(k.valuation);
+    json::object a = get_auction(auction_of(id));
+    EXPECT_EQ(a.at("start_price"), k.start) << k.valuation;
+    EXPECT_EQ(a.at("increment"), k.increment) << k.valuation;
+  }
+}
+
+TEST_F(DomainDisposalTest, Rule9Round2StartIsCutBy20PercentOfRound1Start) {
+  const std::string id = open_case(12'345'678);
+  const std::int64_t close1 = t0 + 31 * kDayMs;
+  advance_to(close1);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "round_2");
+  ASSERT_EQ(c.at("rounds").as_array().size(), 2u);
+  EXPECT_EQ(round(id, 0).at("state"), "unsold");
+  json::object r2 = round(id, 1);
+  EXPECT_EQ(r2.at("round"), 2);
+  EXPECT_EQ(r2.at("kind"), "auction");
+  // 8,641,900 - 20% of 8,641,900 (1,728,380 rounded down to 1,728,300)
+  EXPECT_EQ(r2.at("start_price"), 6'913'600);
+  json::object a = get_auction(std::string(r2.at("auction_id").as_string()));
+  EXPECT_EQ(a.at("opens_at"), close1 + 15 * kDayMs);  // announced at the close, 15 days' notice
+  EXPECT_EQ(a.at("closes_at"), close1 + 16 * kDayMs);
+  EXPECT_EQ(a.at("deposit"), 691'300);
+  EXPECT_EQ(a.at("increment"), 138'200);
+}
+
+TEST_F(DomainDisposalTest, Rule10SellOffAtRound2StartFor60DaysFirstBidMovesTheClose) {
+  const std::string id = open_case(12'345'678);
+  const std::int64_t close2 = t0 + 31 * kDayMs + 16 * kDayMs;
+  advance_to(close2);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "sell_off");
+  json::object r3 = round(id, 2);
+  EXPECT_EQ(r3.at("kind"), "sell_off");
+  EXPECT_EQ(r3.at("start_price"), 6'913'600);
+  const std::string a = std::string(r3.at("auction_id").as_string());
+  EXPECT_EQ(get_auction(a).at("state"), "open");  // at once
+  EXPECT_EQ(get_auction(a).at("opens_at"), close2);
+  EXPECT_EQ(get_auction(a).at("closes_at"), close2 + 60 * kDayMs);
+  ASSERT_TRUE(reg(alice, a).ok());
+  const std::int64_t first = close2 + 10 * kDayMs;
+  Outcome r = h.call_at(first, alice, "auction.bid",
+                        json::serialize(json::object{{"auction_id", a}, {"amount", 6'913'600}}));
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("closes_at"), first + kDayMs);
+  // The soft close applies from then on.
+  ASSERT_TRUE(reg(bob, a).ok());
+  r = h.call_at(first + kDayMs - 2 * kMinMs, bob, "auction.bid",
+                json::serialize(json::object{{"auction_id", a}, {"amount", 6'913'600 + 138'200}}));
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("closes_at"), first + kDayMs + 3 * kMinMs);
+  advance_to(first + kDayMs + 3 * kMinMs);
+  c = get_case(id);
+  EXPECT_EQ(c.at("state"), "settlement");
+  json::object s = get_settlement(std::string(c.at("settlement_id").as_string()));
+  EXPECT_EQ(s.at("buyer"), json::value(bob));
+  EXPECT_EQ(s.at("price"), 6'913'600 + 138'200);
+  EXPECT_EQ(s.at("due_at"), first + kDayMs + 3 * kMinMs + 10 * kDayMs);  // 10 days after close
+}
+
+TEST_F(DomainDisposalTest, Rule12TraditionalRegimeRunsThreeRoundsThenA60DaySellOff) {
+  const std::string id = open_case(kValuation, {{"regime", "traditional"}});
+  EXPECT_EQ(get_auction(auction_of(id)).at("start_price"), kValuation);  // reserve = valuation
+  std::int64_t close = t0 + 31 * kDayMs;
+  advance_to(close);
+  EXPECT_EQ(get_case(id).at("state"), "round_2");
+  EXPECT_EQ(round(id, 1).at("start_price"), 8'000'000);
+  close += 16 * kDayMs;
+  advance_to(close);
+  EXPECT_EQ(get_case(id).at("state"), "round_3");
+  EXPECT_EQ(round(id, 2).at("start_price"), 6'400'000);  // 20% below the previous round
+  close += 16 * kDayMs;
+  advance_to(close);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "sell_off");
+  json::object so = round(id, 3);
+  EXPECT_EQ(so.at("kind"), "sell_off");
+  EXPECT_EQ(so.at("start_price"), 6'400'000);
+  EXPECT_EQ(get_auction(std::string(so.at("auction_id").as_string())).at("closes_at"),
+            close + 60 * kDayMs);
+}
+
+TEST_F(DomainDisposalTest, OnlineRegimeHasTwoRoundsThenTheSellOff) {
+  const std::string id = open_case(kValuation, kFast);
+  advance_to(t0 + 2 * kHourMs);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "sell_off");
+  EXPECT_EQ(c.at("rounds").as_array().size(), 3u);
+}
+
+TEST_F(DomainDisposalTest, PlanBelowRule1FloorIsBadRequest) {
+  const std::string asset = pledged_asset(bank);
+  h.expect_rejected(Code::bad_request, bank, "disposal.open",
+                    json::serialize(open_params(asset, kValuation, {{"start_bp", 6999}}, bank)));
+  h.expect_rejected(Code::bad_request, bank, "disposal.open",
+                    json::serialize(open_params(asset, kValuation, {{"cut_bp", 2001}}, bank)));
+}
+
+TEST_F(DomainDisposalTest, OpenForAnotherBanksPledgeIsNotFound) {
+  const std::string asset = pledged_asset(bank);
+  h.expect_rejected(Code::not_found, bank2, "disposal.open",
+                    json::serialize(open_params(asset, kValuation, {}, bank)));
+  h.expect_rejected(Code::forbidden, alice, "disposal.open",
+                    json::serialize(open_params(asset, kValuation, {}, bank)));
+}
+
+TEST_F(DomainDisposalTest, AForeclosedPledgeCannotBeOpenedTwice) {
+  const std::string asset = pledged_asset(bank);
+  open_case(kValuation, {}, asset);
+  h.expect_rejected(Code::invalid_state, bank, "disposal.open",
+                    json::serialize(open_params(asset, kValuation, {}, bank)));
+}
+
+// ------------------------------------------------------------------- sale, waterfall, fund
+
+TEST_F(DomainDisposalTest, SoldCaseIsInSettlementUntilConfirmThenClosedSold) {
+  const std::string id = open_case(kValuation, kFast);
+  const std::string sid = win_round_1(id, alice);
+  EXPECT_EQ(round(id, 0).at("price"), 7'000'000);
+  EXPECT_TRUE(get_case(id).at("outcome").is_null());
+  pay_and_confirm(alice, sid);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "closed");
+  EXPECT_EQ(c.at("outcome"), "sold");
+  EXPECT_EQ(h.position(alice, "PAT-1").units, 1);
+  EXPECT_EQ(h.position(pledgor, "PAT-1").units, 0);
+}
+
+TEST_F(DomainDisposalTest, Rule14SurplusOverTheClaimGoesToThePledgor) {
+  const std::string id = open_case(kValuation, kFast, pledged_asset(bank, 5'000'000));
+  pay_and_confirm(alice, win_round_1(id, alice));
+  EXPECT_EQ(h.cash_available(bank), 5'000'000);
+  EXPECT_EQ(h.cash_available(pledgor), 2'000'000);
+  json::object rec = get_case(id).at("recovery").as_object();
+  EXPECT_EQ(rec.at("net_to_bank"), 5'000'000);
+  EXPECT_EQ(rec.at("recovery_rate"), 1.0);
+}
+
+TEST_F(DomainDisposalTest, Rule17RiskFundPaysItsShareOfTheShortfall) {
+  json::object plan = with(kFast, {{"risk_fund", json::object{{"participant_id", fund}, {"share_bp", 5000}}}});
+  const std::string id = open_case(kValuation, plan);
+  pay_and_confirm(alice, win_round_1(id, alice));
+  // claim 10,000,000; proceeds 7,000,000; shortfall 3,000,000; the fund pays half
+  EXPECT_EQ(h.cash_available(bank), 7'000'000 + 1'500'000);
+  EXPECT_EQ(h.cash_available(fund), kCash - 1'500'000);
+  EXPECT_EQ(h.cash_available(pledgor), 0);
+  json::object c = get_case(id);
+  json::object rec = c.at("recovery").as_object();
+  EXPECT_EQ(rec.at("hammer"), 7'000'000);
+  EXPECT_EQ(rec.at("net_to_bank"), 7'000'000);
+  EXPECT_EQ(rec.at("fund_share"), 1'500'000);
+  EXPECT_DOUBLE_EQ(rec.at("recovery_rate").as_double(), 0.85);
+}
+
+TEST_F(DomainDisposalTest, Rule17NoFundWithoutAPlan) {
+  const std::string id = open_case(kValuation, kFast);
+  pay_and_confirm(alice, win_round_1(id, alice));
+  EXPECT_EQ(h.cash_available(bank), 7'000'000);
+  EXPECT_EQ(h.cash_available(fund), kCash);
+}
+
+TEST_F(DomainDisposalTest, Rule6CoOwnerHoldsAPriorityRight) {
+  const std::string asset = pledged_asset(bank, kClaim, "chengdu", "electronic_information",
+                                          json::array{json::string(bob)});
+  const std::string id = open_case(kValuation, kFast, asset);
+  const std::string a = auction_of(id);
+  ASSERT_TRUE(reg(alice, a).ok());
+  Outcome r = reg(bob, a);
+  ASSERT_TRUE(r.ok());
+  const std::string code(r.result.at("bidder_code").as_string());
+  ASSERT_TRUE(bid(alice, a, 7'000'000).ok());
+  ASSERT_TRUE(bid(bob, a, 7'000'000).ok());
+  EXPECT_EQ(get_auction(a).at("leader"), json::value(code));
+}
+
+// ----------------------------------------------------------------------- default (rule 7)
+
+TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameStart) {
+  const std::string id = open_case(kValuation, with(kFast, {{"renotice_ms", 2 * kHourMs}}));
+  const std::string sid = win_round_1(id, alice);
+  const std::int64_t due = get_settlement(sid).at("due_at").as_int64();
+  EXPECT_EQ(due, t0 + kHourMs + kDayMs);
+  advance_to(due);
+  EXPECT_EQ(get_settlement(sid).at("state"), "defaulted");
+  EXPECT_EQ(h.cash_available(alice), kCash - 700'000);  // the deposit is forfeited
+  EXPECT_EQ(h.cash_held(alice), 0);
+  EXPECT_EQ(h.cash_available(bank), 700'000);           // applied to the claim
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "round_1");
+  EXPECT_EQ(c.at("defaults"), 1);
+  ASSERT_EQ(c.at("rounds").as_array().size(), 2u);
+  json::object rerun = round(id, 1);
+  EXPECT_EQ(rerun.at("round"), 1);
+  EXPECT_EQ(rerun.at("start_price"), 7'000'000);
+  const std::string a(rerun.at("auction_id").as_string());
+  EXPECT_EQ(get_auction(a).at("opens_at"), due + 2 * kHourMs);
+  h.expect_rejected(Code::not_qualified, alice, "auction.register", R"({"auction_id":")" + a + R"("})");
+  ASSERT_TRUE(reg(bob, a).ok());
+  advance_to(due + 2 * kHourMs);
+  ASSERT_TRUE(bid(bob, a, 7'000'000).ok());
+  advance_to(due + 3 * kHourMs);
+  pay_and_confirm(bob, std::string(get_case(id).at("settlement_id").as_string()));
+  // The claim less the forfeited deposit is what the sale may still pay the bank.
+  EXPECT_EQ(h.cash_available(bank), 7'700'000);
+  c = get_case(id);
+  EXPECT_EQ(c.at("outcome"), "sold");
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 7'700'000);
+  EXPECT_EQ(c.at("recovery").at("forfeited"), 700'000);
+}
+
+TEST_F(DomainDisposalTest, Rule7ForfeitedDepositNeverPaysTheBankBeyondItsClaim) {
+  // A claim smaller than the deposit: the bank gets the claim, the rest goes to the pledgor.
+  const std::string id = open_case(kValuation, kFast, pledged_asset(bank, 500'000));
+  const std::string sid = win_round_1(id, alice);
+  advance_to(get_settlement(sid).at("due_at").as_int64());
+  EXPECT_EQ(get_settlement(sid).at("state"), "defaulted");
+  EXPECT_EQ(h.cash_available(bank), 500'000);
+  EXPECT_EQ(h.cash_available(pledgor), 200'000);
+}
+
+// ------------------------------------------------------------------ sell-off end (rule 11)
+
+TEST_F(DomainDisposalTest, Rule11BackstopOfferWithTheHighestPriceBuys) {
+  ASSERT_TRUE(offer(bs1, 3000, kCash).ok());
+  Outcome o = offer(bs2, 4000, kCash);
+  ASSERT_TRUE(o.ok()) << o.message;
+  const std::string id = open_case(kValuation, kFast);
+  advance_to(t0 + 3 * kHourMs);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "settlement");
+  json::object s = get_settlement(std::string(c.at("settlement_id").as_string()));
+  EXPECT_EQ(s.at("buyer"), json::value(bs2));
+  EXPECT_EQ(s.at("price"), 4'000'000);  // the offer's own price: 40% of the valuation
+  EXPECT_EQ(s.at("state"), "paid");
+  EXPECT_EQ(h.cash_held(bs2), 4'000'000);
+  o = h.call(op, "settlement.confirm", R"({"settlement_id":")" + std::string(c.at("settlement_id").as_string()) +
+                                           R"(","registration_no":"CNIPA-9"})");
+  ASSERT_TRUE(o.ok()) << o.message;
+  c = get_case(id);
+  EXPECT_EQ(c.at("state"), "closed");
+  EXPECT_EQ(c.at("outcome"), "backstop");
+  EXPECT_EQ(h.position(bs2, "PAT-1").units, 1);
+  EXPECT_EQ(h.cash_available(bank), 4'000'000);
+}
+
+TEST_F(DomainDisposalTest, Rule11EarliestOfferWinsATie) {
+  ASSERT_TRUE(offer(bs2, 4000, kCash).ok());
+  ASSERT_TRUE(offer(bs1, 4000, kCash).ok());
+  const std::string id = open_case(kValuation, kFast);
+  advance_to(t0 + 3 * kHourMs);
+  EXPECT_EQ(get_settlement(std::string(get_case(id).at("settlement_id").as_string())).at("buyer"),
+            json::value(bs2));
+}
+
+TEST_F(DomainDisposalTest, Rule11OfferWhoseBuyerLacksTheCashIsSkipped) {
+  const std::string poor = h.participant("backstop", "poor backstop");
+  h.fund(poor, 3'999'999);
+  ASSERT_TRUE(offer(poor, 4000, kCash).ok());
+  ASSERT_TRUE(offer(bs1, 3000, kCash).ok());
+  const std::string id = open_case(kValuation, kFast);
+  advance_to(t0 + 3 * kHourMs);
+  json::object s = get_settlement(std::string(get_case(id).at("settlement_id").as_string()));
+  EXPECT_EQ(s.at("buyer"), json::value(bs1));
+  EXPECT_EQ(s.at("price"), 3'000'000);
+  EXPECT_EQ(h.cash_available(poor), 3'999'999);
+}
+
+TEST_F(DomainDisposalTest, Rule11OfferWhoseMaxAmountIsUsedUpIsSkipped) {
+  ASSERT_TRUE(offer(bs2, 4000, 6'000'000).ok());
+  ASSERT_TRUE(offer(bs1, 3000, kCash).ok());
+  const std::string first = open_case(kValuation, kFast);
+  const std::string second = open_case(kValuation, kFast);
+  advance_to(t0 + 3 * kHourMs);
+  // The first case uses 4,000,000 of bs2's 6,000,000; the second would exceed it.
+  EXPECT_EQ(get_settlement(std::string(get_case(first).at("settlement_id").as_string())).at("buyer"),
+            json::value(bs2));
+  EXPECT_EQ(get_settlement(std::string(get_case(second).at("settlement_id").as_string())).at("buyer"),
+            json::value(bs1));
+}
+
+TEST_F(DomainDisposalTest, Rule11OfferOutsideItsRegionsOrIndustriesIsSkipped) {
+  ASSERT_TRUE(offer(bs2, 5000, kCash, {{"regions", json::array{"deyang"}}}).ok());
+  ASSERT_TRUE(offer(bs2, 4500, kCash, {{"industries", json::array{"medicine_health"}}}).ok());
+  ASSERT_TRUE(offer(bs1, 3000, kCash,
+                    {{"regions", json::array{"chengdu"}}, {"industries", json::array{"electronic_information"}}})
+                  .ok());
+  const std::string id = open_case(kValuation, kFast);
+  advance_to(t0 + 3 * kHourMs);
+  EXPECT_EQ(get_settlement(std::string(get_case(id).at("settlement_id").as_string())).at("buyer"),
+            json::value(bs1));
+}
+
+TEST_F(DomainDisposalTest, Rule11WithoutAnOfferTheAssetGoesToThePledgeeInLieu) {
+  const std::string id = open_case(kValuation, kFast);
+  advance_to(t0 + 3 * kHourMs);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "closed");
+  EXPECT_EQ(c.at("outcome"), "in_lieu");
+  EXPECT_EQ(c.at("recovery").at("hammer"), 5'600'000);  // the sell-off price
+  EXPECT_EQ(h.position(bank, "PAT-1").units, 1);
+  EXPECT_EQ(h.position(pledgor, "PAT-1").units, 0);
+}
+
+TEST_F(DomainDisposalTest, Rule11ReleasePlanReleasesTheSeizure) {
+  const std::string id = open_case(kValuation, with(kFast, {{"after_sell_off", "release"}}));
+  advance_to(t0 + 3 * kHourMs);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "closed");
+  EXPECT_EQ(c.at("outcome"), "released");
+  EXPECT_EQ(h.position(pledgor, "PAT-1").units, 1);
+}
+
+TEST_F(DomainDisposalTest, BackstopOfferIsForBackstopBuyersOnly) {
+  h.expect_rejected(Code::forbidden, alice, "backstop.offer", R"({"price_bp":4000,"max_amount":1000})");
+}
+
+// ------------------------------------------------------------------ reads and the report
+
+TEST_F(DomainDisposalTest, GetIsForTheOperatorAndTheCasesBankOnly) {
+  const std::string id = open_case();
+  EXPECT_EQ(get_case(id, bank).at("case_id"), json::value(id));
+  EXPECT_EQ(get_case(id, op).at("case_id"), json::value(id));
+  std::vector<Push> ignored;
+  Outcome o = h.domain.apply(Method::disposal_get, bank2, {}, Params{CaseRef{id}}, h.now, ignored);
+  EXPECT_EQ(o.code, Code::not_found);  // another bank's case: existence is not revealed
+  o = h.domain.apply(Method::disposal_get, alice, {}, Params{CaseRef{id}}, h.now, ignored);
+  EXPECT_EQ(o.code, Code::forbidden);
+  json::object list = read(bank2, Method::disposal_list, DisposalList{});
+  EXPECT_TRUE(list.at("cases").as_array().empty());
+}
+
+TEST_F(DomainDisposalTest, ReportShowsABankOnlyItsOwnCasesWithTotalsByBankRegionIndustryMonth) {
+  const std::string c1 = open_case(kValuation, kFast);
+  pay_and_confirm(alice, win_round_1(c1, alice));
+  advance_to(t0 + 40 * kDayMs);  // another month
+  const std::string asset2 = pledged_asset(bank2, kClaim, "deyang", "medicine_health");
+  Outcome o = h.call(bank2, "disposal.open", json::serialize(open_params(asset2, kValuation, kFast, bank2)));
+  ASSERT_TRUE(o.ok()) << o.message;
+
+  json::object mine = read(bank, Method::report_disposals, ReportDisposals{});
+  ASSERT_EQ(mine.at("rows").as_array().size(), 1u);
+  json::object row = mine.at("rows").as_array()[0].as_object();
+  EXPECT_EQ(row.at("case_id"), json::value(c1));
+  EXPECT_EQ(row.at("outcome"), "sold");
+  EXPECT_EQ(row.at("hammer"), 7'000'000);
+  EXPECT_EQ(row.at("net_to_bank"), 7'000'000);
+  EXPECT_DOUBLE_EQ(row.at("recovery_rate").as_double(), 0.7);
+  EXPECT_EQ(mine.at("totals").at("cases"), 1);
+  EXPECT_EQ(mine.at("totals").at("by_bank").as_array().size(), 1u);
+
+  json::object all = read(op, Method::report_disposals, ReportDisposals{});
+  const json::object& totals = all.at("totals").as_object();
+  EXPECT_EQ(all.at("rows").as_array().size(), 2u);
+  EXPECT_EQ(totals.at("cases"), 2);
+  EXPECT_EQ(totals.at("sold"), 1);
+  EXPECT_EQ(totals.at("claim"), 2 * kClaim);
+  for (const char* key : {"by_bank", "by_region", "by_industry", "by_month"}) {
+    EXPECT_EQ(totals.at(key).as_array().size(), 2u) << key;
+  }
+  EXPECT_EQ(totals.at("by_region").as_array()[0].at("region"), "chengdu");
+  EXPECT_EQ(totals.at("by_industry").as_array()[1].at("industry"), "medicine_health");
+  EXPECT_EQ(totals.at("by_month").as_array()[0].at("month"), "2025-11");
+  EXPECT_EQ(totals.at("by_month").as_array()[1].at("month"), "2026-01");
+
+  ReportDisposals deyang;
+  deyang.region = "deyang";
+  EXPECT_EQ(read(op, Method::report_disposals, deyang).at("rows").as_array().size(), 1u);
+}
+
+}  // namespace
+}  // namespace ipx::engine::test
