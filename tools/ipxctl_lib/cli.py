@@ -21,11 +21,9 @@ TOOLS_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 EXIT_OK, EXIT_PROTOCOL, EXIT_USAGE, EXIT_CONNECT = 0, 1, 2, 3
 
 RULES = """\
-connection and login:
-  --url URL        server WebSocket URL (env IPX_URL; default ws://127.0.0.1:8080/v1/ws)
-  --key, --secret  API key and secret (env IPX_KEY, IPX_SECRET). The admin's are the server's
-                   IPX_ADMIN_KEY / IPX_ADMIN_SECRET; a participant's are printed by
-                   `ipxctl participants create`.
+login:    --key/--secret or IPX_KEY/IPX_SECRET. The admin's are the server's IPX_ADMIN_KEY
+          (default "admin") and IPX_ADMIN_SECRET; a participant's are printed by
+          `ipxctl participants create`. No server? `tools/ipx serve` starts one.
 
 money (one rule everywhere):
   a plain integer is fen, the protocol's unit and what --json prints:  123456 = 1,234.56 CNY
