@@ -50,7 +50,9 @@ pg="$pg_base dbname=$db"
 
 # 8080 when free, else any free port (ipxd binds port 0 and reports the port it got).
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_given=1
 if [ -z "$port" ]; then
+  port_given=0
   if port_free 8080; then port=8080; else port=0; fi
 fi
 
@@ -79,21 +81,35 @@ drop_db() {
 }
 trap 'stop_ipxd' EXIT
 
-"$IPXD" --listen "$host:$port" --pg "$pg" --redis "$IPX_REDIS" --manual-clock="$start_ms" >"$log" 2>&1 &
-ipxd_pid=$!
-url=""
-for ((i = 0; i < 600; i++)); do
-  if ! kill -0 "$ipxd_pid" 2>/dev/null; then
+# Starts ipxd and waits for its "ipxd ready: URL" line; sets url. Returns 1 if ipxd exited.
+start_ipxd() {
+  "$IPXD" --listen "$host:$port" --pg "$pg" --redis "$IPX_REDIS" --manual-clock="$start_ms" >"$log" 2>&1 &
+  ipxd_pid=$!
+  url=""
+  local i
+  for ((i = 0; i < 600; i++)); do
+    if ! kill -0 "$ipxd_pid" 2>/dev/null; then wait "$ipxd_pid" 2>/dev/null || true; ipxd_pid=""; return 1; fi
+    url="$(sed -n 's/^ipxd ready: \(https\{0,1\}:\/\/[^ ]*\) .*/\1/p' "$log" | head -1)"
+    [ -n "$url" ] && return 0
+    sleep 0.1
+  done
+  return 0
+}
+if ! start_ipxd; then
+  # 8080 was free a moment ago but taken now: take any free port instead.
+  if [ "$port_given" = 0 ] && [ "$port" != 0 ] && grep -q "cannot listen" "$log"; then
+    port=0
+    start_ipxd || true
+  fi
+  if [ -z "$ipxd_pid" ]; then
     echo "run: ipxd exited before it was ready:" >&2; tail -20 "$log" >&2; drop_db; exit 1
   fi
-  url="$(sed -n 's/^ipxd ready: \(https\{0,1\}:\/\/[^ ]*\) .*/\1/p' "$log" | head -1)"
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+fi
 [ -n "$url" ] || { echo "run: ipxd not ready after 60 s, see $log" >&2; drop_db; exit 1; }
 hostport="${url#*://}"; hostport="${hostport%/}"
 port="${hostport##*:}"
-ws_url="ws://127.0.0.1:$port/v1/ws"
+conn_host="$host"; [ "$host" = "0.0.0.0" ] && conn_host=127.0.0.1
+ws_url="ws://$conn_host:$port/v1/ws"
 shown_host="$host"; [ "$host" = "0.0.0.0" ] && shown_host="$(hostname -I 2>/dev/null | awk '{print $1}')"
 echo "ipx pilot: ipxd on $url (ws $ws_url), database $db, log $log, seed $seed"
 

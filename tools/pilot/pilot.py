@@ -220,7 +220,10 @@ class Pilot:
             case.attempts[key] = attempt + 1
             a = await self.call(self.operator, "auction.get", auction_id=rd["auction_id"])
             rng = random.Random(f"{self.args.seed}:{case.patent['asset_id']}:{rd['round']}:{rd['kind']}:{attempt}")
-            play = Play(self, a, rd["kind"], rng, case, f"{case.id} round {rd['round']}")
+            label = f"{case.id} sell-off" if rd["kind"] == "sell_off" else f"{case.id} round {rd['round']}"
+            if attempt:
+                label += " (re-run)"
+            play = Play(self, a, rd["kind"], rng, case, label)
             self.cast(case, play, rd, attempt, rng)
             self.plays[play.id] = play
         sid = info.get("settlement_id")
@@ -335,9 +338,11 @@ class Pilot:
         a = await self.call(self.operator, "auction.get", auction_id=r["auction_id"])
         rng = random.Random(f"{self.args.seed}:listing")
         play = Play(self, a, "listing", rng, None, "transfer listing")
-        buyers = [b for b in self.bidders if b.region in ("chengdu", "leshan", "chongqing")
-                  and "electronic_information" in b.spec["interests"]]
-        buyers += [b for b in self.bidders if b.region in ("chengdu", "leshan") and b not in buyers]
+        buyers = []  # one keen buyer from each of three other regions: a cross-region transfer
+        for region in ("chengdu", "leshan", "chongqing"):
+            local = [b for b in self.bidders if b.region == region]
+            local.sort(key=lambda b: "electronic_information" not in b.spec["interests"])
+            buyers.append(local[0])
         for b in buyers[:3]:
             play.add(b, int(start * rng.uniform(1.06, 1.3)), "steady" if b.spec["style"] != "sniper" else "sniper",
                      self.now + rng.randint(2, 20) * DAY)
@@ -497,8 +502,10 @@ class Pilot:
 
     async def run(self):
         self.progress = Progress(len(self.world.patents), quiet=self.args.quiet)
-        self.progress.message(f"ipx pilot: seed {self.args.seed}, engine clock from {sim_date((await self.peek_now()))} "
-                              f"(Beijing time)")
+        self.now = await self.peek_now()
+        self.progress.now = self.now
+        self.progress.message(f"ipx pilot: seed {self.args.seed}, engine clock from {sim_date(self.now)} (Beijing time), "
+                              f"accelerated with time.advance")
         await self.setup()
         await self.loop()
         self.progress.finish()

@@ -1,5 +1,6 @@
 """The live progress line: a bar redrawn in place on a terminal, plain lines otherwise."""
 import datetime
+import shutil
 import sys
 import time
 
@@ -57,7 +58,8 @@ class Progress:
         if self.tty:
             bar_w = 24
             filled = int(frac * bar_w)
-            out = f"\r[{'#' * filled}{'.' * (bar_w - filled)}] {text}"
+            cols = shutil.get_terminal_size((120, 24)).columns
+            out = f"\r[{'#' * filled}{'.' * (bar_w - filled)}] {text}"[: cols]
             pad = max(0, self.width - len(out))
             self.width = len(out)
             self.stream.write(out + " " * pad)

@@ -87,7 +87,9 @@ async def final(p, wall):
     op = p.operator
     rep = await p.call(op, "report.disposals")
     rows, totals = rep["rows"], rep["totals"]
+    rows.sort(key=lambda r: int(r["case_id"].split("-")[-1]) if r["case_id"].split("-")[-1].isdigit() else 0)
     name = {a.id: a.name for a in p.actors.values()}
+    short = {b.id: b.spec.get("short", b.name) for b in p.banks}
     infos = {c.id: c.info for c in p.cases if c.id}
     for cid in list(infos):
         infos[cid] = await p.call(op, "disposal.get", case_id=cid)
@@ -107,7 +109,7 @@ async def final(p, wall):
     for r in rows:
         info = infos.get(r["case_id"])
         case = p.case_by_id.get(r["case_id"])
-        case_rows.append([r["case_id"], name.get(r["bank"], r["bank"]).split(" ")[0], r["region"], r["industry"],
+        case_rows.append([r["case_id"], short.get(r["bank"], r["bank"]), r["region"], r["industry"],
                           case.patent["asset_id"] if case else "", cny(r["valuation"]), cny(r["claim"]),
                           r["outcome"] or r["state"], sale_round(info), r["rounds"], cny(r["hammer"]),
                           pct(r["hammer"] / r["valuation"] if r["hammer"] else None),

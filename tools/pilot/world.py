@@ -27,9 +27,9 @@ INDUSTRIES = [
 ]
 
 BANKS = [
-    ("Bank of Chengdu", "chengdu", 5000),  # risk-fund share of a shortfall: fund 50 / bank 50
-    ("Mianyang Commercial Bank", "mianyang", 5000),
-    ("Leshan Rural Commercial Bank", "leshan", 5400),  # fund/bank/insurer/appraiser 54:26:16:4
+    ("Bank of Chengdu", "BoCD", "chengdu", 5000),  # risk-fund share of a shortfall: fund 50 / bank 50
+    ("Mianyang Commercial Bank", "MYCB", "mianyang", 5000),
+    ("Leshan Rural Commercial Bank", "LSRCB", "leshan", 5400),  # fund/bank/insurer/appraiser 54:26:16:4
 ]
 
 PLEDGORS = [
@@ -161,7 +161,7 @@ class World:
     def __init__(self, seed):
         rng = random.Random(f"world:{seed}")
         self.seed = seed
-        self.banks = [{"name": n, "region": r, "share_bp": s, "kind": "bank"} for n, r, s in BANKS]
+        self.banks = [{"name": n, "short": sh, "region": r, "share_bp": s, "kind": "bank"} for n, sh, r, s in BANKS]
         self.backstop = {"name": "Sichuan IP Operation Fund (backstop buyer)", "region": "chengdu",
                          "kind": "backstop", "funding": 40_000_000 * YUAN}
         self.risk_fund = {"name": "Sichuan IP Pledge Risk Compensation Fund", "region": "chengdu",
@@ -238,7 +238,6 @@ class World:
         others = [p for p in patents if p["fate"] in ("r1", "r2")]
         for j, p in enumerate(need + rng.sample(others, 3)):
             p["co_owner"] = j % len(self.co_owners)
-        # The co-owner tie must be a round-1 sale with a start above 1M CNY (0.5% increments).
         return patents
 
 
