@@ -80,6 +80,22 @@ json::value opt_fen(const std::optional<Fen>& v) {
   return v ? json::value(v->v) : json::value(nullptr);
 }
 
+// A title can be sold once: an asset is in a live sale while an auction selling it is
+// scheduled or open, or sold with its settlement not yet confirmed, failed or defaulted.
+bool in_live_sale(const std::map<std::string, Auction>& auctions,
+                  const std::map<std::string, SettlementRec>& settlements,
+                  const std::string& asset_id) {
+  for (const auto& [id, a] : auctions) {
+    if (a.purpose != "transfer" && a.purpose != "disposal") continue;
+    if (std::find(a.lot.begin(), a.lot.end(), asset_id) == a.lot.end()) continue;
+    if (a.state == "scheduled" || a.state == "open") return true;
+    if (a.state != "sold" || a.settlement_id.empty()) continue;
+    const std::string& st = settlements.at(a.settlement_id).state;
+    if (st == "awaiting_payment" || st == "paid") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string bidder_code_of(const Auction& a, matching::BidderId b) {
@@ -103,6 +119,10 @@ Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
     if (seller.empty()) seller = a.owner;
     if (a.owner != seller) {
       return Outcome::error(Code::bad_request, "lot: every asset must have the same owner");
+    }
+    // A pledge under disposal: the asset is sold only by its case's rounds.
+    if (a.pledge && a.pledge->status == "foreclosed") {
+      return Outcome::error(Code::invalid_state, "asset " + asset_id + " is under disposal");
     }
     // Rule 13: a pledged asset is listed or licensed only with the pledgee's consent.
     if (!is_operator && a.pledge && a.pledge->status == "active" && !a.pledge->consented) {
@@ -128,6 +148,7 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
                           "purpose: must be transfer, exclusive_licence, sole_licence or disposal");
   }
   if (p.closes_at <= p.opens_at) return Outcome::error(Code::bad_request, "closes_at: must be after opens_at");
+  if (p.closes_at <= c.now) return Outcome::error(Code::bad_request, "closes_at: must be in the future");
   if (format == matching::Format::dutch && !p.dutch) {
     return Outcome::error(Code::bad_request, "dutch: required for a dutch auction");
   }
@@ -159,6 +180,13 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   std::string seller;
   Outcome listing = check_listing(c, p.lot, p.licence, seller);
   if (!listing.ok()) return listing;
+  if (p.purpose == "transfer") {
+    for (const auto& asset_id : p.lot) {
+      if (in_live_sale(auctions_, settlements_, asset_id)) {
+        return Outcome::error(Code::invalid_state, "asset " + asset_id + " is already for sale");
+      }
+    }
+  }
 
   matching::AuctionConfig cfg;
   cfg.format = format;

@@ -518,5 +518,24 @@ TEST_F(DomainAuctionTest, Rule13PledgedAssetNeedsThePledgeesConsent) {
   EXPECT_TRUE(h.call(seller, "auction.create", json::serialize(p)).ok());
 }
 
+TEST_F(DomainAuctionTest, AnAssetForSaleCannotBeListedForSaleAgain) {
+  const std::string id = create();
+  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
+                 {"start_price", kStart},       {"increment", kStep},    {"deposit", kDeposit},
+                 {"opens_at", h.now},           {"closes_at", h.now + 2 * kDayMs}};
+  h.expect_rejected(Code::invalid_state, op, "auction.create", json::serialize(p));
+  advance_to(t0 + kDayMs);  // unsold: the asset may be listed again
+  EXPECT_EQ(get(op, id).at("state"), "unsold");
+  EXPECT_TRUE(h.call(op, "auction.create", json::serialize(p)).ok());
+}
+
+TEST_F(DomainAuctionTest, ClosesAtInThePastIsBadRequest) {
+  advance_to(t0 + kHourMs);
+  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
+                 {"start_price", kStart},       {"increment", kStep},    {"deposit", kDeposit},
+                 {"opens_at", t0 - kHourMs},    {"closes_at", t0}};
+  h.expect_rejected(Code::bad_request, op, "auction.create", json::serialize(p));
+}
+
 }  // namespace
 }  // namespace ipx::engine::test

@@ -552,5 +552,16 @@ TEST_F(DomainDisposalTest, ReportShowsABankOnlyItsOwnCasesWithTotalsByBankRegion
   EXPECT_EQ(read(op, Method::report_disposals, deyang).at("rows").as_array().size(), 1u);
 }
 
+TEST_F(DomainDisposalTest, AnAssetUnderDisposalCannotBeListedOrLicensed) {
+  const std::string asset = pledged_asset(bank);
+  ASSERT_TRUE(h.call(bank, "pledge.consent", json::serialize(json::object{{"asset_id", asset}})).ok());
+  open_case(kValuation, {}, asset);
+  json::object p{{"lot", json::array{json::string(asset)}}, {"purpose", "transfer"},
+                 {"format", "english"}, {"start_price", 1'000'000}, {"increment", 10'000},
+                 {"deposit", 0}, {"opens_at", h.now}, {"closes_at", h.now + kDayMs}};
+  h.expect_rejected(Code::invalid_state, pledgor, "auction.create", json::serialize(p));
+  h.expect_rejected(Code::invalid_state, op, "auction.create", json::serialize(p));
+}
+
 }  // namespace
 }  // namespace ipx::engine::test
