@@ -4,6 +4,7 @@
 // (atomics, a registry under a mutex, the hub with its per-topic locks).
 #include "gateway/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -300,7 +301,11 @@ std::variant<std::vector<std::string>, Error> parse_channels(const json::value& 
   }
   if (const auto* rid = o.if_contains("request_id")) {
     if (!rid->is_string()) return bad("params.request_id: must be a string");
-    if (rid->get_string().size() > request_id_chars_max * 4) {
+    const auto& text = rid->get_string();
+    const auto chars = std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // UTF-8 characters, not bytes
+    });
+    if (static_cast<std::size_t>(chars) > request_id_chars_max) {
       return bad("params.request_id: at most 64 characters");
     }
   }
@@ -726,7 +731,7 @@ class HttpSession final : public SessionBase,
   }
 
   void do_read() {
-    if (draining_ || shared_->draining.load()) return do_close();
+    if (draining_) return do_close();  // shutdown() ran: the drain notice is over
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_->config.limits.http_header_bytes_max));
     parser_->body_limit(shared_->config.limits.http_body_bytes_max);
@@ -823,7 +828,7 @@ struct Server::Impl {
       } else {
         on_accept(std::move(s));
       }
-      if (!shared->draining.load()) accept();
+      accept();  // until close_sessions() closes the acceptor (after the drain notice)
     });
   }
 
