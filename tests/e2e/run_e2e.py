@@ -1390,6 +1390,72 @@ async def test_disposal_selloff_in_lieu_and_release(env):
     eq((outcomes[case2["case_id"]], outcomes[case3["case_id"]]), ("in_lieu", "released"), "report outcomes")
 
 
+async def test_extensions_replace_and_lists(env):
+    owner, mid, _ = await make_market(env)
+    buyer = await env.party("enterprise", fund=1_000_000)
+    o = await buyer.call("order.place", **order(mid, "buy", 20, 500, coid="rep"))
+    eq((await buyer.call("account.get"))["cash_held"], 10_000, "hold before replace")
+    r = await buyer.call("order.replace", market_id=mid, order_id=o["order_id"], price=600, qty=30)
+    has(r, "order_id", "client_order_id", "status", "filled_qty", "leaves_qty", "fills")
+    eq((r["order_id"], r["status"], r["leaves_qty"], r["price"]), (o["order_id"], "open", 30, 600), "replaced")
+    eq((await buyer.call("account.get"))["cash_held"], 18_000, "hold follows the replace")
+    eq(await code(buyer.c, "order.replace", market_id=mid, order_id=o["order_id"], price=650), "BAD_PRICE", "tick")
+    other = await env.party("enterprise")
+    eq(await code(other.c, "order.replace", market_id=mid, order_id=o["order_id"], price=700), "NOT_FOUND",
+       "another's order")
+    eq(await code(buyer.c, "market.get", market_id="NO-SUCH"), "NOT_FOUND", "market.get unknown")
+    # auction.list (anyone logged in), with a state filter.
+    aid = (await env.auction(owner, deposit=0))["auction_id"]
+    rows = (await buyer.call("auction.list"))["auctions"]
+    check(aid in [a["auction_id"] for a in rows], "auction.list lists it")
+    rows = (await buyer.call("auction.list", state="sold"))["auctions"]
+    check(all(a["state"] == "sold" for a in rows), "state filter")
+    # disposal.list: a bank sees its own cases.
+    bank = await env.party("bank")
+    bank2 = await env.party("bank")
+    asset = await pledged(env, owner, bank)
+    case = await bank.call("disposal.open", assets=[asset], pledgee=bank.id, pledgor=owner.id, valuation=300_000_000)
+    eq([c["case_id"] for c in (await bank.call("disposal.list"))["cases"]], [case["case_id"]], "own cases")
+    eq((await bank2.call("disposal.list"))["cases"], [], "no cases of others")
+    eq(await code(buyer.c, "disposal.list"), "FORBIDDEN", "trader")
+
+
+async def test_risk_fund_share_and_pushes(env):
+    owner = await env.party("enterprise")
+    bank = await env.party("bank")
+    fund = await env.party("risk_fund", fund=50_000_000)
+    op = await env.party("operator")
+    b1 = await env.party("enterprise", fund=500_000_000)
+    asset = await pledged(env, owner, bank, valuation=10_000_000, loan=9_000_000)
+    case = await bank.call("disposal.open", assets=[asset], pledgee=bank.id, pledgor=owner.id, valuation=10_000_000,
+                           plan={"notice_ms": HOUR, "risk_fund": {"participant_id": fund.id, "share_bp": 5000}})
+    cid, aid = case["case_id"], case["auction_id"]
+    await bank.call("subscribe", channels=[f"disposal.{cid}"])
+    snap = await npush(bank.c, f"disposal.{cid}")
+    await b1.call("subscribe", channels=["private"])
+    await npush(b1.c, "private")
+    a = await b1.call("auction.get", auction_id=aid)
+    reg = await b1.call("auction.register", auction_id=aid)
+    dep = await pushes_until(b1.c, "private", lambda p: p["type"] == "deposit")
+    eq((dep[-1]["data"].get("auction_id"), dep[-1]["data"].get("amount")), (aid, a["deposit"]), "deposit push")
+    await env.advance_to(a["opens_at"])
+    await b1.call("auction.bid", auction_id=aid, amount=7_000_000)
+    await env.advance_to(a["closes_at"])
+    st = await pushes_until(b1.c, "private", lambda p: p["type"] == "settlement")
+    sid = st[-1]["data"]["settlement_id"]
+    eq(st[-1]["data"]["state"], "awaiting_payment", "settlement push")
+    up = await pushes_until(bank.c, f"disposal.{cid}", lambda p: p["seq"] > snap["seq"])
+    eq(up[-1]["seq"], snap["seq"] + 1, "disposal channel: gap-free")
+    await b1.call("settlement.pay", settlement_id=sid)
+    await op.call("settlement.confirm", settlement_id=sid, registration_no="RF-" + cid)
+    g = await bank.call("disposal.get", case_id=cid)
+    eq((g["state"], g["outcome"]), ("closed", "sold"), "closed")
+    eq(g["recovery"].get("fund_share"), 1_000_000, "the fund pays share_bp of the 2M shortfall (rule 17)")
+    eq((await bank.call("account.get"))["cash_available"], 8_000_000, "bank: 7M + 1M")
+    eq((await fund.call("account.get"))["cash_available"], 49_000_000, "fund paid")
+    eq(reg["bidder_code"], (await op.call("auction.get", auction_id=aid))["winner"], "winner code")
+
+
 async def test_http_endpoints(env):
     import urllib.request
     base = env.url.replace("ws://", "http://").replace("/v1/ws", "")
