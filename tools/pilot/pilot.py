@@ -94,6 +94,7 @@ class Pilot:
         self.started = time.monotonic()
         self.progress = None
         self.steps = 0
+        self.profile = {}
 
     # ---- plumbing -------------------------------------------------------------------------
     def fail(self, msg):
@@ -109,6 +110,7 @@ class Pilot:
         """A request as `actor`; errors it does not expect are recorded as failures."""
         for attempt in range(20):
             self.requests += 1
+            t = time.monotonic()
             try:
                 return await actor.conn.call(method, **params)
             except ProtocolError as e:
@@ -120,6 +122,10 @@ class Pilot:
                     if self.progress:
                         self.progress.message(f"pilot: unexpected {e.code} from {method} as {actor.name}: {e.message}")
                 raise
+            finally:
+                prof = self.profile.setdefault(method, [0, 0.0])
+                prof[0] += 1
+                prof[1] += time.monotonic() - t
         raise AssertionError("unreachable")
 
     async def connect(self, actor):
@@ -442,13 +448,15 @@ class Pilot:
         return states
 
     async def refresh(self):
-        listed = await self.call(self.operator, "disposal.list")
-        for info in listed["cases"]:
-            case = self.case_by_id.get(info["case_id"])
-            if case is not None:
-                await self.track_rounds(case, info)
+        # disposal.get per open case, not disposal.list: replies over ~4 KB take ~40 ms each
+        # (see the report of this work: Nagle's algorithm and delayed ACKs on the gateway socket).
+        live_cases = [c for c in self.cases if c.id and c.state != "closed"]
+        # One at a time: pipelined requests on one connection wait ~40 ms for their replies (same cause).
+        for case in live_cases:
+            await self.track_rounds(case, await self.call(self.operator, "disposal.get", case_id=case.id))
         live = [p for p in self.plays.values() if not p.finished]
-        await asyncio.gather(*(p.refresh() for p in live))
+        for p in live:
+            await p.refresh()
         for p in live:
             if p.state in ("sold", "unsold", "cancelled"):
                 p.finished = True
@@ -511,6 +519,9 @@ class Pilot:
         self.progress.finish()
         wall = time.monotonic() - self.started
         ok = await report.final(self, wall)
+        if os.environ.get("IPX_PILOT_PROFILE"):
+            for m, (n, secs) in sorted(self.profile.items(), key=lambda kv: -kv[1][1]):
+                print(f"  {m:20s} {n:6d} calls {secs:7.2f} s {secs / n * 1000:7.2f} ms each")
         for a in self.actors.values():
             if a.conn:
                 await a.conn.close()
