@@ -19,33 +19,52 @@ struct EventLog final : matching::AuctionSink {
 Code code_of(matching::errc e) {
   using matching::errc;
   switch (e) {
-    case errc::ok: return Code::ok;
-    case errc::bad_request: return Code::bad_request;
-    case errc::bad_price: return Code::bad_price;
-    case errc::not_found: return Code::not_found;
-    case errc::duplicate: return Code::duplicate;
-    case errc::would_cross: return Code::would_cross;
-    case errc::self_trade: return Code::self_trade;
-    case errc::bid_too_low: return Code::bid_too_low;
-    case errc::already_leading: return Code::already_leading;
-    case errc::auction_not_open: return Code::auction_not_open;
-    case errc::auction_closed: return Code::auction_closed;
-    case errc::not_qualified: return Code::not_qualified;
-    case errc::invalid_state: return Code::invalid_state;
-    case errc::insufficient_funds: return Code::insufficient_funds;
-    case errc::capacity: return Code::unavailable;
+    case errc::ok:
+      return Code::ok;
+    case errc::bad_request:
+      return Code::bad_request;
+    case errc::bad_price:
+      return Code::bad_price;
+    case errc::not_found:
+      return Code::not_found;
+    case errc::duplicate:
+      return Code::duplicate;
+    case errc::would_cross:
+      return Code::would_cross;
+    case errc::self_trade:
+      return Code::self_trade;
+    case errc::bid_too_low:
+      return Code::bid_too_low;
+    case errc::already_leading:
+      return Code::already_leading;
+    case errc::auction_not_open:
+      return Code::auction_not_open;
+    case errc::auction_closed:
+      return Code::auction_closed;
+    case errc::not_qualified:
+      return Code::not_qualified;
+    case errc::invalid_state:
+      return Code::invalid_state;
+    case errc::insufficient_funds:
+      return Code::insufficient_funds;
+    case errc::capacity:
+      return Code::unavailable;
   }
   return Code::internal;
 }
 
-
 const char* format_name(matching::Format f) {
   switch (f) {
-    case matching::Format::english: return "english";
-    case matching::Format::dutch: return "dutch";
-    case matching::Format::sealed_first: return "sealed_first";
-    case matching::Format::sealed_second: return "sealed_second";
-    case matching::Format::fixed_price: return "fixed_price";
+    case matching::Format::english:
+      return "english";
+    case matching::Format::dutch:
+      return "dutch";
+    case matching::Format::sealed_first:
+      return "sealed_first";
+    case matching::Format::sealed_second:
+      return "sealed_second";
+    case matching::Format::fixed_price:
+      return "fixed_price";
   }
   return "english";
 }
@@ -140,15 +159,18 @@ Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
 Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   matching::Format format{};
   if (!parse_format(p.format, format)) {
-    return Outcome::error(Code::bad_request, "format: must be english, dutch, sealed_first, "
-                                             "sealed_second or fixed_price");
+    return Outcome::error(Code::bad_request,
+                          "format: must be english, dutch, sealed_first, "
+                          "sealed_second or fixed_price");
   }
   if (!valid_purpose(p.purpose)) {
     return Outcome::error(Code::bad_request,
                           "purpose: must be transfer, exclusive_licence, sole_licence or disposal");
   }
-  if (p.closes_at <= p.opens_at) return Outcome::error(Code::bad_request, "closes_at: must be after opens_at");
-  if (p.closes_at <= c.now) return Outcome::error(Code::bad_request, "closes_at: must be in the future");
+  if (p.closes_at <= p.opens_at)
+    return Outcome::error(Code::bad_request, "closes_at: must be after opens_at");
+  if (p.closes_at <= c.now)
+    return Outcome::error(Code::bad_request, "closes_at: must be in the future");
   if (format == matching::Format::dutch && !p.dutch) {
     return Outcome::error(Code::bad_request, "dutch: required for a dutch auction");
   }
@@ -170,7 +192,8 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   }
   for (const auto& h : p.priority_holders) {
     if (participant(h.participant_id) == nullptr) {
-      return Outcome::error(Code::not_found, "priority_holders: no participant " + h.participant_id);
+      return Outcome::error(Code::not_found,
+                            "priority_holders: no participant " + h.participant_id);
     }
   }
   if (p.licence) {
@@ -200,8 +223,8 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   cfg.extend_by_ms = Ms{p.extend_by_ms.value_or(0)};
   if (p.dutch) cfg.dutch = {Fen{p.dutch->decrement}, Ms{p.dutch->interval_ms}, Fen{p.dutch->floor}};
   for (const auto& h : p.priority_holders) {
-    cfg.priority_holders.push_back(
-        {participant(h.participant_id)->num, static_cast<std::uint32_t>(std::min<I64>(h.rank, 1000))});
+    cfg.priority_holders.push_back({participant(h.participant_id)->num,
+                                    static_cast<std::uint32_t>(std::min<I64>(h.rank, 1000))});
   }
   if (auto ec = matching::validate(cfg); ec != matching::errc::ok) {
     return Outcome::error(Code::bad_request, "auction parameters are inconsistent (" +
@@ -253,8 +276,8 @@ Outcome Domain::auction_cancel(Ctx& c, const AuctionCancel& p) {
   a.closed_at = c.now;
   release_deposits(a, "", c);
   json::object view = auction_json(a, c.actor);
-  c.pushes.push_back({"auction." + a.id, "close", c.now,
-                      {{"state", "cancelled"}, {"reason", p.reason}}});
+  c.pushes.push_back(
+      {"auction." + a.id, "close", c.now, {{"state", "cancelled"}, {"reason", p.reason}}});
   if (!a.case_id.empty()) on_round_closed(cases_.at(a.case_id), a, c);
   return Outcome::success(std::move(view));
 }
@@ -276,7 +299,8 @@ Outcome Domain::auction_register(Ctx& c, const AuctionRef& p) {
   // Rule 16: once a listing turned English, only the buyers registered during it may bid.
   // (a.format keeps the listing's original format; the mechanism reports the current one.)
   if (a.format == "fixed_price" && a.mech->format() == matching::Format::english) {
-    return Outcome::error(Code::auction_closed, "registration closed when the listing turned english");
+    return Outcome::error(Code::auction_closed,
+                          "registration closed when the listing turned english");
   }
   if (a.deposit > cash_available(*c.actor)) {
     return Outcome::error(Code::insufficient_funds,
@@ -310,7 +334,9 @@ Outcome Domain::auction_register(Ctx& c, const AuctionRef& p) {
   push_private(c, c.actor->id, "deposit",
                {{"auction_id", a.id}, {"amount", a.deposit}, {"state", "held"}});
   push_balance(c, c.actor->id);
-  c.pushes.push_back({"auction." + a.id, "register", c.now,
+  c.pushes.push_back({"auction." + a.id,
+                      "register",
+                      c.now,
                       {{"registered", static_cast<std::int64_t>(a.registrations.size())}}});
   return Outcome::success({{"auction_id", a.id},
                            {"bidder_code", code},
@@ -382,7 +408,8 @@ Outcome Domain::auction_accept(Ctx& c, const AuctionRef& p) {
   auto r = a->mech->accept(c.actor->num, Ms{c.now}, log);
   if (!r.ok()) return Outcome::error(code_of(r.ec), std::string(matching::protocol_code(r.ec)));
   apply_auction_events(*a, log.events, c);
-  return Outcome::success({{"auction_id", a->id}, {"price", r.value.price.v}, {"ts", r.value.ts.v}});
+  return Outcome::success(
+      {{"auction_id", a->id}, {"price", r.value.price.v}, {"ts", r.value.ts.v}});
 }
 
 Outcome Domain::auction_get(Ctx& c, const AuctionRef& p) {
@@ -436,7 +463,8 @@ void Domain::apply_auction_events(Auction& a, const std::vector<matching::Auctio
         c.pushes.push_back({channel, "bid", e.ts.v, std::move(d)});
         break;
       }
-      case EventKind::leader_changed: break;  // carried by the bid push
+      case EventKind::leader_changed:
+        break;  // carried by the bid push
       case EventKind::extended:
         c.pushes.push_back({channel, "extension", e.ts.v, {{"closes_at", e.closes_at.v}}});
         break;
@@ -444,10 +472,12 @@ void Domain::apply_auction_events(Auction& a, const std::vector<matching::Auctio
         c.pushes.push_back({channel, "price", e.ts.v, {{"price", e.amount.v}}});
         break;
       case EventKind::converted:  // a.format stays "fixed_price": see auction_register
-        c.pushes.push_back({channel, "converted", e.ts.v,
-                            {{"format", "english"}, {"closes_at", e.closes_at.v}}});
+        c.pushes.push_back(
+            {channel, "converted", e.ts.v, {{"format", "english"}, {"closes_at", e.closes_at.v}}});
         break;
-      case EventKind::closed: close_auction(a, e, c); break;
+      case EventKind::closed:
+        close_auction(a, e, c);
+        break;
     }
   }
 }
@@ -481,7 +511,8 @@ void Domain::release_deposits(Auction& a, const std::string& keep, Ctx& c) {
     auto res = ledger_.submit(std::span(&t, 1), Ms{c.now});
     IPX_ASSERT(res.ok());
     r.released = true;
-    push_private(c, pid, "deposit", {{"auction_id", a.id}, {"amount", a.deposit}, {"state", "released"}});
+    push_private(c, pid, "deposit",
+                 {{"auction_id", a.id}, {"amount", a.deposit}, {"state", "released"}});
     push_balance(c, pid);
   }
 }
@@ -503,14 +534,16 @@ json::object Domain::auction_json(const Auction& a, const Participant* viewer) c
   o["reserve"] = a.hidden_reserve ? json::value(nullptr) : opt_fen(v.reserve);
   o["opens_at"] = v.opens_at.v;
   o["closes_at"] = v.closes_at.v;
-  o["price"] = sealed_open ? json::value(nullptr)
-                           : (v.clearing_price ? json::value(v.clearing_price->v) : opt_fen(v.price));
+  o["price"] = sealed_open
+                   ? json::value(nullptr)
+                   : (v.clearing_price ? json::value(v.clearing_price->v) : opt_fen(v.price));
   o["bids"] = static_cast<std::int64_t>(v.bids);
-  o["leader"] = sealed_open || !v.leader ? json::value(nullptr)
-                                         : json::value(bidder_code_of(a, *v.leader));
+  o["leader"] =
+      sealed_open || !v.leader ? json::value(nullptr) : json::value(bidder_code_of(a, *v.leader));
   o["min_next_bid"] = sealed_open ? json::value(nullptr) : opt_fen(v.min_next_bid);
   o["winner"] = v.winner ? json::value(bidder_code_of(a, *v.winner)) : json::value(nullptr);
-  o["settlement_id"] = a.settlement_id.empty() ? json::value(nullptr) : json::value(a.settlement_id);
+  o["settlement_id"] =
+      a.settlement_id.empty() ? json::value(nullptr) : json::value(a.settlement_id);
   o["registered"] = static_cast<std::int64_t>(a.registrations.size());
   if (!a.case_id.empty()) o["case_id"] = a.case_id;
   if (a.licence) o["licence"] = codec::encode(*a.licence);

@@ -19,10 +19,14 @@ std::int64_t floor_yuan_bp(std::int64_t amount, std::int64_t bp) {
   return r->v;
 }
 
-int max_rounds(const CasePlan& p) { return p.regime == "traditional" ? 3 : 2; }
+int max_rounds(const CasePlan& p) {
+  return p.regime == "traditional" ? 3 : 2;
+}
 
 // Rule 10: the first bid at the sell-off price moves the close to 24 h after it.
-void set_sell_off(matching::AuctionConfig& cfg) { cfg.first_bid_close_ms = Ms{kDayMs}; }
+void set_sell_off(matching::AuctionConfig& cfg) {
+  cfg.first_bid_close_ms = Ms{kDayMs};
+}
 
 }  // namespace
 
@@ -51,10 +55,13 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
     return Outcome::error(Code::bad_request, "plan.after_sell_off: must be in_lieu or release");
   }
   if (plan.regime == "online" && plan.start_bp < 7'000) {
-    return Outcome::error(Code::bad_request, "plan.start_bp: the first start is >= 70% of the valuation online (rule 1)");
+    return Outcome::error(
+        Code::bad_request,
+        "plan.start_bp: the first start is >= 70% of the valuation online (rule 1)");
   }
   if (plan.cut_bp > 2'000) {
-    return Outcome::error(Code::bad_request, "plan.cut_bp: a round is cut by at most 20% (rules 9, 12)");
+    return Outcome::error(Code::bad_request,
+                          "plan.cut_bp: a round is cut by at most 20% (rules 9, 12)");
   }
   if (plan.start_bp == 0 || plan.start_bp > 10'000) {
     return Outcome::error(Code::bad_request, "plan.start_bp: must be between 1 and 10000");
@@ -75,7 +82,8 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
 }
 
 Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
-  if (p.assets.empty()) return Outcome::error(Code::bad_request, "assets: must name at least one asset");
+  if (p.assets.empty())
+    return Outcome::error(Code::bad_request, "assets: must name at least one asset");
   CasePlan plan;
   if (Outcome po = make_plan(p, plan); !po.ok()) return po;
   const bool is_operator = (c.actor->roles & role_operator) != 0;
@@ -83,8 +91,10 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
     return Outcome::error(Code::not_found, "no pledge of yours to " + p.pledgee);
   }
   const Participant* bank = participant(p.pledgee);
-  if (bank == nullptr || bank->kind != "bank") return Outcome::error(Code::not_found, "pledgee: no bank " + p.pledgee);
-  if (participant(p.pledgor) == nullptr) return Outcome::error(Code::not_found, "pledgor: no participant " + p.pledgor);
+  if (bank == nullptr || bank->kind != "bank")
+    return Outcome::error(Code::not_found, "pledgee: no bank " + p.pledgee);
+  if (participant(p.pledgor) == nullptr)
+    return Outcome::error(Code::not_found, "pledgor: no participant " + p.pledgor);
   std::int64_t claim = 0;
   for (const auto& id : p.assets) {
     auto it = assets_.find(id);
@@ -96,7 +106,8 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
     if (a.pledge->status != "active") {
       return Outcome::error(Code::invalid_state, "the pledge of " + id + " is " + a.pledge->status);
     }
-    if (a.owner != p.pledgor) return Outcome::error(Code::invalid_state, "pledgor: " + id + " belongs to " + a.owner);
+    if (a.owner != p.pledgor)
+      return Outcome::error(Code::invalid_state, "pledgor: " + id + " belongs to " + a.owner);
     claim += a.pledge->claim();
   }
   DisposalCase dc;
@@ -123,8 +134,8 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
 }
 
 // Opens a round (an auction, or the sell-off) of the case.
-void Domain::start_round(DisposalCase& dc, int round, const std::string& kind,
-                         std::int64_t start, std::int64_t opens_at, Ctx& c) {
+void Domain::start_round(DisposalCase& dc, int round, const std::string& kind, std::int64_t start,
+                         std::int64_t opens_at, Ctx& c) {
   const CasePlan& plan = dc.plan;
   AuctionCreate ac;
   ac.lot = dc.assets;
@@ -163,11 +174,13 @@ void Domain::start_round(DisposalCase& dc, int round, const std::string& kind,
   r.state = std::string(view["state"].as_string());
   dc.rounds.push_back(r);
   dc.state = kind == "sell_off" ? "sell_off" : "round_" + std::to_string(round);
-  note(dc, c, dc.state, "auction " + r.auction_id + " start " + std::to_string(ac.start_price) +
-                            " fen, opens at " + std::to_string(opens_at));
+  note(dc, c, dc.state,
+       "auction " + r.auction_id + " start " + std::to_string(ac.start_price) + " fen, opens at " +
+           std::to_string(opens_at));
 }
 
-void Domain::note(DisposalCase& dc, const Ctx& c, const std::string& event, const std::string& reason) {
+void Domain::note(DisposalCase& dc, const Ctx& c, const std::string& event,
+                  const std::string& reason) {
   json::object e{{"ts", c.now}, {"event", event}, {"state", dc.state}, {"reason", reason}};
   dc.timeline.push_back(e);
   c.pushes.push_back({"disposal." + dc.id, event, c.now, std::move(e)});
@@ -184,10 +197,17 @@ void Domain::on_round_closed(DisposalCase& dc, Auction& a, Ctx& c) {
     dc.hammer = *r.price;
     dc.sold_at = a.closed_at;
     dc.settlement_id = a.settlement_id;
-    note(dc, c, "sold", "round " + std::to_string(r.round) + " sold at " + std::to_string(*r.price) + " fen");
+    note(dc, c, "sold",
+         "round " + std::to_string(r.round) + " sold at " + std::to_string(*r.price) + " fen");
     return;
   }
   const std::int64_t closed_at = a.closed_at;
+  if (a.state == "cancelled") {
+    // A cancelled round did not go unsold: no price cut; it is announced again as it was.
+    note(dc, c, "cancelled", "round " + std::to_string(r.round) + " cancelled; announced again");
+    start_round(dc, r.round, r.kind, r.start_price, closed_at + dc.plan.renotice_ms, c);
+    return;
+  }
   if (r.kind == "auction" && r.round < max_rounds(dc.plan)) {
     // Rule 9: the next round's start is cut from the previous round's start, not the valuation.
     const std::int64_t start = r.start_price - floor_yuan_bp(r.start_price, dc.plan.cut_bp);
@@ -210,9 +230,12 @@ void Domain::after_sell_off(DisposalCase& dc, const Round& r, Ctx& c) {
   std::int64_t best_price = 0;
   for (auto& [id, o] : offers_) {
     if (o.expires_at && *o.expires_at <= c.now) continue;
-    if (!o.regions.empty() && std::find(o.regions.begin(), o.regions.end(), dc.region) == o.regions.end()) continue;
+    if (!o.regions.empty() &&
+        std::find(o.regions.begin(), o.regions.end(), dc.region) == o.regions.end())
+      continue;
     if (!o.industries.empty() &&
-        std::find(o.industries.begin(), o.industries.end(), dc.industry) == o.industries.end()) continue;
+        std::find(o.industries.begin(), o.industries.end(), dc.industry) == o.industries.end())
+      continue;
     const std::int64_t price = floor_yuan_bp(dc.valuation, o.price_bp);
     if (price <= 0 || o.used + price > o.max_amount) continue;
     if (cash_available(*find_participant(o.participant_id)) < price) continue;
@@ -235,7 +258,8 @@ bool Domain::backstop_purchase(DisposalCase& dc, BackstopOfferRec& o, std::int64
                                const Round& r, Ctx& c) {
   Auction& a = auctions_.at(r.auction_id);
   Participant* buyer = find_participant(o.participant_id);
-  ledger::Transfer t = cash_move(c, cash_account(*buyer), ids::escrow(a.num), price, ids::code_payment, a.num);
+  ledger::Transfer t =
+      cash_move(c, cash_account(*buyer), ids::escrow(a.num), price, ids::code_payment, a.num);
   t.flags = ledger::transfer_flags::pending;
   if (!ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) return false;
   o.used += price;
@@ -311,8 +335,9 @@ void Domain::on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c) {
     dc.barred.insert(s.buyer);
     ++dc.defaults;
     dc.forfeited += s.deposit;
-    note(dc, c, "default", s.buyer + " did not pay by " + std::to_string(s.due_at) +
-                               "; deposit " + std::to_string(s.deposit) + " fen forfeited (rule 7)");
+    note(dc, c, "default",
+         s.buyer + " did not pay by " + std::to_string(s.due_at) + "; deposit " +
+             std::to_string(s.deposit) + " fen forfeited (rule 7)");
   } else {
     note(dc, c, "settlement_failed", s.reason);
   }
@@ -330,17 +355,20 @@ void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, std::int64_t to
   const std::int64_t shortfall = dc.claim - dc.net_to_bank;
   if (shortfall > 0 && !dc.plan.risk_fund.empty() && dc.plan.risk_share_bp > 0) {
     Participant* fund = find_participant(dc.plan.risk_fund);
-    const std::int64_t share = std::min(floor_yuan_bp(shortfall, dc.plan.risk_share_bp), cash_available(*fund));
+    const std::int64_t share =
+        std::min(floor_yuan_bp(shortfall, dc.plan.risk_share_bp), cash_available(*fund));
     if (share > 0) {
-      ledger::Transfer t = cash_move(c, cash_account(*fund), cash_account(*find_participant(dc.pledgee)),
-                                     share, ids::code_risk_share, dc.num);
+      ledger::Transfer t =
+          cash_move(c, cash_account(*fund), cash_account(*find_participant(dc.pledgee)), share,
+                    ids::code_risk_share, dc.num);
       if (ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) {
         dc.fund_share = share;
         s.transfers.push_back(t.id);
         push_balance(c, fund->id);
         push_balance(c, dc.pledgee);
-        note(dc, c, "risk_share", "fund pays " + std::to_string(share) + " fen of a " +
-                                      std::to_string(shortfall) + " fen shortfall (rule 17)");
+        note(dc, c, "risk_share",
+             "fund pays " + std::to_string(share) + " fen of a " + std::to_string(shortfall) +
+                 " fen shortfall (rule 17)");
       }
     }
   }
@@ -348,32 +376,45 @@ void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, std::int64_t to
 }
 
 void Domain::advance_cases(std::int64_t, Ctx&) {}  // rounds are auctions with their own timers
-std::optional<std::int64_t> Domain::next_case_due() const { return std::nullopt; }
+std::optional<std::int64_t> Domain::next_case_due() const {
+  return std::nullopt;
+}
 
 json::object Domain::case_json(const DisposalCase& dc) const {
-  json::object o{{"case_id", dc.id},       {"state", dc.state},     {"pledgee", dc.pledgee},
-                 {"pledgor", dc.pledgor},  {"valuation", dc.valuation}, {"claim", dc.claim},
-                 {"region", dc.region},    {"industry", dc.industry}, {"opened_at", dc.opened_at},
-                 {"regime", dc.plan.regime}, {"defaults", dc.defaults}};
-  o["outcome"] = dc.outcome.empty() || dc.state != "closed" ? json::value(nullptr) : json::value(dc.outcome);
+  json::object o{
+      {"case_id", dc.id},         {"state", dc.state},         {"pledgee", dc.pledgee},
+      {"pledgor", dc.pledgor},    {"valuation", dc.valuation}, {"claim", dc.claim},
+      {"region", dc.region},      {"industry", dc.industry},   {"opened_at", dc.opened_at},
+      {"regime", dc.plan.regime}, {"defaults", dc.defaults}};
+  o["outcome"] =
+      dc.outcome.empty() || dc.state != "closed" ? json::value(nullptr) : json::value(dc.outcome);
   json::array assets;
   for (const auto& a : dc.assets) assets.push_back(json::string(a));
   o["assets"] = std::move(assets);
   json::array rounds;
   for (const auto& r : dc.rounds) {
-    json::object ro{{"round", r.round}, {"kind", r.kind}, {"auction_id", r.auction_id},
-                    {"start_price", r.start_price}, {"state", auctions_.at(r.auction_id).state},
+    json::object ro{{"round", r.round},
+                    {"kind", r.kind},
+                    {"auction_id", r.auction_id},
+                    {"start_price", r.start_price},
+                    {"state", auctions_.at(r.auction_id).state},
                     {"bidders", r.bidders}};
     ro["price"] = r.price ? json::value(*r.price) : json::value(nullptr);
-    ro["discount"] = r.price ? json::value(static_cast<double>(*r.price) / static_cast<double>(dc.valuation))
-                             : json::value(nullptr);
+    ro["discount"] =
+        r.price ? json::value(static_cast<double>(*r.price) / static_cast<double>(dc.valuation))
+                : json::value(nullptr);
     rounds.push_back(std::move(ro));
   }
   o["rounds"] = std::move(rounds);
-  o["settlement_id"] = dc.settlement_id.empty() ? json::value(nullptr) : json::value(dc.settlement_id);
-  const double recovery = dc.claim > 0 ? static_cast<double>(dc.net_to_bank + dc.fund_share) / static_cast<double>(dc.claim) : 0.0;
-  o["recovery"] = json::object{{"hammer", dc.hammer}, {"net_to_bank", dc.net_to_bank},
-                               {"fund_share", dc.fund_share}, {"forfeited", dc.forfeited},
+  o["settlement_id"] =
+      dc.settlement_id.empty() ? json::value(nullptr) : json::value(dc.settlement_id);
+  const double recovery = dc.claim > 0 ? static_cast<double>(dc.net_to_bank + dc.fund_share) /
+                                             static_cast<double>(dc.claim)
+                                       : 0.0;
+  o["recovery"] = json::object{{"hammer", dc.hammer},
+                               {"net_to_bank", dc.net_to_bank},
+                               {"fund_share", dc.fund_share},
+                               {"forfeited", dc.forfeited},
                                {"recovery_rate", recovery}};
   json::array timeline;
   for (const auto& e : dc.timeline) timeline.push_back(e);
@@ -408,7 +449,8 @@ Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
     if (r.empty()) return Outcome::error(Code::bad_request, "regions: empty region");
   }
   for (const auto& i : p.industries) {
-    if (!valid_industry(i)) return Outcome::error(Code::bad_request, "industries: unknown industry " + i);
+    if (!valid_industry(i))
+      return Outcome::error(Code::bad_request, "industries: unknown industry " + i);
   }
   if (p.price_bp > 10'000) return Outcome::error(Code::bad_request, "price_bp: at most 10000");
   BackstopOfferRec o;
@@ -422,7 +464,8 @@ Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
   o.expires_at = p.expires_at;
   const std::string id = o.id;
   offers_.emplace(id, std::move(o));
-  return Outcome::success({{"offer_id", id}, {"price_bp", p.price_bp}, {"max_amount", p.max_amount}});
+  return Outcome::success(
+      {{"offer_id", id}, {"price_bp", p.price_bp}, {"max_amount", p.max_amount}});
 }
 
 }  // namespace ipx::engine
@@ -442,7 +485,8 @@ std::string month_of(std::int64_t ms) {
   const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
   const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y), static_cast<long long>(m));
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y),
+                static_cast<long long>(m));
   return buf;
 }
 
@@ -467,13 +511,19 @@ struct Agg {
   }
   json::object to_json() const {
     auto ratio = [](std::int64_t a, std::int64_t b) {
-      return b > 0 ? json::value(static_cast<double>(a) / static_cast<double>(b)) : json::value(nullptr);
+      return b > 0 ? json::value(static_cast<double>(a) / static_cast<double>(b))
+                   : json::value(nullptr);
     };
-    return {{"cases", cases},        {"sold", sold},
-            {"claim", claim},        {"hammer", hammer},
-            {"net_to_bank", net},    {"fund_share", fund},
-            {"valuation", valuation}, {"rounds", rounds},
-            {"defaults", defaults},  {"recovery_rate", ratio(net + fund, claim)},
+    return {{"cases", cases},
+            {"sold", sold},
+            {"claim", claim},
+            {"hammer", hammer},
+            {"net_to_bank", net},
+            {"fund_share", fund},
+            {"valuation", valuation},
+            {"rounds", rounds},
+            {"defaults", defaults},
+            {"recovery_rate", ratio(net + fund, claim)},
             {"discount", ratio(hammer, valuation)}};
   }
 };
@@ -481,22 +531,30 @@ struct Agg {
 }  // namespace
 
 json::object Domain::report_row(const DisposalCase& dc) const {
-  json::object row{{"case_id", dc.id},         {"bank", dc.pledgee},
-                   {"region", dc.region},      {"industry", dc.industry},
-                   {"month", month_of(dc.opened_at)}, {"state", dc.state},
-                   {"claim", dc.claim},        {"valuation", dc.valuation},
-                   {"hammer", dc.hammer},      {"net_to_bank", dc.net_to_bank},
-                   {"fund_share", dc.fund_share}, {"forfeited", dc.forfeited},
+  json::object row{{"case_id", dc.id},
+                   {"bank", dc.pledgee},
+                   {"region", dc.region},
+                   {"industry", dc.industry},
+                   {"month", month_of(dc.opened_at)},
+                   {"state", dc.state},
+                   {"claim", dc.claim},
+                   {"valuation", dc.valuation},
+                   {"hammer", dc.hammer},
+                   {"net_to_bank", dc.net_to_bank},
+                   {"fund_share", dc.fund_share},
+                   {"forfeited", dc.forfeited},
                    {"rounds", static_cast<std::int64_t>(dc.rounds.size())},
                    {"defaults", dc.defaults}};
   row["outcome"] = dc.state == "closed" ? json::value(dc.outcome) : json::value(nullptr);
-  row["recovery_rate"] = dc.claim > 0 ? json::value(static_cast<double>(dc.net_to_bank + dc.fund_share) /
-                                                    static_cast<double>(dc.claim))
-                                      : json::value(nullptr);
+  row["recovery_rate"] = dc.claim > 0
+                             ? json::value(static_cast<double>(dc.net_to_bank + dc.fund_share) /
+                                           static_cast<double>(dc.claim))
+                             : json::value(nullptr);
   json::array discounts, bidders;
   for (const auto& r : dc.rounds) {
-    discounts.push_back(r.price ? json::value(static_cast<double>(*r.price) / static_cast<double>(dc.valuation))
-                                : json::value(nullptr));
+    discounts.push_back(
+        r.price ? json::value(static_cast<double>(*r.price) / static_cast<double>(dc.valuation))
+                : json::value(nullptr));
     bidders.push_back(r.bidders);
   }
   row["discount_by_round"] = std::move(discounts);

@@ -67,7 +67,8 @@ json::object Domain::settlement_json(const SettlementRec& s) const {
                  {"amount_due", std::max<std::int64_t>(0, s.price + s.buyer_premium - s.deposit)},
                  {"due_at", s.due_at}};
   o["case_id"] = s.case_id.empty() ? json::value(nullptr) : json::value(s.case_id);
-  o["registration_no"] = s.registration_no.empty() ? json::value(nullptr) : json::value(s.registration_no);
+  o["registration_no"] =
+      s.registration_no.empty() ? json::value(nullptr) : json::value(s.registration_no);
   if (!s.reason.empty()) o["reason"] = s.reason;
   json::array transfers;
   for (std::uint64_t id : s.transfers) {
@@ -108,8 +109,10 @@ Outcome Domain::settlement_pay(Ctx& c, const SettlementRef& p) {
   SettlementRec* s = nullptr;
   Outcome f = find_settlement(c, p.settlement_id, s);
   if (!f.ok()) return f;
-  if (s->buyer != c.actor->id) return Outcome::error(Code::not_found, "no settlement " + p.settlement_id);
-  if (s->state != "awaiting_payment") return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
+  if (s->buyer != c.actor->id)
+    return Outcome::error(Code::not_found, "no settlement " + p.settlement_id);
+  if (s->state != "awaiting_payment")
+    return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
   const std::int64_t due = std::max<std::int64_t>(0, s->price + s->buyer_premium - s->deposit);
   if (due > cash_available(*c.actor)) {
     return Outcome::error(Code::insufficient_funds,
@@ -117,8 +120,8 @@ Outcome Domain::settlement_pay(Ctx& c, const SettlementRef& p) {
   }
   if (due > 0) {
     const Auction& a = auctions_.at(s->auction_id);
-    ledger::Transfer t = cash_move(c, cash_account(*c.actor), ids::escrow(a.num), due,
-                                   ids::code_payment, a.num);
+    ledger::Transfer t =
+        cash_move(c, cash_account(*c.actor), ids::escrow(a.num), due, ids::code_payment, a.num);
     t.flags = ledger::transfer_flags::pending;
     auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
     if (!r.ok()) return Outcome::error(Code::insufficient_funds, "payment cannot be held");
@@ -138,7 +141,8 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   SettlementRec* s = nullptr;
   Outcome f = find_settlement(c, p.settlement_id, s);
   if (!f.ok()) return f;
-  if (s->state != "paid") return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
+  if (s->state != "paid")
+    return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
   Auction& a = auctions_.at(s->auction_id);
   Participant* seller = find_participant(s->seller);
   Participant* buyer = find_participant(s->buyer);
@@ -154,11 +158,15 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   }
   const std::uint64_t escrow = ids::escrow(a.num);
   // The deposit may exceed price + premium: the excess goes back to the buyer.
-  const std::int64_t collected = s->deposit + std::max<std::int64_t>(0, s->price + s->buyer_premium - s->deposit);
+  const std::int64_t collected =
+      s->deposit + std::max<std::int64_t>(0, s->price + s->buyer_premium - s->deposit);
   const std::int64_t refund = collected - s->price - s->buyer_premium;
-  if (refund > 0) set.push_back(cash_move(c, escrow, cash_account(*buyer), refund, ids::code_refund, a.num));
-  if (s->buyer_premium > 0) set.push_back(cash_move(c, escrow, ids::kFeesCny, s->buyer_premium, ids::code_fee, a.num));
-  if (s->seller_commission > 0) set.push_back(cash_move(c, escrow, ids::kFeesCny, s->seller_commission, ids::code_fee, a.num));
+  if (refund > 0)
+    set.push_back(cash_move(c, escrow, cash_account(*buyer), refund, ids::code_refund, a.num));
+  if (s->buyer_premium > 0)
+    set.push_back(cash_move(c, escrow, ids::kFeesCny, s->buyer_premium, ids::code_fee, a.num));
+  if (s->seller_commission > 0)
+    set.push_back(cash_move(c, escrow, ids::kFeesCny, s->seller_commission, ids::code_fee, a.num));
   std::int64_t net = s->price - s->seller_commission;
   // Rules 13/14: the pledgee is paid first, up to its (remaining) claim; the rest to the pledgor.
   std::int64_t to_pledgee = 0;
@@ -167,15 +175,18 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
     const DisposalCase& dc = cases_.at(s->case_id);
     pledgee = dc.pledgee;
     to_pledgee = std::min(net, std::max<std::int64_t>(0, dc.claim - dc.forfeited));
-  } else if (const Asset& as = assets_.at(a.lot.front()); as.pledge && as.pledge->status == "active") {
+  } else if (const Asset& as = assets_.at(a.lot.front());
+             as.pledge && as.pledge->status == "active") {
     pledgee = as.pledge->pledgee;
     to_pledgee = std::min(net, as.pledge->claim());
   }
   if (to_pledgee > 0) {
-    set.push_back(cash_move(c, escrow, cash_account(*find_participant(pledgee)), to_pledgee, ids::code_claim, a.num));
+    set.push_back(cash_move(c, escrow, cash_account(*find_participant(pledgee)), to_pledgee,
+                            ids::code_claim, a.num));
   }
   if (net - to_pledgee > 0) {
-    set.push_back(cash_move(c, escrow, cash_account(*seller), net - to_pledgee, ids::code_proceeds, a.num));
+    set.push_back(
+        cash_move(c, escrow, cash_account(*seller), net - to_pledgee, ids::code_proceeds, a.num));
   }
   const bool licence = a.purpose == "exclusive_licence" || a.purpose == "sole_licence";
   if (!licence) {
@@ -195,8 +206,9 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
   auto r = ledger_.submit(set, Ms{c.now});
   if (!r.ok()) {
-    return Outcome::error(Code::invalid_state, "settlement cannot complete: " +
-                                                   std::string(ledger::make_error_code(r.ec).message()));
+    return Outcome::error(
+        Code::invalid_state,
+        "settlement cannot complete: " + std::string(ledger::make_error_code(r.ec).message()));
   }
   for (const auto& t : set) s->transfers.push_back(t.id);
   s->state = "confirmed";

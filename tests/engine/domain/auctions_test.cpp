@@ -33,8 +33,9 @@ class DomainAuctionTest : public ::testing::Test {
     bob = h.participant("individual", "bob");
     carol = h.participant("individual", "carol");
     for (const auto& p : {alice, bob, carol}) h.fund(p, kCash);
-    json::object a{{"asset_id", "PAT-1"},     {"kind", "invention_patent"}, {"title", "a patent"},
-                   {"owner", seller},         {"region", "chengdu"},        {"industry", "other"},
+    json::object a{{"asset_id", "PAT-1"},    {"kind", "invention_patent"},
+                   {"title", "a patent"},    {"owner", seller},
+                   {"region", "chengdu"},    {"industry", "other"},
                    {"valuation", 5'000'000}, {"expires_at", h.now + 3650 * kDayMs}};
     ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
     t0 = h.now;
@@ -66,14 +67,15 @@ class DomainAuctionTest : public ::testing::Test {
   }
   json::object get(const std::string& who, const std::string& id) {
     std::vector<Push> ignored;
-    Outcome o = h.domain.apply(Method::auction_get, who, {}, Params{AuctionRef{id}}, h.now, ignored);
+    Outcome o =
+        h.domain.apply(Method::auction_get, who, {}, Params{AuctionRef{id}}, h.now, ignored);
     EXPECT_TRUE(o.ok()) << o.message;
     return o.result;
   }
   json::object settlement(const std::string& who, const std::string& sid) {
     std::vector<Push> ignored;
-    Outcome o = h.domain.apply(Method::settlement_get, who, {}, Params{SettlementRef{sid}}, h.now,
-                               ignored);
+    Outcome o =
+        h.domain.apply(Method::settlement_get, who, {}, Params{SettlementRef{sid}}, h.now, ignored);
     EXPECT_TRUE(o.ok()) << o.message;
     return o.result;
   }
@@ -232,9 +234,9 @@ TEST_F(DomainAuctionTest, Rule6PriorityHolderWinsATie) {
 }
 
 TEST_F(DomainAuctionTest, Rule6HigherRankedHolderBeatsLower) {
-  const std::string id = create({{"priority_holders",
-                                  json::array{json::object{{"participant_id", carol}, {"rank", 1}},
-                                              json::object{{"participant_id", bob}, {"rank", 2}}}}});
+  const std::string id = create(
+      {{"priority_holders", json::array{json::object{{"participant_id", carol}, {"rank", 1}},
+                                        json::object{{"participant_id", bob}, {"rank", 2}}}}});
   reg(bob, id);
   const std::string c = reg(carol, id);
   ASSERT_TRUE(bid(bob, id, kStart).ok());
@@ -257,7 +259,8 @@ TEST_F(DomainAuctionTest, NonHolderMayNotMatchTheHighBid) {
 TEST_F(DomainAuctionTest, DutchAcceptBuysAtTheClockPrice) {
   const std::string id = create(
       {{"format", "dutch"},
-       {"dutch", json::object{{"decrement", 100'000}, {"interval_ms", kHourMs}, {"floor", 500'000}}}});
+       {"dutch",
+        json::object{{"decrement", 100'000}, {"interval_ms", kHourMs}, {"floor", 500'000}}}});
   const std::string a = reg(alice, id);
   EXPECT_EQ(get(op, id).at("price"), kStart);
   advance_to(t0 + 2 * kHourMs + kMinMs);
@@ -276,7 +279,8 @@ TEST_F(DomainAuctionTest, DutchAcceptBuysAtTheClockPrice) {
 TEST_F(DomainAuctionTest, DutchUnsoldWhenTheFloorStandsOneInterval) {
   const std::string id = create(
       {{"format", "dutch"},
-       {"dutch", json::object{{"decrement", 100'000}, {"interval_ms", kHourMs}, {"floor", 500'000}}}});
+       {"dutch",
+        json::object{{"decrement", 100'000}, {"interval_ms", kHourMs}, {"floor", 500'000}}}});
   reg(alice, id);
   advance_to(t0 + 5 * kHourMs);
   EXPECT_EQ(get(op, id).at("price"), 500'000);
@@ -373,7 +377,8 @@ TEST_F(DomainAuctionTest, Rule16FixedPriceTwoBuyersTurnIntoEnglish) {
   ASSERT_TRUE(bid(alice, id, kStart).ok());
   ASSERT_TRUE(bid(bob, id, kStart + kStep).ok());
   // The 5 min / 5 min soft close applies.
-  Outcome r = h.call_at(t0 + 2 * kDayMs - kMinMs, alice, "auction.bid", amount(id, kStart + 2 * kStep));
+  Outcome r =
+      h.call_at(t0 + 2 * kDayMs - kMinMs, alice, "auction.bid", amount(id, kStart + 2 * kStep));
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.result.at("closes_at"), t0 + 2 * kDayMs + 4 * kMinMs);
   r = h.call(bob, "auction.bid", amount(id, kStart + 3 * kStep));
@@ -470,7 +475,8 @@ TEST_F(DomainAuctionTest, CancelBeforeAnyBidReleasesDeposits) {
   const std::string id = create();
   reg(alice, id);
   reg(bob, id);
-  Outcome r = h.call(op, "auction.cancel", R"({"auction_id":")" + id + R"(","reason":"withdrawn"})");
+  Outcome r =
+      h.call(op, "auction.cancel", R"({"auction_id":")" + id + R"(","reason":"withdrawn"})");
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.result.at("state"), "cancelled");
   EXPECT_EQ(h.cash_held(alice), 0);
@@ -496,8 +502,8 @@ TEST_F(DomainAuctionTest, CancelIsForOperatorsOnly) {
 // ------------------------------------------------------------------------------ listings
 
 TEST_F(DomainAuctionTest, TraderListsOnlyItsOwnAssets) {
-  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
-                 {"start_price", kStart},       {"increment", kStep},    {"deposit", kDeposit},
+  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"},      {"format", "english"},
+                 {"start_price", kStart},       {"increment", kStep},         {"deposit", kDeposit},
                  {"opens_at", h.now},           {"closes_at", h.now + kDayMs}};
   h.expect_rejected(Code::not_found, alice, "auction.create", json::serialize(p));
   Outcome o = h.call(seller, "auction.create", json::serialize(p));
@@ -510,8 +516,8 @@ TEST_F(DomainAuctionTest, Rule13PledgedAssetNeedsThePledgeesConsent) {
                      R"({"asset_id":"PAT-1","pledgee":")" + bank +
                          R"(","loan_outstanding":1000000,"registration_no":"R-1"})")
                   .ok());
-  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
-                 {"start_price", kStart},       {"increment", kStep},    {"deposit", kDeposit},
+  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"},      {"format", "english"},
+                 {"start_price", kStart},       {"increment", kStep},         {"deposit", kDeposit},
                  {"opens_at", h.now},           {"closes_at", h.now + kDayMs}};
   h.expect_rejected(Code::invalid_state, seller, "auction.create", json::serialize(p));
   ASSERT_TRUE(h.call(bank, "pledge.consent", R"({"asset_id":"PAT-1"})").ok());
@@ -520,8 +526,9 @@ TEST_F(DomainAuctionTest, Rule13PledgedAssetNeedsThePledgeesConsent) {
 
 TEST_F(DomainAuctionTest, AnAssetForSaleCannotBeListedForSaleAgain) {
   const std::string id = create();
-  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
-                 {"start_price", kStart},       {"increment", kStep},    {"deposit", kDeposit},
+  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"},
+                 {"format", "english"},         {"start_price", kStart},
+                 {"increment", kStep},          {"deposit", kDeposit},
                  {"opens_at", h.now},           {"closes_at", h.now + 2 * kDayMs}};
   h.expect_rejected(Code::invalid_state, op, "auction.create", json::serialize(p));
   advance_to(t0 + kDayMs);  // unsold: the asset may be listed again

@@ -9,13 +9,16 @@ namespace {
 
 constexpr std::int64_t kMinMs = 60'000;
 constexpr std::int64_t kHourMs = 3'600'000;
-constexpr std::int64_t kCash = 1'000'000'000;  // each bidder's and backstop's funding, fen
+constexpr std::int64_t kCash = 1'000'000'000;    // each bidder's and backstop's funding, fen
 constexpr std::int64_t kValuation = 10'000'000;  // 100,000 CNY
 constexpr std::int64_t kClaim = 10'000'000;
 
 // A plan that runs a whole case within hours: no notice, 1 h rounds, a 1 h sell-off.
-const json::object kFast{{"notice_ms", 0}, {"renotice_ms", 0}, {"bidding_ms", kHourMs},
-                         {"sell_off_ms", kHourMs}, {"payment_ms", kDayMs}};
+const json::object kFast{{"notice_ms", 0},
+                         {"renotice_ms", 0},
+                         {"bidding_ms", kHourMs},
+                         {"sell_off_ms", kHourMs},
+                         {"payment_ms", kDayMs}};
 
 json::object with(json::object p, const json::object& extra) {
   for (const auto& kv : extra) p[kv.key()] = kv.value();
@@ -50,20 +53,25 @@ class DomainDisposalTest : public ::testing::Test {
                             const std::string& industry = "electronic_information",
                             const json::array& co_owners = {}) {
     const std::string id = "PAT-" + std::to_string(++assets_);
-    json::object a{{"asset_id", id},          {"kind", "invention_patent"}, {"title", "a patent"},
-                   {"owner", pledgor},        {"region", region},           {"industry", industry},
+    json::object a{{"asset_id", id},          {"kind", "invention_patent"},
+                   {"title", "a patent"},     {"owner", pledgor},
+                   {"region", region},        {"industry", industry},
                    {"valuation", kValuation}, {"expires_at", h.now + 3650 * kDayMs},
                    {"co_owners", co_owners}};
     EXPECT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
-    json::object pl{{"asset_id", id}, {"pledgee", pledgee}, {"loan_outstanding", claim},
+    json::object pl{{"asset_id", id},
+                    {"pledgee", pledgee},
+                    {"loan_outstanding", claim},
                     {"registration_no", "PLG-" + id}};
     EXPECT_TRUE(h.call(op, "pledge.register", json::serialize(pl)).ok());
     return id;
   }
   json::object open_params(const std::string& asset, std::int64_t valuation,
                            const json::object& plan, const std::string& pledgee) {
-    json::object p{{"assets", json::array{json::string(asset)}}, {"pledgee", pledgee},
-                   {"pledgor", pledgor}, {"valuation", valuation}};
+    json::object p{{"assets", json::array{json::string(asset)}},
+                   {"pledgee", pledgee},
+                   {"pledgor", pledgor},
+                   {"valuation", valuation}};
     if (!plan.empty()) p["plan"] = plan;
     return p;
   }
@@ -108,7 +116,8 @@ class DomainDisposalTest : public ::testing::Test {
     return h.call(who, "auction.register", R"({"auction_id":")" + auction + R"("})");
   }
   Outcome bid(const std::string& who, const std::string& auction, std::int64_t v) {
-    return h.call(who, "auction.bid", json::serialize(json::object{{"auction_id", auction}, {"amount", v}}));
+    return h.call(who, "auction.bid",
+                  json::serialize(json::object{{"auction_id", auction}, {"amount", v}}));
   }
   // Round 1 of a fast case won by `who` at the start; returns the settlement id.
   std::string win_round_1(const std::string& case_id, const std::string& who) {
@@ -123,7 +132,8 @@ class DomainDisposalTest : public ::testing::Test {
   void pay_and_confirm(const std::string& buyer, const std::string& sid) {
     Outcome o = h.call(buyer, "settlement.pay", R"({"settlement_id":")" + sid + R"("})");
     ASSERT_TRUE(o.ok()) << o.message;
-    o = h.call(op, "settlement.confirm", R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-9"})");
+    o = h.call(op, "settlement.confirm",
+               R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-9"})");
     ASSERT_TRUE(o.ok()) << o.message;
   }
   Outcome offer(const std::string& who, std::int64_t price_bp, std::int64_t max_amount,
@@ -175,11 +185,11 @@ TEST_F(DomainDisposalTest, Rule4IncrementTiers) {
     std::int64_t valuation, start, increment;
   };
   const Case cases[] = {
-      {14'285'800, 10'000'000, 200'000},     // start = 100,000 CNY: 2%
-      {14'300'000, 10'010'000, 100'100},     // just above: 1%
-      {100'000'000, 70'000'000, 700'000},    // 700,000 CNY: 1%
-      {200'000'000, 140'000'000, 700'000},   // 1.4M CNY: 0.5%
-      {123'456'789, 86'419'700, 864'100},    // 1%, rounded down to a yuan
+      {14'285'800, 10'000'000, 200'000},    // start = 100,000 CNY: 2%
+      {14'300'000, 10'010'000, 100'100},    // just above: 1%
+      {100'000'000, 70'000'000, 700'000},   // 700,000 CNY: 1%
+      {200'000'000, 140'000'000, 700'000},  // 1.4M CNY: 0.5%
+      {123'456'789, 86'419'700, 864'100},   // 1%, rounded down to a yuan
   };
   for (const auto& k : cases) {
     const std::string id = open_case(k.valuation);
@@ -322,7 +332,8 @@ TEST_F(DomainDisposalTest, Rule14SurplusOverTheClaimGoesToThePledgor) {
 }
 
 TEST_F(DomainDisposalTest, Rule17RiskFundPaysItsShareOfTheShortfall) {
-  json::object plan = with(kFast, {{"risk_fund", json::object{{"participant_id", fund}, {"share_bp", 5000}}}});
+  json::object plan =
+      with(kFast, {{"risk_fund", json::object{{"participant_id", fund}, {"share_bp", 5000}}}});
   const std::string id = open_case(kValuation, plan);
   pay_and_confirm(alice, win_round_1(id, alice));
   // claim 10,000,000; proceeds 7,000,000; shortfall 3,000,000; the fund pays half
@@ -369,7 +380,7 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   EXPECT_EQ(get_settlement(sid).at("state"), "defaulted");
   EXPECT_EQ(h.cash_available(alice), kCash - 700'000);  // the deposit is forfeited
   EXPECT_EQ(h.cash_held(alice), 0);
-  EXPECT_EQ(h.cash_available(bank), 700'000);           // applied to the claim
+  EXPECT_EQ(h.cash_available(bank), 700'000);  // applied to the claim
   json::object c = get_case(id);
   EXPECT_EQ(c.at("state"), "round_1");
   EXPECT_EQ(c.at("defaults"), 1);
@@ -379,7 +390,8 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   EXPECT_EQ(rerun.at("start_price"), 7'000'000);
   const std::string a(rerun.at("auction_id").as_string());
   EXPECT_EQ(get_auction(a).at("opens_at"), due + 2 * kHourMs);
-  h.expect_rejected(Code::not_qualified, alice, "auction.register", R"({"auction_id":")" + a + R"("})");
+  h.expect_rejected(Code::not_qualified, alice, "auction.register",
+                    R"({"auction_id":")" + a + R"("})");
   ASSERT_TRUE(reg(bob, a).ok());
   advance_to(due + 2 * kHourMs);
   ASSERT_TRUE(bid(bob, a, 7'000'000).ok());
@@ -418,8 +430,9 @@ TEST_F(DomainDisposalTest, Rule11BackstopOfferWithTheHighestPriceBuys) {
   EXPECT_EQ(s.at("price"), 4'000'000);  // the offer's own price: 40% of the valuation
   EXPECT_EQ(s.at("state"), "paid");
   EXPECT_EQ(h.cash_held(bs2), 4'000'000);
-  o = h.call(op, "settlement.confirm", R"({"settlement_id":")" + std::string(c.at("settlement_id").as_string()) +
-                                           R"(","registration_no":"CNIPA-9"})");
+  o = h.call(op, "settlement.confirm",
+             R"({"settlement_id":")" + std::string(c.at("settlement_id").as_string()) +
+                 R"(","registration_no":"CNIPA-9"})");
   ASSERT_TRUE(o.ok()) << o.message;
   c = get_case(id);
   EXPECT_EQ(c.at("state"), "closed");
@@ -457,17 +470,20 @@ TEST_F(DomainDisposalTest, Rule11OfferWhoseMaxAmountIsUsedUpIsSkipped) {
   const std::string second = open_case(kValuation, kFast);
   advance_to(t0 + 3 * kHourMs);
   // The first case uses 4,000,000 of bs2's 6,000,000; the second would exceed it.
-  EXPECT_EQ(get_settlement(std::string(get_case(first).at("settlement_id").as_string())).at("buyer"),
-            json::value(bs2));
-  EXPECT_EQ(get_settlement(std::string(get_case(second).at("settlement_id").as_string())).at("buyer"),
-            json::value(bs1));
+  EXPECT_EQ(
+      get_settlement(std::string(get_case(first).at("settlement_id").as_string())).at("buyer"),
+      json::value(bs2));
+  EXPECT_EQ(
+      get_settlement(std::string(get_case(second).at("settlement_id").as_string())).at("buyer"),
+      json::value(bs1));
 }
 
 TEST_F(DomainDisposalTest, Rule11OfferOutsideItsRegionsOrIndustriesIsSkipped) {
   ASSERT_TRUE(offer(bs2, 5000, kCash, {{"regions", json::array{"deyang"}}}).ok());
   ASSERT_TRUE(offer(bs2, 4500, kCash, {{"industries", json::array{"medicine_health"}}}).ok());
   ASSERT_TRUE(offer(bs1, 3000, kCash,
-                    {{"regions", json::array{"chengdu"}}, {"industries", json::array{"electronic_information"}}})
+                    {{"regions", json::array{"chengdu"}},
+                     {"industries", json::array{"electronic_information"}}})
                   .ok());
   const std::string id = open_case(kValuation, kFast);
   advance_to(t0 + 3 * kHourMs);
@@ -496,7 +512,8 @@ TEST_F(DomainDisposalTest, Rule11ReleasePlanReleasesTheSeizure) {
 }
 
 TEST_F(DomainDisposalTest, BackstopOfferIsForBackstopBuyersOnly) {
-  h.expect_rejected(Code::forbidden, alice, "backstop.offer", R"({"price_bp":4000,"max_amount":1000})");
+  h.expect_rejected(Code::forbidden, alice, "backstop.offer",
+                    R"({"price_bp":4000,"max_amount":1000})");
 }
 
 // ------------------------------------------------------------------ reads and the report
@@ -519,7 +536,8 @@ TEST_F(DomainDisposalTest, ReportShowsABankOnlyItsOwnCasesWithTotalsByBankRegion
   pay_and_confirm(alice, win_round_1(c1, alice));
   advance_to(t0 + 40 * kDayMs);  // another month
   const std::string asset2 = pledged_asset(bank2, kClaim, "deyang", "medicine_health");
-  Outcome o = h.call(bank2, "disposal.open", json::serialize(open_params(asset2, kValuation, kFast, bank2)));
+  Outcome o = h.call(bank2, "disposal.open",
+                     json::serialize(open_params(asset2, kValuation, kFast, bank2)));
   ASSERT_TRUE(o.ok()) << o.message;
 
   json::object mine = read(bank, Method::report_disposals, ReportDisposals{});
@@ -554,13 +572,34 @@ TEST_F(DomainDisposalTest, ReportShowsABankOnlyItsOwnCasesWithTotalsByBankRegion
 
 TEST_F(DomainDisposalTest, AnAssetUnderDisposalCannotBeListedOrLicensed) {
   const std::string asset = pledged_asset(bank);
-  ASSERT_TRUE(h.call(bank, "pledge.consent", json::serialize(json::object{{"asset_id", asset}})).ok());
+  ASSERT_TRUE(
+      h.call(bank, "pledge.consent", json::serialize(json::object{{"asset_id", asset}})).ok());
   open_case(kValuation, {}, asset);
-  json::object p{{"lot", json::array{json::string(asset)}}, {"purpose", "transfer"},
-                 {"format", "english"}, {"start_price", 1'000'000}, {"increment", 10'000},
-                 {"deposit", 0}, {"opens_at", h.now}, {"closes_at", h.now + kDayMs}};
+  json::object p{{"lot", json::array{json::string(asset)}},
+                 {"purpose", "transfer"},
+                 {"format", "english"},
+                 {"start_price", 1'000'000},
+                 {"increment", 10'000},
+                 {"deposit", 0},
+                 {"opens_at", h.now},
+                 {"closes_at", h.now + kDayMs}};
   h.expect_rejected(Code::invalid_state, pledgor, "auction.create", json::serialize(p));
   h.expect_rejected(Code::invalid_state, op, "auction.create", json::serialize(p));
+}
+
+TEST_F(DomainDisposalTest, ACancelledRoundIsAnnouncedAgainWithTheSameStart) {
+  const std::string id = open_case(kValuation, with(kFast, {{"renotice_ms", kHourMs}}));
+  const std::string a = auction_of(id);
+  ASSERT_TRUE(reg(alice, a).ok());
+  Outcome o =
+      h.call(op, "auction.cancel", R"({"auction_id":")" + a + R"(","reason":"court order"})");
+  ASSERT_TRUE(o.ok()) << o.message;
+  EXPECT_EQ(h.cash_held(alice), 0);
+  json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "round_1");
+  ASSERT_EQ(c.at("rounds").as_array().size(), 2u);
+  EXPECT_EQ(round(id, 1).at("start_price"), 7'000'000);  // no cut (rule 9 is for unsold rounds)
+  EXPECT_EQ(get_auction(auction_of(id)).at("opens_at"), t0 + kHourMs);
 }
 
 }  // namespace

@@ -32,8 +32,9 @@ class DomainSettlementTest : public ::testing::Test {
     carol = h.participant("individual", "carol");
     h.fund(alice, kCash);
     h.fund(bob, kCash);
-    json::object a{{"asset_id", "PAT-1"},     {"kind", "invention_patent"}, {"title", "a patent"},
-                   {"owner", seller},         {"region", "chengdu"},        {"industry", "other"},
+    json::object a{{"asset_id", "PAT-1"},    {"kind", "invention_patent"},
+                   {"title", "a patent"},    {"owner", seller},
+                   {"region", "chengdu"},    {"industry", "other"},
                    {"valuation", 5'000'000}, {"expires_at", h.now + 3650 * kDayMs}};
     ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
   }
@@ -51,7 +52,8 @@ class DomainSettlementTest : public ::testing::Test {
     const std::string ref = R"({"auction_id":")" + id + R"("})";
     o = h.call(buyer, "auction.register", ref);
     EXPECT_TRUE(o.ok()) << o.message;
-    o = h.call(buyer, "auction.bid", json::serialize(json::object{{"auction_id", id}, {"amount", kPrice}}));
+    o = h.call(buyer, "auction.bid",
+               json::serialize(json::object{{"auction_id", id}, {"amount", kPrice}}));
     EXPECT_TRUE(o.ok()) << o.message;
     EXPECT_TRUE(h.advance(close_ms - h.now).ok());
     std::vector<Push> ignored;
@@ -59,7 +61,9 @@ class DomainSettlementTest : public ::testing::Test {
     EXPECT_EQ(o.result.at("state"), "sold");
     return std::string(o.result.at("settlement_id").as_string());
   }
-  static std::string sref(const std::string& sid) { return R"({"settlement_id":")" + sid + R"("})"; }
+  static std::string sref(const std::string& sid) {
+    return R"({"settlement_id":")" + sid + R"("})";
+  }
   Outcome pay(const std::string& who, const std::string& sid) {
     return h.call(who, "settlement.pay", sref(sid));
   }
@@ -69,8 +73,8 @@ class DomainSettlementTest : public ::testing::Test {
   }
   json::object get(const std::string& who, const std::string& sid) {
     std::vector<Push> ignored;
-    Outcome o = h.domain.apply(Method::settlement_get, who, {}, Params{SettlementRef{sid}}, h.now,
-                               ignored);
+    Outcome o =
+        h.domain.apply(Method::settlement_get, who, {}, Params{SettlementRef{sid}}, h.now, ignored);
     EXPECT_TRUE(o.ok()) << o.message;
     return o.result;
   }
@@ -125,8 +129,8 @@ TEST_F(DomainSettlementTest, PayByAnotherParticipantIsNotFound) {
   const std::string sid = sold_to(alice);
   h.expect_rejected(Code::not_found, bob, "settlement.pay", sref(sid));
   std::vector<Push> ignored;
-  Outcome o = h.domain.apply(Method::settlement_get, bob, {}, Params{SettlementRef{sid}}, h.now,
-                             ignored);
+  Outcome o =
+      h.domain.apply(Method::settlement_get, bob, {}, Params{SettlementRef{sid}}, h.now, ignored);
   EXPECT_EQ(o.code, Code::not_found);  // existence is not revealed
 }
 
@@ -162,7 +166,8 @@ TEST_F(DomainSettlementTest, ConfirmIsForOperatorsOnly) {
 }
 
 TEST_F(DomainSettlementTest, Rule8ConfirmPaysFeesAndSellerAndMovesTheTitle) {
-  const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}, {"seller_commission_bp", 1500}});
+  const std::string sid =
+      sold_to(alice, {{"buyer_premium_bp", 1000}, {"seller_commission_bp", 1500}});
   EXPECT_EQ(h.position(seller, "PAT-1").units, 1);
   ASSERT_TRUE(pay(alice, sid).ok());
   Outcome r = confirm(sid);
@@ -214,7 +219,8 @@ TEST_F(DomainSettlementTest, Rule14PledgeeTakesEverythingBelowItsClaim) {
 TEST_F(DomainSettlementTest, FailReturnsEverythingAndTheTitleStays) {
   const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}});
   ASSERT_TRUE(pay(alice, sid).ok());
-  Outcome r = h.call(op, "settlement.fail", R"({"settlement_id":")" + sid + R"(","reason":"registry refused"})");
+  Outcome r = h.call(op, "settlement.fail",
+                     R"({"settlement_id":")" + sid + R"(","reason":"registry refused"})");
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.result.at("state"), "failed");
   EXPECT_EQ(h.cash_available(alice), kCash);
@@ -229,7 +235,8 @@ TEST_F(DomainSettlementTest, FailReturnsEverythingAndTheTitleStays) {
 
 TEST_F(DomainSettlementTest, FailBeforePaymentReturnsTheDeposit) {
   const std::string sid = sold_to(alice);
-  ASSERT_TRUE(h.call(op, "settlement.fail", R"({"settlement_id":")" + sid + R"(","reason":"x"})").ok());
+  ASSERT_TRUE(
+      h.call(op, "settlement.fail", R"({"settlement_id":")" + sid + R"(","reason":"x"})").ok());
   EXPECT_EQ(h.cash_available(alice), kCash);
   EXPECT_EQ(h.cash_held(alice), 0);
 }
@@ -248,14 +255,15 @@ TEST_F(DomainSettlementTest, Rule7UnpaidAtDueAtDefaultsAndTheDepositIsForfeited)
 }
 
 TEST_F(DomainSettlementTest, Rule7DueAtCountsFromClosesAtHoweverFarTimeJumps) {
-  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
-                 {"start_price", kPrice},       {"increment", 10'000},   {"deposit", kDeposit},
+  json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"},      {"format", "english"},
+                 {"start_price", kPrice},       {"increment", 10'000},        {"deposit", kDeposit},
                  {"opens_at", h.now},           {"closes_at", h.now + kDayMs}};
   Outcome o = h.call(op, "auction.create", json::serialize(p));
   const std::string id(o.result.at("auction_id").as_string());
   const std::int64_t close = h.now + kDayMs;
   ASSERT_TRUE(h.call(alice, "auction.register", R"({"auction_id":")" + id + R"("})").ok());
-  ASSERT_TRUE(h.call(alice, "auction.bid", R"({"auction_id":")" + id + R"(","amount":1000000})").ok());
+  ASSERT_TRUE(
+      h.call(alice, "auction.bid", R"({"auction_id":")" + id + R"(","amount":1000000})").ok());
   ASSERT_TRUE(h.advance(30 * kDayMs).ok());  // one jump past the close and the deadline
   std::vector<Push> ignored;
   o = h.domain.apply(Method::auction_get, op, {}, Params{AuctionRef{id}}, h.now, ignored);
