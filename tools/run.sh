@@ -129,12 +129,12 @@ fi
 cat <<EOF
 
 ipx is running (engine clock stopped at the pilot's end; Ctrl-C stops ipxd, the services stay up)
-  dashboard   http://$shown_host:$port/
-  websocket   ws://$shown_host:$port/v1/ws
-  admin key   $IPX_ADMIN_KEY
-  admin secret $IPX_ADMIN_SECRET
-  database    $pg
-  ipxd log    $log
+  dashboard     http://$shown_host:$port/
+  websocket     ws://$shown_host:$port/v1/ws
+  admin key     $IPX_ADMIN_KEY
+  admin secret  $IPX_ADMIN_SECRET
+  database      $pg
+  ipxd log      $log
 EOF
 trap 'echo; echo "run: stopping ipxd"; stop_ipxd; exit 0' INT TERM
 wait "$ipxd_pid" || true

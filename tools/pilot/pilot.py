@@ -190,7 +190,8 @@ class Pilot:
                             costs=p["costs"], registration_no=f"Y{2021 + len(self.cases) % 4}5100{10000 + len(self.cases) * 37}")
             case = Case(p, bank, pledgor, co)
             self.cases.append(case)
-            self.at(self.t0 + int(p["open_day"] * DAY), self.open_case, case)
+            self.at(self.business_time(self.t0 + int(p["open_day"]) * DAY, random.Random(p["asset_id"])),
+                    self.open_case, case)
         self.say(f"{len(w.patents)} pledged patents registered, valued "
                  f"{sum(p['valuation'] for p in w.patents) / YUAN / 1e6:.1f}M CNY, loans "
                  f"{sum(p['loan'] for p in w.patents) / YUAN / 1e6:.1f}M CNY")
@@ -216,8 +217,14 @@ class Pilot:
         await self.track_rounds(case, r)
 
     async def track_rounds(self, case, info):
+        was = case.state
         case.info = info
         case.state = info["state"]
+        if case.state == "closed" and was != "closed":
+            rec = info["recovery"]
+            fund = f", risk fund pays {rec['fund_share'] / YUAN:,.0f} CNY" if rec["fund_share"] else ""
+            self.say(f"{case.id} closed ({info['outcome']}): claim {info['claim'] / YUAN:,.0f} CNY, "
+                     f"bank recovers {rec['recovery_rate'] * 100:.1f}%{fund}")
         for i, rd in enumerate(info["rounds"]):
             if rd["auction_id"] in self.plays:
                 continue
@@ -313,6 +320,9 @@ class Pilot:
             self.at(pay_at, self.pay, sid, buyer)
         elif s["state"] == "paid":
             self.settlements[sid] = "confirm"
+            if case:
+                self.say(f"{case.id}: sell-off unsold; {buyer.name} buys at {s['price'] / YUAN:,.0f} CNY "
+                         f"under its standing offer")
             self.at(self.business_time(self.now + self.rng.randint(5, 20) * DAY), self.confirm, sid)
         else:
             self.settlements[sid] = s["state"]
@@ -466,7 +476,8 @@ class Pilot:
         if p.state == "sold":
             who = self.codes.get((p.id, p.winner))
             tie = " (co-owner's priority, on a tie)" if p.ties and p.ties[-1][0] == p.winner else ""
-            self.say(f"{p.label} {p.id}: sold at {p.price / YUAN:,.0f} CNY to {who.name if who else p.winner}{tie} "
+            self.say(f"{p.label} {p.id}: sold at {p.price / YUAN:,.0f} CNY to "
+                     f"{f'{who.name} ({who.region})' if who else p.winner}{tie} "
                      f"after {p.bids} bids" + (f", {p.extensions} extensions" if p.extensions else ""))
             if p.case is None and p.settlement_id and p.settlement_id not in self.settlements:
                 await self.handle_settlement(p.settlement_id)
@@ -506,7 +517,7 @@ class Pilot:
             self.steps += 1
             r = await self.call(self.admin, "time.advance", ms=nxt - self.now)
             self.now = r["now"]
-        self.progress.update(states=self.case_states(), bids=self.bids(), trades=self.trades, now=self.now, force=True)
+        self.progress.update(states=self.case_states(), bids=self.bids(), trades=self.trades, now=self.now)
 
     async def run(self):
         self.progress = Progress(len(self.world.patents), quiet=self.args.quiet)

@@ -81,6 +81,6 @@ class Progress:
 
     def finish(self):
         self.update(force=True)
-        if self.tty and not self.quiet:
+        if self.tty:
             self.stream.write("\n")
             self.stream.flush()
