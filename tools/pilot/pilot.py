@@ -264,7 +264,8 @@ class Pilot:
         def arrive():
             return opens + rng.randrange(0, 18 * 60) * MINUTE
         def passive(n):
-            for b in self.pick(rng, ind, n, exclude=[case.flaky]):
+            taken = [case.flaky] + [e.actor for e in play.entries]
+            for b in self.pick(rng, ind, n, exclude=taken):
                 play.add(b, rng.uniform(0.5, 0.99) * start, "passive", arrive())
         if rd["kind"] == "auction" and rd["round"] == 1:
             if fate in ("r1", "r1_co", "co_tie", "default"):
