@@ -120,16 +120,25 @@ rc=0
 
 if [ "$once" = 1 ]; then
   stop_ipxd
-  [ "$rc" = 0 ] && drop_db
+  if [ "$rc" = 0 ]; then drop_db; [ "$keep_db" = 1 ] || rm -rf "$logdir"; fi
   [ "$rc" = 0 ] || echo "run: the pilot failed (exit $rc); database $db kept, ipxd log $log" >&2
   exit "$rc"
 fi
 
 [ "$rc" = 0 ] || echo "run: the pilot reported failures (exit $rc); the server keeps running for a look" >&2
+dash_note=""
+dash_code="$("$PY" -c 'import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=5).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print(0)' "http://$conn_host:$port/" 2>/dev/null || echo 0)"
+[ "$dash_code" = 200 ] || dash_note="  (GET / answers $dash_code: this ipxd serves no dashboard yet)"
 cat <<EOF
 
 ipx is running (engine clock stopped at the pilot's end; Ctrl-C stops ipxd, the services stay up)
-  dashboard     http://$shown_host:$port/
+  dashboard     http://$shown_host:$port/$dash_note
   websocket     ws://$shown_host:$port/v1/ws
   admin key     $IPX_ADMIN_KEY
   admin secret  $IPX_ADMIN_SECRET
