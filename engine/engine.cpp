@@ -10,6 +10,8 @@ namespace ipx::engine {
 
 namespace {
 
+constexpr std::int64_t kAdvanceMaxMs = 100LL * 365 * 86'400'000;  // time.advance: 100 years
+
 std::int64_t wall_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -78,11 +80,7 @@ bool decode_record(const Record& r, Command& out, std::string& error) {
 }
 
 Engine::Engine(EngineOptions options, Durability* durability, Publisher* publisher)
-    : options_(options), durability_(durability), publisher_(publisher) {
-  if (options_.manual_clock) {
-    domain_.set_now(options_.manual_start_ms > 0 ? options_.manual_start_ms : wall_ms());
-  }
-}
+    : options_(options), durability_(durability), publisher_(publisher) {}
 
 Engine::~Engine() { stop(); }
 
@@ -105,6 +103,11 @@ bool Engine::replay(const Record& r, std::string& error) {
 
 void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
+  // A manual clock starts where it was told only on an empty journal; after a replay it
+  // continues from the journal's last time.
+  if (options_.manual_clock && seq_ == 0) {
+    domain_.set_now(options_.manual_start_ms > 0 ? options_.manual_start_ms : wall_ms());
+  }
   if (publisher_ != nullptr) {
     publisher_->credentials(domain_.credentials());
     for (const auto& channel : domain_.channels()) {
@@ -167,6 +170,7 @@ void Engine::run() {
     if (!options_.manual_clock && due && *due <= clock_now() && accepting()) {
       Command tick;
       tick.method = Method::tick;
+      tick.params = Tick{};
       batch.insert(batch.begin(), std::move(tick));
     }
     if (!batch.empty()) apply_batch(batch);
@@ -192,6 +196,26 @@ void Engine::apply_batch(std::vector<Command>& batch) {
       if (c.done) c.done(Outcome::error(Code::unavailable, "journal unavailable; retry later"));
       continue;
     }
+    // PROTOCOL "Time": time.advance is refused unless the server runs a manual clock (with
+    // the real clock, engine time would run ahead of the wall clock for good).
+    if (c.method == Method::time_advance && !options_.manual_clock) {
+      if (c.done) {
+        dones->push_back({std::move(c.done),
+                          Outcome::error(Code::invalid_state,
+                                         "time.advance needs a server started with --manual-clock")});
+      }
+      continue;
+    }
+    // Engine time must never overflow: an advance is at most 100 years (the codec has
+    // already refused ms <= 0).
+    if (auto* adv = std::get_if<TimeAdvance>(&c.params); adv != nullptr && adv->ms > kAdvanceMaxMs) {
+      if (c.done) {
+        dones->push_back({std::move(c.done),
+                          Outcome::error(Code::bad_request,
+                                         "ms: at most " + std::to_string(kAdvanceMaxMs))});
+      }
+      continue;
+    }
     const std::int64_t now = clock_now();
     if (info.mutating) fill_random(c);
     Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes);
@@ -202,10 +226,12 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   auto credentials = std::make_shared<std::vector<Credential>>(domain_.take_new_credentials());
   auto deliver = [this, dones, pushes, credentials] {
     if (publisher_ != nullptr && !credentials->empty()) publisher_->credentials(*credentials);
-    for (auto& d : *dones) d.done(d.outcome);
+    // Pushes (and the channel snapshots they carry) go out before the replies: a client that
+    // subscribes after its reply gets a snapshot that already shows the command's effects.
     if (publisher_ != nullptr) {
       for (const auto& p : *pushes) publisher_->publish(p);
     }
+    for (auto& d : *dones) d.done(d.outcome);
   };
   if (durability_ == nullptr || records.empty()) {
     // Reads (and an in-memory engine in tests) still go out in order behind earlier writes.

@@ -213,7 +213,7 @@ TEST(Recovery, SeededStreamReplaysToTheSameStateHash) {
 // replay must reproduce them. DISABLED: Engine::run() builds its tick Command with the default
 // params (NoParams), so encode_record's std::get<Tick> throws bad_variant_access on the engine
 // thread (std::terminate). Fix in engine/engine.cpp: `tick.params = Tick{};`, then enable.
-TEST(Recovery, DISABLED_IdleTimerTicksReplayToTheSameStateHash) {
+TEST(Recovery, IdleTimerTicksReplayToTheSameStateHash) {
   test::TestDb db;
   ASSERT_TRUE(db.ok());
   std::string live_hash;
