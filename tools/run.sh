@@ -89,7 +89,7 @@ start_ipxd() {
   local i
   for ((i = 0; i < 600; i++)); do
     if ! kill -0 "$ipxd_pid" 2>/dev/null; then wait "$ipxd_pid" 2>/dev/null || true; ipxd_pid=""; return 1; fi
-    url="$(sed -n 's/^ipxd ready: \(https\{0,1\}:\/\/[^ ]*\) .*/\1/p' "$log" | head -1)"
+    url="$(sed -n 's/^ipxd ready: \(https\{0,1\}:\/\/[^ ]*\) .*/\1/p' "$log" 2>/dev/null | head -1)"
     [ -n "$url" ] && return 0
     sleep 0.1
   done
@@ -98,6 +98,10 @@ start_ipxd() {
 if ! start_ipxd; then
   # 8080 was free a moment ago but taken now: take any free port instead.
   if [ "$port_given" = 0 ] && [ "$port" != 0 ] && grep -q "cannot listen" "$log"; then
+    # A fresh database again: the manual clock starts only on an empty journal.
+    "$IPX_PG_BIN/psql" -X -q "$pg_base dbname=ipx" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    db="${db}_b"; pg="$pg_base dbname=$db"
+    "$IPX_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$pg_base dbname=ipx" -c "CREATE DATABASE $db OWNER ipx" >/dev/null
     port=0
     start_ipxd || true
   fi
