@@ -122,6 +122,12 @@ rc=0
   --admin-secret "$IPX_ADMIN_SECRET" --seed "$seed" --pg "$pg" --ledger-tool "$LEDGER_TOOL" \
   "${pilot_args[@]}" || rc=$?
 
+if [ "$rc" = 130 ]; then
+  echo "run: interrupted; stopping ipxd (database $db kept)" >&2
+  stop_ipxd
+  exit 130
+fi
+
 if [ "$once" = 1 ]; then
   stop_ipxd
   if [ "$rc" = 0 ]; then drop_db; [ "$keep_db" = 1 ] || rm -rf "$logdir"; fi

@@ -558,7 +558,11 @@ def main():
     ap.add_argument("--ledger-tool", default="")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
-    ok = asyncio.run(Pilot(args).run())
+    try:
+        ok = asyncio.run(Pilot(args).run())
+    except KeyboardInterrupt:
+        print("\npilot: interrupted", file=sys.stderr)
+        sys.exit(130)
     sys.exit(0 if ok else 1)
 
 
