@@ -91,7 +91,9 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   std::string canonical;
   if (!request_id.empty()) {
-    canonical = json::serialize(info.encode(params));
+    // The method is part of the request: the same request_id on another method with the
+    // same params is DUPLICATE, not the other method's reply.
+    canonical = std::string(info.name) + ' ' + json::serialize(info.encode(params));
     auto it = remembered_.find({actor_id, request_id});
     if (it != remembered_.end()) {
       if (it->second.params != canonical) {

@@ -345,6 +345,8 @@ async def test_time(env):
     eq(await code(a, "time.advance", ms=0), "BAD_REQUEST", "ms = 0")
     eq(await code(a, "time.advance", ms=-5), "BAD_REQUEST", "ms < 0")
     eq(await code(a, "time.advance"), "BAD_REQUEST", "ms missing")
+    eq(await code(a, "time.advance", ms=1.5), "BAD_REQUEST", "ms not an integer")
+    eq(await code(a, "time.advance", ms=2**63 - 1), "BAD_REQUEST", "ms would overflow engine time")
     before = (await a.call("time.now"))["now"]
     r = await a.call("time.advance", ms=1234)
     eq(sorted(r), ["now"], "time.advance fields")
@@ -498,6 +500,8 @@ async def test_idempotency(env):
     x2 = await p.call("auction.register", auction_id=auc2, request_id=rid3)
     eq(x2, x1, "register retried")
     eq((await p.call("account.get"))["cash_held"], 5100, "one deposit held per registration")
+    # The same request_id on another method (same params) is DUPLICATE, not the other reply.
+    eq(await code(p.c, "auction.accept", auction_id=auc2, request_id=rid3), "DUPLICATE", "other method")
     # request_id shape.
     eq(await code(a, "account.fund", participant_id=p.id, amount=1, request_id="x" * 65), "BAD_REQUEST", "65 chars")
     eq(await code(a, "account.fund", participant_id=p.id, amount=1, request_id=5), "BAD_REQUEST", "not a string")
