@@ -111,7 +111,8 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     IPX_ASSERT(ledger_.transfer_count() == transfers_before || m == Method::time_advance);
     pushes.resize(pushes_before);
   }
-  attach_snapshots(pushes, pushes_first);
+  reindex_from(pushes, pushes_first);
+  if (!replaying_) attach_snapshots(pushes, pushes_first);
   hash_ = mix(hash_ ^ static_cast<std::uint64_t>(out.code), json::serialize(out.result));
   if (!request_id.empty() && keeps_reply(out.code)) {
     remembered_[{actor_id, request_id}] = {canonical, out, now};
@@ -173,10 +174,16 @@ void Domain::fire_timers(std::int64_t until, Ctx& c) {
     const std::int64_t at = std::max(*due, now_);
     now_ = at;
     c.now = at;
-    for (auto& [id, a] : auctions_) advance_auction(a, at, c);
+    const std::size_t first = c.pushes.size();
+    while (!auction_due_.empty() && auction_due_.begin()->first <= at) {
+      const std::string id = auction_due_.begin()->second;
+      advance_auction(auctions_.at(id), at, c);
+      reindex_auction(id);
+    }
     expire_orders(at, c);
     check_payment_deadlines(at, c);
     advance_cases(at, c);
+    reindex_from(c.pushes, first);  // rounds opened by these timers have timers of their own
   }
   IPX_ASSERT(false && "timer loop did not settle");
 }
@@ -322,14 +329,19 @@ json::object Domain::account_json(const Participant& p) const {
   o["cash_available"] = cash ? ledger::available(*cash) : 0;
   o["cash_held"] = cash ? ledger::held(*cash) : 0;
   json::array positions;
-  for (const auto& [mid, m] : markets_) {
+  static const std::set<std::string> kNone;
+  auto held_units = units_held_.find(p.num);
+  for (const auto& mid : held_units == units_held_.end() ? kNone : held_units->second) {
+    const Market& m = markets_.at(mid);
     const ledger::Account* a = ledger_.find_account(ids::units(p.num, m.num));
     if (a == nullptr || (ledger::posted_balance(*a) == 0 && ledger::held(*a) == 0)) continue;
     positions.push_back(json::object{{"market_id", mid},
                                      {"units", ledger::posted_balance(*a)},
                                      {"units_held", ledger::held(*a)}});
   }
-  for (const auto& [aid, asset] : assets_) {
+  auto held_titles = titles_held_.find(p.num);
+  for (const auto& aid : held_titles == titles_held_.end() ? kNone : held_titles->second) {
+    const Asset& asset = assets_.at(aid);
     const ledger::Account* a = ledger_.find_account(ids::title(p.num, asset.num));
     if (a == nullptr || ledger::posted_balance(*a) == 0) continue;
     positions.push_back(json::object{{"asset_id", aid},
@@ -502,11 +514,13 @@ std::uint64_t Domain::escrow_account(const Auction& a) {
 }
 
 std::uint64_t Domain::title_account(const Participant& p, const Asset& a) {
+  titles_held_[p.num].insert(a.id);
   return ensure_account(ids::title(p.num, a.num), ledger::kLedgerTitles, ids::code_title,
                         ledger::account_flags::debits_must_not_exceed_credits, p.num);
 }
 
 std::uint64_t Domain::units_account(const Participant& p, const Market& m) {
+  units_held_[p.num].insert(m.id);
   return ensure_account(ids::units(p.num, m.num), ledger::ledger_for_market(
                                                       static_cast<std::uint32_t>(m.num)),
                         ids::code_units, ledger::account_flags::debits_must_not_exceed_credits,
@@ -519,6 +533,7 @@ void Domain::push_private(Ctx& c, const std::string& participant_id, const std::
 }
 
 void Domain::push_balance(Ctx& c, const std::string& participant_id) {
+  if (replaying_) return;
   const Participant* p = participant(participant_id);
   if (p != nullptr) push_private(c, participant_id, "balance", account_json(*p));
 }
@@ -532,18 +547,44 @@ std::optional<std::int64_t> Domain::next_due() const {
   auto take = [&](std::int64_t t) {
     if (!due || t < *due) due = t;
   };
-  for (const auto& [id, a] : auctions_) {
-    if (auto d = a.mech->next_due()) take(d->v);
-  }
+  if (!auction_due_.empty()) take(auction_due_.begin()->first);
+  if (!payment_due_.empty()) take(payment_due_.begin()->first);
   for (const auto& [id, m] : markets_) {
     if (auto d = m.book->next_expiry()) take(d->v);
-  }
-  for (const auto& [id, s] : settlements_) {
-    if (s.state == "awaiting_payment") take(s.due_at);
   }
   if (auto d = next_case_due()) take(*d);
   return due;
 }
+
+void Domain::reindex_from(const std::vector<Push>& pushes, std::size_t first) {
+  for (std::size_t i = first; i < pushes.size(); ++i) {
+    const std::string& ch = pushes[i].channel;
+    if (ch.compare(0, 8, "auction.") == 0) reindex_auction(ch.substr(8));
+  }
+}
+
+void Domain::reindex_auction(const std::string& id) {
+  if (auto old = auction_due_of_.find(id); old != auction_due_of_.end()) {
+    auto [lo, hi] = auction_due_.equal_range(old->second);
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second == id) {
+        auction_due_.erase(it);
+        break;
+      }
+    }
+    auction_due_of_.erase(old);
+  }
+  auto a = auctions_.find(id);
+  if (a == auctions_.end()) return;
+  if (auto d = a->second.mech->next_due()) {
+    auction_due_.emplace(d->v, id);
+    auction_due_of_[id] = d->v;
+  }
+}
+
+}  // namespace ipx::engine
+
+namespace ipx::engine {
 
 namespace {
 bool territories_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {

@@ -190,6 +190,8 @@ class Domain {
   // deadlines, round scheduling); nullopt when none.
   std::optional<std::int64_t> next_due() const;
   std::uint64_t state_hash() const;
+  // Replay: pushes are dropped, so their channel snapshots are not built.
+  void set_replaying(bool on) { replaying_ = on; }
   // A channel's current state ("auction.A-1", "book.M", "disposal.C-1", "private.P-1");
   // null when it has none or does not exist.
   json::value channel_snapshot(const std::string& channel) const;
@@ -349,6 +351,18 @@ class Domain {
                 cases_n_ = 0, settlements_n_ = 0, offers_n_ = 0, orders_n_ = 0,
                 bidder_codes_n_ = 0;
   std::uint64_t command_n_ = 0;  // commands applied: transfer ids derive from it
+  bool replaying_ = false;
+  // Timer index: each live auction's next due time (re-read after every command that pushed
+  // on its channel: every change to an auction pushes there), and settlements awaiting
+  // payment by due_at. next_due() is then O(log n) plus the (few) markets.
+  std::multimap<std::int64_t, std::string> auction_due_;
+  std::unordered_map<std::string, std::int64_t> auction_due_of_;
+  std::set<std::pair<std::int64_t, std::string>> payment_due_;
+  void reindex_auction(const std::string& id);
+  void reindex_from(const std::vector<Push>& pushes, std::size_t first);
+  // Per participant: the assets and markets it has ever held (so account.get reads only
+  // its own positions).
+  std::map<std::uint64_t, std::set<std::string>> titles_held_, units_held_;
   std::uint64_t hash_ = 0;       // running hash of applied commands' outcomes
 };
 

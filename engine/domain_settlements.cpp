@@ -51,6 +51,7 @@ void Domain::open_settlement(Auction& a, const std::string& buyer, std::int64_t 
   if (r.hold_id) s.transfers.push_back(r.hold_id);
   a.settlement_id = s.id;
   push_private(c, buyer, "settlement", settlement_json(s));
+  payment_due_.insert({s.due_at, s.id});
   settlements_.emplace(s.id, std::move(s));
 }
 
@@ -128,6 +129,7 @@ Outcome Domain::settlement_pay(Ctx& c, const SettlementRef& p) {
     s->payment_hold = t.id;
     s->transfers.push_back(t.id);
   }
+  payment_due_.erase({s->due_at, s->id});
   s->state = "paid";
   s->paid_at = c.now;
   if (!s->case_id.empty()) cases_.at(s->case_id).cash_at = c.now;
@@ -254,6 +256,7 @@ Outcome Domain::settlement_fail(Ctx& c, const SettlementFail& p) {
     IPX_ASSERT(r.ok());
     for (const auto& t : set) s->transfers.push_back(t.id);
   }
+  payment_due_.erase({s->due_at, s->id});
   s->state = "failed";
   s->reason = p.reason;
   push_balance(c, s->buyer);
@@ -267,8 +270,10 @@ Outcome Domain::settlement_fail(Ctx& c, const SettlementFail& p) {
 // payout is capped at the claim, PROTOCOL "Edges"), the rest to the pledgor; otherwise to
 // the seller.
 void Domain::check_payment_deadlines(std::int64_t until, Ctx& c) {
-  for (auto& [id, s] : settlements_) {
-    if (s.state != "awaiting_payment" || s.due_at > until) continue;
+  while (!payment_due_.empty() && payment_due_.begin()->first <= until) {
+    SettlementRec& s = settlements_.at(payment_due_.begin()->second);
+    payment_due_.erase(payment_due_.begin());
+    IPX_ASSERT(s.state == "awaiting_payment");
     forfeit_deposit(s, c);
     s.state = "defaulted";
     push_private(c, s.buyer, "settlement", settlement_json(s));

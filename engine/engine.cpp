@@ -96,6 +96,7 @@ bool Engine::replay(const Record& r, std::string& error) {
     return false;
   }
   std::vector<Push> pushes;
+  domain_.set_replaying(true);
   domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes);
   seq_ = r.seq;
   return true;
@@ -103,6 +104,7 @@ bool Engine::replay(const Record& r, std::string& error) {
 
 void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
+  domain_.set_replaying(false);
   // A manual clock starts where it was told only on an empty journal; after a replay it
   // continues from the journal's last time.
   if (options_.manual_clock && seq_ == 0) {

@@ -9,6 +9,7 @@ IPX_APT_PACKAGES=(
   libssl-dev openssl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3-websockets
+  prometheus
 )
 
 ipx_missing_packages() {
