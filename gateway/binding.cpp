@@ -1,5 +1,11 @@
 #include "gateway/binding.hpp"
 
+#include <future>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "gateway/auth.hpp"
 #include "gateway/hub.hpp"
 #include "matching/assert.hpp"
 
@@ -18,6 +24,11 @@ HttpResponse json_response(unsigned status, const json::value& body) {
 }  // namespace
 
 Binding::Binding(BindingOptions options) : options_(std::move(options)) {
+  http_nonces_ = options_.http_nonces;
+  if (!http_nonces_) {
+    http_nonces_ = std::make_shared<MemoryNonceStore>(options_.http_limits.nonce_ttl_ms,
+                                                      options_.http_limits.nonce_store_max);
+  }
   if (!options_.admin_key.empty()) {
     keys_[options_.admin_key] = {"admin", "admin", options_.admin_secret};
   }
@@ -197,6 +208,225 @@ HttpResponse Binding::http_view(std::string_view target) const {
     return json_response(200, v);
   }
   return json_response(404, json::object{{"error", {{"code", "NOT_FOUND"}, {"message", "no such view"}}}});
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /v1/reports/disposals
+
+namespace {
+
+HttpResponse http_error(unsigned status, std::string_view code, std::string_view message) {
+  return json_response(status, json::object{{"error", {{"code", code}, {"message", message}}}});
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
+               hex_digit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view target) {
+  std::map<std::string, std::string> out;
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view part = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (part.empty()) continue;
+    const auto eq = part.find('=');
+    out[percent_decode(part.substr(0, eq))] =
+        eq == std::string_view::npos ? std::string{} : percent_decode(part.substr(eq + 1));
+  }
+  return out;
+}
+
+bool parse_i64(const std::string& s, std::int64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  std::int64_t v = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+unsigned status_of(std::string_view code) {
+  if (code == "BAD_REQUEST") return 400;
+  if (code == "UNAUTHENTICATED") return 401;
+  if (code == "FORBIDDEN") return 403;
+  if (code == "NOT_FOUND") return 404;
+  if (code == "UNAVAILABLE" || code == "RATE_LIMITED") return 503;
+  return 500;
+}
+
+// CSV: one line per case (level "case") and per group ("bank", "region", "industry",
+// "month") and the overall totals ("total"); the columns are the union of the fields in
+// first-seen order; arrays are joined with ';', null is empty.
+std::string csv_cell(const json::value& v) {
+  std::string s;
+  if (v.is_null()) return s;
+  if (v.is_string()) {
+    s = std::string(v.get_string());
+  } else if (v.is_array()) {
+    bool first = true;
+    for (const auto& x : v.get_array()) {
+      if (!first) s.push_back(';');
+      first = false;
+      if (!x.is_null()) s += x.is_string() ? std::string(x.get_string()) : json::serialize(x);
+    }
+  } else {
+    s = json::serialize(v);
+  }
+  if (s.find_first_of(",\"\n\r") != std::string::npos) {
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"') q.push_back('"');
+      q.push_back(c);
+    }
+    q.push_back('"');
+    return q;
+  }
+  return s;
+}
+
+std::string report_csv(const json::object& report) {
+  std::vector<std::pair<std::string, const json::object*>> lines;  // level, fields
+  if (const auto* rows = report.if_contains("rows"); rows != nullptr && rows->is_array()) {
+    for (const auto& r : rows->get_array()) {
+      if (r.is_object()) lines.emplace_back("case", &r.get_object());
+    }
+  }
+  const json::object* totals = nullptr;
+  if (const auto* t = report.if_contains("totals"); t != nullptr && t->is_object()) {
+    totals = &t->get_object();
+    for (const char* group : {"by_bank", "by_region", "by_industry", "by_month"}) {
+      const auto* g = totals->if_contains(group);
+      if (g == nullptr || !g->is_array()) continue;
+      for (const auto& r : g->get_array()) {
+        if (r.is_object()) lines.emplace_back(std::string(group).substr(3), &r.get_object());
+      }
+    }
+    lines.emplace_back("total", totals);
+  }
+  std::vector<std::string> columns;
+  std::set<std::string, std::less<>> seen;
+  for (const auto& [level, fields] : lines) {
+    for (const auto& kv : *fields) {
+      const std::string k(kv.key());
+      if (k.starts_with("by_") || seen.contains(k)) continue;
+      seen.insert(k);
+      columns.push_back(k);
+    }
+  }
+  std::string out = "level";
+  for (const auto& c : columns) out += "," + c;
+  out += "\r\n";
+  for (const auto& [level, fields] : lines) {
+    out += level;
+    for (const auto& c : columns) {
+      out.push_back(',');
+      if (const auto* v = fields->if_contains(c)) out += csv_cell(*v);
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse Binding::report_view(std::string_view target) {
+  const std::string path(target.substr(0, target.find('?')));
+  if (path != "/v1/reports/disposals") return http_error(404, "NOT_FOUND", "no such report");
+  auto query = parse_query(target);
+  static const std::set<std::string, std::less<>> known = {
+      "key", "ts", "nonce", "sig", "format", "from", "to", "region", "bank"};
+  for (const auto& [k, v] : query) {
+    if (!known.contains(k)) return http_error(400, "BAD_REQUEST", k + ": unknown query field");
+  }
+  // Authentication: the auth.login signature over key, ts and nonce.
+  for (const char* f : {"key", "ts", "nonce", "sig"}) {
+    if (!query.contains(f)) {
+      return http_error(401, "UNAUTHENTICATED",
+                        std::string("sign the request: key, ts, nonce and sig (as auth.login); ") +
+                            f + " is missing");
+    }
+  }
+  LoginParams login;
+  login.key = query["key"];
+  login.nonce = query["nonce"];
+  login.sig = query["sig"];
+  if (!parse_i64(query["ts"], login.ts)) return http_error(401, "UNAUTHENTICATED", "ts: must be an integer (ms)");
+  if (login.nonce.size() < 8 || login.nonce.size() > 64) {
+    return http_error(401, "UNAUTHENTICATED", "nonce: 8-64 characters");
+  }
+  const std::int64_t wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  auto verified = verify_login(login, *this, *http_nonces_, wall, options_.http_limits);
+  if (const auto* e = std::get_if<Error>(&verified)) return http_error(status_of(e->code), e->code, e->message);
+  const Principal principal = std::get<Principal>(std::move(verified));
+
+  const std::string format = query.contains("format") ? query["format"] : "json";
+  if (format != "json" && format != "csv") return http_error(400, "BAD_REQUEST", "format: json or csv");
+  json::object params;
+  for (const char* f : {"from", "to"}) {
+    if (!query.contains(f)) continue;
+    std::int64_t v = 0;
+    if (!parse_i64(query[f], v)) return http_error(400, "BAD_REQUEST", std::string(f) + ": must be an integer (ms)");
+    params[f] = v;
+  }
+  for (const char* f : {"region", "bank"}) {
+    if (query.contains(f)) params[f] = query[f];
+  }
+  const engine::MethodInfo* info = engine::find_method("report.disposals");
+  IPX_ASSERT(info != nullptr);
+  engine::Command cmd;
+  cmd.method = info->method;
+  engine::codec::ParseError err;
+  if (!info->parse(params, cmd.params, err)) return http_error(400, "BAD_REQUEST", err.text());
+  if ((engine::roles_of_kind(principal.kind) & info->roles) == 0) {
+    return http_error(403, "FORBIDDEN", "report.disposals is for the operator and banks");
+  }
+  if (engine_ == nullptr) return http_error(503, "UNAVAILABLE", "the engine is not running");
+  cmd.actor = principal.participant_id;
+  auto promise = std::make_shared<std::promise<json::object>>();
+  auto future = promise->get_future();
+  cmd.done = [promise](const engine::Outcome& o) { promise->set_value(o.to_reply()); };
+  if (!engine_->submit(std::move(cmd))) return http_error(503, "UNAVAILABLE", "the engine queue is full; retry later");
+  if (future.wait_for(options_.report_timeout) != std::future_status::ready) {
+    return http_error(503, "UNAVAILABLE", "the engine did not answer in time; retry later");
+  }
+  json::object reply = future.get();
+  if (const auto* e = reply.if_contains("error"); e != nullptr && e->is_object()) {
+    const auto* code = e->get_object().if_contains("code");
+    const std::string_view c = code != nullptr && code->is_string() ? std::string_view(code->get_string()) : "INTERNAL";
+    return {status_of(c), "application/json", json::serialize(reply)};
+  }
+  const json::value* result = reply.if_contains("result");
+  if (result == nullptr || !result->is_object()) return http_error(500, "INTERNAL", "no result");
+  if (format == "csv") return {200, "text/csv; charset=utf-8", report_csv(result->get_object())};
+  return json_response(200, *result);
 }
 
 }  // namespace ipx::gateway

@@ -8,8 +8,11 @@
 // - Credentials of created participants become usable for login once committed.
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -18,14 +21,21 @@
 
 #include "engine/engine.hpp"
 #include "gateway/application.hpp"
+#include "gateway/config.hpp"
 
 namespace ipx::gateway {
 
 class Hub;
+class NonceStore;
 
 struct BindingOptions {
   std::string admin_key, admin_secret;
   std::size_t trades_snapshot_max = 50;  // trades.<m> snapshot: the last N trades
+  // GET /v1/reports/disposals: its signed-request check (share the server's nonce store so
+  // a nonce is used once across WebSocket logins and HTTP requests) and its engine wait.
+  std::shared_ptr<NonceStore> http_nonces;  // empty: a store of the binding's own
+  Limits http_limits;                        // login_skew_ms, nonce_ttl_ms, nonce_store_max
+  std::chrono::milliseconds report_timeout{2000};
 };
 
 // Publishes every public channel push somewhere else too (Redis Streams for edge gateways).
@@ -56,6 +66,12 @@ class Binding final : public Application, public engine::Publisher {
   // Read-only HTTP views (JSON): /v1/auctions, /v1/auctions/<id>, /v1/markets/<id>/book.
   HttpResponse http_view(std::string_view target) const;
 
+  // GET /v1/reports/disposals[?format=csv&from=&to=&region=&bank=] signed like auth.login
+  // with the query fields key, ts, nonce, sig (see docs/dashboard.md). Runs report.disposals
+  // through the engine queue as that participant and waits for the reply on the calling
+  // I/O thread (routes are synchronous) for at most options.report_timeout (503 after).
+  HttpResponse report_view(std::string_view target);
+
  private:
   static std::string topic_of(const std::string& channel);
   boost::json::value cached(const std::string& topic) const;
@@ -64,6 +80,7 @@ class Binding final : public Application, public engine::Publisher {
   engine::Engine* engine_ = nullptr;
   Hub* hub_ = nullptr;
   PushSink* sink_ = nullptr;
+  std::shared_ptr<NonceStore> http_nonces_;
 
   mutable std::shared_mutex keys_mu_;
   std::unordered_map<std::string, Credential> keys_;

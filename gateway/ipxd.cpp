@@ -18,9 +18,11 @@
 #include "engine/engine.hpp"
 #include "engine/pg/durability.hpp"
 #include "engine/pg/recovery.hpp"
+#include "gateway/auth.hpp"
 #include "gateway/binding.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/server.hpp"
+#include "gateway/static.hpp"
 #include "settlement/pg_store.hpp"
 
 #include <libpq-fe.h>
@@ -165,6 +167,12 @@ int main(int argc, char** argv) {
   } else {
     die("no admin secret: set IPX_ADMIN_SECRET (and IPX_ADMIN_KEY, default \"admin\")");
   }
+  // One nonce store for WebSocket logins and signed HTTP requests (GET /v1/reports/...).
+  const ipx::gateway::Limits limits;
+  auto nonces = std::make_shared<ipx::gateway::MemoryNonceStore>(limits.nonce_ttl_ms,
+                                                                 limits.nonce_store_max);
+  bo.http_nonces = nonces;
+  bo.http_limits = limits;
   ipx::gateway::Binding binding(bo);
 
   ipx::pg::DurabilityOptions dopts;
@@ -185,9 +193,15 @@ int main(int argc, char** argv) {
   sc.threads = o.threads;
   sc.tls_cert_file = o.tls_cert;
   sc.tls_key_file = o.tls_key;
+  sc.limits = limits;
+  sc.nonce_store = nonces;
   ipx::gateway::Server server(binding, sc);
   binding.attach(&engine, &server.hub());
+  // Routes match by prefix in the order added: the report, the views, then the dashboard.
+  server.add_route("/v1/reports/", [&binding](std::string_view target) { return binding.report_view(target); });
   server.add_route("/v1/", [&binding](std::string_view target) { return binding.http_view(target); });
+  const ipx::gateway::StaticFiles www(ipx::gateway::StaticFiles::locate(argc > 0 ? argv[0] : nullptr));
+  server.add_route("/", [&www](std::string_view target) { return www.serve(target); });
   try {
     server.start();
   } catch (const std::exception& e) {
