@@ -342,7 +342,7 @@ async function loadReport() {
   barChart($('chart-discount-round'), avg(discByRound), pct);
   const byRegion = (t.by_region || []).filter((g) => g.region != null);
   barChart($('chart-recovery-region'), byRegion.map((g) => ({ label: g.region, value: g.recovery_rate || 0 })), pct);
-  barChart($('chart-discount-region'), byRegion.filter((g) => g.sold > 0).map((g) => ({ label: g.region, value: g.discount || 0 })), pct);
+  barChart($('chart-discount-region'), byRegion.filter((g) => g.hammer > 0).map((g) => ({ label: g.region, value: g.discount || 0 })), pct);
 }
 
 // The CSV link: GET /v1/reports/disposals signed like auth.login (a fresh nonce per click).
