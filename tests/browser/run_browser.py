@@ -18,6 +18,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -226,6 +227,7 @@ def main():
         if hostport is None:
             raise RuntimeError("ipxd did not start:\n" + "".join(log))
         base = f"http://{hostport}"
+        threading.Thread(target=lambda: [log.append(x) for x in proc.stdout], daemon=True).start()
 
         async def go():
             seeded = await seed(f"ws://{hostport}/v1/ws")
@@ -238,6 +240,8 @@ def main():
             return rc
 
         rc = asyncio.run(go())
+        if rc != 0:
+            print("ipxd log:\n" + "".join(log[-40:]), flush=True)
         print("browser_dashboard: " + ("PASS" if rc == 0 else "FAIL"), flush=True)
         return rc
     except Exception as e:  # noqa: BLE001

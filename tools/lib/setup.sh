@@ -10,6 +10,7 @@ IPX_APT_PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3-websockets
   prometheus
+  chromium nodejs
 )
 
 ipx_missing_packages() {
@@ -20,10 +21,22 @@ ipx_missing_packages() {
   echo "${missing[@]:-}"
 }
 
+# The browser test's npm packages (playwright-core), from the committed package-lock.json
+# into tests/browser/node_modules; only when missing, so it is offline-safe once installed.
+ipx_setup_npm() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/browser"
+  [ -d "$dir/node_modules/playwright-core" ] && return 0
+  command -v npm >/dev/null || return 0
+  echo "ipx setup: npm ci in tests/browser (playwright-core)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "ipx setup: npm ci failed in $dir (the browser test will be skipped as failed)" >&2
+}
+
 ipx_setup() {
   local missing
   missing="$(ipx_missing_packages)"
-  [ -z "$missing" ] && return 0
+  [ -z "$missing" ] && { ipx_setup_npm; return 0; }
   if [ "$(id -u)" != 0 ]; then
     echo "ipx setup: missing packages: $missing (run as root to install them)" >&2
     return 1
@@ -33,4 +46,5 @@ ipx_setup() {
   apt-get update -qq >/dev/null
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  ipx_setup_npm
 }
