@@ -148,6 +148,8 @@ async def worker(url, seed, stats):
                     stats["refused"] += 1
                     stats.setdefault("codes", {}).setdefault(e.code, 0)
                     stats["codes"][e.code] += 1
+                    if os.environ.get("IPX_LEDGER_CRASH_DEBUG"):
+                        print(f"refused: {flow.__name__}: {e}", flush=True)
                 else:
                     return  # the server is gone
             finally:
