@@ -84,6 +84,14 @@ order_book::order_book(const book_config& cfg, book_sink& sink) : cfg_(cfg), sin
   index_mask_ = slots - 1;
   index_bits_ = static_cast<unsigned>(std::countr_zero(slots));
   heap_.reserve(cfg.orders_max);
+  const std::size_t pslots = pow2_at_least(std::size_t{cfg.levels_max} * 4);
+  price_slots_.resize(pslots);
+  price_shift_ = 64u - static_cast<unsigned>(std::countr_zero(pslots));
+  const auto pow2_mask = [](std::int64_t v) {
+    return std::has_single_bit(static_cast<std::uint64_t>(v)) ? v - 1 : std::int64_t{-1};
+  };
+  lot_mask_ = pow2_mask(cfg.lot.v);
+  tick_mask_ = pow2_mask(cfg.tick.v);
   clear();
 }
 
@@ -97,6 +105,8 @@ void order_book::clear() {
     l.lv.clear();
   }
   std::fill(index_.begin(), index_.end(), slot{0, nil});
+  std::fill(price_slots_.begin(), price_slots_.end(), nil);
+  spilled_[0] = spilled_[1] = 0;
   heap_.clear();
   orders_live_ = 0;
   next_trade_id_ = cfg_.first_trade_id;
@@ -112,7 +122,7 @@ errc order_book::check_shape(const order_params& p, Ms now) const {
       static_cast<unsigned>(p.tif_) > 3u || static_cast<unsigned>(p.stp_) > 3u) {
     return errc::bad_request;
   }
-  if (p.qty.v <= 0 || p.qty.v % cfg_.lot.v != 0) return errc::bad_request;
+  if (p.qty.v <= 0 || !multiple_of_lot(p.qty.v)) return errc::bad_request;
   const bool immediate = p.tif_ == tif::ioc || p.tif_ == tif::fok;
   if (p.type == order_type::market) {
     if (p.price.v != 0 || !immediate) return errc::bad_request;
@@ -127,7 +137,7 @@ errc order_book::check_shape(const order_params& p, Ms now) const {
 book_result order_book::place(const order_params& p, Ms now, funds_ref funds) {
   if (const errc e = check_shape(p, now); e != errc::ok) return {e, {}};
   if (index_find(p.id) != nil) return {errc::duplicate, {}};
-  if (p.type == order_type::limit && p.price.v % cfg_.tick.v != 0) return {errc::bad_price, {}};
+  if (p.type == order_type::limit && !multiple_of_tick(p.price.v)) return {errc::bad_price, {}};
   taker t{p, 0, p.qty.v};
   plan pl;
   if (const errc e = check_rules(t, now, funds, nil, pl); e != errc::ok) return {e, {}};
@@ -142,11 +152,11 @@ book_result order_book::replace(OrderId id, Fen new_price, Units new_qty, Ms now
   if (expired_at(o, now)) return {errc::invalid_state, {}};  // the engine expires first
   const std::int64_t filled = o.qty - o.leaves;
   // Shape: as for a new limit order, and the new total must exceed what is already filled.
-  if (new_qty.v <= 0 || new_qty.v % cfg_.lot.v != 0 || new_qty.v <= filled ||
+  if (new_qty.v <= 0 || !multiple_of_lot(new_qty.v) || new_qty.v <= filled ||
       new_price.v <= 0 || !notional(new_price, new_qty)) {
     return {errc::bad_request, {}};
   }
-  if (new_price.v % cfg_.tick.v != 0) return {errc::bad_price, {}};
+  if (!multiple_of_tick(new_price.v)) return {errc::bad_price, {}};
   order_params p{o.id, o.owner, o.side_, o.type, o.tif_, new_price, new_qty,
                  Ms{o.expire_at}, o.post_only, o.stp_};
   taker t{p, filled, new_qty.v - filled};
@@ -157,6 +167,10 @@ book_result order_book::replace(OrderId id, Fen new_price, Units new_qty, Ms now
     return amend(i, t.leaves);
   }
   if (const errc e = check_rules(t, now, funds, i, pl); e != errc::ok) return {e, {}};
+  // Loses priority without reaching the other side (the usual case): nothing can match, so
+  // it goes to the back of its new level keeping its node, index slot and expiry entry.
+  const ladder& opp = ladders_[idx(opposite(o.side_))];
+  if (opp.keys.empty() || !crosses(t, levels_[opp.lv.back()].price)) return requeue(i, t);
   // Loses priority: leaves the book silently and comes back as a new order would.
   const std::uint32_t lvi = o.level;
   retire(i, order_status::cancelled, cancel_reason::none, false);
@@ -363,22 +377,51 @@ std::uint32_t order_book::rest(const taker& t) {
   const std::uint32_t i = free_nodes_.back();
   free_nodes_.pop_back();
   const std::uint32_t lvi = level_for(t.p.side_, t.p.price.v);
+  nodes_[i] = node{t.p.id, t.p.owner, t.p.price.v, t.p.qty.v, t.leaves, t.p.expire_at.v, nil, nil,
+                   lvi, nil, t.p.side_, t.p.type, t.p.tif_, t.p.stp_, t.p.post_only,
+                   t.filled > 0 ? order_status::partially_filled : order_status::open};
+  link_tail(i, lvi);
+  index_insert(t.p.id, i);
+  if (t.p.tif_ == tif::gtd) heap_push(i);
+  ++orders_live_;
+  const level& lv = levels_[lvi];
+  sink_.on_depth(lv.side_, Fen{lv.price}, Units{lv.total});
+  sink_.on_order(order_event::accepted, view(i));
+  return i;
+}
+
+// A replace that loses priority and cannot match: observably the same as retire + rest (the
+// same events in the same order, and rest would take back the node retire freed), but the
+// node, its index slot and its expiry-heap entry (same expire_at and id) stay where they are.
+book_result order_book::requeue(std::uint32_t i, const taker& t) {
+  const std::uint32_t old = nodes_[i].level;
+  unlink(i);
+  level_changed(old);
+  const std::uint32_t lvi = level_for(t.p.side_, t.p.price.v);
+  node& n = nodes_[i];
+  n.price = t.p.price.v;
+  n.qty = t.p.qty.v;
+  n.leaves = t.leaves;
+  n.level = lvi;
+  n.status = t.filled > 0 ? order_status::partially_filled : order_status::open;
+  link_tail(i, lvi);
+  const level& lv = levels_[lvi];
+  sink_.on_depth(lv.side_, Fen{lv.price}, Units{lv.total});
+  const order_view v = view(i);
+  sink_.on_order(order_event::accepted, v);
+  return {errc::ok, v};
+}
+
+void order_book::link_tail(std::uint32_t i, std::uint32_t lvi) {
   level& lv = levels_[lvi];
   node& n = nodes_[i];
-  n = node{t.p.id, t.p.owner, t.p.price.v, t.p.qty.v, t.leaves, t.p.expire_at.v, lv.tail, nil,
-           lvi, nil, t.p.side_, t.p.type, t.p.tif_, t.p.stp_, t.p.post_only,
-           t.filled > 0 ? order_status::partially_filled : order_status::open};
+  n.prev = lv.tail;
+  n.next = nil;
   if (lv.tail != nil) nodes_[lv.tail].next = i;
   else lv.head = i;
   lv.tail = i;
   ++lv.count;
-  lv.total += t.leaves;
-  index_insert(t.p.id, i);
-  if (t.p.tif_ == tif::gtd) heap_push(i);
-  ++orders_live_;
-  sink_.on_depth(lv.side_, Fen{lv.price}, Units{lv.total});
-  sink_.on_order(order_event::accepted, view(i));
-  return i;
+  lv.total += n.leaves;
 }
 
 book_result order_book::amend(std::uint32_t i, std::int64_t new_leaves) {
@@ -438,6 +481,7 @@ void order_book::level_changed(std::uint32_t lvi) {
   sink_.on_depth(lv.side_, Fen{lv.price}, Units{lv.total});
   if (lv.count != 0) return;
   IPX_ASSERT(lv.total == 0);
+  price_cache_remove(lvi);
   ladder& l = ladders_[idx(lv.side_)];
   const std::int64_t key = key_of(lv.side_, lv.price);
   if (l.keys.back() == key) {
@@ -452,10 +496,39 @@ void order_book::level_changed(std::uint32_t lvi) {
   free_levels_.push_back(lvi);
 }
 
+// The price cache: a direct-mapped table of level indexes, 4x levels_max slots, hashed by
+// Fibonacci hashing of (price, side), so consecutive prices land in distinct slots and a
+// lookup is one load and a compare instead of a binary search. A level whose slot is taken
+// is counted in spilled_; only while a side has spilled levels does a miss need the search.
+std::size_t order_book::price_slot(side s, std::int64_t price) const {
+  const std::uint64_t k = (static_cast<std::uint64_t>(price) << 1) | idx(s);
+  return static_cast<std::size_t>((k * 0x9E37'79B9'7F4A'7C15ull) >> price_shift_);
+}
+
+void order_book::price_cache_add(std::uint32_t lvi) {
+  const level& lv = levels_[lvi];
+  std::uint32_t& slot_lv = price_slots_[price_slot(lv.side_, lv.price)];
+  if (slot_lv == nil) slot_lv = lvi;
+  else ++spilled_[idx(lv.side_)];
+}
+
+void order_book::price_cache_remove(std::uint32_t lvi) {
+  const level& lv = levels_[lvi];
+  std::uint32_t& slot_lv = price_slots_[price_slot(lv.side_, lv.price)];
+  if (slot_lv == lvi) {
+    slot_lv = nil;
+  } else {
+    IPX_ASSERT(spilled_[idx(lv.side_)] > 0);
+    --spilled_[idx(lv.side_)];
+  }
+}
+
 std::uint32_t order_book::find_level(side s, std::int64_t price) const {
+  const std::uint32_t cached = price_slots_[price_slot(s, price)];
+  if (cached != nil && levels_[cached].price == price && levels_[cached].side_ == s) return cached;
+  if (spilled_[idx(s)] == 0) return nil;
   const ladder& l = ladders_[idx(s)];
   const std::int64_t key = key_of(s, price);
-  if (!l.keys.empty() && l.keys.back() == key) return l.lv.back();
   const std::size_t pos = lower_bound_pos(l.keys, key);
   if (pos == l.keys.size() || l.keys[pos] != key) return nil;
   return l.lv[pos];
@@ -470,9 +543,11 @@ std::uint32_t order_book::level_for(side s, std::int64_t price) {
   ladder& l = ladders_[idx(s)];
   IPX_ASSERT(l.keys.size() < l.keys.capacity());  // reserved: insert never allocates
   const std::int64_t key = key_of(s, price);
-  const auto pos = static_cast<std::ptrdiff_t>(lower_bound_pos(l.keys, key));
+  const auto pos = static_cast<std::ptrdiff_t>(
+      !l.keys.empty() && l.keys.back() < key ? l.keys.size() : lower_bound_pos(l.keys, key));
   l.keys.insert(l.keys.begin() + pos, key);
   l.lv.insert(l.lv.begin() + pos, lvi);
+  price_cache_add(lvi);
   return lvi;
 }
 
@@ -646,6 +721,7 @@ void order_book::heap_sift_down(std::size_t pos) {
 
 void order_book::check_invariants() const {
   std::size_t orders = 0;
+  std::uint32_t spilled_seen[2] = {0, 0};
   for (const side s : {side::buy, side::sell}) {
     const ladder& l = ladders_[idx(s)];
     IPX_ASSERT(l.keys.size() == l.lv.size());
@@ -653,6 +729,8 @@ void order_book::check_invariants() const {
       const level& lv = levels_[l.lv[k]];
       IPX_ASSERT(k == 0 || l.keys[k - 1] < l.keys[k]);
       IPX_ASSERT(lv.side_ == s && key_of(s, lv.price) == l.keys[k] && lv.count > 0);
+      IPX_ASSERT(find_level(s, lv.price) == l.lv[k]);
+      if (price_slots_[price_slot(s, lv.price)] != l.lv[k]) ++spilled_seen[idx(s)];
       std::int64_t total = 0;
       std::uint32_t count = 0;
       std::uint32_t prev = nil;
@@ -672,6 +750,15 @@ void order_book::check_invariants() const {
     }
   }
   IPX_ASSERT(orders == orders_live_ && free_nodes_.size() + orders == cfg_.orders_max);
+  IPX_ASSERT(spilled_seen[0] == spilled_[0] && spilled_seen[1] == spilled_[1]);
+  std::size_t cached = 0;
+  for (const std::uint32_t lvi : price_slots_) {
+    if (lvi == nil) continue;
+    ++cached;
+    const level& lv = levels_[lvi];
+    IPX_ASSERT(lv.count > 0 && price_slots_[price_slot(lv.side_, lv.price)] == lvi);
+  }
+  IPX_ASSERT(cached + spilled_[0] + spilled_[1] == level_count());
   IPX_ASSERT(free_levels_.size() + level_count() == cfg_.levels_max);
   for (std::size_t p = 1; p < heap_.size(); ++p) IPX_ASSERT(!heap_less(heap_[p], heap_[(p - 1) / 2]));
   const auto bid = best(side::buy);

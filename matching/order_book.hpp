@@ -248,6 +248,7 @@ class order_book {
   bool crosses_live(const taker& t, Ms now) const;
   book_result execute(taker& t, Ms now, const plan& pl);
   book_result amend(std::uint32_t i, std::int64_t new_leaves);
+  book_result requeue(std::uint32_t i, const taker& t);
   std::uint32_t find_level(side s, std::int64_t price) const;
   bool match(taker& t, Ms now);
   bool match_level(taker& t, std::uint32_t lv, Ms now);
@@ -258,6 +259,17 @@ class order_book {
   void level_changed(std::uint32_t lv);
   std::uint32_t level_for(side s, std::int64_t price);
   void unlink(std::uint32_t i);
+  void link_tail(std::uint32_t i, std::uint32_t lvi);
+  // price -> level cache (see order_book.cpp)
+  std::size_t price_slot(side s, std::int64_t price) const;
+  void price_cache_add(std::uint32_t lvi);
+  void price_cache_remove(std::uint32_t lvi);
+  bool multiple_of_lot(std::int64_t v) const {
+    return lot_mask_ >= 0 ? (v & lot_mask_) == 0 : v % cfg_.lot.v == 0;
+  }
+  bool multiple_of_tick(std::int64_t v) const {
+    return tick_mask_ >= 0 ? (v & tick_mask_) == 0 : v % cfg_.tick.v == 0;
+  }
   order_view view(std::uint32_t i) const;
 
   // id index
@@ -281,6 +293,13 @@ class order_book {
   std::vector<std::uint32_t> free_levels_;
   ladder ladders_[2];
   std::vector<slot> index_;
+  // price -> level cache: one direct-mapped slot per hashed (side, price); a level whose
+  // slot is taken by another price is "spilled" and found by binary search instead.
+  std::vector<std::uint32_t> price_slots_;
+  unsigned price_shift_ = 0;
+  std::uint32_t spilled_[2] = {0, 0};
+  std::int64_t lot_mask_ = -1;   // lot - 1 when the lot is a power of two, else -1
+  std::int64_t tick_mask_ = -1;  // the same for the tick
   std::size_t index_mask_ = 0;
   unsigned index_bits_ = 0;
   std::vector<std::uint32_t> heap_;

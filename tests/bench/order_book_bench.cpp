@@ -5,6 +5,12 @@
 // (kBatch ops between two steady_clock reads); the clock-read overhead, measured at start-up,
 // is subtracted and each batch gives one per-op sample (batch time / kBatch). Percentiles are
 // over those samples.
+//
+// Instruction counts (repeatable on a noisy machine): with IPX_BENCH_SMALL=1 the add-only and
+// mixed workloads shrink tenfold, and under
+//   valgrind --tool=callgrind --collect-atstart=no <bench> --benchmark_filter=BM_Mixed
+// only the timed regions are collected (callgrind's "Collected" total / ops = instructions
+// per op, clock reads of the latency batches included).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -16,11 +22,24 @@
 
 #include "matching/order_book.hpp"
 
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define IPX_COLLECT_TOGGLE() CALLGRIND_TOGGLE_COLLECT
+#else
+#define IPX_COLLECT_TOGGLE() ((void)0)
+#endif
+
 namespace {
 
 using namespace ipx;
 using namespace ipx::matching;
 using clock_type = std::chrono::steady_clock;
+
+// IPX_BENCH_SMALL=1 divides the add-only and mixed op counts by 10 (for callgrind).
+std::uint32_t scaled(std::uint32_t n) {
+  const char* small = std::getenv("IPX_BENCH_SMALL");
+  return small != nullptr && small[0] == '1' ? n / 10 : n;
+}
 
 void check(bool ok, const char* what) {
   if (!ok) {
@@ -89,7 +108,7 @@ void report_latency(benchmark::State& state, std::vector<double>& samples) {
 
 // ---- add-only: 3M limit orders alternating buy/sell over 10 prices, qty 100..1000 ----------
 
-constexpr std::uint32_t kAddOrders = 3'000'000;
+const std::uint32_t kAddOrders = scaled(3'000'000);
 
 void BM_AddOnly(benchmark::State& state) {
   std::vector<order_params> in(kAddOrders);
@@ -111,9 +130,11 @@ void BM_AddOnly(benchmark::State& state) {
     state.PauseTiming();
     book.clear();
     state.ResumeTiming();
+    IPX_COLLECT_TOGGLE();
     for (const order_params& p : in) {
       if (book.place(p, Ms{0}).ec != errc::ok) check(false, "add rejected");
     }
+    IPX_COLLECT_TOGGLE();
     state.PauseTiming();
     check(book.order_count() == kAddOrders, "order count");
     const book_depth d = book.depth(10);
@@ -140,7 +161,7 @@ struct command {
 
 constexpr std::int64_t kMid = 100'000;
 constexpr std::int64_t kHalfBand = 375;  // ~750 prices in all
-constexpr std::size_t kMixedOps = 2'000'000;
+const std::size_t kMixedOps = scaled(2'000'000);
 constexpr std::size_t kSeedOrders = 1'000;
 constexpr std::size_t kTargetResting = 1'000;
 
@@ -264,6 +285,7 @@ void BM_Mixed(benchmark::State& state) {
     for (const order_params& p : in.seed) book.place(p, Ms{0});
     state.ResumeTiming();
     std::size_t rejected = 0;
+    IPX_COLLECT_TOGGLE();
     for (std::size_t i = 0; i + kBatch <= in.cmds.size(); i += kBatch) {
       const auto t0 = clock_type::now();
       for (std::size_t j = i; j < i + kBatch; ++j) rejected += apply(book, in.cmds[j]);
@@ -271,6 +293,7 @@ void BM_Mixed(benchmark::State& state) {
       const double ns = static_cast<double>((t1 - t0).count()) - kClockNs;
       samples.push_back(ns / kBatch);
     }
+    IPX_COLLECT_TOGGLE();
     state.PauseTiming();
     check(rejected == 0, "no command may be rejected");
     check(book.state_digest() == in.digest, "final book equals the generator's");
@@ -307,6 +330,7 @@ void BM_CancelDeepLevel(benchmark::State& state) {
     book.clear();
     for (OrderId id = 1; id <= kLevelOrders; ++id) book.place(limit(id, id, side::buy, 100, 1), Ms{0});
     state.ResumeTiming();
+    IPX_COLLECT_TOGGLE();
     for (std::size_t i = 0; i < kCancels; i += kCancelBatch) {
       const auto t0 = clock_type::now();
       for (std::size_t j = i; j < i + kCancelBatch; ++j) {
@@ -315,6 +339,7 @@ void BM_CancelDeepLevel(benchmark::State& state) {
       const auto t1 = clock_type::now();
       samples.push_back((static_cast<double>((t1 - t0).count()) - kClockNs) / kCancelBatch);
     }
+    IPX_COLLECT_TOGGLE();
     state.PauseTiming();
     check(book.order_count() == kLevelOrders - kCancels, "orders left");
     check(book.depth(1).bids.at(0).qty.v == kLevelOrders - kCancels, "level total");
