@@ -104,9 +104,10 @@ void order_book::clear() {
     l.keys.clear();
     l.lv.clear();
   }
-  std::fill(index_.begin(), index_.end(), slot{0, nil});
+  std::fill(index_.begin(), index_.end(), slot{0, nil, 0});
   std::fill(price_slots_.begin(), price_slots_.end(), nil);
   spilled_[0] = spilled_[1] = 0;
+  ghosts_[0] = ghosts_[1] = 0;
   heap_.clear();
   orders_live_ = 0;
   next_trade_id_ = cfg_.first_trade_id;
@@ -296,7 +297,7 @@ bool order_book::room_to_rest(const taker& t, std::uint32_t replacing) const {
   if (replacing == nil && free_nodes_.empty()) return false;
   const std::uint32_t lvi = find_level(t.p.side_, t.p.price.v);
   if (lvi != nil) return checked_add(levels_[lvi].total, t.leaves).has_value();
-  return !free_levels_.empty() ||
+  return !free_levels_.empty() || ghosts_[0] + ghosts_[1] > 0 ||
          (replacing != nil && levels_[nodes_[replacing].level].count == 1);
 }
 
@@ -481,19 +482,46 @@ void order_book::level_changed(std::uint32_t lvi) {
   sink_.on_depth(lv.side_, Fen{lv.price}, Units{lv.total});
   if (lv.count != 0) return;
   IPX_ASSERT(lv.total == 0);
-  price_cache_remove(lvi);
-  ladder& l = ladders_[idx(lv.side_)];
-  const std::int64_t key = key_of(lv.side_, lv.price);
-  if (l.keys.back() == key) {
+  const std::size_t s = idx(lv.side_);
+  ladder& l = ladders_[s];
+  if (l.lv.back() != lvi) {  // below the top: becomes a ghost, no erase
+    ++ghosts_[s];
+    if (ghosts_[s] > l.keys.size() - ghosts_[s] + kGhostSlack) purge_ghosts(s);
+    return;
+  }
+  // The top: drop it and the ghosts it uncovers, so the back is a live level again.
+  l.keys.pop_back();
+  l.lv.pop_back();
+  free_level(lvi);
+  while (!l.lv.empty() && levels_[l.lv.back()].count == 0) {
+    free_level(l.lv.back());
     l.keys.pop_back();
     l.lv.pop_back();
-  } else {
-    const std::size_t pos = lower_bound_pos(l.keys, key);
-    IPX_ASSERT(pos < l.keys.size() && l.keys[pos] == key);
-    l.keys.erase(l.keys.begin() + static_cast<std::ptrdiff_t>(pos));
-    l.lv.erase(l.lv.begin() + static_cast<std::ptrdiff_t>(pos));
+    --ghosts_[s];
   }
+}
+
+void order_book::free_level(std::uint32_t lvi) {
+  price_cache_remove(lvi);
   free_levels_.push_back(lvi);
+}
+
+// Drops every ghost of one side in one pass (O(levels)); amortised over the ghosts made.
+void order_book::purge_ghosts(std::size_t s) {
+  ladder& l = ladders_[s];
+  std::size_t w = 0;
+  for (std::size_t k = 0; k < l.keys.size(); ++k) {
+    if (levels_[l.lv[k]].count == 0) {
+      free_level(l.lv[k]);
+      continue;
+    }
+    l.keys[w] = l.keys[k];
+    l.lv[w] = l.lv[k];
+    ++w;
+  }
+  l.keys.resize(w);
+  l.lv.resize(w);
+  ghosts_[s] = 0;
 }
 
 // The price cache: a direct-mapped table of level indexes, 4x levels_max slots, hashed by
@@ -535,7 +563,14 @@ std::uint32_t order_book::find_level(side s, std::int64_t price) const {
 }
 
 std::uint32_t order_book::level_for(side s, std::int64_t price) {
-  if (const std::uint32_t found = find_level(s, price); found != nil) return found;
+  if (const std::uint32_t found = find_level(s, price); found != nil) {
+    if (levels_[found].count == 0) --ghosts_[idx(s)];  // a ghost comes back to life in place
+    return found;
+  }
+  if (free_levels_.empty()) {
+    purge_ghosts(0);
+    purge_ghosts(1);
+  }
   IPX_ASSERT(!free_levels_.empty());
   const std::uint32_t lvi = free_levels_.back();
   free_levels_.pop_back();
@@ -569,17 +604,17 @@ std::optional<order_view> order_book::find(OrderId id) const {
 std::size_t order_book::depth(side s, std::span<depth_level> out) const {
   const ladder& l = ladders_[idx(s)];
   std::size_t n = 0;
-  for (std::size_t k = l.keys.size(); k-- > 0 && n < out.size(); ++n) {
+  for (std::size_t k = l.keys.size(); k-- > 0 && n < out.size();) {
     const level& lv = levels_[l.lv[k]];
-    out[n] = depth_level{Fen{lv.price}, Units{lv.total}};
+    if (lv.count != 0) out[n++] = depth_level{Fen{lv.price}, Units{lv.total}};
   }
   return n;
 }
 
 book_depth order_book::depth(std::size_t n) const {
   book_depth d;
-  d.bids.resize(std::min(n, ladders_[0].keys.size()));
-  d.asks.resize(std::min(n, ladders_[1].keys.size()));
+  d.bids.resize(std::min(n, live_levels(side::buy)));
+  d.asks.resize(std::min(n, live_levels(side::sell)));
   depth(side::buy, d.bids);
   depth(side::sell, d.asks);
   return d;
@@ -636,7 +671,7 @@ void order_book::index_insert(OrderId id, std::uint32_t val) {
     slot& s = index_[pos];
     IPX_ASSERT(s.val == nil || s.key != id);
     if (s.val == nil) {
-      s = slot{id, val};
+      s = slot{id, val, static_cast<std::uint32_t>(home(id))};
       return;
     }
   }
@@ -650,7 +685,7 @@ void order_book::index_erase(OrderId id) {
   }
   // Shift back every later entry of the cluster whose home is at or before the hole.
   for (std::size_t j = (hole + 1) & index_mask_; index_[j].val != nil; j = (j + 1) & index_mask_) {
-    const std::size_t h = home(index_[j].key);
+    const std::size_t h = index_[j].home;
     if (((j - h) & index_mask_) >= ((j - hole) & index_mask_)) {
       index_[hole] = index_[j];
       hole = j;
@@ -722,13 +757,18 @@ void order_book::heap_sift_down(std::size_t pos) {
 void order_book::check_invariants() const {
   std::size_t orders = 0;
   std::uint32_t spilled_seen[2] = {0, 0};
+  std::size_t ghosts_seen = 0;
   for (const side s : {side::buy, side::sell}) {
     const ladder& l = ladders_[idx(s)];
     IPX_ASSERT(l.keys.size() == l.lv.size());
     for (std::size_t k = 0; k < l.keys.size(); ++k) {
       const level& lv = levels_[l.lv[k]];
       IPX_ASSERT(k == 0 || l.keys[k - 1] < l.keys[k]);
-      IPX_ASSERT(lv.side_ == s && key_of(s, lv.price) == l.keys[k] && lv.count > 0);
+      IPX_ASSERT(lv.side_ == s && key_of(s, lv.price) == l.keys[k]);
+      if (lv.count == 0) {
+        IPX_ASSERT(k + 1 != l.keys.size() && lv.head == nil && lv.tail == nil && lv.total == 0);
+        ++ghosts_seen;
+      }
       IPX_ASSERT(find_level(s, lv.price) == l.lv[k]);
       if (price_slots_[price_slot(s, lv.price)] != l.lv[k]) ++spilled_seen[idx(s)];
       std::int64_t total = 0;
@@ -748,6 +788,8 @@ void order_book::check_invariants() const {
       IPX_ASSERT(lv.tail == prev && total == lv.total && count == lv.count);
       orders += count;
     }
+    IPX_ASSERT(ghosts_seen == ghosts_[idx(s)]);
+    ghosts_seen = 0;
   }
   IPX_ASSERT(orders == orders_live_ && free_nodes_.size() + orders == cfg_.orders_max);
   IPX_ASSERT(spilled_seen[0] == spilled_[0] && spilled_seen[1] == spilled_[1]);
@@ -756,10 +798,11 @@ void order_book::check_invariants() const {
     if (lvi == nil) continue;
     ++cached;
     const level& lv = levels_[lvi];
-    IPX_ASSERT(lv.count > 0 && price_slots_[price_slot(lv.side_, lv.price)] == lvi);
+    IPX_ASSERT(price_slots_[price_slot(lv.side_, lv.price)] == lvi);
   }
-  IPX_ASSERT(cached + spilled_[0] + spilled_[1] == level_count());
-  IPX_ASSERT(free_levels_.size() + level_count() == cfg_.levels_max);
+  const std::size_t in_ladders = ladders_[0].keys.size() + ladders_[1].keys.size();
+  IPX_ASSERT(cached + spilled_[0] + spilled_[1] == in_ladders);
+  IPX_ASSERT(free_levels_.size() + in_ladders == cfg_.levels_max);
   for (std::size_t p = 1; p < heap_.size(); ++p) IPX_ASSERT(!heap_less(heap_[p], heap_[(p - 1) / 2]));
   const auto bid = best(side::buy);
   const auto ask = best(side::sell);

@@ -164,7 +164,7 @@ class order_book {
   std::optional<Fen> best(side s) const;
 
   std::size_t order_count() const { return orders_live_; }
-  std::size_t level_count() const { return ladders_[0].keys.size() + ladders_[1].keys.size(); }
+  std::size_t level_count() const { return live_levels(side::buy) + live_levels(side::sell); }
   TradeId next_trade_id() const { return next_trade_id_; }
   const book_config& config() const { return cfg_; }
 
@@ -209,16 +209,20 @@ class order_book {
     std::uint32_t head, tail, count;
     side side_;
   };
-  // One side's non-empty levels sorted by key (price for bids, -price for asks), so the
-  // best level is always at the back: touching the top is O(1) and inserting or erasing a
-  // level near the top moves few entries.
+  // One side's levels sorted by key (price for bids, -price for asks), so the best level is
+  // always at the back: touching the top is O(1) and inserting or erasing a level near the
+  // top moves few entries. A level emptied below the top stays in place as a "ghost"
+  // (count 0, invisible) so the next order at its price needs no insert and the emptying no
+  // erase; the back is never a ghost, and ghosts are purged when they outnumber live levels
+  // (+ kGhostSlack) or a new level needs their slot.
   struct ladder {
     std::vector<std::int64_t> keys;
     std::vector<std::uint32_t> lv;
   };
   struct slot {  // id index entry (open addressing, linear probing)
     OrderId key;
-    std::uint32_t val;  // nil = empty
+    std::uint32_t val;   // nil = empty
+    std::uint32_t home;  // home(key), kept so deletes need not rehash the cluster
   };
   struct taker {  // the incoming order while it matches (not pooled until it rests)
     order_params p;
@@ -257,6 +261,10 @@ class order_book {
   book_result finish(const taker& t, order_status st, cancel_reason r);
   order_view retire(std::uint32_t i, order_status st, cancel_reason r, bool notify);
   void level_changed(std::uint32_t lv);
+  void free_level(std::uint32_t lvi);
+  void purge_ghosts(std::size_t s);
+  std::size_t live_levels(side s) const { return ladders_[idx(s)].keys.size() - ghosts_[idx(s)]; }
+  static constexpr std::size_t kGhostSlack = 64;
   std::uint32_t level_for(side s, std::int64_t price);
   void unlink(std::uint32_t i);
   void link_tail(std::uint32_t i, std::uint32_t lvi);
@@ -298,6 +306,7 @@ class order_book {
   std::vector<std::uint32_t> price_slots_;
   unsigned price_shift_ = 0;
   std::uint32_t spilled_[2] = {0, 0};
+  std::size_t ghosts_[2] = {0, 0};  // empty levels kept in each ladder
   std::int64_t lot_mask_ = -1;   // lot - 1 when the lot is a power of two, else -1
   std::int64_t tick_mask_ = -1;  // the same for the tick
   std::size_t index_mask_ = 0;

@@ -670,6 +670,78 @@ TEST(OrderBookCapacity, Reject_FullLevelPoolIsCapacity) {
   book.check_invariants();
 }
 
+// A level emptied below the top is kept in place (a "ghost") for the next order at its price;
+// it must stay invisible and must not count against levels_max.
+TEST(OrderBookCapacity, Capacity_EmptiedLevelBelowTheTopFreesItsSlot) {
+  recorder sink;
+  book_config c;
+  c.levels_max = 3;
+  order_book book{c, sink};
+  for (OrderId id = 1; id <= 3; ++id) {
+    ASSERT_EQ(book.place(limit(id, 1, side::buy, 101 - static_cast<std::int64_t>(id), 1), Ms{0}).ec, errc::ok);
+  }
+  ASSERT_EQ(book.cancel(2).ec, errc::ok);  // 99 empties below the top
+  EXPECT_EQ(book.level_count(), 2u);
+  EXPECT_EQ(book.place(limit(4, 1, side::buy, 97, 1), Ms{0}).ec, errc::ok);
+  book.check_invariants();
+  const std::uint64_t before = book.state_digest();
+  EXPECT_EQ(book.place(limit(5, 1, side::buy, 99, 1), Ms{0}).ec, errc::capacity);
+  EXPECT_EQ(book.state_digest(), before);
+  const book_depth d = book.depth(5);
+  EXPECT_EQ(d.bids, (std::vector<depth_level>{{Fen{100}, Units{1}}, {Fen{98}, Units{1}}, {Fen{97}, Units{1}}}));
+  book.check_invariants();
+}
+
+TEST(OrderBookLevels, Levels_EmptiedLevelComesBackAtItsPriceInTimeOrder) {
+  recorder sink;
+  order_book book{book_config{}, sink};
+  ASSERT_EQ(book.place(limit(1, 1, side::buy, 100, 1), Ms{0}).ec, errc::ok);
+  ASSERT_EQ(book.place(limit(2, 1, side::buy, 99, 2), Ms{0}).ec, errc::ok);
+  ASSERT_EQ(book.cancel(2).ec, errc::ok);
+  EXPECT_EQ(book.depth(5).bids, (std::vector<depth_level>{{Fen{100}, Units{1}}}));
+  ASSERT_EQ(book.place(limit(3, 1, side::buy, 99, 3), Ms{0}).ec, errc::ok);
+  ASSERT_EQ(book.replace(1, Fen{99}, Units{4}, Ms{0}).ec, errc::ok);  // 100 empties at the top
+  book.check_invariants();
+  std::vector<OrderId> ids;
+  book.for_each_order(side::buy, [&](const order_view& v) { ids.push_back(v.id); });
+  EXPECT_EQ(ids, (std::vector<OrderId>{3, 1}));
+  EXPECT_EQ(book.best(side::buy), Fen{99});
+  EXPECT_EQ(book.level_count(), 1u);
+  // A sell sweeping the bids sees only live levels.
+  ASSERT_EQ(book.place(limit(4, 2, side::sell, 1, 7, tif::ioc), Ms{0}).ec, errc::ok);
+  EXPECT_EQ(book.order_count(), 0u);
+  EXPECT_EQ(book.level_count(), 0u);
+  EXPECT_FALSE(book.best(side::buy).has_value());
+  book.check_invariants();
+}
+
+TEST(OrderBookLevels, Levels_ManyEmptiedLevelsBelowTheTopArePurged) {
+  recorder sink;
+  book_config c;
+  c.levels_max = 512;
+  order_book book{c, sink};
+  constexpr OrderId kLevels = 400;
+  for (OrderId id = 1; id <= kLevels; ++id) {  // buys at 1000 (best) down to 601
+    ASSERT_EQ(book.place(limit(id, 1, side::buy, 1001 - static_cast<std::int64_t>(id), 1), Ms{0}).ec, errc::ok);
+  }
+  for (OrderId id = 2; id < kLevels; ++id) {
+    ASSERT_EQ(book.cancel(id).ec, errc::ok);
+    if (id % 50 == 0) book.check_invariants();
+  }
+  EXPECT_EQ(book.level_count(), 2u);
+  EXPECT_EQ(book.depth(5).bids, (std::vector<depth_level>{{Fen{1000}, Units{1}}, {Fen{601}, Units{1}}}));
+  ASSERT_EQ(book.cancel(1).ec, errc::ok);
+  EXPECT_EQ(book.best(side::buy), Fen{601});
+  EXPECT_EQ(book.level_count(), 1u);
+  book.check_invariants();
+  // The freed levels are all usable again.
+  for (OrderId id = kLevels + 1; id <= kLevels + 511; ++id) {
+    ASSERT_EQ(book.place(limit(id, 1, side::sell, 2000 + static_cast<std::int64_t>(id), 1), Ms{0}).ec, errc::ok);
+  }
+  EXPECT_EQ(book.level_count(), 512u);
+  book.check_invariants();
+}
+
 // ---- depth --------------------------------------------------------------------------------
 
 TEST_F(OrderBook, Depth_SnapshotBestFirstAndChangesTrackIt) {
