@@ -17,8 +17,16 @@ bool keeps_reply(Code c) {
          c != Code::internal;
 }
 
-std::uint64_t mix(std::uint64_t h, std::string_view s) {
-  for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ULL;
+// The outcome hash: FNV-style over json::serialize(o), then h ^ (h >> 29). The serializer's
+// output is fed through the byte loop in chunks, without building the string (same bytes,
+// same hash as before).
+std::uint64_t mix_json(std::uint64_t h, const json::object& o) {
+  thread_local json::serializer sr;
+  sr.reset(&o);
+  char buf[4096];
+  while (!sr.done()) {
+    for (unsigned char ch : sr.read(buf, sizeof buf)) h = (h ^ ch) * 0x100000001b3ULL;
+  }
   return h ^ (h >> 29);
 }
 
@@ -112,8 +120,8 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     pushes.resize(pushes_before);
   }
   reindex_from(pushes, pushes_first);
-  if (!replaying_) attach_snapshots(pushes, pushes_first);
-  hash_ = mix(hash_ ^ static_cast<std::uint64_t>(out.code), json::serialize(out.result));
+  if (!replaying_ && observed_ && snapshots_per_command_) attach_snapshots(pushes, pushes_first);
+  hash_ = mix_json(hash_ ^ static_cast<std::uint64_t>(out.code), out.result);
   if (!request_id.empty() && keeps_reply(out.code)) {
     remembered_[{actor_id, request_id}] = {canonical, out, now};
     remembered_by_time_.emplace(now, std::make_pair(actor_id, request_id));
@@ -533,7 +541,7 @@ void Domain::push_private(Ctx& c, const std::string& participant_id, const std::
 }
 
 void Domain::push_balance(Ctx& c, const std::string& participant_id) {
-  if (replaying_) return;
+  if (replaying_ || !observed_) return;
   const Participant* p = participant(participant_id);
   if (p != nullptr) push_private(c, participant_id, "balance", account_json(*p));
 }

@@ -192,6 +192,12 @@ class Domain {
   std::uint64_t state_hash() const;
   // Replay: pushes are dropped, so their channel snapshots are not built.
   void set_replaying(bool on) { replaying_ = on; }
+  // Nobody sees the pushes (an engine without a publisher): balance pushes and channel
+  // snapshots are not built, as in replay. Results and state are the same either way.
+  void set_observed(bool on) { observed_ = on; }
+  // Channel snapshots per command (default) or left to the caller (the Engine attaches them
+  // once per batch, see Engine::apply_batch).
+  void set_snapshots_per_command(bool on) { snapshots_per_command_ = on; }
   // A channel's current state ("auction.A-1", "book.M", "disposal.C-1", "private.P-1");
   // null when it has none or does not exist.
   json::value channel_snapshot(const std::string& channel) const;
@@ -352,6 +358,8 @@ class Domain {
                 bidder_codes_n_ = 0;
   std::uint64_t command_n_ = 0;  // commands applied: transfer ids derive from it
   bool replaying_ = false;
+  bool observed_ = true;
+  bool snapshots_per_command_ = true;
   // Timer index: each live auction's next due time (re-read after every command that pushed
   // on its channel: every change to an auction pushes there), and settlements awaiting
   // payment by due_at. next_due() is then O(log n) plus the (few) markets.

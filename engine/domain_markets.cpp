@@ -221,9 +221,10 @@ json::object Domain::order_json(const OrderMeta& meta, const matching::order_vie
                  {"status", status_name(v.status)},
                  {"qty", v.qty.v},
                  {"filled_qty", v.filled.v},
-                 {"leaves_qty", v.leaves.v}};
-  o["price"] = v.type == matching::order_type::limit ? json::value(v.price.v) : json::value(nullptr);
-  o["fills"] = meta.fills;
+                 {"leaves_qty", v.leaves.v},
+                 {"price", v.type == matching::order_type::limit ? json::value(v.price.v)
+                                                                 : json::value(nullptr)},
+                 {"fills", meta.fills}};
   return o;
 }
 

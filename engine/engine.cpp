@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <string_view>
+#include <unordered_map>
 
 #include "matching/assert.hpp"
 
@@ -41,12 +43,39 @@ void fill_random(Command& c) {
 
 }  // namespace
 
+namespace {
+// Appends a JSON string literal (json::serialize's escaping).
+void append_json_string(std::string& out, std::string_view v) {
+  thread_local json::serializer sr;
+  sr.reset(v);
+  char buf[512];
+  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+}
+
+void append_json(std::string& out, const json::object& o) {
+  thread_local json::serializer sr;
+  sr.reset(&o);
+  char buf[4096];
+  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+}
+}  // namespace
+
+// The same bytes as json::serialize(json::object{{"a", ...}, {"r", ...}, {"p", ...}}), built
+// without the intermediate object.
 Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms) {
-  json::object o;
-  o["a"] = c.actor;
-  if (!c.request_id.empty()) o["r"] = c.request_id;
-  o["p"] = method_info(c.method).encode(c.params);
-  return {seq, ts_ms, static_cast<std::int32_t>(c.method), json::serialize(o)};
+  Record r{seq, ts_ms, static_cast<std::int32_t>(c.method), {}};
+  std::string& out = r.payload;
+  out.reserve(128 + c.actor.size() + c.request_id.size());
+  out += "{\"a\":";
+  append_json_string(out, c.actor);
+  if (!c.request_id.empty()) {
+    out += ",\"r\":";
+    append_json_string(out, c.request_id);
+  }
+  out += ",\"p\":";
+  append_json(out, method_info(c.method).encode(c.params));
+  out += '}';
+  return r;
 }
 
 bool decode_record(const Record& r, Command& out, std::string& error) {
@@ -55,9 +84,24 @@ bool decode_record(const Record& r, Command& out, std::string& error) {
     return false;
   }
   out.method = static_cast<Method>(r.kind);
+  // One parser per thread, its temporary storage reused; the value lives in a monotonic
+  // arena (one or two blocks) and dies with this call: the params are copied out below.
+  thread_local json::parser parser;
+  unsigned char arena[4096];
+  json::monotonic_resource mr(arena, sizeof arena);
+  parser.reset(json::storage_ptr(&mr));
+  struct Detach {  // the parser keeps no pointer to the arena past this call
+    json::parser& p;
+    ~Detach() { p.reset(); }
+  } detach{parser};
   boost::system::error_code ec;
-  json::value v = json::parse(r.payload, ec);
-  if (ec || !v.is_object()) {
+  parser.write(r.payload.data(), r.payload.size(), ec);
+  if (ec) {
+    error = "payload is not a JSON object";
+    return false;
+  }
+  json::value v = parser.release();
+  if (!v.is_object()) {
     error = "payload is not a JSON object";
     return false;
   }
@@ -80,9 +124,30 @@ bool decode_record(const Record& r, Command& out, std::string& error) {
 }
 
 Engine::Engine(EngineOptions options, Durability* durability, Publisher* publisher)
-    : options_(options), durability_(durability), publisher_(publisher) {}
+    : options_(options), durability_(durability), publisher_(publisher) {
+  // Pushes are built only when a publisher can see them; their channel snapshots once per
+  // batch (apply_batch), not once per command.
+  domain_.set_observed(publisher_ != nullptr);
+  domain_.set_snapshots_per_command(false);
+}
 
 Engine::~Engine() { stop(); }
+
+// Each channel's state after the batch rides on the batch's first push on that channel (the
+// others carry null: the gateway keeps the last snapshot it got). A subscriber that arrives
+// while the batch is being published gets that state with the seq of a push at or before it,
+// then the channel's later pushes (absolute states: book levels, orders, balances); one that
+// subscribes after its reply sees its command's effects. Built once per channel per batch,
+// and only when a publisher exists.
+void Engine::attach_snapshots(std::vector<Push>& pushes) const {
+  if (publisher_ == nullptr || pushes.empty()) return;
+  std::unordered_map<std::string_view, std::size_t> first;  // channel -> first push index
+  first.reserve(pushes.size());
+  for (std::size_t i = 0; i < pushes.size(); ++i) first.try_emplace(pushes[i].channel, i);
+  for (const auto& [channel, i] : first) {
+    pushes[i].snapshot = domain_.channel_snapshot(pushes[i].channel);
+  }
+}
 
 bool Engine::replay(const Record& r, std::string& error) {
   Command c;
@@ -149,6 +214,7 @@ std::int64_t Engine::clock_now() const {
 void Engine::run() {
   std::vector<Command> batch;
   batch.reserve(options_.batch_max);
+  std::deque<Command> taken;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -162,11 +228,17 @@ void Engine::run() {
         cv_.wait_for(lock, std::chrono::milliseconds(1000), ready);
       }
       if (stopping_ && queue_.empty()) return;
-      while (!queue_.empty() && batch.size() < options_.batch_max) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      if (queue_.size() <= options_.batch_max) {
+        taken.swap(queue_);  // O(1) under the lock; the commands move out below, unlocked
+      } else {
+        for (std::size_t i = 0; i < options_.batch_max; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
     }
+    for (Command& c : taken) batch.push_back(std::move(c));
+    taken.clear();
     // A due timer becomes a journaled tick, applied ahead of the batch.
     auto due = domain_.next_due();
     if (!options_.manual_clock && due && *due <= clock_now() && accepting()) {
@@ -225,6 +297,7 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     if (info.mutating) records.push_back(encode_record(c, ++seq_, now));
     if (c.done) dones->push_back({std::move(c.done), std::move(out)});
   }
+  attach_snapshots(*pushes);
   auto credentials = std::make_shared<std::vector<Credential>>(domain_.take_new_credentials());
   auto deliver = [this, dones, pushes, credentials] {
     if (publisher_ != nullptr && !credentials->empty()) publisher_->credentials(*credentials);

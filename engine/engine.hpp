@@ -99,6 +99,7 @@ class Engine {
  private:
   void run();
   void apply_batch(std::vector<Command>& batch);
+  void attach_snapshots(std::vector<Push>& pushes) const;
   std::int64_t clock_now() const;
 
   EngineOptions options_;
