@@ -52,10 +52,6 @@ pg="$(sed -E "s/dbname=[^ ]*/dbname=$db/" <<<"$IPX_PG")"
 export IPX_ADMIN_KEY=admin
 IPX_ADMIN_SECRET="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export IPX_ADMIN_SECRET
-IPX_PG="$pg" "$ipxd" --listen 127.0.0.1:0 >"$work/ipxd.log" 2>&1 &
-ipxd_pid=$!
-pids+=("$ipxd_pid")
-
 wait_line() {  # file pattern seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
     grep -q "$2" "$1" 2>/dev/null && return 0
@@ -65,9 +61,29 @@ wait_line() {  # file pattern seconds
   cat "$1" >&2
   exit 2
 }
-wait_line "$work/ipxd.log" "ipxd ready" 60
-ipx_port="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/ipxd.log" | head -1 | sed 's/.*://')"
-ipx_url="ws://127.0.0.1:$ipx_port/v1/ws"
+crashes=0
+failed=0
+start_ipxd() {
+  IPX_PG="$pg" "$ipxd" --listen 127.0.0.1:0 >"$work/ipxd.log" 2>&1 &
+  ipxd_pid=$!
+  pids+=("$ipxd_pid")
+  wait_line "$work/ipxd.log" "ipxd ready" 60
+  ipx_port="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/ipxd.log" | head -1 | sed 's/.*://')"
+  ipx_url="ws://127.0.0.1:$ipx_port/v1/ws"
+}
+# A server that died during a run is reported, and restarted (recovering from the journal)
+# so that the remaining measurements still run.
+ensure_ipxd() {
+  kill -0 "$ipxd_pid" 2>/dev/null && return 0
+  crashes=$((crashes + 1))
+  failed=1
+  echo "bench_gateway: ipxd (pid $ipxd_pid) DIED; its log ends:" >&2
+  tail -5 "$work/ipxd.log" >&2
+  cp "$work/ipxd.log" "$work/ipxd.crash$crashes.log"
+  start_ipxd
+}
+
+start_ipxd
 
 # --- the echo server: Debian's node-ws, else npm's ws in build/bench_node ---------------------
 export NODE_PATH="/usr/share/nodejs:/usr/lib/nodejs:$build/bench_node/node_modules"
@@ -84,11 +100,14 @@ echo_url="ws://127.0.0.1:$(awk '/echo ready/{print $3}' "$work/echo.log")/"
 echo "bench_gateway: ipxd pid $ipxd_pid at $ipx_url (database $db), echo at $echo_url" >&2
 echo "bench_gateway: $(nproc) cores, $(lscpu | grep 'Model name' | sed 's/ \+/ /g'), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-failed=0
 results="$work/results"
 run() {  # label ipx-load args...
   local label=$1
   shift
+  ensure_ipxd
+  local a=() x
+  for x in "$@"; do [[ "$x" == ws://127.0.0.1:*/v1/ws ]] && x="$ipx_url"; a+=("$x"); done
+  set -- "${a[@]}"
   echo "bench_gateway: [$label] ipx-load $*" >&2
   local out
   out="$("$load" "$@" 2>>"$work/load.err")"
@@ -139,5 +158,7 @@ printf "| idle authenticated connections held | >= 10,000, memory reported | %s 
   "$alive" "$rss0" "$rss" "$(awk -v a="$rss" -v b="$rss0" -v n="$alive" 'BEGIN {if (n > 0) printf "%.1f", (a - b) / n; else print "n/a"}')" "$(met "$alive" ">=" 10000)"
 printf "| ipx order rate / echo baseline (%.0f/s) | >= 0.5 | %s | %s |\n" "$echo_rate" "$ratio" "$(met "$ratio" ">=" 0.5)"
 echo
+ensure_ipxd
+(( crashes == 0 )) || echo "ipxd DIED $crashes time(s) during the runs (restarted each time; see above)"
 echo "errors: echo $(sum_errors echo), orders_max $(sum_errors orders_max), orders_lat $(sum_errors orders_lat), fanout $(sum_errors fanout), idle $(sum_errors idle)"
 exit "$failed"

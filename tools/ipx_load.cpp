@@ -270,6 +270,13 @@ struct Conn : std::enable_shared_from_this<Conn> {
     }
     self->open = false;
     if (self->on_close) self->on_close(why);
+    // Every request in flight gets an error reply, so no waiter hangs and each is counted.
+    auto pending = std::move(self->pending);
+    self->pending.clear();
+    for (auto& [id, p] : pending) {
+      json::value v = json::object{{"id", id}, {"error", json::object{{"code", "CONNECTION_LOST"}}}};
+      p.done(v, now_ns());
+    }
   }
 };
 
@@ -367,11 +374,9 @@ struct Runner {
     auto c = std::make_shared<Conn>(io);
     c->echo = opt.scenario == "echo";
     co_await c->connect(url, eps, src_for(i));
-    c->on_close = [this, raw = c.get()](const std::string& why) {
+    c->on_close = [this](const std::string& why) {
       ++lost_conns;
       stats.error("connection lost: " + why.substr(0, 120));
-      for (std::size_t n = 0; n < raw->pending.size(); ++n) stats.error("no reply (connection lost)");
-      raw->pending.clear();
     };
     asio::co_spawn(io, Conn::read_loop(c), asio::detached);
     co_return c;
@@ -759,6 +764,16 @@ struct Runner {
 
   int run() {
     int rc = 0;
+    // A bound on the whole run: a server that stops answering must not hang the benchmark.
+    const double budget_s = opt.seconds + opt.warmup + 180 + static_cast<double>(opt.conns + opt.subscribers) / 100;
+    asio::steady_timer watchdog(io, std::chrono::milliseconds(static_cast<std::int64_t>(budget_s * 1000)));
+    watchdog.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      std::fprintf(stderr, "ipx-load: no result after %.0f s; giving up\n", budget_s);
+      std::printf("RESULT scenario=%s errors=-1 timed_out=1\n", opt.scenario.c_str());
+      std::fflush(stdout);
+      std::_Exit(1);
+    });
     asio::co_spawn(io, [&]() -> awaitable<void> {
       if (opt.scenario == "orders" || opt.scenario == "echo") co_await run_orders();
       else if (opt.scenario == "fanout") co_await run_fanout();
