@@ -563,10 +563,13 @@ std::uint32_t order_book::find_level(side s, std::int64_t price) const {
 }
 
 std::uint32_t order_book::level_for(side s, std::int64_t price) {
-  if (const std::uint32_t found = find_level(s, price); found != nil) {
-    if (levels_[found].count == 0) --ghosts_[idx(s)];  // a ghost comes back to life in place
-    return found;
-  }
+  const std::uint32_t found = find_level(s, price);
+  if (found == nil) [[unlikely]] return new_level(s, price);
+  if (levels_[found].count == 0) --ghosts_[idx(s)];  // a ghost comes back to life in place
+  return found;
+}
+
+std::uint32_t order_book::new_level(side s, std::int64_t price) {
   if (free_levels_.empty()) {
     purge_ghosts(0);
     purge_ghosts(1);

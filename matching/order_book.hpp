@@ -266,6 +266,7 @@ class order_book {
   std::size_t live_levels(side s) const { return ladders_[idx(s)].keys.size() - ghosts_[idx(s)]; }
   static constexpr std::size_t kGhostSlack = 64;
   std::uint32_t level_for(side s, std::int64_t price);
+  std::uint32_t new_level(side s, std::int64_t price);
   void unlink(std::uint32_t i);
   void link_tail(std::uint32_t i, std::uint32_t lvi);
   // price -> level cache (see order_book.cpp)
