@@ -38,6 +38,23 @@ void Binding::attach(engine::Engine* engine, Hub* hub, PushSink* sink) {
   engine_ = engine;
   hub_ = hub;
   sink_ = sink;
+  if (sink_ == nullptr) return;
+  {
+    std::shared_lock lock(keys_mu_);
+    for (const auto& [key, c] : keys_) sink_->credential(key, c);
+  }
+  // The public channels recovered from the journal (no push yet: seq 0 on a fresh hub).
+  std::vector<std::string> channels;
+  {
+    std::shared_lock lock(cache_mu_);
+    for (const auto& [topic, data] : cache_) {
+      if (starts_with(topic, "auction.") || starts_with(topic, "book.")) channels.push_back(topic);
+      if (starts_with(topic, "book.")) channels.push_back("trades." + topic.substr(5));
+    }
+  }
+  for (const auto& c : channels) {
+    sink_->public_snapshot(c, 0, snapshot(c));  // attach() comes before the first push
+  }
 }
 
 std::optional<Credential> Binding::find_key(std::string_view key) const {
@@ -52,6 +69,7 @@ void Binding::credentials(const std::vector<engine::Credential>& created) {
   for (const auto& c : created) {
     if (c.key == options_.admin_key) continue;  // the configured admin key always wins
     keys_[c.key] = {c.participant_id, c.kind, c.secret};
+    if (sink_ != nullptr) sink_->credential(c.key, keys_[c.key]);
   }
 }
 
@@ -183,6 +201,8 @@ void Binding::publish(const engine::Push& push) {
   if (sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.")) {
     json::object frame{{"channel", push.channel}, {"seq", seq}, {"type", push.type},
                        {"ts", push.ts}, {"data", push.data}};
+    // Only this (post-commit) thread changes the cache, so this is the snapshot as of seq.
+    sink_->public_snapshot(push.channel, seq, snapshot(topic));
     sink_->public_push(push.channel, json::serialize(frame));
   }
 }

@@ -43,6 +43,12 @@ class PushSink {
  public:
   virtual ~PushSink() = default;
   virtual void public_push(const std::string& channel, const std::string& frame_json) = 0;
+  // The channel's snapshot data as of seq (what a new subscriber gets): called just before
+  // public_push for the same push, and with seq 0 at attach() for channels with no push yet.
+  virtual void public_snapshot(const std::string& /*channel*/, std::uint64_t /*seq*/,
+                               const boost::json::value& /*data*/) {}
+  // Every login credential: at attach() for the known ones, then as participants are created.
+  virtual void credential(const std::string& /*key*/, const Credential& /*credential*/) {}
 };
 
 class Binding final : public Application, public engine::Publisher {

@@ -52,6 +52,13 @@ const Hub::Topic* Hub::find(std::string_view name) const {
   return it == topics_.end() ? nullptr : it->second.get();
 }
 
+void Hub::reset(std::string_view name, std::uint64_t seq, const std::function<void()>& update) {
+  Topic& t = topic(name);
+  std::lock_guard lock(t.mu);
+  if (update) update();
+  t.seq = seq;
+}
+
 std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
                            const boost::json::value& data, const std::function<void()>& update) {
   Topic& t = topic(name);

@@ -52,6 +52,11 @@ class Hub {
   std::uint64_t publish(std::string_view topic, std::string_view type, std::int64_t ts_ms,
                         const boost::json::value& data, const std::function<void()>& update = {});
 
+  // For a follower of another hub (the Redis edge): under the topic lock, update() runs and
+  // the topic's seq becomes `seq` without a push, so the next publish() carries seq + 1.
+  // Subscribers that see the jump re-subscribe (PROTOCOL.md "Channels").
+  void reset(std::string_view topic, std::uint64_t seq, const std::function<void()>& update = {});
+
   // Adds (or replaces) a subscription and pushes {"type":"snapshot","seq":<current>} to the
   // subscriber, under the topic lock. Returns the token that tags this subscription.
   std::uint64_t subscribe(std::string_view topic, std::uint64_t subscriber_id,

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/engine.hpp"
@@ -21,6 +23,8 @@
 #include "gateway/auth.hpp"
 #include "gateway/binding.hpp"
 #include "gateway/hub.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/redis.hpp"
 #include "gateway/server.hpp"
 #include "gateway/static.hpp"
 #include "settlement/pg_store.hpp"
@@ -149,10 +153,69 @@ void sync_ledger(const std::string& conninfo, ipx::engine::Engine& engine) {
   if (!ok) die("cannot bring the stored ledger up to the journal: " + error, 1);
 }
 
+ipx::gateway::RedisOptions redis_options(const Options& o) {
+  ipx::gateway::RedisOptions ro;
+  if (!ipx::gateway::parse_redis_address(o.redis, ro)) die("--redis must be HOST:PORT, got " + o.redis);
+  // Key prefix (default "ipx:"): several ipx installations (or test runs) on one Redis.
+  if (const char* p = env("IPX_REDIS_PREFIX")) ro.prefix = p;
+  return ro;
+}
+
+// ipxd --edge: a read-only gateway serving the public channels from the Redis Streams
+// (docs/gateway.md "Redis"). No engine, no PostgreSQL.
+int run_edge(const Options& o, const std::string& host, std::uint16_t port) {
+  if (o.redis.empty()) die("--edge needs --redis HOST:PORT (or IPX_REDIS)");
+  const ipx::gateway::RedisOptions ro = redis_options(o);
+  const ipx::gateway::Limits limits;
+  auto memory = std::make_shared<ipx::gateway::MemoryNonceStore>(limits.nonce_ttl_ms, limits.nonce_store_max);
+  auto nonces = std::make_shared<ipx::gateway::RedisNonceStore>(ro, memory, nullptr);
+  ipx::gateway::EdgeApp app;
+  ipx::gateway::ServerConfig sc;
+  sc.listen_host = host;
+  sc.listen_port = port;
+  sc.threads = o.threads;
+  sc.tls_cert_file = o.tls_cert;
+  sc.tls_key_file = o.tls_key;
+  sc.limits = limits;
+  sc.nonce_store = nonces;
+  ipx::gateway::Server server(app, sc);
+  auto& up = server.metrics().gauge("ipx_redis_up", "1 while the Redis connection is up");
+  ipx::gateway::EdgeFollower follower(ro, app, server.hub(), &up);
+  int code = 0;
+  follower.on_epoch_change([&] {
+    std::cerr << "ipxd: the main ipxd restarted (its seq numbers start again); the edge stops "
+                 "so that it is restarted with them" << std::endl;
+    app.set_ready(false);
+    code = 3;
+    server.drain();
+  });
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    die(std::string("cannot listen on ") + o.listen + ": " + e.what(), 1);
+  }
+  follower.start();
+  const char* scheme = server.tls() ? "https" : "http";
+  std::cout << "ipxd ready: " << scheme << "://" << host << ":" << server.port() << "/ (ws"
+            << (server.tls() ? "s" : "") << "://" << host << ":" << server.port()
+            << "/v1/ws), read-only edge following redis " << o.redis << std::endl;
+  server.run();
+  follower.stop();
+  std::cout << "ipxd: stopped" << std::endl;
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
+  if (o.edge) {
+    const auto c = o.listen.rfind(':');
+    if (c == std::string::npos) die("--listen must be HOST:PORT");
+    const std::int64_t p = parse_int(o.listen.substr(c + 1), "--listen port");
+    if (p < 0 || p > 65535) die("--listen port out of range");
+    return run_edge(o, o.listen.substr(0, c), static_cast<std::uint16_t>(p));
+  }
   if (o.pg.empty()) die("no PostgreSQL: give --pg CONNINFO or IPX_PG");
   if (o.tls_cert.empty() != o.tls_key.empty()) die("--tls-cert and --tls-key go together");
   const auto colon = o.listen.rfind(':');
@@ -169,8 +232,14 @@ int main(int argc, char** argv) {
   }
   // One nonce store for WebSocket logins and signed HTTP requests (GET /v1/reports/...).
   const ipx::gateway::Limits limits;
-  auto nonces = std::make_shared<ipx::gateway::MemoryNonceStore>(limits.nonce_ttl_ms,
-                                                                 limits.nonce_store_max);
+  std::shared_ptr<ipx::gateway::NonceStore> nonces =
+      std::make_shared<ipx::gateway::MemoryNonceStore>(limits.nonce_ttl_ms, limits.nonce_store_max);
+  // With --redis: nonces in Redis (SET NX PX), the memory store behind them while it is down.
+  std::optional<ipx::gateway::RedisOptions> redis;
+  if (!o.redis.empty()) {
+    redis = redis_options(o);
+    nonces = std::make_shared<ipx::gateway::RedisNonceStore>(*redis, nonces, nullptr);
+  }
   bo.http_nonces = nonces;
   bo.http_limits = limits;
   ipx::gateway::Binding binding(bo);
@@ -196,7 +265,15 @@ int main(int argc, char** argv) {
   sc.limits = limits;
   sc.nonce_store = nonces;
   ipx::gateway::Server server(binding, sc);
-  binding.attach(&engine, &server.hub());
+  std::unique_ptr<ipx::gateway::RedisPublisher> publisher;
+  if (redis) {
+    publisher = std::make_unique<ipx::gateway::RedisPublisher>(
+        *redis, &server.metrics().gauge("ipx_redis_up", "1 while the Redis connection is up"),
+        &server.metrics().counter("ipx_redis_dropped_total",
+                                  "Stream entries dropped because the Redis queue was full"));
+    publisher->start();
+  }
+  binding.attach(&engine, &server.hub(), publisher.get());
   // Routes match by prefix in the order added: the report, the views, then the dashboard.
   server.add_route("/v1/reports/", [&binding](std::string_view target) { return binding.report_view(target); });
   server.add_route("/v1/", [&binding](std::string_view target) { return binding.http_view(target); });
@@ -216,6 +293,7 @@ int main(int argc, char** argv) {
   server.run();
   engine.stop();
   durability.stop();
+  if (publisher) publisher->stop();
   std::cout << "ipxd: stopped" << std::endl;
   return 0;
 }

@@ -1,0 +1,570 @@
+#include "gateway/redis.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <cstdio>
+#include <sys/time.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "gateway/hub.hpp"
+#include "gateway/metrics.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::gateway {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t reply_depth_max = 8;  // XREAD replies nest 4 deep
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// Bounded depth (reply_depth_max), so the recursion is bounded too.
+RedisValue convert(const redisReply* r, std::size_t depth) {
+  IPX_ASSERT(depth < reply_depth_max);
+  RedisValue v;
+  switch (r->type) {
+    case REDIS_REPLY_STRING: v.kind = RedisValue::Kind::string; v.str.assign(r->str, r->len); break;
+    case REDIS_REPLY_STATUS: v.kind = RedisValue::Kind::status; v.str.assign(r->str, r->len); break;
+    case REDIS_REPLY_ERROR: v.kind = RedisValue::Kind::error; v.str.assign(r->str, r->len); break;
+    case REDIS_REPLY_INTEGER: v.kind = RedisValue::Kind::integer; v.integer = r->integer; break;
+    case REDIS_REPLY_ARRAY:
+      v.kind = RedisValue::Kind::array;
+      v.elements.reserve(r->elements);
+      for (std::size_t i = 0; i < r->elements; ++i) v.elements.push_back(convert(r->element[i], depth + 1));
+      break;
+    default: v.kind = RedisValue::Kind::nil; break;
+  }
+  return v;
+}
+
+std::uint64_t seq_of_id(const std::string& id) {  // "<seq>-0"
+  try {
+    return std::stoull(id.substr(0, id.find('-')));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+void log(const std::string& what) { std::fprintf(stderr, "ipx redis: %s\n", what.c_str()); }
+
+}  // namespace
+
+bool parse_redis_address(const std::string& host_port, RedisOptions& options) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  try {
+    std::size_t used = 0;
+    const std::string p = host_port.substr(colon + 1);
+    const long port = std::stol(p, &used);
+    if (used != p.size() || port <= 0 || port > 65535) return false;
+    options.host = host_port.substr(0, colon);
+    options.port = static_cast<std::uint16_t>(port);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// RedisConn
+
+RedisConn::RedisConn(const RedisOptions& options, Gauge* up)
+    : options_(options), up_(up), backoff_(options.backoff_min) {}
+
+RedisConn::~RedisConn() { drop(); }
+
+void RedisConn::drop() {
+  if (ctx_ != nullptr) {
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    if (up_ != nullptr) up_->set(0);
+  }
+}
+
+bool RedisConn::ensure(const std::atomic<bool>& stop) {
+  if (ctx_ != nullptr) return true;
+  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                            to_timeval(options_.connect_timeout));
+  if (c != nullptr && c->err == 0 && redisSetTimeout(c, to_timeval(options_.command_timeout)) == REDIS_OK) {
+    ctx_ = c;
+    fresh_ = true;
+    backoff_ = options_.backoff_min;
+    if (up_ != nullptr) up_->set(1);
+    return true;
+  }
+  if (c != nullptr) redisFree(c);
+  // Sleep the backoff in small steps so stop() is prompt.
+  const auto until = std::chrono::steady_clock::now() + backoff_;
+  while (!stop.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  backoff_ = std::min(backoff_ * 2, options_.backoff_max);
+  return false;
+}
+
+bool RedisConn::run(const std::vector<std::vector<std::string>>& commands,
+                    std::vector<RedisValue>& replies) {
+  replies.clear();
+  if (ctx_ == nullptr) return false;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& cmd : commands) {
+    argv.clear();
+    lens.clear();
+    for (const auto& a : cmd) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
+      drop();
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+      drop();
+      return false;
+    }
+    replies.push_back(convert(static_cast<redisReply*>(raw), 0));
+    freeReplyObject(raw);
+  }
+  IPX_ASSERT(replies.size() == commands.size());
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// RedisPublisher
+
+RedisPublisher::RedisPublisher(RedisOptions options, Gauge* up, Counter* dropped)
+    : options_(std::move(options)), up_(up), dropped_(dropped) {}
+
+RedisPublisher::~RedisPublisher() { stop(); }
+
+void RedisPublisher::start() {
+  IPX_ASSERT(!thread_.joinable());
+  thread_ = std::thread([this] { loop(); });
+}
+
+void RedisPublisher::stop() {
+  stop_.store(true);
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RedisPublisher::public_snapshot(const std::string& channel, std::uint64_t seq,
+                                     const json::value& data) {
+  std::lock_guard lock(mu_);
+  latest_[channel] = {seq, data};
+  if (seq == 0) {  // a channel with no push yet: its snapshot alone
+    queue_.push_back(Item{channel, 0, {}, data});
+    cv_.notify_one();
+    return;
+  }
+  pending_channel_ = channel;
+  pending_seq_ = seq;
+  pending_snapshot_ = data;
+}
+
+void RedisPublisher::public_push(const std::string& channel, const std::string& frame_json) {
+  std::lock_guard lock(mu_);
+  IPX_ASSERT(pending_channel_ == channel && pending_seq_ > 0);
+  if (queue_.size() >= options_.queue_items_max) {
+    if (dropped_ != nullptr) dropped_->inc();  // edges see the gap and reload the snapshot
+  } else {
+    queue_.push_back(Item{channel, pending_seq_, frame_json, std::move(pending_snapshot_)});
+  }
+  pending_channel_.clear();
+  pending_seq_ = 0;
+  pending_snapshot_ = nullptr;
+  cv_.notify_one();
+}
+
+void RedisPublisher::credential(const std::string& key, const Credential& c) {
+  json::object o{{"participant_id", c.participant_id}, {"kind", c.kind}, {"secret", c.secret}};
+  std::lock_guard lock(mu_);
+  creds_[key] = json::serialize(o);
+  dirty_creds_.insert(key);
+  cv_.notify_one();
+}
+
+std::vector<std::vector<std::string>> RedisPublisher::commands_for(
+    std::deque<Item>& batch, std::map<std::string, std::string>& creds) {
+  const std::string& p = options_.prefix;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& it : batch) {
+    if (it.frame.empty()) continue;
+    cmds.push_back({"XADD", p + "ch:" + it.channel, "MAXLEN", "~", std::to_string(options_.stream_len_max),
+                    std::to_string(it.seq) + "-0", "f", it.frame, "s", json::serialize(it.snapshot)});
+  }
+  // Then each channel's newest snapshot in the batch, so ipx:snap never runs ahead of its
+  // stream for longer than one round trip.
+  std::map<std::string, std::pair<std::uint64_t, std::string>> snaps;
+  for (auto rit = batch.rbegin(); rit != batch.rend(); ++rit) {
+    if (snaps.contains(rit->channel)) continue;
+    json::object o{{"seq", rit->seq}, {"data", rit->snapshot}};
+    snaps[rit->channel] = {rit->seq, json::serialize(o)};
+  }
+  for (const auto& [channel, s] : snaps) {
+    cmds.push_back({"SET", p + "snap:" + channel, s.second});
+    cmds.push_back({"SADD", p + "channels", channel});
+  }
+  for (const auto& [key, value] : creds) {
+    cmds.push_back({"SET", p + "cred:" + key, value});
+    cmds.push_back({"SADD", p + "cred:keys", key});
+  }
+  if (!creds.empty()) cmds.push_back({"INCR", p + "cred:version"});
+  return cmds;
+}
+
+void RedisPublisher::loop() {
+  RedisConn conn(options_, up_);
+  bool first = true;
+  std::deque<Item> inflight;  // sent but not known written: sent again after a reconnect
+  std::vector<RedisValue> replies;
+  while (!stop_.load()) {
+    if (!conn.ensure(stop_)) continue;
+    if (conn.fresh()) {
+      if (first) {
+        // A new run of the main ipxd: its seq numbers start again, so the previous run's
+        // streams go, and the epoch tells edges to start again too.
+        std::vector<std::vector<std::string>> c{{"SMEMBERS", options_.prefix + "channels"}};
+        if (!conn.run(c, replies)) continue;
+        std::vector<std::vector<std::string>> del;
+        for (const auto& ch : replies[0].elements) {
+          del.push_back({"DEL", options_.prefix + "ch:" + ch.str, options_.prefix + "snap:" + ch.str});
+        }
+        del.push_back({"DEL", options_.prefix + "channels"});
+        del.push_back({"INCR", options_.prefix + "epoch"});
+        if (!conn.run(del, replies)) continue;
+        first = false;
+      }
+      log("connected to " + options_.host + ":" + std::to_string(options_.port));
+      std::lock_guard lock(mu_);
+      resend_all_ = true;
+    }
+    std::deque<Item> batch;
+    std::map<std::string, std::string> creds;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, options_.idle_ping, [&] {
+        return stop_.load() || !queue_.empty() || !dirty_creds_.empty() || resend_all_ || !inflight.empty();
+      });
+      if (resend_all_) {
+        // A fresh Redis may have lost everything: every channel's latest snapshot and every
+        // credential again (the stream entries still queued follow).
+        for (const auto& [ch, s] : latest_) batch.push_back(Item{ch, s.first, {}, s.second});
+        creds = creds_;
+        resend_all_ = false;
+      } else {
+        for (const auto& k : dirty_creds_) creds[k] = creds_[k];
+      }
+      dirty_creds_.clear();
+      while (inflight.size() < options_.batch_items_max && !queue_.empty()) {
+        inflight.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    for (const auto& it : inflight) batch.push_back(it);
+    auto cmds = commands_for(batch, creds);
+    if (cmds.empty()) cmds.push_back({"PING"});
+    if (!conn.run(cmds, replies)) {
+      log("disconnected; retrying with backoff");
+      std::lock_guard lock(mu_);
+      for (const auto& [k, v] : creds) dirty_creds_.insert(k);
+      continue;
+    }
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      // An XADD of an id already in the stream (sent again after a reconnect) is harmless.
+      if (replies[i].kind == RedisValue::Kind::error &&
+          replies[i].str.find("equal or smaller") == std::string::npos) {
+        log("command failed: " + replies[i].str);
+      }
+    }
+    inflight.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// RedisNonceStore
+
+RedisNonceStore::RedisNonceStore(RedisOptions options, std::shared_ptr<NonceStore> memory, Gauge* up)
+    : options_(std::move(options)), memory_(std::move(memory)), up_(up) {
+  IPX_ASSERT(memory_ != nullptr);
+  thread_ = std::thread([this] { loop(); });
+}
+
+RedisNonceStore::~RedisNonceStore() {
+  stop_.store(true);
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+NonceStore::Outcome RedisNonceStore::record(std::string_view nonce, std::int64_t now_ms) {
+  const Outcome local = memory_->record(nonce, now_ms);
+  if (local != Outcome::fresh || !connected_.load()) return local;
+  auto req = std::make_shared<std::pair<std::string, std::promise<bool>>>(std::string(nonce), std::promise<bool>{});
+  std::future<bool> answer = req->second.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (requests_.size() >= options_.nonce_batch_max * 4) return local;  // bounded; memory decides
+    requests_.push_back(req);
+  }
+  cv_.notify_one();
+  // A bounded wait: past it (or when Redis drops meanwhile) the memory store's answer stands.
+  if (answer.wait_for(options_.nonce_wait) != std::future_status::ready) return local;
+  return answer.get() ? Outcome::fresh : Outcome::replayed;
+}
+
+void RedisNonceStore::loop() {
+  RedisConn conn(options_, up_);
+  std::vector<RedisValue> replies;
+  while (!stop_.load()) {
+    if (!conn.ensure(stop_)) {
+      connected_.store(false);
+      continue;
+    }
+    connected_.store(true);
+    std::deque<std::shared_ptr<std::pair<std::string, std::promise<bool>>>> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, options_.idle_ping, [&] { return stop_.load() || !requests_.empty(); });
+      while (!requests_.empty() && batch.size() < options_.nonce_batch_max) {
+        batch.push_back(std::move(requests_.front()));
+        requests_.pop_front();
+      }
+    }
+    std::vector<std::vector<std::string>> cmds;
+    for (const auto& r : batch) {
+      cmds.push_back({"SET", options_.prefix + "nonce:" + r->first, "1", "NX", "PX",
+                      std::to_string(options_.nonce_ttl_ms)});
+    }
+    if (cmds.empty()) cmds.push_back({"PING"});
+    if (!conn.run(cmds, replies)) {
+      connected_.store(false);
+      for (auto& r : batch) r->second.set_value(true);  // unknown: the memory store decides
+      continue;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->second.set_value(replies[i].kind != RedisValue::Kind::nil);  // nil: NX refused
+    }
+  }
+  connected_.store(false);
+  std::lock_guard lock(mu_);
+  for (auto& r : requests_) r->second.set_value(true);
+  requests_.clear();
+}
+
+// ---------------------------------------------------------------------------------------
+// EdgeApp
+
+std::optional<Credential> EdgeApp::find_key(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  auto it = keys_.find(std::string(key));
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
+}
+
+void EdgeApp::handle(const Principal&, RequestCtx ctx) {
+  if (ctx.method == "time.now") {
+    // The edge has no engine: its `now` is its wall clock (docs/gateway.md "Redis").
+    const std::int64_t wall = wall_ms_ ? wall_ms_()
+                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count();
+    return ctx.reply.result(json::object{{"now", wall}, {"wall", wall}});
+  }
+  ctx.reply.error("FORBIDDEN", "read-only edge: " + ctx.method +
+                                   " is served by the main gateway; an edge serves time.now, auth.login, "
+                                   "subscribe and unsubscribe (public channels)");
+}
+
+ChannelAccess EdgeApp::authorize_channel(const Principal&, std::string_view channel) {
+  const std::string ch(channel);
+  const auto dot = ch.find('.');
+  if (ch == "private" || ch.starts_with("disposal.")) {
+    return ChannelAccess::deny("FORBIDDEN", "read-only edge: " + ch + " is served by the main gateway only");
+  }
+  if (dot == std::string::npos || dot + 1 == ch.size()) {
+    return ChannelAccess::deny("BAD_REQUEST", "channels: unknown channel " + ch);
+  }
+  const std::string kind = ch.substr(0, dot);
+  if (kind != "auction" && kind != "book" && kind != "trades") {
+    return ChannelAccess::deny("BAD_REQUEST", "channels: unknown channel " + ch);
+  }
+  if (!has_channel(ch)) return ChannelAccess::deny("NOT_FOUND", "no such channel " + ch);
+  return ChannelAccess::allow(ch);
+}
+
+json::value EdgeApp::snapshot(std::string_view topic) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(std::string(topic));
+  return it == cache_.end() ? json::value(json::object{}) : it->second;
+}
+
+void EdgeApp::set_credential(const std::string& key, Credential c) {
+  std::lock_guard lock(mu_);
+  keys_[key] = std::move(c);
+}
+
+void EdgeApp::set_snapshot(const std::string& channel, json::value data) {
+  std::lock_guard lock(mu_);
+  cache_[channel] = std::move(data);
+}
+
+bool EdgeApp::has_channel(const std::string& channel) const {
+  std::lock_guard lock(mu_);
+  return cache_.contains(channel);
+}
+
+// ---------------------------------------------------------------------------------------
+// EdgeFollower
+
+EdgeFollower::EdgeFollower(RedisOptions options, EdgeApp& app, Hub& hub, Gauge* up)
+    : options_(std::move(options)), app_(app), hub_(hub), conn_(options_, up) {}
+
+EdgeFollower::~EdgeFollower() { stop(); }
+
+void EdgeFollower::start() {
+  IPX_ASSERT(!thread_.joinable());
+  thread_ = std::thread([this] { loop(); });
+}
+
+void EdgeFollower::stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void EdgeFollower::loop() {
+  while (!stop_.load()) {
+    if (!conn_.ensure(stop_)) {
+      app_.set_ready(false);
+      continue;
+    }
+    if (conn_.fresh()) {
+      log("edge connected to " + options_.host + ":" + std::to_string(options_.port));
+      cred_version_ = -1;  // a restarted Redis counts again from 1: reload them all
+    }
+    if (!sync() || !read()) {
+      app_.set_ready(false);
+      conn_.drop();
+      log("edge disconnected; catching up from the last seq after reconnecting");
+      continue;
+    }
+    app_.set_ready(true);
+  }
+}
+
+bool EdgeFollower::load(const std::string& channel, Channel& ch) {
+  std::vector<RedisValue> r;
+  if (!conn_.run({{"GET", options_.prefix + "snap:" + channel}}, r)) return false;
+  if (r[0].kind != RedisValue::Kind::string) return true;  // not written yet: next round
+  json::value v = json::parse(r[0].str);
+  const std::uint64_t seq = v.at("seq").to_number<std::uint64_t>();
+  // Stale (a fresh Redis not yet refilled, or written before the entries we miss): stays
+  // unloaded and is asked again next round; seq never goes back.
+  if (ch.seq > 0 && seq <= ch.seq) return true;
+  json::value data = v.at("data");
+  hub_.reset(channel, seq, [&] { app_.set_snapshot(channel, std::move(data)); });
+  ch.seq = seq;
+  ch.loaded = true;
+  return true;
+}
+
+bool EdgeFollower::sync() {
+  const std::string& p = options_.prefix;
+  std::vector<RedisValue> r;
+  if (!conn_.run({{"GET", p + "epoch"}, {"GET", p + "cred:version"}, {"SMEMBERS", p + "channels"}}, r)) {
+    return false;
+  }
+  const std::string epoch = r[0].str;
+  if (!epoch_.empty() && epoch != epoch_ && !epoch.empty()) {
+    log("the main ipxd restarted (epoch " + epoch_ + " -> " + epoch + ")");
+    if (on_epoch_change_) on_epoch_change_();
+    stop_.store(true);
+    return true;
+  }
+  if (!epoch.empty()) epoch_ = epoch;
+  const long long version = r[1].kind == RedisValue::Kind::string ? std::stoll(r[1].str) : 0;
+  std::vector<std::string> channels;
+  for (const auto& e : r[2].elements) channels.push_back(e.str);
+  if (version != cred_version_) {
+    std::vector<RedisValue> keys;
+    if (!conn_.run({{"SMEMBERS", p + "cred:keys"}}, keys)) return false;
+    std::vector<std::vector<std::string>> gets;
+    for (const auto& k : keys[0].elements) gets.push_back({"GET", p + "cred:" + k.str});
+    if (!conn_.run(gets, r)) return false;
+    for (std::size_t i = 0; i < gets.size(); ++i) {
+      if (r[i].kind != RedisValue::Kind::string) continue;
+      const json::value c = json::parse(r[i].str);
+      app_.set_credential(keys[0].elements[i].str,
+                          Credential{std::string(c.at("participant_id").as_string()),
+                                     std::string(c.at("kind").as_string()),
+                                     std::string(c.at("secret").as_string())});
+    }
+    cred_version_ = version;
+  }
+  for (const auto& c : channels) {
+    if (channels_.size() >= options_.edge_channels_max && !channels_.contains(c)) break;
+    Channel& ch = channels_[c];
+    if (!ch.loaded && !load(c, ch)) return false;
+  }
+  return true;
+}
+
+bool EdgeFollower::read() {
+  if (stop_.load()) return true;
+  std::vector<std::string> cmd{"XREAD", "COUNT", std::to_string(options_.xread_count_max), "BLOCK",
+                               std::to_string(options_.xread_block.count()), "STREAMS"};
+  std::vector<std::string> names;
+  for (const auto& [name, ch] : channels_) {
+    if (ch.loaded) names.push_back(name);
+  }
+  if (names.empty()) {
+    std::this_thread::sleep_for(options_.xread_block);
+    return true;
+  }
+  for (const auto& n : names) cmd.push_back(options_.prefix + "ch:" + n);
+  for (const auto& n : names) cmd.push_back(std::to_string(channels_[n].seq) + "-0");
+  std::vector<RedisValue> r;
+  if (!conn_.run({cmd}, r)) return false;
+  if (r[0].kind != RedisValue::Kind::array) return r[0].kind == RedisValue::Kind::nil;  // nil: timeout
+  const std::size_t skip = options_.prefix.size() + 3;  // "ipx:ch:"
+  for (const auto& stream : r[0].elements) {
+    const std::string channel = stream.elements.at(0).str.substr(skip);
+    Channel& ch = channels_[channel];
+    for (const auto& entry : stream.elements.at(1).elements) {
+      const std::uint64_t seq = seq_of_id(entry.elements.at(0).str);
+      if (seq <= ch.seq) continue;
+      if (seq != ch.seq + 1) {  // trimmed or lost: start again from the snapshot
+        log("gap on " + channel + " (" + std::to_string(ch.seq) + " -> " + std::to_string(seq) + "); reloading");
+        ch.loaded = false;
+        break;
+      }
+      std::string frame, snap;
+      const auto& fields = entry.elements.at(1).elements;
+      for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str == "f") frame = fields[i + 1].str;
+        if (fields[i].str == "s") snap = fields[i + 1].str;
+      }
+      const json::value f = json::parse(frame);
+      json::value data = json::parse(snap);
+      const std::uint64_t got = hub_.publish(channel, f.at("type").as_string(), f.at("ts").to_number<std::int64_t>(),
+                                             f.at("data"), [&] { app_.set_snapshot(channel, std::move(data)); });
+      IPX_ASSERT(got == seq);
+      ch.seq = seq;
+    }
+  }
+  return true;
+}
+
+}  // namespace ipx::gateway
