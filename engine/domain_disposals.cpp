@@ -498,6 +498,9 @@ json::value days_between(std::int64_t from, std::int64_t to) {
 struct Agg {
   std::int64_t cases = 0, sold = 0, claim = 0, hammer = 0, net = 0, fund = 0, valuation = 0,
                rounds = 0, defaults = 0;
+  // The ratios read only what they can: recovery over closed cases (an open case has
+  // recovered nothing yet), discount over cases with a hammer price.
+  std::int64_t closed_claim = 0, closed_recovered = 0, hammered_valuation = 0;
   void add(const DisposalCase& dc) {
     ++cases;
     if (dc.state == "closed" && dc.outcome != "released") sold += dc.outcome == "in_lieu" ? 0 : 1;
@@ -508,6 +511,11 @@ struct Agg {
     valuation += dc.valuation;
     rounds += static_cast<std::int64_t>(dc.rounds.size());
     defaults += dc.defaults;
+    if (dc.state == "closed") {
+      closed_claim += dc.claim;
+      closed_recovered += dc.net_to_bank + dc.fund_share;
+    }
+    if (dc.hammer > 0) hammered_valuation += dc.valuation;
   }
   json::object to_json() const {
     auto ratio = [](std::int64_t a, std::int64_t b) {
@@ -523,8 +531,9 @@ struct Agg {
             {"valuation", valuation},
             {"rounds", rounds},
             {"defaults", defaults},
-            {"recovery_rate", ratio(net + fund, claim)},
-            {"discount", ratio(hammer, valuation)}};
+            {"closed_claim", closed_claim},
+            {"recovery_rate", ratio(closed_recovered, closed_claim)},
+            {"discount", ratio(hammer, hammered_valuation)}};
   }
 };
 
