@@ -71,6 +71,13 @@ class Ipxd:
         except urllib.error.HTTPError as e:
             return e.code
 
+    def metric(self, name):
+        with urllib.request.urlopen(self.http + "/metrics", timeout=2) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        return None
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -216,6 +223,7 @@ async def test_redis_outage(ipxd, pg_base, env_base, workdir):
                 return "result" in await ec.raw("subscribe", {"channels": [ch]})
             await wait_for(subscribed, "the auction channel on the edge")
             snap = await npush(ec, ch)
+            eq(main.metric("ipx_redis_up"), 1.0, "main ipx_redis_up")
             amount = await bids(bidders, aid, 1_000_000, 2)
             for i in range(2):
                 eq((await npush(ec, ch))["seq"], snap["seq"] + 1 + i, "before the outage")
@@ -225,12 +233,14 @@ async def test_redis_outage(ipxd, pg_base, env_base, workdir):
                 return edge.readyz() == 503
             await wait_for(edge_down, "edge /readyz 503 while Redis is down")
             eq(main.readyz(), 200, "main ready while Redis is down")
+            eq(edge.metric("ipx_redis_up"), 0.0, "edge ipx_redis_up while Redis is down")
             amount = await bids(bidders, aid, amount, 3)  # the main keeps trading
             eq(main.readyz(), 200, "main still ready")
             redis = start_redis(rport, workdir)
             async def edge_up():
                 return edge.readyz() == 200
             await wait_for(edge_up, "edge /readyz 200 after Redis is back")
+            eq(edge.metric("ipx_redis_up"), 1.0, "edge ipx_redis_up after Redis is back")
             for i in range(3):  # caught up from the last seq it delivered: no gap
                 p = await npush(ec, ch, timeout=10)
                 eq((p["seq"], p["type"]), (snap["seq"] + 3 + i, "bid"), "caught up after the outage")
