@@ -195,6 +195,9 @@ class Domain {
   // Nobody sees the pushes (an engine without a publisher): balance pushes and channel
   // snapshots are not built, as in replay. Results and state are the same either way.
   void set_observed(bool on) { observed_ = on; }
+  // True when pushes are dropped (replay, or no publisher): informational pushes need not be
+  // built. Pushes on auction channels are still made (they drive the timer index).
+  bool quiet() const { return replaying_ || !observed_; }
   // Channel snapshots per command (default) or left to the caller (the Engine attaches them
   // once per batch, see Engine::apply_batch).
   void set_snapshots_per_command(bool on) { snapshots_per_command_ = on; }

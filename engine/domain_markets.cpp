@@ -374,6 +374,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     json::object fill{{"trade_id", trade_id}, {"price", t.price.v}, {"qty", t.qty.v}};
     maker.fills.push_back(fill);
     taker.fills.push_back(fill);
+    if (quiet()) continue;  // the pushes below are dropped unseen
     c.pushes.push_back({"trades." + m.id, "trade", c.now,
                         {{"trade_id", trade_id}, {"price", t.price.v}, {"qty", t.qty.v},
                          {"aggressor_side", taker_buys ? "buy" : "sell"}}});
@@ -412,7 +413,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     touch(meta.owner);
   }
   for (const auto& id : touched) push_balance(c, id);
-  if (before_depth != nullptr) {
+  if (before_depth != nullptr && !quiet()) {
     Depth after;
     after.read(*m.book);
     const auto& before = *static_cast<const Depth*>(before_depth);

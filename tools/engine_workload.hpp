@@ -172,8 +172,9 @@ class Workload {
   engine::Command cancel() {
     if (orders_.empty()) return order(0);
     const auto i = static_cast<std::size_t>(pick(0, static_cast<int>(orders_.size()) - 1));
-    const OrderRef o = orders_[i];
-    orders_.erase(orders_.begin() + static_cast<std::ptrdiff_t>(i));
+    const OrderRef o = std::move(orders_[i]);
+    if (i + 1 != orders_.size()) orders_[i] = std::move(orders_.back());  // O(1), order kept irrelevant
+    orders_.pop_back();
     return make(o.who, "order.cancel", {{"market_id", o.market}, {"client_order_id", o.coid}});
   }
   // Alternates: register a new asset, then put it up for an English transfer auction.
