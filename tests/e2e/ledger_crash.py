@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import run_e2e as e2e  # noqa: E402
 from ipxclient import ProtocolError  # noqa: E402
+import websockets.exceptions  # noqa: E402
 
 HOUR, DAY = e2e.HOUR, e2e.DAY
 
@@ -56,7 +57,10 @@ class CrashServer(e2e.Server):
 
 
 def tolerated(e):
-    return isinstance(e, (ProtocolError, ConnectionError, asyncio.TimeoutError, OSError)) or \
+    # What a client sees when the server is killed under it: a closed or refused connection,
+    # or a handshake cut short (websockets' InvalidMessage / InvalidHandshake).
+    return isinstance(e, (ProtocolError, ConnectionError, asyncio.TimeoutError, OSError,
+                          websockets.exceptions.InvalidHandshake)) or \
         type(e).__name__.startswith("ConnectionClosed")
 
 
