@@ -10,6 +10,7 @@ IPX_APT_PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3-websockets
   prometheus
+  clang libclang-rt-14-dev node-ws
   chromium nodejs
 )
 
