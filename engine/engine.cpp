@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string_view>
 #include <unordered_map>
 
@@ -298,6 +299,14 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     if (c.done) dones->push_back({std::move(c.done), std::move(out)});
   }
   attach_snapshots(*pushes);
+#ifdef IPX_DEBUG_INVARIANTS
+  // Debug and test builds: every ledger sums to zero, every pending is resolved at most once,
+  // balances agree with the transfers (settlement issue) — after every batch.
+  if (auto broken = domain_.ledger().check_invariants(false)) {
+    std::fprintf(stderr, "ipx: ledger invariant broken after a batch: %s\n", broken->c_str());
+    IPX_ASSERT(false && "ledger invariant");
+  }
+#endif
   auto credentials = std::make_shared<std::vector<Credential>>(domain_.take_new_credentials());
   auto deliver = [this, dones, pushes, credentials] {
     if (publisher_ != nullptr && !credentials->empty()) publisher_->credentials(*credentials);
