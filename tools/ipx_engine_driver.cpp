@@ -14,11 +14,13 @@
 //   ipx-engine-driver replay-check [--pg C] (also --replay-check) recover twice into two
 //       engines and compare: "replay <seq> <hash> ok" or exit 1.
 //   ipx-engine-driver bench   [--pg C] [--commands N] [--rate R] [--latency-seconds S]
-//                             [--commit-batch B] [--keep]
+//                             [--commit-batch B] [--keep] [--publisher]
 //       in a database of its own (ipx_bench_engine_<pid>, dropped unless --keep): durable
 //       throughput (N commands as fast as acknowledged), ack latency at R/s offered measured
 //       from each command's intended send time, replay speed and restart-to-ready time of
 //       everything journaled, and the replayed hash checked against the live one.
+//       --publisher: attach a publisher that drops what it gets, so pushes and channel
+//       snapshots are built as in ipxd (without it the engine builds none).
 // --pg defaults to $IPX_PG. Exit 2 on usage or connection errors.
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -61,6 +63,7 @@ struct Args {
   double latency_seconds = 10;
   std::size_t commit_batch = 16'384;
   bool keep = false;
+  bool publisher = false;
 };
 
 int usage() {
@@ -70,7 +73,7 @@ int usage() {
                "       ipx-engine-driver verify|--verify [--pg C]\n"
                "       ipx-engine-driver replay-check|--replay-check [--pg C]\n"
                "       ipx-engine-driver bench [--pg C] [--commands N] [--rate R] "
-               "[--latency-seconds S] [--commit-batch B] [--snapshot-every N] [--keep]\n"
+               "[--latency-seconds S] [--commit-batch B] [--snapshot-every N] [--keep] [--publisher]\n"
                "--pg defaults to $IPX_PG\n");
   return 2;
 }
@@ -85,6 +88,10 @@ bool parse(int argc, char** argv, Args& a) {
     const std::string k = argv[i];
     if (k == "--quiet") {
       a.quiet = true;
+      continue;
+    }
+    if (k == "--publisher") {
+      a.publisher = true;
       continue;
     }
     if (k == "--keep") {
@@ -172,9 +179,18 @@ class AckPrinter {
 };
 
 // The engine with its PostgreSQL durability, recovered and started.
+// --publisher: a publisher that takes every push and drops it, so the engine builds pushes
+// and channel snapshots as it does in ipxd (without one it builds none).
+struct NullPublisher final : engine::Publisher {
+  void publish(const engine::Push& p) override { pushes += p.snapshot.is_null() ? 1 : 2; }
+  std::size_t pushes = 0;
+};
+
 struct Node {
   Node(const std::string& pg, const Args& a)
-      : durability(pg, options(a)), engine(engine::EngineOptions{}, &durability, nullptr) {}
+      : durability(pg, options(a)),
+        engine(engine::EngineOptions{}, &durability, a.publisher ? &publisher : nullptr) {}
+  NullPublisher publisher;  // declared before `engine`: outlives it
   static pg::DurabilityOptions options(const Args& a) {
     pg::DurabilityOptions o;
     o.snapshot_every = a.snapshot_every;
