@@ -16,42 +16,6 @@ struct EventLog final : matching::AuctionSink {
   void on_event(const matching::AuctionEvent& e) override { events.push_back(e); }
 };
 
-Code code_of(matching::errc e) {
-  using matching::errc;
-  switch (e) {
-    case errc::ok:
-      return Code::ok;
-    case errc::bad_request:
-      return Code::bad_request;
-    case errc::bad_price:
-      return Code::bad_price;
-    case errc::not_found:
-      return Code::not_found;
-    case errc::duplicate:
-      return Code::duplicate;
-    case errc::would_cross:
-      return Code::would_cross;
-    case errc::self_trade:
-      return Code::self_trade;
-    case errc::bid_too_low:
-      return Code::bid_too_low;
-    case errc::already_leading:
-      return Code::already_leading;
-    case errc::auction_not_open:
-      return Code::auction_not_open;
-    case errc::auction_closed:
-      return Code::auction_closed;
-    case errc::not_qualified:
-      return Code::not_qualified;
-    case errc::invalid_state:
-      return Code::invalid_state;
-    case errc::insufficient_funds:
-      return Code::insufficient_funds;
-    case errc::capacity:
-      return Code::unavailable;
-  }
-  return Code::internal;
-}
 
 const char* format_name(matching::Format f) {
   switch (f) {

@@ -41,20 +41,6 @@ const char* status_name(matching::order_status s) {
   return "open";
 }
 
-Code code_of(matching::errc e) {
-  switch (e) {
-    case matching::errc::ok: return Code::ok;
-    case matching::errc::bad_request: return Code::bad_request;
-    case matching::errc::bad_price: return Code::bad_price;
-    case matching::errc::not_found: return Code::not_found;
-    case matching::errc::duplicate: return Code::duplicate;
-    case matching::errc::would_cross: return Code::would_cross;
-    case matching::errc::self_trade: return Code::self_trade;
-    case matching::errc::insufficient_funds: return Code::insufficient_funds;
-    case matching::errc::capacity: return Code::unavailable;
-    default: return Code::invalid_state;
-  }
-}
 
 struct Depth {
   std::array<matching::depth_level, kDepthLevels> bids{}, asks{};
