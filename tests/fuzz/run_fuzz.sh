@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${1:-20}"
-shift || true
+if [ $# -gt 0 ]; then shift; fi
 out="${IPX_FUZZ_DIR:-$root/build/fuzz}"
 cxx="${IPX_FUZZ_CXX:-$(command -v clang++ || command -v clang++-14 || true)}"
 if [[ -z "$cxx" ]]; then
