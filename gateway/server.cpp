@@ -379,10 +379,14 @@ class WsSession final : public SessionBase,
     });
   }
 
-  // From any thread, via Reply.
-  void post_reply(json::value id, json::object body, Clock::time_point t0) {
-    net::post(ws_.get_executor(), [self = this->shared_from_this(), id = std::move(id),
-                                   body = std::move(body), t0]() mutable {
+  // From any thread, via Reply. Takes the caller's reference, so that the last reference to
+  // the session is dropped by the posted handler, on the session's strand, never on the
+  // thread that replies (the Beast stream must not be destroyed off its strand).
+  static void post_reply(std::shared_ptr<WsSession> session, json::value id, json::object body,
+                         Clock::time_point t0) {
+    auto ex = session->ws_.get_executor();
+    net::post(ex, [self = std::move(session), id = std::move(id), body = std::move(body),
+                   t0]() mutable {
       IPX_ASSERT(self->inflight_ > 0);
       --self->inflight_;
       self->reply(id, std::move(body), t0);
@@ -398,7 +402,7 @@ class WsSession final : public SessionBase,
       if (!replied.exchange(true)) deliver(make_error("INTERNAL", "no reply"));
     }
     void deliver(json::object body) override {
-      if (auto s = session.lock()) s->post_reply(std::move(id), std::move(body), t0);
+      if (auto s = session.lock()) post_reply(std::move(s), std::move(id), std::move(body), t0);
     }
     std::weak_ptr<WsSession> session;
     json::value id;
