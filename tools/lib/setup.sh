@@ -7,6 +7,7 @@ IPX_APT_PACKAGES=(
   libpq-dev postgresql-15 postgresql-client-15
   libhiredis-dev redis-server
   libssl-dev openssl
+  libjemalloc-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3-websockets
   prometheus
