@@ -131,16 +131,17 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   if (m != Method::time_advance) fire_timers(now, ctx);
   now_ = now;
   // Forget request_ids older than 24 h of engine time.
-  while (!remembered_by_time_.empty() && remembered_by_time_.begin()->first + kRememberMs <= now) {
-    remembered_.erase(remembered_by_time_.begin()->second);
-    remembered_by_time_.erase(remembered_by_time_.begin());
+  while (!remembered_by_time_.empty() && remembered_by_time_.front().first + kRememberMs <= now) {
+    remembered_.erase(remembered_by_time_.front().second);
+    remembered_by_time_.pop_front();
   }
-  std::string canonical;
+  std::string canonical, key;
   if (!request_id.empty()) {
     // The method is part of the request: the same request_id on another method with the
     // same params is DUPLICATE, not the other method's reply.
     canonical = std::string(info.name) + ' ' + json::serialize(info.encode(params));
-    auto it = remembered_.find({actor_id, request_id});
+    key = pair_key(actor_id, request_id);
+    auto it = remembered_.find(key);
     if (it != remembered_.end()) {
       if (it->second.params != canonical) {
         return Outcome::error(Code::duplicate, "request_id already used with other params");
@@ -161,8 +162,8 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   if (!replaying_ && observed_ && snapshots_per_command_) attach_snapshots(pushes, pushes_first);
   hash_ = mix_json(hash_ ^ static_cast<std::uint64_t>(out.code), out.result);
   if (!request_id.empty() && keeps_reply(out.code)) {
-    remembered_[{actor_id, request_id}] = {canonical, out, now};
-    remembered_by_time_.emplace(now, std::make_pair(actor_id, request_id));
+    remembered_by_time_.emplace_back(now, key);
+    remembered_.insert_or_assign(std::move(key), Remembered{std::move(canonical), out, now});
   }
   return out;
 }

@@ -7,6 +7,7 @@
 // what replay relies on. No I/O, no clock, no randomness (random credentials are filled into
 // the command by the engine before it is journaled).
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +33,16 @@ bool valid_asset_kind(std::string_view s);
 
 struct Auction;
 std::string bidder_code_of(const Auction& a, std::uint64_t bidder);
+
+// One string for a (participant, client string) pair: participant ids are the engine's own
+// ("P-12") and hold no NUL, so the first NUL splits the pair unambiguously.
+inline std::string pair_key(std::string_view participant, std::string_view client) {
+  std::string k;
+  k.reserve(participant.size() + 1 + client.size());
+  k.append(participant).push_back('\0');
+  k.append(client);
+  return k;
+}
 
 struct Credential {
   std::string key, secret, participant_id, kind;
@@ -156,13 +167,20 @@ struct BackstopOfferRec {
   std::optional<std::int64_t> expires_at;
 };
 
+struct OrderFill {
+  std::uint64_t trade_id = 0;
+  std::int64_t price = 0, qty = 0;
+};
+
+// An order's metadata beside the book: typed, so a long-lived order costs a few words, not a
+// JSON tree; the order view (order.place's shape) is built only for replies and pushes.
 struct OrderMeta {
   std::string id, client_order_id, owner, market_id;
   std::uint64_t hold_id = 0;      // current pending hold (cash for buys, units for sells)
   std::int64_t hold_amount = 0;
   std::int64_t limit_price = 0;
-  json::array fills;
-  json::object last;  // the last order view sent (order.place's shape)
+  std::vector<OrderFill> fills;
+  std::optional<matching::order_view> last;  // the book's last view of it (what was sent)
 };
 
 struct Market {
@@ -271,6 +289,9 @@ class Domain {
   json::object book_json(const Market& m) const;
   json::object market_json(const Market& m) const;
   json::object order_json(const OrderMeta& meta, const matching::order_view& v) const;
+  json::object order_json(const OrderMeta& meta) const {
+    return meta.last ? order_json(meta, *meta.last) : json::object{};
+  }
   Outcome order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
                        matching::order_params& out) const;
   void settle_book_events(Market& m, Ctx& c, const void* before_depth);
@@ -344,18 +365,21 @@ class Domain {
   std::map<std::string, DisposalCase> cases_;
   std::map<std::string, SettlementRec> settlements_;
   std::map<std::string, BackstopOfferRec> offers_;
-  std::map<std::pair<std::string, std::string>, std::string> client_order_ids_;
+  // (participant, client_order_id) -> the book's order id; key: pair_key(participant, coid).
+  std::unordered_map<std::string, std::uint64_t> client_order_ids_;
   std::vector<Credential> new_credentials_;
 
   // Idempotency (PROTOCOL.md "Idempotency"): (participant, request_id) -> first reply, kept
   // for 24 h of engine time.
+  // Keyed by pair_key(participant, request_id). Engine time never goes back, so the time
+  // index is a queue in insertion order (oldest first).
   struct Remembered {
     std::string params;  // canonical encoding
     Outcome outcome;
     std::int64_t at_ms = 0;
   };
-  std::map<std::pair<std::string, std::string>, Remembered> remembered_;
-  std::multimap<std::int64_t, std::pair<std::string, std::string>> remembered_by_time_;
+  std::unordered_map<std::string, Remembered> remembered_;
+  std::deque<std::pair<std::int64_t, std::string>> remembered_by_time_;
 
   std::uint64_t participants_n_ = 0, assets_n_ = 0, auctions_n_ = 0, markets_n_ = 0,
                 cases_n_ = 0, settlements_n_ = 0, offers_n_ = 0, orders_n_ = 0,

@@ -71,6 +71,15 @@ void diff_side(const matching::depth_level* before, std::size_t nb, const matchi
   }
 }
 
+json::array fills_json(const std::vector<OrderFill>& fills) {
+  json::array a;
+  a.reserve(fills.size());
+  for (const auto& f : fills) {
+    a.push_back(json::object{{"trade_id", "T-" + std::to_string(f.trade_id)}, {"price", f.price}, {"qty", f.qty}});
+  }
+  return a;
+}
+
 json::array levels_json(const matching::depth_level* l, std::size_t n) {
   json::array a;
   for (std::size_t i = 0; i < n; ++i) a.push_back(json::array{l[i].price.v, l[i].qty.v});
@@ -210,7 +219,7 @@ json::object Domain::order_json(const OrderMeta& meta, const matching::order_vie
                  {"leaves_qty", v.leaves.v},
                  {"price", v.type == matching::order_type::limit ? json::value(v.price.v)
                                                                  : json::value(nullptr)},
-                 {"fills", meta.fills}};
+                 {"fills", fills_json(meta.fills)}};
   return o;
 }
 
@@ -268,7 +277,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   }
   Market& m = it->second;
   if (Outcome s = order_params(m, p, orders_n_ + 1, op); !s.ok()) return s;
-  if (client_order_ids_.count({c.actor->id, p.client_order_id})) {
+  if (client_order_ids_.count(pair_key(c.actor->id, p.client_order_id))) {
     return Outcome::error(Code::duplicate, "client_order_id " + p.client_order_id + " already used");
   }
   if (op.type == matching::order_type::limit && op.price.v % m.tick != 0) {
@@ -301,9 +310,9 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   meta.market_id = m.id;
   meta.limit_price = op.price.v;
   m.orders.emplace(op.id, std::move(meta));
-  client_order_ids_[{c.actor->id, p.client_order_id}] = std::to_string(op.id);
+  client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
-  return Outcome::success(m.orders.at(op.id).last);
+  return Outcome::success(order_json(m.orders.at(op.id)));
 }
 
 // Settles trades, moves holds, publishes pushes for what the book reported in one command.
@@ -357,10 +366,10 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     IPX_ASSERT(res.ok());
     ++m.trades;
     const std::string trade_id = "T-" + std::to_string(t.trade_id);
-    json::object fill{{"trade_id", trade_id}, {"price", t.price.v}, {"qty", t.qty.v}};
-    maker.fills.push_back(fill);
-    taker.fills.push_back(fill);
+    maker.fills.push_back({t.trade_id, t.price.v, t.qty.v});
+    taker.fills.push_back({t.trade_id, t.price.v, t.qty.v});
     if (quiet()) continue;  // the pushes below are dropped unseen
+    const json::object fill{{"trade_id", trade_id}, {"price", t.price.v}, {"qty", t.qty.v}};
     c.pushes.push_back({"trades." + m.id, "trade", c.now,
                         {{"trade_id", trade_id}, {"price", t.price.v}, {"qty", t.qty.v},
                          {"aggressor_side", taker_buys ? "buy" : "sell"}}});
@@ -378,8 +387,8 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     auto v = m.book->find(id);
     if (!v) continue;  // done later in the command (its event follows)
     OrderMeta& meta = m.orders.at(id);
-    meta.last = order_json(meta, *v);
-    push_private(c, meta.owner, "order", meta.last);
+    meta.last = *v;
+    if (!quiet()) push_private(c, meta.owner, "order", order_json(meta));
   }
   for (const auto& [event, view] : log.orders) {
     OrderMeta& meta = m.orders.at(view.id);
@@ -394,8 +403,8 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
       for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
       IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
     }
-    meta.last = order_json(meta, view);
-    push_private(c, meta.owner, "order", meta.last);
+    meta.last = view;
+    if (!quiet()) push_private(c, meta.owner, "order", order_json(meta));
     touch(meta.owner);
   }
   for (const auto& id : touched) push_balance(c, id);
@@ -459,8 +468,8 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
     const std::string_view s = *p.order_id;
     if (s.starts_with("O-")) id = order_num(s.substr(2));
   } else {
-    auto co = client_order_ids_.find({c.actor->id, *p.client_order_id});
-    if (co != client_order_ids_.end()) id = order_num(co->second);
+    auto co = client_order_ids_.find(pair_key(c.actor->id, *p.client_order_id));
+    if (co != client_order_ids_.end()) id = co->second;
   }
   auto o = m->orders.find(id);
   if (id == 0 || o == m->orders.end() || o->second.owner != c.actor->id) {
@@ -480,7 +489,7 @@ Outcome Domain::order_cancel(Ctx& c, const OrderRef& p) {
   auto r = m->book->cancel(id);
   if (r.ec != matching::errc::ok) return Outcome::error(Code::invalid_state, "the order is done");
   settle_book_events(*m, c, &before);
-  return Outcome::success(m->orders.at(id).last);
+  return Outcome::success(order_json(m->orders.at(id)));
 }
 
 Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
@@ -510,7 +519,7 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   auto r = m->book->replace(id, Fen{price}, Units{qty}, Ms{c.now}, funds);
   if (r.ec != matching::errc::ok) return Outcome::error(code_of(r.ec), std::string(matching::protocol_code(r.ec)));
   settle_book_events(*m, c, &before);
-  return Outcome::success(meta.last.empty() ? order_json(meta, r.order) : meta.last);
+  return Outcome::success(meta.last ? order_json(meta) : order_json(meta, r.order));
 }
 
 void Domain::expire_orders(std::int64_t until, Ctx& c) {
