@@ -582,8 +582,22 @@ void Domain::push_private(Ctx& c, const std::string& participant_id, const std::
 
 void Domain::push_balance(Ctx& c, const std::string& participant_id) {
   if (replaying_ || !observed_) return;
+  if (!snapshots_per_command_) {
+    // Batched (the Engine): one push per participant per batch, built in flush_balances().
+    if (balances_due_set_.insert(participant_id).second) balances_due_.push_back(participant_id);
+    return;
+  }
   const Participant* p = participant(participant_id);
   if (p != nullptr) push_private(c, participant_id, "balance", account_json(*p));
+}
+
+void Domain::flush_balances(std::vector<Push>& pushes) {
+  for (const auto& id : balances_due_) {
+    const Participant* p = participant(id);
+    if (p != nullptr) pushes.push_back({"private." + id, "balance", now_, account_json(*p)});
+  }
+  balances_due_.clear();
+  balances_due_set_.clear();
 }
 
 }  // namespace ipx::engine

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/methods.hpp"
@@ -219,7 +220,11 @@ class Domain {
   bool quiet() const { return replaying_ || !observed_; }
   // Channel snapshots per command (default) or left to the caller (the Engine attaches them
   // once per batch, see Engine::apply_batch).
+  // In that mode balance pushes are also left to the caller: a participant whose balance
+  // changed gets one `balance` push per batch (its account after the batch), from
+  // flush_balances(), instead of one per command.
   void set_snapshots_per_command(bool on) { snapshots_per_command_ = on; }
+  void flush_balances(std::vector<Push>& pushes);
   // A channel's current state ("auction.A-1", "book.M", "disposal.C-1", "private.P-1");
   // null when it has none or does not exist.
   json::value channel_snapshot(const std::string& channel) const;
@@ -388,6 +393,9 @@ class Domain {
   bool replaying_ = false;
   bool observed_ = true;
   bool snapshots_per_command_ = true;
+  // Participants to flush_balances(), in first-touch order (transient: empty between batches).
+  std::vector<std::string> balances_due_;
+  std::unordered_set<std::string> balances_due_set_;
   // Timer index: each live auction's next due time (re-read after every command that pushed
   // on its channel: every change to an auction pushes there), and settlements awaiting
   // payment by due_at. next_due() is then O(log n) plus the (few) markets.

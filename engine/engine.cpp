@@ -298,6 +298,7 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     if (info.mutating) records.push_back(encode_record(c, ++seq_, now));
     if (c.done) dones->push_back({std::move(c.done), std::move(out)});
   }
+  domain_.flush_balances(*pushes);
   attach_snapshots(*pushes);
 #ifdef IPX_DEBUG_INVARIANTS
   // Debug and test builds: every ledger sums to zero, every pending is resolved at most once,
