@@ -20,6 +20,11 @@ bool keeps_reply(Code c) {
 // The outcome hash: FNV-style over json::serialize(o), then h ^ (h >> 29). The serializer's
 // output is fed through the byte loop in chunks, without building the string (same bytes,
 // same hash as before).
+std::uint64_t mix_bytes(std::uint64_t h, std::string_view bytes) {
+  for (unsigned char ch : bytes) h = (h ^ ch) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
+}
+
 std::uint64_t mix_json(std::uint64_t h, const json::object& o) {
   thread_local json::serializer sr;
   sr.reset(&o);
@@ -146,7 +151,9 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
       if (it->second.params != canonical) {
         return Outcome::error(Code::duplicate, "request_id already used with other params");
       }
-      return it->second.outcome;
+      const Remembered& r = it->second;
+      if (r.code != Code::ok) return Outcome::error(r.code, r.message);
+      return Outcome::success(json::parse(r.result_json).as_object());
     }
   }
   const std::size_t pushes_before = pushes.size();
@@ -160,11 +167,16 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   reindex_from(pushes, pushes_first);
   if (!replaying_ && observed_ && snapshots_per_command_) attach_snapshots(pushes, pushes_first);
-  hash_ = mix_json(hash_ ^ static_cast<std::uint64_t>(out.code), out.result);
-  if (!request_id.empty() && keeps_reply(out.code)) {
-    remembered_by_time_.emplace_back(now, key);
-    remembered_.insert_or_assign(std::move(key), Remembered{std::move(canonical), out, now});
+  if (request_id.empty() || !keeps_reply(out.code)) {
+    hash_ = mix_json(hash_ ^ static_cast<std::uint64_t>(out.code), out.result);
+    return out;
   }
+  // Remembered: the result's text is made once, for the hash and for the table.
+  std::string text = json::serialize(out.result);
+  hash_ = mix_bytes(hash_ ^ static_cast<std::uint64_t>(out.code), text);
+  remembered_by_time_.emplace_back(now, key);
+  remembered_.insert_or_assign(std::move(key), Remembered{std::move(canonical), out.code, out.message,
+                                                          out.ok() ? std::move(text) : std::string(), now});
   return out;
 }
 

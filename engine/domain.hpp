@@ -378,9 +378,13 @@ class Domain {
   // for 24 h of engine time.
   // Keyed by pair_key(participant, request_id). Engine time never goes back, so the time
   // index is a queue in insertion order (oldest first).
+  // The reply is kept as its result's JSON text (the bytes the state hash already reads):
+  // one string per remembered request instead of a JSON tree.
   struct Remembered {
     std::string params;  // canonical encoding
-    Outcome outcome;
+    Code code = Code::ok;
+    std::string message;      // errors
+    std::string result_json;  // successes
     std::int64_t at_ms = 0;
   };
   std::unordered_map<std::string, Remembered> remembered_;
