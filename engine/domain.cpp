@@ -113,7 +113,8 @@ Domain::Domain() : ledger_(ledger::Limits{1u << 18, 1u << 22}) {
 Domain::~Domain() = default;
 
 Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& request_id,
-                      const Params& params, std::int64_t now, std::vector<Push>& pushes) {
+                      const Params& params, std::int64_t now, std::vector<Push>& pushes,
+                      std::string_view sent) {
   const MethodInfo& info = method_info(m);
   const Participant* actor = participant(actor_id);
   if (actor == nullptr && info.roles != role_system && m != Method::time_now) {
@@ -144,7 +145,12 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   if (!request_id.empty()) {
     // The method is part of the request: the same request_id on another method with the
     // same params is DUPLICATE, not the other method's reply.
-    canonical = std::string(info.name) + ' ' + json::serialize(info.encode(params));
+    canonical = std::string(info.name) + ' ';
+    if (sent.empty()) {
+      canonical += json::serialize(info.encode(params));
+    } else {
+      canonical += sent;
+    }
     key = pair_key(actor_id, request_id);
     auto it = remembered_.find(key);
     if (it != remembered_.end()) {

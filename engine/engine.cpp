@@ -37,8 +37,14 @@ std::string random_hex(std::size_t bytes) {
 // applies exactly the same values.
 void fill_random(Command& c) {
   if (auto* p = std::get_if<ParticipantCreate>(&c.params)) {
-    if (!p->api_key) p->api_key = "k" + random_hex(12);
-    if (!p->api_secret) p->api_secret = random_hex(24);
+    if (!p->api_key) {
+      p->api_key = "k" + random_hex(12);
+      c.generated.emplace_back("api_key");
+    }
+    if (!p->api_secret) {
+      p->api_secret = random_hex(24);
+      c.generated.emplace_back("api_secret");
+    }
   }
 }
 
@@ -63,10 +69,12 @@ void append_json(std::string& out, const json::object& o) {
 
 // The same bytes as json::serialize(json::object{{"a", ...}, {"r", ...}, {"p", ...}}), built
 // without the intermediate object.
-Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms) {
+// A command with generated fields also carries "g": [names], after "p".
+Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms,
+                     std::string_view params_json) {
   Record r{seq, ts_ms, static_cast<std::int32_t>(c.method), {}};
   std::string& out = r.payload;
-  out.reserve(128 + c.actor.size() + c.request_id.size());
+  out.reserve(128 + c.actor.size() + c.request_id.size() + params_json.size());
   out += "{\"a\":";
   append_json_string(out, c.actor);
   if (!c.request_id.empty()) {
@@ -74,9 +82,27 @@ Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms) {
     append_json_string(out, c.request_id);
   }
   out += ",\"p\":";
-  append_json(out, method_info(c.method).encode(c.params));
+  if (params_json.empty()) {
+    append_json(out, method_info(c.method).encode(c.params));
+  } else {
+    out += params_json;
+  }
+  if (!c.generated.empty()) {
+    out += ",\"g\":[";
+    for (std::size_t i = 0; i < c.generated.size(); ++i) {
+      if (i > 0) out += ',';
+      append_json_string(out, c.generated[i]);
+    }
+    out += ']';
+  }
   out += '}';
   return r;
+}
+
+std::string sent_params(const Command& c) {
+  json::object o = method_info(c.method).encode(c.params);
+  for (const auto& g : c.generated) o.erase(g);
+  return json::serialize(o);
 }
 
 bool decode_record(const Record& r, Command& out, std::string& error) {
@@ -116,6 +142,20 @@ bool decode_record(const Record& r, Command& out, std::string& error) {
   out.actor = std::string(a->get_string());
   const json::value* rid = o.if_contains("r");
   out.request_id = rid && rid->is_string() ? std::string(rid->get_string()) : std::string();
+  out.generated.clear();
+  if (const json::value* g = o.if_contains("g"); g != nullptr) {
+    if (!g->is_array()) {
+      error = "payload: g is not a list";
+      return false;
+    }
+    for (const auto& name : g->get_array()) {
+      if (!name.is_string()) {
+        error = "payload: g holds a non-string";
+        return false;
+      }
+      out.generated.emplace_back(name.get_string());
+    }
+  }
   codec::ParseError pe;
   if (!method_info(out.method).parse(p->get_object(), out.params, pe)) {
     error = "params: " + pe.text();
@@ -163,7 +203,8 @@ bool Engine::replay(const Record& r, std::string& error) {
   }
   std::vector<Push> pushes;
   domain_.set_replaying(true);
-  domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes);
+  const std::string sent = c.request_id.empty() ? std::string() : sent_params(c);
+  domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, sent);
   seq_ = r.seq;
   return true;
 }
@@ -292,10 +333,18 @@ void Engine::apply_batch(std::vector<Command>& batch) {
       continue;
     }
     const std::int64_t now = clock_now();
-    if (info.mutating) fill_random(c);
-    Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes);
+    // The params as sent, encoded once: the idempotency check compares them, and (unless the
+    // engine fills some in) they are the journal's params.
+    std::string sent;
+    if (info.mutating) {
+      sent = json::serialize(info.encode(c.params));
+      fill_random(c);
+    }
+    Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes, sent);
     if (c.method == Method::time_now && out.ok()) out.result["wall"] = wall_ms();
-    if (info.mutating) records.push_back(encode_record(c, ++seq_, now));
+    if (info.mutating) {
+      records.push_back(encode_record(c, ++seq_, now, c.generated.empty() ? std::string_view(sent) : std::string_view()));
+    }
     if (c.done) dones->push_back({std::move(c.done), std::move(out)});
   }
   domain_.flush_balances(*pushes);

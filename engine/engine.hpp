@@ -39,11 +39,18 @@ struct Command {
   std::string request_id;
   Params params;
   std::function<void(const Outcome&)> done;
+  // Params fields the engine drew itself (participant.create's credentials when the request
+  // has none): journaled as "g", left out of the request as a retry is compared with it.
+  std::vector<std::string> generated;
 };
 
 // Encode / decode a command for the journal (the one codec: codec::encode / codec::parse).
-Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms);
+// `params_json`: codec::encode(c.params) as text when the caller has it already.
+Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms,
+                     std::string_view params_json = {});
 bool decode_record(const Record& r, Command& out, std::string& error);
+// The params as the request carried them (without the generated fields), canonical text.
+std::string sent_params(const Command& c);
 
 // The durability layer the engine writes through (PostgreSQL group commit in ipxd).
 class Durability {

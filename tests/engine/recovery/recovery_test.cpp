@@ -232,6 +232,41 @@ TEST(Recovery, IdleTimerTicksReplayToTheSameStateHash) {
   EXPECT_EQ(r.state_hash, live_hash);
 }
 
+// PROTOCOL "Idempotency": a retry with the same params gets the first reply. participant.create
+// without credentials has them drawn by the engine; the retry (which carries none either) is
+// the same request, live and after a restart (the journal marks the drawn fields).
+TEST(Recovery, RetriedParticipantCreateGetsTheFirstReplyLiveAndAfterRestart) {
+  test::TestDb db;
+  ASSERT_TRUE(db.ok());
+  auto create = [](const std::string& name) {
+    engine::Command c;
+    c.method = engine::Method::participant_create;
+    c.actor = "admin";
+    c.request_id = "create-1";
+    c.params = engine::ParticipantCreate{name, "enterprise", "chengdu", false, {}, {}};
+    return c;
+  };
+  json::object first;
+  {
+    LiveEngine live(db.conninfo(), 100);
+    const auto a = live.call(create("Acme"));
+    ASSERT_TRUE(a.ok()) << a.message;
+    first = a.result;
+    EXPECT_FALSE(first.at("api_secret").as_string().empty());
+    const auto again = live.call(create("Acme"));
+    ASSERT_TRUE(again.ok()) << again.message;
+    EXPECT_EQ(again.result, first);
+    EXPECT_EQ(live.call(create("Other")).code, engine::Code::duplicate);
+    live.close();
+  }
+  LiveEngine restarted(db.conninfo(), 100);
+  ASSERT_TRUE(restarted.recovered().ok()) << restarted.recovered().message;
+  const auto after = restarted.call(create("Acme"));
+  ASSERT_TRUE(after.ok()) << after.message;
+  EXPECT_EQ(after.result, first);
+  EXPECT_EQ(restarted.call(create("Other")).code, engine::Code::duplicate);
+}
+
 TEST(Recovery, RestartContinuesTheJournal) {
   test::TestDb db;
   ASSERT_TRUE(db.ok());
