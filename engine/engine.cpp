@@ -203,7 +203,18 @@ bool Engine::replay(const Record& r, std::string& error) {
   }
   std::vector<Push> pushes;
   domain_.set_replaying(true);
-  const std::string sent = c.request_id.empty() ? std::string() : sent_params(c);
+  // The params as sent: the journal's own "p" text when the engine drew nothing into them
+  // (the same bytes encode_record wrote from the same encoding).
+  std::string sent;
+  if (!c.request_id.empty()) {
+    const std::string_view payload = r.payload;
+    const auto at = payload.find(",\"p\":");
+    if (c.generated.empty() && at != std::string_view::npos && payload.ends_with("}}")) {
+      sent = payload.substr(at + 5, payload.size() - at - 6);
+    } else {
+      sent = sent_params(c);
+    }
+  }
   domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, sent);
   seq_ = r.seq;
   return true;

@@ -246,12 +246,25 @@ TEST(Recovery, RetriedParticipantCreateGetsTheFirstReplyLiveAndAfterRestart) {
     c.params = engine::ParticipantCreate{name, "enterprise", "chengdu", false, {}, {}};
     return c;
   };
-  json::object first;
+  auto fund = [](const std::string& participant, std::int64_t amount) {
+    engine::Command c;
+    c.method = engine::Method::account_fund;
+    c.actor = "admin";
+    c.request_id = "fund-1";
+    c.params = engine::AccountFund{participant, amount};
+    return c;
+  };
+  json::object first, funded;
+  std::string participant;
   {
     LiveEngine live(db.conninfo(), 100);
     const auto a = live.call(create("Acme"));
     ASSERT_TRUE(a.ok()) << a.message;
     first = a.result;
+    participant = std::string(first.at("participant_id").as_string());
+    const auto f = live.call(fund(participant, 500));
+    ASSERT_TRUE(f.ok()) << f.message;
+    funded = f.result;
     EXPECT_FALSE(first.at("api_secret").as_string().empty());
     const auto again = live.call(create("Acme"));
     ASSERT_TRUE(again.ok()) << again.message;
@@ -265,6 +278,11 @@ TEST(Recovery, RetriedParticipantCreateGetsTheFirstReplyLiveAndAfterRestart) {
   ASSERT_TRUE(after.ok()) << after.message;
   EXPECT_EQ(after.result, first);
   EXPECT_EQ(restarted.call(create("Other")).code, engine::Code::duplicate);
+  // A request without drawn fields: compared with the journal's own params text.
+  const auto refund = restarted.call(fund(participant, 500));
+  ASSERT_TRUE(refund.ok()) << refund.message;
+  EXPECT_EQ(refund.result, funded) << "applied once";
+  EXPECT_EQ(restarted.call(fund(participant, 501)).code, engine::Code::duplicate);
 }
 
 TEST(Recovery, RestartContinuesTheJournal) {
