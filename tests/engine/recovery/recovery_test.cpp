@@ -210,9 +210,7 @@ TEST(Recovery, SeededStreamReplaysToTheSameStateHash) {
 }
 
 // Timers: auctions that close while the engine is idle make it journal `tick` commands, and
-// replay must reproduce them. DISABLED: Engine::run() builds its tick Command with the default
-// params (NoParams), so encode_record's std::get<Tick> throws bad_variant_access on the engine
-// thread (std::terminate). Fix in engine/engine.cpp: `tick.params = Tick{};`, then enable.
+// replay must reproduce them.
 TEST(Recovery, IdleTimerTicksReplayToTheSameStateHash) {
   test::TestDb db;
   ASSERT_TRUE(db.ok());
