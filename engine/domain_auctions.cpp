@@ -333,6 +333,9 @@ Outcome Domain::bid_reply(Ctx& c, Auction& a, const matching::Result<matching::B
     if (r.ec == matching::errc::bid_too_low || r.ec == matching::errc::bad_price) {
       auto min = a.mech->min_next_bid_for(c.actor->num);
       if (min) msg = "minimum next bid is " + std::to_string(min->v) + " fen";
+      if (r.ec == matching::errc::bad_price) {
+        msg = "the first bid is the starting price, later bids start + k x increment; " + msg;
+      }
     }
     return Outcome::error(code_of(r.ec), msg);
   }

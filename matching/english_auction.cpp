@@ -230,6 +230,7 @@ errc EnglishAuction::check_amount(BidderId b, Fen amount) const noexcept {
   const std::optional<Fen> mv = min_valid(rank_of(b));
   if (!mv || amount < *mv) return errc::bid_too_low;
   if (!grid_.on_grid(amount)) return errc::bad_price;
+  if (!has_high_ && amount != start_) return errc::bad_price;  // rule 4: the first bid is the start
   return errc::ok;
 }
 
@@ -273,9 +274,11 @@ errc EnglishAuction::proxy(BidderId b, Fen max, Ms now, AuctionSink& sink) {
 }
 
 // Records an accepted bid (manual or proxy): price, leader, count, soft close (rule 5).
-void EnglishAuction::place(BidderId b, Fen amount, bool is_proxy, Ms now, AuctionSink& sink) {
+void EnglishAuction::place(BidderId b, Fen amount, bool is_proxy, Ms now, AuctionSink& sink,
+                           bool earlier_tie) {
   const std::uint32_t rank = rank_of(b);
-  IPX_ASSERT(!has_high_ || amount > high_ || (amount == high_ && rank < leader_rank_));
+  IPX_ASSERT(!has_high_ || amount > high_ ||
+             (amount == high_ && (rank < leader_rank_ || (earlier_tie && rank == leader_rank_))));
   IPX_ASSERT(grid_.on_grid(amount) && now < closes_at_);
   const bool changed = !has_high_ || leader_ != b;
   const bool first = !has_high_;
@@ -340,10 +343,15 @@ std::size_t EnglishAuction::collect(Contender (&out)[3]) const noexcept {
   for (std::size_t i = proxies_.size(); i > first_live_ && found < 2; --i) {
     const ProxyEntry& p = proxies_[i - 1];
     if (has_high_ && p.bidder == leader_) continue;
+    const Contender pc{p.max, p.rank, p.seq, p.bidder, false, true};
     const std::optional<Fen> mv = min_valid(p.rank);
-    if (!mv || p.max < *mv) break;
-    out[n++] = Contender{p.max, p.rank, p.seq, p.bidder, false, true};
+    // Ties go to the earlier bid: a proxy whose maximum equals the standing high bid and was
+    // committed before it (same rank) takes the lead at that amount.
+    const bool earlier_tie = n > 0 && found == 0 && p.max == high_ && stronger(pc, out[0]);
+    if ((!mv || p.max < *mv) && !earlier_tie) break;
+    out[n++] = pc;
     ++found;
+    if (earlier_tie) break;  // nobody weaker can bid either
   }
   return n;
 }
@@ -360,7 +368,9 @@ void EnglishAuction::resolve(Ms now, AuctionSink& sink) {
     for (std::size_t j = i; j > 0 && stronger(c[j], c[j - 1]); --j) std::swap(c[j], c[j - 1]);
   }
   const Contender& w = c[0];
-  Fen p = w.is_leader ? high_ : *min_valid(w.rank);
+  // A non-leader that cannot bid above the high bid takes it on the earlier tie (collect).
+  const bool earlier_tie = !w.is_leader && has_high_ && w.ceiling == high_;
+  Fen p = w.is_leader || earlier_tie ? high_ : *min_valid(w.rank);
   if (n > 1) {
     const Contender& r = c[1];
     const bool tie_wins = w.rank < r.rank || (w.rank == r.rank && w.seq < r.seq);
@@ -379,7 +389,7 @@ void EnglishAuction::resolve(Ms now, AuctionSink& sink) {
     }
   }
   IPX_ASSERT(p <= w.ceiling);
-  if (!has_high_ || leader_ != w.bidder || p > high_) place(w.bidder, p, true, now, sink);
+  if (!has_high_ || leader_ != w.bidder || p > high_) place(w.bidder, p, true, now, sink, earlier_tie);
 }
 
 // Room for one more proxy of b: an index slot, and array room (compacting the dead prefix).

@@ -198,7 +198,9 @@ class EnglishAuction {
   std::optional<Fen> min_valid(std::uint32_t rank) const noexcept;
   errc check_time(Ms now) const noexcept;
   errc check_amount(BidderId b, Fen amount) const noexcept;
-  void place(BidderId b, Fen amount, bool is_proxy, Ms now, AuctionSink& sink);
+  // earlier_tie: b takes an equal high bid because its commitment came first (same rank).
+  void place(BidderId b, Fen amount, bool is_proxy, Ms now, AuctionSink& sink,
+             bool earlier_tie = false);
   void resolve(Ms now, AuctionSink& sink);
   std::size_t collect(Contender (&out)[3]) const noexcept;
   bool has_room_for_proxy(BidderId b) noexcept;

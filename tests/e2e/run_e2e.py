@@ -844,17 +844,17 @@ async def test_priority_holders(env):
     c1 = (await h1.call("auction.register", auction_id=aid))["bidder_code"]
     c2 = (await h2.call("auction.register", auction_id=aid))["bidder_code"]
     cb = (await b.call("auction.register", auction_id=aid))["bidder_code"]
-    x = await b.call("auction.bid", auction_id=aid, amount=1_100_000)
+    x = await b.call("auction.bid", auction_id=aid, amount=1_000_000)
     eq(x["leader"], cb, "b leads")
-    y = await h2.call("auction.bid", auction_id=aid, amount=1_100_000)
+    y = await h2.call("auction.bid", auction_id=aid, amount=1_000_000)
     eq(y["leader"], c2, "a holder matching the high bid takes the lead")
-    eq(await code(b.c, "auction.bid", auction_id=aid, amount=1_100_000), "BID_TOO_LOW", "non-holder cannot match")
-    z = await h1.call("auction.bid", auction_id=aid, amount=1_100_000)
+    eq(await code(b.c, "auction.bid", auction_id=aid, amount=1_000_000), "BID_TOO_LOW", "non-holder cannot match")
+    z = await h1.call("auction.bid", auction_id=aid, amount=1_000_000)
     eq(z["leader"], c1, "a higher-ranked holder beats a lower one")
-    eq(await code(h2.c, "auction.bid", auction_id=aid, amount=1_100_000), "BID_TOO_LOW", "lower rank cannot match")
+    eq(await code(h2.c, "auction.bid", auction_id=aid, amount=1_000_000), "BID_TOO_LOW", "lower rank cannot match")
     await env.advance_to(r["closes_at"])
     g = await b.call("auction.get", auction_id=aid)
-    eq((g["winner"], g["price"]), (c1, 1_100_000), "the highest holder wins the tie")
+    eq((g["winner"], g["price"]), (c1, 1_000_000), "the highest holder wins the tie")
 
 
 async def test_licence_rules(env):

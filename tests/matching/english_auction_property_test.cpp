@@ -102,6 +102,7 @@ class Model {
     if (high && b == leader) return errc::already_leading;
     if (a < min_valid(rank(b))) return errc::bid_too_low;
     if (!on_grid(a)) return errc::bad_price;
+    if (!high && a != c_.start_price.v) return errc::bad_price;  // rule 4: the first bid is the start
     proxies.erase(b);
     place(b, a, false, now);
     resolve(now);
@@ -200,14 +201,18 @@ class Model {
     }
     for (const auto& [b, mp] : proxies) {
       if (high && b == leader) continue;
-      if (mp.first >= min_valid(rank(b))) all.push_back({mp.first, rank(b), mp.second, b, false, true});
+      // Ties go to the earlier bid: a proxy whose maximum equals the high bid and beats the
+      // leader in the key order (same amount, better rank or earlier) takes the lead.
+      const bool earlier_tie = high && mp.first == *high &&
+                               beats(mp.first, rank(b), mp.second, all[0].ceiling, all[0].rank, all[0].seq);
+      if (mp.first >= min_valid(rank(b)) || earlier_tie) all.push_back({mp.first, rank(b), mp.second, b, false, true});
     }
     if (all.size() == (high ? 1u : 0u)) return;
     std::sort(all.begin(), all.end(), [](const Cand& x, const Cand& y) {
       return beats(x.ceiling, x.rank, x.seq, y.ceiling, y.rank, y.seq);
     });
     const Cand w = all[0];
-    const std::int64_t floor_w = w.is_leader ? *high : min_valid(w.rank);
+    const std::int64_t floor_w = w.is_leader || (high && w.ceiling == *high) ? *high : min_valid(w.rank);
     // The lowest grid amount >= floor at which W beats every other contender's ceiling.
     std::int64_t p = 0;
     for (auto it = std::lower_bound(grid_.begin(), grid_.end(), floor_w); it != grid_.end(); ++it) {

@@ -60,10 +60,12 @@ TEST_F(EnglishRules, FirstBid_EqualsStart_Rule4) {
   EXPECT_EQ(a.min_next_bid(), Fen{1100});
 }
 
-TEST_F(EnglishRules, FirstBid_AboveStartOnGridAccepted_Rule4) {
+TEST_F(EnglishRules, FirstBid_MustEqualStart_Rule4) {
   auto a = make();
-  EXPECT_EQ(a.bid(1, Fen{1300}, Ms{10}, sink), errc::ok);
-  EXPECT_EQ(a.price(), Fen{1300});
+  EXPECT_EQ(a.bid(1, Fen{1300}, Ms{10}, sink), errc::bad_price);  // on the grid, above the start
+  EXPECT_FALSE(a.price().has_value());
+  EXPECT_EQ(a.bid(1, Fen{1000}, Ms{11}, sink), errc::ok);
+  EXPECT_EQ(a.price(), Fen{1000});
 }
 
 TEST_F(EnglishRules, LaterBids_OnStartPlusKIncrement_ElseBadPrice_Rule4) {
@@ -135,6 +137,7 @@ TEST_F(EnglishRules, Reserve_HighBidBelowReserveUnsold_Rule1) {
   c.reserve = Fen{1500};
   auto a = make(c);
   EXPECT_EQ(a.view().reserve, Fen{1500});
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{10}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(1, Fen{1400}, Ms{10}, sink), errc::ok);
   a.advance(Ms{100'000}, sink);
   EXPECT_EQ(a.state(), AuctionState::unsold);
@@ -146,6 +149,7 @@ TEST_F(EnglishRules, Reserve_MetSells_Rule1) {
   auto c = base();
   c.reserve = Fen{1500};
   auto a = make(c);
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{10}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(1, Fen{1500}, Ms{10}, sink), errc::ok);
   a.advance(Ms{100'000}, sink);
   EXPECT_EQ(a.state(), AuctionState::sold);
@@ -157,6 +161,7 @@ TEST_F(EnglishRules, Reserve_HiddenIsNotShownButApplies) {
   c.reserve_hidden = true;
   auto a = make(c);
   EXPECT_FALSE(a.view().reserve.has_value());
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{10}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(1, Fen{1400}, Ms{10}, sink), errc::ok);
   a.advance(Ms{100'000}, sink);
   EXPECT_EQ(a.view().unsold_reason, UnsoldReason::reserve_not_met);
@@ -244,6 +249,7 @@ TEST_F(EnglishRules, TieredIncrements_StepGrowsWithPrice_Rule4) {
   auto c = base();
   c.tiers = {{Fen{0}, Fen{100}}, {Fen{1300}, Fen{500}}};
   auto a = make(c);
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{1}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(1, Fen{1200}, Ms{1}, sink), errc::ok);
   EXPECT_EQ(a.min_next_bid(), Fen{1300});
   ASSERT_EQ(a.bid(2, Fen{1300}, Ms{2}, sink), errc::ok);
@@ -346,12 +352,13 @@ EnglishConfig holders() {
 
 TEST_F(EnglishPriority, Priority_HolderMatchingHighBidTakesLead_Rule6) {
   auto a = make(holders());
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{1}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(1, Fen{1500}, Ms{1}, sink), errc::ok);
   EXPECT_EQ(a.min_next_bid_for(10), Fen{1500});
   ASSERT_EQ(a.bid(10, Fen{1500}, Ms{2}, sink), errc::ok);
   EXPECT_EQ(a.leader(), 10u);
   EXPECT_EQ(a.price(), Fen{1500});
-  EXPECT_EQ(a.bids(), 2u);
+  EXPECT_EQ(a.bids(), 3u);
   // Nobody went higher: the holder wins.
   a.advance(Ms{100'000}, sink);
   EXPECT_EQ(a.view().winner, 10u);
@@ -359,6 +366,7 @@ TEST_F(EnglishPriority, Priority_HolderMatchingHighBidTakesLead_Rule6) {
 
 TEST_F(EnglishPriority, Priority_NonHolderMustGoHigher_Rule6) {
   auto a = make(holders());
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{1}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(10, Fen{1500}, Ms{1}, sink), errc::ok);
   EXPECT_EQ(a.bid(1, Fen{1500}, Ms{2}, sink), errc::bid_too_low);
   ASSERT_EQ(a.bid(1, Fen{1600}, Ms{3}, sink), errc::ok);
@@ -367,6 +375,7 @@ TEST_F(EnglishPriority, Priority_NonHolderMustGoHigher_Rule6) {
 
 TEST_F(EnglishPriority, Priority_HigherRankBeatsLower_Rule6) {
   auto a = make(holders());
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{1}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(11, Fen{1500}, Ms{1}, sink), errc::ok);  // rank 2
   EXPECT_EQ(a.min_next_bid_for(10), Fen{1500});
   ASSERT_EQ(a.bid(10, Fen{1500}, Ms{2}, sink), errc::ok);  // rank 1 matches and leads
@@ -377,6 +386,7 @@ TEST_F(EnglishPriority, Priority_HigherRankBeatsLower_Rule6) {
 
 TEST_F(EnglishPriority, Priority_EqualRankEarlierWins_Rule6) {
   auto a = make(holders());
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{1}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(11, Fen{1500}, Ms{1}, sink), errc::ok);
   EXPECT_EQ(a.min_next_bid_for(12), Fen{1600});  // same rank: matching is not enough
   EXPECT_EQ(a.bid(12, Fen{1500}, Ms{2}, sink), errc::bid_too_low);
@@ -464,11 +474,22 @@ TEST_F(EnglishProxy, Proxy_ManualBidAboveMaxWins) {
   EXPECT_EQ(a.price(), Fen{3100});
 }
 
-TEST_F(EnglishProxy, Proxy_ManualBidEqualToMaxWinsAgainstNonHolderProxy) {
+// PROTOCOL "Ties in any format: the earlier bid": the proxy's maximum was committed first.
+TEST_F(EnglishProxy, Proxy_ManualBidEqualToEarlierMaxLosesTheTie) {
   auto a = make();
   ASSERT_EQ(a.proxy(1, Fen{3000}, Ms{1}, sink), errc::ok);
+  ASSERT_EQ(a.bid(2, Fen{3000}, Ms{2}, sink), errc::ok);  // accepted, then matched
+  EXPECT_EQ(a.leader(), 1u);
+  EXPECT_EQ(a.price(), Fen{3000});
+  EXPECT_EQ(a.bid(2, Fen{3000}, Ms{3}, sink), errc::bid_too_low);  // must now go higher
+}
+
+TEST_F(EnglishProxy, Proxy_LaterMaxEqualToHighBidIsTooLow) {
+  auto a = make();
+  ASSERT_EQ(a.bid(1, Fen{1000}, Ms{1}, sink), errc::ok);
   ASSERT_EQ(a.bid(2, Fen{3000}, Ms{2}, sink), errc::ok);
-  EXPECT_EQ(a.leader(), 2u);  // a proxy bids by the rules: 3000 does not beat 3000
+  EXPECT_EQ(a.proxy(1, Fen{3000}, Ms{3}, sink), errc::bid_too_low);  // later: loses the tie
+  EXPECT_EQ(a.leader(), 2u);
 }
 
 TEST_F(EnglishProxy, Proxy_MaxMustBeOnGrid_BadPrice) {
@@ -479,6 +500,7 @@ TEST_F(EnglishProxy, Proxy_MaxMustBeOnGrid_BadPrice) {
 
 TEST_F(EnglishProxy, Proxy_MaxBelowMinimum_BidTooLow) {
   auto a = make();
+  ASSERT_EQ(a.bid(99, Fen{1000}, Ms{1}, sink), errc::ok);  // rule 4: the first bid is the start
   ASSERT_EQ(a.bid(2, Fen{2000}, Ms{1}, sink), errc::ok);
   EXPECT_EQ(a.proxy(1, Fen{2000}, Ms{2}, sink), errc::bid_too_low);
   EXPECT_EQ(a.proxy(1, Fen{2050}, Ms{2}, sink), errc::bid_too_low);  // before bad_price
