@@ -192,18 +192,25 @@ inline const char* non_negative(const std::int64_t& v) {
 inline const char* basis_points(const std::int64_t& v) {
   return v >= 0 && v <= 10'000 ? nullptr : "must be between 0 and 10000";
 }
+// Lengths are in characters (UTF-8 code points), as PROTOCOL.md states them, not bytes; the
+// text is valid UTF-8 (the WebSocket layer and the JSON parser have checked it).
+inline std::size_t utf8_chars(std::string_view v) {
+  std::size_t n = 0;
+  for (char c : v) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
 inline const char* id_string(const std::string& v) {
-  return !v.empty() && v.size() <= 64 ? nullptr : "must be 1-64 characters";
+  return !v.empty() && utf8_chars(v) <= 64 ? nullptr : "must be 1-64 characters";
 }
 inline const char* text_string(const std::string& v) {
-  return v.size() <= 256 ? nullptr : "must be at most 256 characters";
+  return utf8_chars(v) <= 256 ? nullptr : "must be at most 256 characters";
 }
 template <class V, const char* (*F)(const V&)>
 const char* maybe(const std::optional<V>& v) {
   return v ? F(*v) : nullptr;
 }
 inline const char* non_empty_text(const std::string& v) {
-  return !v.empty() && v.size() <= 256 ? nullptr : "must be 1-256 characters";
+  return !v.empty() && utf8_chars(v) <= 256 ? nullptr : "must be 1-256 characters";
 }
 
 }  // namespace ipx::engine::codec

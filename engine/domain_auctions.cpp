@@ -151,8 +151,8 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   if (p.hidden_reserve.value_or(false) && p.purpose == "disposal") {
     return Outcome::error(Code::bad_request, "hidden_reserve: only for private sales");
   }
-  if (p.extend_window_ms.value_or(0) > 0 && p.extend_by_ms.value_or(0) <= 0) {
-    return Outcome::error(Code::bad_request, "extend_by_ms: required with extend_window_ms");
+  if (p.extend_window_ms.value_or(0) > 0 && p.extend_by_ms && *p.extend_by_ms <= 0) {
+    return Outcome::error(Code::bad_request, "extend_by_ms: must be > 0 with extend_window_ms");
   }
   for (const auto& h : p.priority_holders) {
     if (participant(h.participant_id) == nullptr) {
@@ -184,7 +184,8 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   cfg.opens_at = Ms{p.opens_at};
   cfg.closes_at = Ms{p.closes_at};
   cfg.extend_window_ms = Ms{p.extend_window_ms.value_or(0)};
-  cfg.extend_by_ms = Ms{p.extend_by_ms.value_or(0)};
+  // A window without an extension extends by 5 minutes (DOMAIN rule 5's default).
+  cfg.extend_by_ms = Ms{p.extend_by_ms.value_or(p.extend_window_ms.value_or(0) > 0 ? 300'000 : 0)};
   if (p.dutch) cfg.dutch = {Fen{p.dutch->decrement}, Ms{p.dutch->interval_ms}, Fen{p.dutch->floor}};
   for (const auto& h : p.priority_holders) {
     cfg.priority_holders.push_back({participant(h.participant_id)->num,

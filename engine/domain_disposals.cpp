@@ -49,7 +49,7 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
   plan.sell_off_ms = in.sell_off_ms.value_or(plan.sell_off_ms);
   plan.payment_ms = in.payment_ms.value_or(plan.payment_ms);
   plan.extend_window_ms = in.extend_window_ms.value_or(plan.extend_window_ms);
-  plan.extend_by_ms = in.extend_by_ms.value_or(plan.extend_by_ms);
+  plan.extend_by_ms = in.extend_by_ms.value_or(plan.extend_window_ms > 0 ? plan.extend_by_ms : 0);
   plan.after_sell_off = in.after_sell_off.value_or("in_lieu");
   if (plan.after_sell_off != "in_lieu" && plan.after_sell_off != "release") {
     return Outcome::error(Code::bad_request, "plan.after_sell_off: must be in_lieu or release");
@@ -67,7 +67,14 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
     return Outcome::error(Code::bad_request, "plan.start_bp: must be between 1 and 10000");
   }
   if (plan.extend_window_ms > 0 && plan.extend_by_ms == 0) {
-    return Outcome::error(Code::bad_request, "plan.extend_by_ms: required with a window");
+    return Outcome::error(Code::bad_request, "plan.extend_by_ms: must be > 0 with a window");
+  }
+  if (plan.deposit_bp < 500 || plan.deposit_bp > 2'000) {
+    return Outcome::error(Code::bad_request,
+                          "plan.deposit_bp: the deposit is 5-20% of the starting price (rule 3)");
+  }
+  if (plan.bidding_ms < kDayMs) {
+    return Outcome::error(Code::bad_request, "plan.bidding_ms: bidding lasts >= 24 h (rule 5)");
   }
   if (in.risk_fund) {
     const Participant* fund = participant(in.risk_fund->participant_id);
@@ -147,12 +154,14 @@ void Domain::start_round(DisposalCase& dc, int round, const std::string& kind, s
   ac.opens_at = opens_at;
   ac.closes_at = opens_at + (kind == "sell_off" ? plan.sell_off_ms : plan.bidding_ms);
   ac.payment_ms = plan.payment_ms;
+  ac.reserve = ac.start_price;  // rule 1: the starting price is public and is the reserve
   matching::AuctionConfig cfg;
   cfg.format = matching::Format::english;
   cfg.start_price = Fen{ac.start_price};
   cfg.increment = Fen{ac.increment};
   cfg.opens_at = Ms{ac.opens_at};
   cfg.closes_at = Ms{ac.closes_at};
+  cfg.reserve = Fen{ac.start_price};
   cfg.extend_window_ms = Ms{plan.extend_window_ms};
   cfg.extend_by_ms = Ms{plan.extend_by_ms};
   if (kind == "sell_off") set_sell_off(cfg);  // rule 10

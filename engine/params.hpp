@@ -45,7 +45,7 @@ struct ParticipantCreate {
     return std::tuple{req("name", &ParticipantCreate::name, codec::non_empty_text),
                       req("kind", &ParticipantCreate::kind),
                       req("region", &ParticipantCreate::region, idstr),
-                      opt("whitelisted", &ParticipantCreate::whitelisted),
+                      req("whitelisted", &ParticipantCreate::whitelisted),
                       opt("api_key", &ParticipantCreate::api_key, opt_id),
                       opt("api_secret", &ParticipantCreate::api_secret, opt_id)};
   }

@@ -87,7 +87,7 @@ void Binding::handle(const Principal& principal, RequestCtx ctx) {
   const json::object& params = ctx.params.is_object() ? ctx.params.get_object() : kEmpty;
   std::string request_id;
   if (const json::value* rid = params.if_contains("request_id")) {
-    if (!rid->is_string() || rid->get_string().size() > 64) {
+    if (!rid->is_string() || engine::codec::utf8_chars(rid->get_string()) > 64) {
       return ctx.reply.error("BAD_REQUEST", "request_id: must be a string of at most 64 characters");
     }
     request_id = std::string(rid->get_string());

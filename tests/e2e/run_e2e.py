@@ -243,7 +243,7 @@ async def test_check_order(env):
     eq(r["error"]["code"], "BAD_REQUEST", "non-string method")
     r = await raw_frame(t.c, '{"id": 5, "method": "account.get", "params": [1]}', reply_id=5)
     eq(r["error"]["code"], "BAD_REQUEST", "params not an object")
-    code_, msg = await err(t.c, "participant.create", name="x", kind="bank", region="chengdu")
+    code_, msg = await err(t.c, "participant.create", name="x", kind="bank", region="chengdu", whitelisted=False)
     eq(code_, "FORBIDDEN", "participant.create by a trader")
     code_, msg = await err(t.c, "participant.create", name="x", kind="bank")
     eq(code_, "BAD_REQUEST", "missing field before FORBIDDEN")
@@ -414,7 +414,8 @@ async def test_roles_per_method(env):
             if params is None:
                 if may:
                     continue
-                params_ = {"name": "x", "kind": "bank", "region": "chengdu"} if method == "participant.create" \
+                params_ = {"name": "x", "kind": "bank", "region": "chengdu", "whitelisted": False} \
+                    if method == "participant.create" \
                     else {"price_bp": 5000, "max_amount": 100}
             else:
                 params_ = params
@@ -447,7 +448,9 @@ async def test_participant_and_account(env):
     c = await env.client()
     eq((await c.login(key, "s3cret-" + key))["participant_id"], r2["participant_id"], "login with own keys")
     eq(await code(a, "participant.create", name="Dup", kind="individual", region="leshan",
-                  api_key=key, api_secret="other-secret"), "DUPLICATE", "api_key reuse")
+                  whitelisted=False, api_key=key, api_secret="other-secret"), "DUPLICATE", "api_key reuse")
+    eq(await code(a, "participant.create", name="x", kind="enterprise", region="chengdu"),
+       "BAD_REQUEST", "whitelisted is required")
     f = await a.call("account.fund", participant_id=r2["participant_id"], amount=123_456)
     eq(f, {"participant_id": r2["participant_id"], "cash_available": 123_456, "cash_held": 0, "positions": []},
        "account.fund result")

@@ -153,6 +153,34 @@ TEST_F(DomainAuctionTest, Rule5SoftCloseExtendsRepeatedly) {
   EXPECT_EQ(get(op, id).at("winner"), json::value(b));
 }
 
+// PROTOCOL: ids are 1-64 characters and texts up to 256: characters, not UTF-8 bytes.
+TEST_F(DomainAuctionTest, LengthLimitsCountCharactersNotBytes) {
+  auto asset = [&](const std::string& id, const std::string& title) {
+    json::object a{{"asset_id", id},          {"kind", "invention_patent"},
+                   {"title", title},          {"owner", seller},
+                   {"region", "chengdu"},     {"industry", "other"},
+                   {"valuation", 5'000'000}, {"expires_at", h.now + 3650 * kDayMs}};
+    return json::serialize(a);
+  };
+  auto cjk = [](std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += "\xe4\xb8\x93";  // one 3-byte character
+    return s;
+  };
+  EXPECT_TRUE(h.call(op, "asset.register", asset(cjk(64), cjk(256))).ok());
+  h.expect_rejected(Code::bad_request, op, "asset.register", asset(cjk(65), "t"));
+  h.expect_rejected(Code::bad_request, op, "asset.register", asset("X-65", cjk(257)));
+}
+
+// A window without extend_by_ms extends by rule 5's 5 minutes.
+TEST_F(DomainAuctionTest, Rule5WindowWithoutExtendByExtendsByFiveMinutes) {
+  const std::string id = create({{"extend_window_ms", 2 * kMinMs}});
+  reg(alice, id);
+  Outcome r = h.call_at(t0 + kDayMs - kMinMs, alice, "auction.bid", amount(id, kStart));
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("closes_at"), t0 + kDayMs - kMinMs + 5 * kMinMs);
+}
+
 TEST_F(DomainAuctionTest, Rule5BidBeforeTheWindowDoesNotExtend) {
   const std::string id = create({{"extend_window_ms", 5 * kMinMs}, {"extend_by_ms", 5 * kMinMs}});
   reg(alice, id);

@@ -13,10 +13,12 @@ constexpr std::int64_t kCash = 1'000'000'000;    // each bidder's and backstop's
 constexpr std::int64_t kValuation = 10'000'000;  // 100,000 CNY
 constexpr std::int64_t kClaim = 10'000'000;
 
-// A plan that runs a whole case within hours: no notice, 1 h rounds, a 1 h sell-off.
+// A plan that runs a whole case within days: no notice, 24 h rounds (the least rule 5
+// allows), a 1 h sell-off.
+constexpr std::int64_t kBidMs = kDayMs;
 const json::object kFast{{"notice_ms", 0},
                          {"renotice_ms", 0},
-                         {"bidding_ms", kHourMs},
+                         {"bidding_ms", kBidMs},
                          {"sell_off_ms", kHourMs},
                          {"payment_ms", kDayMs}};
 
@@ -277,7 +279,7 @@ TEST_F(DomainDisposalTest, Rule12TraditionalRegimeRunsThreeRoundsThenA60DaySellO
 
 TEST_F(DomainDisposalTest, OnlineRegimeHasTwoRoundsThenTheSellOff) {
   const std::string id = open_case(kValuation, kFast);
-  advance_to(t0 + 2 * kHourMs);
+  advance_to(t0 + 2 * kBidMs);
   json::object c = get_case(id);
   EXPECT_EQ(c.at("state"), "sell_off");
   EXPECT_EQ(c.at("rounds").as_array().size(), 3u);
@@ -289,6 +291,27 @@ TEST_F(DomainDisposalTest, PlanBelowRule1FloorIsBadRequest) {
                     json::serialize(open_params(asset, kValuation, {{"start_bp", 6999}}, bank)));
   h.expect_rejected(Code::bad_request, bank, "disposal.open",
                     json::serialize(open_params(asset, kValuation, {{"cut_bp", 2001}}, bank)));
+}
+
+// Rule 3 (deposit 5-20% of the start) and rule 5 (bidding >= 24 h), each at its bounds.
+TEST_F(DomainDisposalTest, PlanOutsideRules3And5IsBadRequest) {
+  for (const auto& plan : {json::object{{"deposit_bp", 499}}, json::object{{"deposit_bp", 2001}},
+                           json::object{{"bidding_ms", kDayMs - 1}}}) {
+    h.expect_rejected(Code::bad_request, bank, "disposal.open",
+                      json::serialize(open_params(pledged_asset(bank), kValuation, plan, bank)));
+  }
+  for (const auto& plan : {json::object{{"deposit_bp", 500}}, json::object{{"deposit_bp", 2000}},
+                           json::object{{"bidding_ms", kDayMs}}}) {
+    EXPECT_FALSE(open_case(kValuation, plan).empty());
+  }
+}
+
+// Rule 1: the starting price is public and is the reserve.
+TEST_F(DomainDisposalTest, Rule1RoundsShowTheirStartAsTheReserve) {
+  const std::string id = open_case();
+  const json::object a = get_auction(auction_of(id));
+  EXPECT_EQ(a.at("reserve"), a.at("start_price"));
+  EXPECT_EQ(a.at("reserve"), 7'000'000);
 }
 
 TEST_F(DomainDisposalTest, OpenForAnotherBanksPledgeIsNotFound) {
@@ -375,7 +398,7 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   const std::string id = open_case(kValuation, with(kFast, {{"renotice_ms", 2 * kHourMs}}));
   const std::string sid = win_round_1(id, alice);
   const std::int64_t due = get_settlement(sid).at("due_at").as_int64();
-  EXPECT_EQ(due, t0 + kHourMs + kDayMs);
+  EXPECT_EQ(due, t0 + kBidMs + kDayMs);
   advance_to(due);
   EXPECT_EQ(get_settlement(sid).at("state"), "defaulted");
   EXPECT_EQ(h.cash_available(alice), kCash - 700'000);  // the deposit is forfeited
@@ -395,7 +418,7 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   ASSERT_TRUE(reg(bob, a).ok());
   advance_to(due + 2 * kHourMs);
   ASSERT_TRUE(bid(bob, a, 7'000'000).ok());
-  advance_to(due + 3 * kHourMs);
+  advance_to(due + 2 * kHourMs + kBidMs);
   pay_and_confirm(bob, std::string(get_case(id).at("settlement_id").as_string()));
   // The claim less the forfeited deposit is what the sale may still pay the bank.
   EXPECT_EQ(h.cash_available(bank), 7'700'000);
@@ -422,7 +445,7 @@ TEST_F(DomainDisposalTest, Rule11BackstopOfferWithTheHighestPriceBuys) {
   Outcome o = offer(bs2, 4000, kCash);
   ASSERT_TRUE(o.ok()) << o.message;
   const std::string id = open_case(kValuation, kFast);
-  advance_to(t0 + 3 * kHourMs);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
   json::object c = get_case(id);
   EXPECT_EQ(c.at("state"), "settlement");
   json::object s = get_settlement(std::string(c.at("settlement_id").as_string()));
@@ -445,7 +468,7 @@ TEST_F(DomainDisposalTest, Rule11EarliestOfferWinsATie) {
   ASSERT_TRUE(offer(bs2, 4000, kCash).ok());
   ASSERT_TRUE(offer(bs1, 4000, kCash).ok());
   const std::string id = open_case(kValuation, kFast);
-  advance_to(t0 + 3 * kHourMs);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
   EXPECT_EQ(get_settlement(std::string(get_case(id).at("settlement_id").as_string())).at("buyer"),
             json::value(bs2));
 }
@@ -456,7 +479,7 @@ TEST_F(DomainDisposalTest, Rule11OfferWhoseBuyerLacksTheCashIsSkipped) {
   ASSERT_TRUE(offer(poor, 4000, kCash).ok());
   ASSERT_TRUE(offer(bs1, 3000, kCash).ok());
   const std::string id = open_case(kValuation, kFast);
-  advance_to(t0 + 3 * kHourMs);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
   json::object s = get_settlement(std::string(get_case(id).at("settlement_id").as_string()));
   EXPECT_EQ(s.at("buyer"), json::value(bs1));
   EXPECT_EQ(s.at("price"), 3'000'000);
@@ -468,7 +491,7 @@ TEST_F(DomainDisposalTest, Rule11OfferWhoseMaxAmountIsUsedUpIsSkipped) {
   ASSERT_TRUE(offer(bs1, 3000, kCash).ok());
   const std::string first = open_case(kValuation, kFast);
   const std::string second = open_case(kValuation, kFast);
-  advance_to(t0 + 3 * kHourMs);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
   // The first case uses 4,000,000 of bs2's 6,000,000; the second would exceed it.
   EXPECT_EQ(
       get_settlement(std::string(get_case(first).at("settlement_id").as_string())).at("buyer"),
@@ -486,14 +509,14 @@ TEST_F(DomainDisposalTest, Rule11OfferOutsideItsRegionsOrIndustriesIsSkipped) {
                      {"industries", json::array{"electronic_information"}}})
                   .ok());
   const std::string id = open_case(kValuation, kFast);
-  advance_to(t0 + 3 * kHourMs);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
   EXPECT_EQ(get_settlement(std::string(get_case(id).at("settlement_id").as_string())).at("buyer"),
             json::value(bs1));
 }
 
 TEST_F(DomainDisposalTest, Rule11WithoutAnOfferTheAssetGoesToThePledgeeInLieu) {
   const std::string id = open_case(kValuation, kFast);
-  advance_to(t0 + 3 * kHourMs);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
   json::object c = get_case(id);
   EXPECT_EQ(c.at("state"), "closed");
   EXPECT_EQ(c.at("outcome"), "in_lieu");
@@ -504,7 +527,7 @@ TEST_F(DomainDisposalTest, Rule11WithoutAnOfferTheAssetGoesToThePledgeeInLieu) {
 
 TEST_F(DomainDisposalTest, Rule11ReleasePlanReleasesTheSeizure) {
   const std::string id = open_case(kValuation, with(kFast, {{"after_sell_off", "release"}}));
-  advance_to(t0 + 3 * kHourMs);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
   json::object c = get_case(id);
   EXPECT_EQ(c.at("state"), "closed");
   EXPECT_EQ(c.at("outcome"), "released");
