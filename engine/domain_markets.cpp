@@ -91,19 +91,16 @@ std::int64_t fee_of(std::int64_t notional, std::int64_t bp) {
   return r ? *r / 10'000 : notional / 10'000 * bp;
 }
 
-// What a resting order holds: a buy its limit price x leaves plus the worst-case fee (the
-// larger of the market's maker and taker rates), a sell its leaves in units.
-std::int64_t hold_of(const Market& m, const matching::order_view& v) {
+// What a resting order holds (PROTOCOL "Defaults"): a buy its limit price x leaves, a sell
+// its leaves in units. Fees are not held: they are charged after the command's trades from
+// what is then available (see settle_book_events).
+std::int64_t hold_of(const matching::order_view& v) {
   if (v.side_ == matching::side::sell) return v.leaves.v;
-  const std::int64_t notional = v.price.v * v.leaves.v;  // fits: the book checks price x qty
-  return notional + fee_of(notional, std::max(m.maker_fee_bp, m.taker_fee_bp));
+  return v.price.v * v.leaves.v;  // fits: the book checks price x qty
 }
 
-// True when `cash` covers `required` plus the worst-case fee on it.
-bool covers(std::int64_t cash, std::int64_t required, const Market& m) {
-  const auto total = checked_add(required, fee_of(required, std::max(m.maker_fee_bp, m.taker_fee_bp)));
-  return total && *total <= cash;
-}
+// A limit buy needs price x qty available; a market buy the cash for the prices it would take.
+bool covers(std::int64_t cash, std::int64_t required) { return required <= cash; }
 
 // An order id as the protocol shows it ("O-12"), or a client_order_id's stored number, to the
 // book's id; 0 when it is not exactly one (no sign, no leading zero, no junk).
@@ -291,7 +288,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
     }
   }
   const std::int64_t cash = cash_available(*c.actor);
-  auto funds = [&](Fen required) { return covers(cash, required.v, m); };
+  auto funds = [&](Fen required) { return covers(cash, required.v); };
   auto& log = static_cast<BookLog&>(*m.sink);
   log.clear();
   Depth before;
@@ -326,6 +323,18 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     if (std::find(touched.begin(), touched.end(), id) == touched.end()) touched.push_back(id);
   };
   std::vector<std::uint64_t> partial_makers;  // makers left resting after a fill
+  // Fees per participant, charged once the command's trades and holds are done: a buyer's fee
+  // comes from its cash then available, capped there (its order held only price x qty).
+  std::vector<std::pair<Participant*, std::int64_t>> fees;
+  auto fee_due = [&](Participant& p, std::int64_t fee) {
+    if (fee <= 0) return;
+    auto it = std::find_if(fees.begin(), fees.end(), [&](const auto& f) { return f.first == &p; });
+    if (it == fees.end()) {
+      fees.emplace_back(&p, fee);
+    } else {
+      it->second += fee;
+    }
+  };
   for (const auto& t : log.trades) {
     const bool taker_buys = t.aggressor == matching::side::buy;
     OrderMeta& maker = m.orders.at(t.maker_id);
@@ -343,8 +352,8 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     // re-made for what rests, from the book's accepted event).
     release_hold(taker, c, set);
     set.push_back(cash_move(c, cash_account(b), cash_account(s), notional, ids::code_trade, m.num));
-    if (buyer_fee > 0) set.push_back(cash_move(c, cash_account(b), ids::kFeesCny, buyer_fee, ids::code_fee, m.num));
-    if (seller_fee > 0) set.push_back(cash_move(c, cash_account(s), ids::kFeesCny, seller_fee, ids::code_fee, m.num));
+    fee_due(b, buyer_fee);
+    fee_due(s, seller_fee);
     ledger::Transfer u;
     u.id = next_transfer_id(c);
     u.debit_account_id = units_account(s, m);
@@ -396,7 +405,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
       std::vector<ledger::Transfer> set;
       release_hold(meta, c, set);
       if (!set.empty()) IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
-    } else if (meta.hold_id == 0 || hold_of(m, view) != meta.hold_amount) {
+    } else if (meta.hold_id == 0 || hold_of(view) != meta.hold_amount) {
       std::vector<ledger::Transfer> set;
       release_hold(meta, c, set);
       make_hold(m, meta, view, c, set);
@@ -406,6 +415,12 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     meta.last = view;
     if (!quiet()) push_private(c, meta.owner, "order", order_json(meta));
     touch(meta.owner);
+  }
+  for (const auto& [p, fee] : fees) {
+    const std::int64_t amount = std::min(fee, cash_available(*p));
+    if (amount <= 0) continue;
+    ledger::Transfer t = cash_move(c, cash_account(*p), ids::kFeesCny, amount, ids::code_fee, m.num);
+    IPX_ASSERT(ledger_.submit(std::span(&t, 1), Ms{c.now}).ok());
   }
   for (const auto& id : touched) push_balance(c, id);
   if (before_depth != nullptr && !quiet()) {
@@ -441,7 +456,7 @@ void Domain::make_hold(Market& m, OrderMeta& meta, const matching::order_view& v
   h.flags = ledger::transfer_flags::pending;
   h.code = ids::code_order_hold;
   h.ref = m.num;
-  h.amount = hold_of(m, v);
+  h.amount = hold_of(v);
   if (v.side_ == matching::side::buy) {
     h.debit_account_id = cash_account(owner);
     h.credit_account_id = ids::order_escrow_cash(m.num);
@@ -505,7 +520,7 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   OrderMeta& meta = m->orders.at(id);
   // The order's own hold counts as available: it is released as the order is re-made.
   const std::int64_t cash = cash_available(*c.actor) + (live->side_ == matching::side::buy ? meta.hold_amount : 0);
-  auto funds = [&](Fen required) { return covers(cash, required.v, *m); };
+  auto funds = [&](Fen required) { return covers(cash, required.v); };
   if (live->side_ == matching::side::sell) {
     const ledger::Account* u = ledger_.find_account(ids::units(c.actor->num, m->num));
     if (ledger::available(*u) + meta.hold_amount < qty - live->filled.v) {

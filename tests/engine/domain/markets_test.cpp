@@ -705,15 +705,34 @@ TEST_F(DomainMarketAccount, FeesWhenTheMarketSetsThem) {
                   .ok());
   ASSERT_TRUE(h.call(alice, "units.issue", R"({"market_id":"F","qty":100})").ok());
   placed(alice, with(limit("sell", 10'000, 100, "f-s"), {{"market_id", "F"}}));
-  // The fee must be covered too: 1,000,000 + 20 bp is more than bob has.
+  // A limit buy needs price x qty available, not the fee (PROTOCOL "Edges"): one lot over is short.
   rejected(Code::insufficient_funds, bob,
-           with(limit("buy", 10'000, 100, "f-b"), {{"market_id", "F"}}));
+           with(limit("buy", 10'000, 110, "f-b"), {{"market_id", "F"}}));
   json::object r = placed(bob, with(limit("buy", 10'000, 50, "f-b"), {{"market_id", "F"}}));
   EXPECT_EQ(status(r), "filled");
   EXPECT_EQ(h.cash_available(bob), kCash - 500'000 - 1'000);  // taker: 20 bp
   EXPECT_EQ(h.cash_available(alice), kCash + 500'000 - 500);  // maker: 10 bp
   EXPECT_EQ(h.position(bob, "F"), (Harness::Position{50, 0}));
   EXPECT_EQ(h.position(alice, "F"), (Harness::Position{50, 50}));
+}
+
+// A limit buy holds exactly price x leaves (PROTOCOL "Defaults"), fees or not; a buyer whose
+// fee finds no cash left after the trade pays what it has (here nothing): never an overdraft.
+TEST_F(DomainMarketAccount, FeesAreNotHeldAndAFeeIsCappedAtTheCashLeft) {
+  ASSERT_TRUE(h.call(alice, "market.create",
+                     R"({"market_id":"F","asset_id":"PAT-2","licence":)" + licence_json() +
+                         R"(,"tick":100,"min_qty":10,"maker_fee_bp":10,"taker_fee_bp":20})")
+                  .ok());
+  ASSERT_TRUE(h.call(alice, "units.issue", R"({"market_id":"F","qty":100})").ok());
+  placed(bob, with(limit("buy", 10'000, 100, "f-b"), {{"market_id", "F"}}));  // all of kCash
+  EXPECT_EQ(h.cash_held(bob), 1'000'000);
+  EXPECT_EQ(h.cash_available(bob), 0);
+  json::object r = placed(alice, with(limit("sell", 10'000, 100, "f-s"), {{"market_id", "F"}}));
+  EXPECT_EQ(status(r), "filled");
+  EXPECT_EQ(h.cash_held(bob), 0);
+  EXPECT_EQ(h.cash_available(bob), 0);                          // maker fee capped at 0
+  EXPECT_EQ(h.cash_available(alice), kCash + 1'000'000 - 2'000);  // taker: 20 bp
+  EXPECT_EQ(h.position(bob, "F"), (Harness::Position{100, 0}));
 }
 
 // ---------------------------------------------------------------------------- pushes
