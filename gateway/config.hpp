@@ -28,7 +28,7 @@ struct Limits {
   // No frame (pongs included) for this long closes the session; a WS ping goes out after
   // half of it without inbound traffic, so a live client never hits it.
   std::chrono::milliseconds idle_timeout{120'000};
-  std::size_t connections_per_address_max = 256;  // over: HTTP 429, connection closed
+  std::size_t connections_per_address_max = 4096;  // over: HTTP 429, connection closed
   std::size_t connections_max = 20'000;           // over: HTTP 503, connection closed
   std::size_t http_header_bytes_max = 8 * 1024;
   std::size_t http_body_bytes_max = 8 * 1024;

@@ -467,10 +467,14 @@ class WsSession final : public SessionBase,
       return bad_envelope(nullptr, "BAD_REQUEST", "a frame must be one JSON object", t0);
     }
     auto& o = frame.get_object();
+    // PROTOCOL "Limits": a missing id is answered with `id: null`; a malformed one is also
+    // BAD_REQUEST.
+    static const json::value kNoId = nullptr;
     const json::value* id = o.if_contains("id");
-    if (id == nullptr || !(id->is_string() || id->is_int64())) {
-      return bad_envelope(nullptr, "BAD_REQUEST", "id: required, a string or a signed 64-bit integer", t0);
+    if (id != nullptr && !(id->is_string() || id->is_int64())) {
+      return bad_envelope(nullptr, "BAD_REQUEST", "id: a string or a signed 64-bit integer", t0);
     }
+    if (id == nullptr) id = &kNoId;
     const json::value* method = o.if_contains("method");
     const std::string_view name = method != nullptr && method->is_string()
                                       ? std::string_view(method->get_string())

@@ -213,7 +213,12 @@ async def test_envelope_non_object_frames(env):
 
 async def test_envelope_bad_ids(env):
     c = await env.client()
-    for frame in ['{"id": 7.0, "method": "time.now"}', '{"method": "time.now"}',
+    # A missing id is answered with id null (the request is served); a malformed one is also
+    # BAD_REQUEST (PROTOCOL "Limits").
+    r = await raw_frame(c, '{"method": "time.now"}')
+    eq(r.get("id", "missing"), None, "id for a frame without one")
+    has(r["result"], "now", "wall")
+    for frame in ['{"id": 7.0, "method": "time.now"}',
                   '{"id": [1], "method": "time.now"}', '{"id": {"a": 1}, "method": "time.now"}',
                   '{"id": true, "method": "time.now"}', '{"id": null, "method": "time.now"}',
                   '{"id": 9223372036854775808, "method": "time.now"}', '{"id": 1.5, "method": "time.now"}']:

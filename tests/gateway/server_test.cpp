@@ -210,8 +210,14 @@ TEST(GatewayEnvelope, NonObjectFramesAndBadIds) {
     EXPECT_TRUE(r->at("id").is_null()) << frame;
     EXPECT_EQ(error_code_of(*r), "BAD_REQUEST") << frame;
   }
+  // No id: served, answered with id null.
+  ASSERT_TRUE(c.send(R"({"method":"test.echo"})"));
+  auto served = c.read_json();
+  ASSERT_TRUE(served);
+  EXPECT_TRUE(served->at("id").is_null());
+  EXPECT_TRUE(served->contains("result"));
   for (const char* frame :
-       {R"({"id":7.0,"method":"test.echo"})", R"({"method":"test.echo"})",
+       {R"({"id":7.0,"method":"test.echo"})",
         R"({"id":{"a":1},"method":"test.echo"})", R"({"id":true,"method":"test.echo"})",
         R"({"id":null,"method":"test.echo"})", R"({"id":9223372036854775808,"method":"test.echo"})"}) {
     ASSERT_TRUE(c.send(frame));
