@@ -114,13 +114,15 @@ Domain::~Domain() = default;
 
 Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& request_id,
                       const Params& params, std::int64_t now, std::vector<Push>& pushes,
-                      std::string_view sent) {
+                      std::string_view sent, const std::string* invalid) {
   const MethodInfo& info = method_info(m);
   const Participant* actor = participant(actor_id);
   if (actor == nullptr && info.roles != role_system && m != Method::time_now) {
     return Outcome::error(Code::unauthenticated, "unknown participant");
   }
-  if (info.roles != role_any && info.roles != role_system && (actor->roles & info.roles) == 0) {
+  // Well-formed comes before the role (PROTOCOL "Edges"): invalid params skip the role check.
+  if (invalid == nullptr && info.roles != role_any && info.roles != role_system &&
+      (actor->roles & info.roles) == 0) {
     return Outcome::error(Code::forbidden, std::string(info.name) + " is not allowed for role " +
                                                actor->kind);
   }
@@ -164,7 +166,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   const std::size_t pushes_before = pushes.size();
   const std::size_t transfers_before = ledger_.transfer_count();
-  Outcome out = dispatch(m, ctx, params);
+  Outcome out = invalid != nullptr ? Outcome::error(Code::bad_request, *invalid) : dispatch(m, ctx, params);
   if (!out.ok()) {
     // A rejected request changes nothing: handlers check before they change; pushes made by
     // timers that fired before the command stay (they are the timers' own effects).

@@ -203,9 +203,11 @@ class Domain {
   // Applies one command at engine time `now` (>= every earlier now). Deterministic.
   // `sent`: the params as the request carried them, canonical JSON text (what a retry of the
   // same request_id is compared with); empty: encoded here from `params`.
+  // `invalid`: the params failed the codec (BAD_REQUEST with this message); the command only
+  // records that reply for its request_id (PROTOCOL "Idempotency": error replies are kept).
   Outcome apply(Method m, const std::string& actor, const std::string& request_id,
                 const Params& params, std::int64_t now, std::vector<Push>& pushes,
-                std::string_view sent = {});
+                std::string_view sent = {}, const std::string* invalid = nullptr);
 
   std::int64_t now() const { return now_; }
   void set_now(std::int64_t now) { now_ = now; }

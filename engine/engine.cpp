@@ -87,6 +87,10 @@ Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms,
   } else {
     out += params_json;
   }
+  if (!c.invalid.empty()) {
+    out += ",\"x\":";
+    append_json_string(out, c.invalid);
+  }
   if (!c.generated.empty()) {
     out += ",\"g\":[";
     for (std::size_t i = 0; i < c.generated.size(); ++i) {
@@ -156,6 +160,17 @@ bool decode_record(const Record& r, Command& out, std::string& error) {
       out.generated.emplace_back(name.get_string());
     }
   }
+  out.invalid.clear();
+  out.invalid_params.clear();
+  if (const json::value* x = o.if_contains("x"); x != nullptr) {
+    if (!x->is_string()) {
+      error = "payload: x is not a string";
+      return false;
+    }
+    out.invalid = std::string(x->get_string());
+    out.invalid_params = json::serialize(*p);
+    return true;
+  }
   codec::ParseError pe;
   if (!method_info(out.method).parse(p->get_object(), out.params, pe)) {
     error = "params: " + pe.text();
@@ -206,7 +221,9 @@ bool Engine::replay(const Record& r, std::string& error) {
   // The params as sent: the journal's own "p" text when the engine drew nothing into them
   // (the same bytes encode_record wrote from the same encoding).
   std::string sent;
-  if (!c.request_id.empty()) {
+  if (!c.invalid.empty()) {
+    sent = c.invalid_params;
+  } else if (!c.request_id.empty()) {
     const std::string_view payload = r.payload;
     const auto at = payload.find(",\"p\":");
     if (c.generated.empty() && at != std::string_view::npos && payload.ends_with("}}")) {
@@ -215,7 +232,8 @@ bool Engine::replay(const Record& r, std::string& error) {
       sent = sent_params(c);
     }
   }
-  domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, sent);
+  domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, sent,
+                c.invalid.empty() ? nullptr : &c.invalid);
   seq_ = r.seq;
   return true;
 }
@@ -347,11 +365,14 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     // The params as sent, encoded once: the idempotency check compares them, and (unless the
     // engine fills some in) they are the journal's params.
     std::string sent;
-    if (info.mutating) {
+    if (!c.invalid.empty()) {
+      sent = c.invalid_params;
+    } else if (info.mutating) {
       sent = json::serialize(info.encode(c.params));
       fill_random(c);
     }
-    Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes, sent);
+    Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes, sent,
+                                c.invalid.empty() ? nullptr : &c.invalid);
     if (c.method == Method::time_now && out.ok()) out.result["wall"] = wall_ms();
     if (info.mutating) {
       records.push_back(encode_record(c, ++seq_, now, c.generated.empty() ? std::string_view(sent) : std::string_view()));

@@ -42,6 +42,10 @@ struct Command {
   // Params fields the engine drew itself (participant.create's credentials when the request
   // has none): journaled as "g", left out of the request as a retry is compared with it.
   std::vector<std::string> generated;
+  // Non-empty: the params failed the codec with this message. The command carries the params
+  // as sent (`invalid_params`, JSON text) only so the BAD_REQUEST is kept for its request_id
+  // (journaled with "x": the message); nothing else is applied.
+  std::string invalid, invalid_params;
 };
 
 // Encode / decode a command for the journal (the one codec: codec::encode / codec::parse).

@@ -501,6 +501,15 @@ async def test_idempotency(env):
     eq((await p.call("account.get"))["cash_held"], 0, "nothing held")
     r = await p.call("auction.register", auction_id=auc, request_id=env.uid("rid"))
     eq(r["auction_id"], auc, "a new request_id applies")
+    # A BAD_REQUEST (params the codec refuses) is kept too: the same bad request gets it
+    # again, the same id with good params is DUPLICATE and applies nothing.
+    rid4 = env.uid("rid")
+    auc3 = (await env.auction(q, deposit=0))["auction_id"]
+    eq(await code(p.c, "auction.register", auction_id=5, request_id=rid4), "BAD_REQUEST", "malformed")
+    eq(await code(p.c, "auction.register", auction_id=5, request_id=rid4), "BAD_REQUEST", "again")
+    eq(await code(p.c, "auction.register", auction_id=auc3, request_id=rid4), "DUPLICATE",
+       "the kept BAD_REQUEST makes other params DUPLICATE")
+    eq((await p.call("auction.get", auction_id=auc3))["registered"], 0, "nothing registered")
     # A retried success does not apply again (no second DUPLICATE registration error).
     rid3 = env.uid("rid")
     auc2 = (await env.auction(q, deposit=100))["auction_id"]

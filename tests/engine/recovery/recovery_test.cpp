@@ -263,6 +263,12 @@ TEST(Recovery, RetriedParticipantCreateGetsTheFirstReplyLiveAndAfterRestart) {
     const auto f = live.call(fund(participant, 500));
     ASSERT_TRUE(f.ok()) << f.message;
     funded = f.result;
+    // Params the codec refused (the gateway sends them so): the BAD_REQUEST is kept.
+    engine::Command bad = fund(participant, 1);
+    bad.request_id = "fund-bad";
+    bad.invalid = "amount: must be > 0";
+    bad.invalid_params = R"({"participant_id":")" + participant + R"(","amount":-1})";
+    EXPECT_EQ(live.call(bad).code, engine::Code::bad_request);
     EXPECT_FALSE(first.at("api_secret").as_string().empty());
     const auto again = live.call(create("Acme"));
     ASSERT_TRUE(again.ok()) << again.message;
@@ -281,6 +287,9 @@ TEST(Recovery, RetriedParticipantCreateGetsTheFirstReplyLiveAndAfterRestart) {
   ASSERT_TRUE(refund.ok()) << refund.message;
   EXPECT_EQ(refund.result, funded) << "applied once";
   EXPECT_EQ(restarted.call(fund(participant, 501)).code, engine::Code::duplicate);
+  engine::Command good = fund(participant, 7);
+  good.request_id = "fund-bad";
+  EXPECT_EQ(restarted.call(good).code, engine::Code::duplicate) << "the kept BAD_REQUEST replays";
 }
 
 TEST(Recovery, RestartContinuesTheJournal) {
