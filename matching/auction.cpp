@@ -84,7 +84,18 @@ errc validate(const AuctionConfig& c) noexcept {
   return errc::bad_request;
 }
 
-Auction::Auction(const AuctionConfig& c) : format_(c.format), impl_(make_impl(c)) {}
+Auction::Auction(const AuctionConfig& c) : config_(c), format_(c.format), impl_(make_impl(c)) {}
+
+Auction::State Auction::save() const {
+  return std::visit([](const auto& a) { return State(a.save()); }, impl_);
+}
+
+errc Auction::restore(const State& s) {
+  if (s.index() != impl_.index()) return errc::bad_request;
+  return std::visit(
+      [&s](auto& a) { return a.restore(std::get<typename std::decay_t<decltype(a)>::State>(s)); },
+      impl_);
+}
 
 Format Auction::format() const noexcept {
   if (const auto* f = std::get_if<FixedPriceListing>(&impl_); f && f->converted()) {

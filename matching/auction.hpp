@@ -94,7 +94,18 @@ struct AuctionView {
 
 class Auction {
  public:
+  // Snapshots: the mechanism's own state (its format's); with config() it rebuilds the
+  // auction: construct from the config, then restore the state.
+  using State = std::variant<EnglishAuction::State, DutchAuction::State, SealedAuction::State,
+                             FixedPriceListing::State>;
+
   explicit Auction(const AuctionConfig& c);  // precondition: validate(c) == ok
+
+  const AuctionConfig& config() const noexcept { return config_; }
+  State save() const;
+  // On an auction freshly constructed from the same config; bad_request when the state is
+  // another format's or cannot be this config's (see each format's restore).
+  errc restore(const State& s);
 
   Result<BidReply> bid(BidderId b, Fen amount, Ms now, AuctionSink& sink);
   Result<BidReply> proxy(BidderId b, Fen max, Ms now, AuctionSink& sink);
@@ -114,6 +125,7 @@ class Auction {
   EnglishAuction* english_mut() noexcept;
   BidReply english_reply(Fen amount, Ms now) const noexcept;
 
+  AuctionConfig config_;
   Format format_;
   std::variant<EnglishAuction, DutchAuction, SealedAuction, FixedPriceListing> impl_;
 };

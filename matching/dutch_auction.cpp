@@ -32,6 +32,26 @@ DutchAuction::DutchAuction(const DutchConfig& c)
   end_at_ = std::min(closes_at_, tick_time(floor_step_ + 1));
 }
 
+DutchAuction::State DutchAuction::save() const {
+  return {last_now_, state_, unsold_reason_, next_step_, current_, winner_};
+}
+
+errc DutchAuction::restore(const State& s) {
+  if (s.state > AuctionState::cancelled || s.unsold_reason > UnsoldReason::time_up ||
+      s.next_step < 1 || s.next_step > floor_step_ + 1) {
+    return errc::bad_request;
+  }
+  // The clock price is the one of the last drop fired (step next_step - 1).
+  if (s.current != price_at(tick_time(s.next_step - 1))) return errc::bad_request;
+  last_now_ = s.last_now;
+  state_ = s.state;
+  unsold_reason_ = s.unsold_reason;
+  next_step_ = s.next_step;
+  current_ = s.current;
+  winner_ = s.winner;
+  return errc::ok;
+}
+
 Fen DutchAuction::price_at(Ms t) const noexcept {
   IPX_ASSERT(t >= opens_at_);
   const std::int64_t k = std::min((t.v - opens_at_.v) / interval_.v, floor_step_);

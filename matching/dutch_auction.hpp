@@ -39,7 +39,22 @@ struct DutchView {
 
 class DutchAuction {
  public:
+  // Snapshots: what the clock and the accept changed since construction.
+  struct State {
+    Ms last_now{INT64_MIN};
+    AuctionState state = AuctionState::scheduled;
+    UnsoldReason unsold_reason = UnsoldReason::none;
+    std::int64_t next_step = 1;
+    Fen current{0};
+    std::optional<BidderId> winner;
+  };
+
   explicit DutchAuction(const DutchConfig& c);  // precondition: validate(c) == ok
+
+  State save() const;
+  // On an auction freshly constructed from the same config; bad_request when the state
+  // cannot be this config's (a step off the clock, a price off the formula, enums out of range).
+  errc restore(const State& s);
 
   errc accept(BidderId b, Ms now, AuctionSink& sink);
   void advance(Ms now, AuctionSink& sink);

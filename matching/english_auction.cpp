@@ -44,6 +44,14 @@ std::int32_t BidderIndex::insert(BidderId b) noexcept {
   return kNone;  // unreachable: the table is at most half full
 }
 
+std::vector<BidderId> BidderIndex::keys_by_slot() const {
+  std::vector<BidderId> out(size_);
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (slots_[i] != kNone) out[static_cast<std::size_t>(slots_[i])] = keys_[i];
+  }
+  return out;
+}
+
 // ---- configuration ----------------------------------------------------------------------
 
 namespace {
@@ -94,6 +102,53 @@ EnglishAuction::EnglishAuction(const EnglishConfig& c)
     IPX_ASSERT(slot != BidderIndex::kNone);
     rank_[static_cast<std::size_t>(slot)] = h.rank;
   }
+}
+
+// ---- snapshots ----------------------------------------------------------------------------
+
+EnglishAuction::State EnglishAuction::save() const {
+  State s{closes_at_, last_now_, state_, unsold_reason_, has_high_, high_,
+          leader_,    leader_rank_, leader_bid_seq_, bids_, seq_, {}, proxies_, first_live_};
+  const std::vector<BidderId> bidders = index_.keys_by_slot();
+  s.slots.reserve(bidders.size());
+  for (std::size_t i = 0; i < bidders.size(); ++i) {
+    s.slots.push_back({bidders[i], proxy_max_[i], proxy_seq_[i]});
+  }
+  return s;
+}
+
+errc EnglishAuction::restore(const State& s) {
+  if (s.state > AuctionState::cancelled || s.unsold_reason > UnsoldReason::time_up ||
+      s.slots.size() > index_.capacity() || s.proxies.size() > proxies_.capacity() ||
+      s.first_live > s.proxies.size() || index_.size() > s.slots.size()) {
+    return errc::bad_request;
+  }
+  for (std::size_t i = 0; i < s.slots.size(); ++i) {
+    // The holders are already in slots [0, holders); the others come next, in order.
+    if (index_.insert(s.slots[i].bidder) != static_cast<std::int32_t>(i)) return errc::bad_request;
+    if (s.slots[i].proxy_max.v < 0) return errc::bad_request;
+    proxy_max_[i] = s.slots[i].proxy_max;
+    proxy_seq_[i] = s.slots[i].proxy_seq;
+  }
+  for (std::size_t i = 0; i < s.proxies.size(); ++i) {
+    const Proxy& p = s.proxies[i];
+    if (p.rank != rank_of(p.bidder)) return errc::bad_request;
+    if (i > s.first_live && stronger(s.proxies[i - 1], p)) return errc::bad_request;
+  }
+  closes_at_ = s.closes_at;
+  last_now_ = s.last_now;
+  state_ = s.state;
+  unsold_reason_ = s.unsold_reason;
+  has_high_ = s.has_high;
+  high_ = s.high;
+  leader_ = s.leader;
+  leader_rank_ = s.leader_rank;
+  leader_bid_seq_ = s.leader_bid_seq;
+  bids_ = s.bids;
+  seq_ = s.seq;
+  proxies_.assign(s.proxies.begin(), s.proxies.end());  // within the reserved capacity
+  first_live_ = static_cast<std::size_t>(s.first_live);
+  return errc::ok;
 }
 
 // ---- queries ----------------------------------------------------------------------------

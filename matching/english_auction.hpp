@@ -108,6 +108,8 @@ class BidderIndex {
   std::int32_t insert(BidderId b) noexcept;  // the slot (existing or new); kNone when full
   std::uint32_t size() const noexcept { return size_; }
   std::uint32_t capacity() const noexcept { return capacity_; }
+  // The bidders in slot order (snapshots: inserting them in this order gives the same slots).
+  std::vector<BidderId> keys_by_slot() const;
 
  private:
   std::size_t home(BidderId b) const noexcept;
@@ -156,7 +158,42 @@ struct EnglishView {
 
 class EnglishAuction {
  public:
+  // Snapshots: what bids, proxies and time changed since construction (the rest is the
+  // config's). Proxies are kept as the mechanism keeps them, sorted by strength with the dead
+  // prefix [0, first_live) included, so a restored auction compacts and resolves alike.
+  struct Proxy {
+    Fen max{0};
+    std::uint32_t rank = kNoRank;
+    std::uint64_t seq = 0;
+    BidderId bidder = 0;
+  };
+  struct Slot {  // one bidder index slot: the bidder and its proxy (max 0: none)
+    BidderId bidder = 0;
+    Fen proxy_max{0};
+    std::uint64_t proxy_seq = 0;
+  };
+  struct State {
+    Ms closes_at{0};
+    Ms last_now{INT64_MIN};
+    AuctionState state = AuctionState::scheduled;
+    UnsoldReason unsold_reason = UnsoldReason::none;
+    bool has_high = false;
+    Fen high{0};
+    BidderId leader = 0;
+    std::uint32_t leader_rank = kNoRank;
+    std::uint64_t leader_bid_seq = 0, bids = 0, seq = 0;
+    std::vector<Slot> slots;  // in slot order: the priority holders first, as constructed
+    std::vector<Proxy> proxies;
+    std::uint64_t first_live = 0;
+  };
+
   explicit EnglishAuction(const EnglishConfig& c);  // precondition: validate(c) == ok
+
+  State save() const;
+  // On an auction freshly constructed from the same config: bad_request when the state cannot
+  // be this config's (slots beyond capacity or disagreeing with the holders, proxies out of
+  // order, enums out of range); the auction is then unusable (construct it again).
+  errc restore(const State& s);
 
   errc bid(BidderId b, Fen amount, Ms now, AuctionSink& sink);
   // Sets (or replaces, or for the leader raises) b's proxy maximum.
@@ -177,12 +214,7 @@ class EnglishAuction {
   EnglishView view() const noexcept;
 
  private:
-  struct ProxyEntry {  // sorted ascending by strength: the strongest last
-    Fen max{0};
-    std::uint32_t rank = kNoRank;
-    std::uint64_t seq = 0;
-    BidderId bidder = 0;
-  };
+  using ProxyEntry = Proxy;  // proxies_ is sorted ascending by strength: the strongest last
   struct Contender {
     Fen ceiling{0};
     std::uint32_t rank = kNoRank;

@@ -35,6 +35,31 @@ FixedPriceListing::FixedPriceListing(const FixedPriceConfig& c)
   buyers_.reserve(c.max_bidders);
 }
 
+FixedPriceListing::State FixedPriceListing::save() const {
+  return {last_now_, state_, unsold_reason_, converted_, buyers_, winner_, english_.save()};
+}
+
+errc FixedPriceListing::restore(const State& s) {
+  if (s.state > AuctionState::cancelled || s.unsold_reason > UnsoldReason::time_up ||
+      s.buyers.size() > buyers_.capacity()) {
+    return errc::bad_request;
+  }
+  for (const BidderId b : s.buyers) {
+    if (index_.find(b) != BidderIndex::kNone || index_.insert(b) == BidderIndex::kNone) {
+      return errc::bad_request;
+    }
+  }
+  if (const errc e = english_.restore(s.english); e != errc::ok) return e;
+  last_now_ = s.last_now;
+  state_ = s.state;
+  unsold_reason_ = s.unsold_reason;
+  converted_ = s.converted;
+  buyers_.assign(s.buyers.begin(), s.buyers.end());  // within the reserved capacity
+  count_ = static_cast<std::uint32_t>(s.buyers.size());
+  winner_ = s.winner;
+  return errc::ok;
+}
+
 AuctionState FixedPriceListing::state() const noexcept {
   return converted_ ? english_.state() : state_;
 }

@@ -36,7 +36,24 @@ errc validate(const FixedPriceConfig& c) noexcept;
 
 class FixedPriceListing {
  public:
+  // Snapshots: what registrations and time changed since construction, the English phase's
+  // state included (as constructed until the conversion).
+  struct State {
+    Ms last_now{INT64_MIN};
+    AuctionState state = AuctionState::scheduled;
+    UnsoldReason unsold_reason = UnsoldReason::none;
+    bool converted = false;
+    std::vector<BidderId> buyers;  // in registration order
+    std::optional<BidderId> winner;
+    EnglishAuction::State english;
+  };
+
   explicit FixedPriceListing(const FixedPriceConfig& c);  // precondition: validate(c) == ok
+
+  State save() const;
+  // On a listing freshly constructed from the same config; bad_request when the state cannot
+  // be this config's (more buyers than capacity, a repeated buyer, a bad English state).
+  errc restore(const State& s);
 
   // Intent to buy: auction_not_open before opens_at, auction_closed at/after closes_at,
   // duplicate if already registered, invalid_state once converted, capacity when full.

@@ -589,6 +589,66 @@ std::uint32_t order_book::new_level(side s, std::int64_t price) {
   return lvi;
 }
 
+// ---- snapshots ------------------------------------------------------------------------------
+
+errc order_book::restore(std::span<const order_view> orders, TradeId next_trade_id) {
+  clear();
+  if (next_trade_id < cfg_.first_trade_id) return errc::bad_request;
+  for (const order_view& v : orders) {
+    if (const errc e = restore_one(v); e != errc::ok) {
+      clear();
+      return e;
+    }
+  }
+  const auto bid = best(side::buy);
+  const auto ask = best(side::sell);
+  if (bid && ask && *bid >= *ask) {  // a book at rest is never crossed
+    clear();
+    return errc::bad_request;
+  }
+  next_trade_id_ = next_trade_id;
+  return errc::ok;
+}
+
+// What a resting order can be: a GTC or GTD limit on the grid, open or partly filled
+// (filled = qty - leaves, both multiples of the lot).
+errc order_book::check_restored(const order_view& v) const {
+  if (static_cast<unsigned>(v.side_) > 1u || v.type != order_type::limit ||
+      (v.tif_ != tif::gtc && v.tif_ != tif::gtd) || static_cast<unsigned>(v.stp_) > 3u) {
+    return errc::bad_request;
+  }
+  if (v.price.v <= 0 || !multiple_of_tick(v.price.v) || !notional(v.price, v.qty)) {
+    return errc::bad_request;
+  }
+  if (v.leaves.v <= 0 || v.leaves > v.qty || !multiple_of_lot(v.qty.v) ||
+      !multiple_of_lot(v.leaves.v) || v.filled.v != v.qty.v - v.leaves.v) {
+    return errc::bad_request;
+  }
+  const order_status want = v.filled.v == 0 ? order_status::open : order_status::partially_filled;
+  if (v.status != want || v.reason != cancel_reason::none) return errc::bad_request;
+  return errc::ok;
+}
+
+// Rests one order at the back of its level, as rest() does, without events.
+errc order_book::restore_one(const order_view& v) {
+  if (const errc e = check_restored(v); e != errc::ok) return e;
+  if (index_find(v.id) != nil || free_nodes_.empty()) return errc::bad_request;
+  const std::uint32_t found = find_level(v.side_, v.price.v);
+  if (found == nil && free_levels_.empty()) return errc::bad_request;
+  if (found != nil && !checked_add(levels_[found].total, v.leaves.v)) return errc::bad_request;
+  const std::uint32_t i = free_nodes_.back();
+  free_nodes_.pop_back();
+  const std::uint32_t lvi = level_for(v.side_, v.price.v);
+  nodes_[i] = node{v.id,  v.owner,   v.price.v, v.qty.v,     v.leaves.v, v.expire_at.v,
+                   nil,   nil,       lvi,       nil,         v.side_,    v.type,
+                   v.tif_, v.stp_,   v.post_only, v.status};
+  link_tail(i, lvi);
+  index_insert(v.id, i);
+  if (v.tif_ == tif::gtd) heap_push(i);
+  ++orders_live_;
+  return errc::ok;
+}
+
 // ---- reads ----------------------------------------------------------------------------------
 
 order_view order_book::view(std::uint32_t i) const {

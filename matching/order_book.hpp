@@ -182,6 +182,14 @@ class order_book {
   void check_invariants() const;
   // Empties the book (O(capacity)) and restarts trade ids at config.first_trade_id.
   void clear();
+  // Snapshots: puts back the live orders that for_each_order gave (each side in priority
+  // order; within a price, first given = first in time) and the trade id counter, without
+  // matching and without sink events. The book ends observably equal to the one saved (the
+  // same orders in the same priority, the same state_digest()); internal layout (pool slots,
+  // empty levels kept below the top) may differ and does not show. Any malformed order (shape,
+  // grid, status, a repeated id, a crossed book, capacity) is bad_request and leaves the book
+  // empty.
+  errc restore(std::span<const order_view> orders, TradeId next_trade_id);
 
  private:
   static constexpr std::uint32_t nil = 0xFFFF'FFFFu;
@@ -259,6 +267,8 @@ class order_book {
   void fill(taker& t, std::uint32_t maker, level& lv);
   std::uint32_t rest(const taker& t);
   book_result finish(const taker& t, order_status st, cancel_reason r);
+  errc check_restored(const order_view& v) const;
+  errc restore_one(const order_view& v);
   order_view retire(std::uint32_t i, order_status st, cancel_reason r, bool notify);
   void level_changed(std::uint32_t lv);
   void free_level(std::uint32_t lvi);

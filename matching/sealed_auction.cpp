@@ -42,6 +42,36 @@ SealedAuction::SealedAuction(const SealedConfig& c)
   }
 }
 
+SealedAuction::State SealedAuction::save() const {
+  State s{last_now_, state_, unsold_reason_, bids_, seq_, {}, winner_, clearing_};
+  s.slots.reserve(index_.size());
+  for (std::size_t i = 0; i < index_.size(); ++i) s.slots.push_back({bidder_[i], amount_[i], when_[i]});
+  return s;
+}
+
+errc SealedAuction::restore(const State& s) {
+  if (s.state > AuctionState::cancelled || s.unsold_reason > UnsoldReason::time_up ||
+      s.slots.size() > index_.capacity() || index_.size() > s.slots.size()) {
+    return errc::bad_request;
+  }
+  for (std::size_t i = 0; i < s.slots.size(); ++i) {
+    // The holders are already in slots [0, holders); the bidders come next, in order.
+    if (index_.insert(s.slots[i].bidder) != static_cast<std::int32_t>(i)) return errc::bad_request;
+    if (s.slots[i].amount.v < 0 || s.slots[i].amount > kAmountMax) return errc::bad_request;
+    bidder_[i] = s.slots[i].bidder;
+    amount_[i] = s.slots[i].amount;
+    when_[i] = s.slots[i].when;
+  }
+  last_now_ = s.last_now;
+  state_ = s.state;
+  unsold_reason_ = s.unsold_reason;
+  bids_ = s.bids;
+  seq_ = s.seq;
+  winner_ = s.winner;
+  clearing_ = s.clearing;
+  return errc::ok;
+}
+
 std::optional<Ms> SealedAuction::next_due() const noexcept {
   if (state_ == AuctionState::scheduled) return opens_at_;
   if (state_ == AuctionState::open) return closes_at_;

@@ -46,7 +46,28 @@ struct SealedView {
 
 class SealedAuction {
  public:
+  // Snapshots: what bids and time changed since construction.
+  struct Slot {  // one bidder index slot: the bidder's standing sealed bid (amount 0: none)
+    BidderId bidder = 0;
+    Fen amount{0};
+    std::uint64_t when = 0;
+  };
+  struct State {
+    Ms last_now{INT64_MIN};
+    AuctionState state = AuctionState::scheduled;
+    UnsoldReason unsold_reason = UnsoldReason::none;
+    std::uint64_t bids = 0, seq = 0;
+    std::vector<Slot> slots;  // in slot order: the priority holders first, as constructed
+    std::optional<BidderId> winner;
+    std::optional<Fen> clearing;
+  };
+
   explicit SealedAuction(const SealedConfig& c);  // precondition: validate(c) == ok
+
+  State save() const;
+  // On an auction freshly constructed from the same config; bad_request when the state cannot
+  // be this config's (slots beyond capacity or disagreeing with the holders, enums out of range).
+  errc restore(const State& s);
 
   errc bid(BidderId b, Fen amount, Ms now, AuctionSink& sink);
   void advance(Ms now, AuctionSink& sink);

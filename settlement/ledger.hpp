@@ -19,6 +19,7 @@
 // pending transfer is resolved (posted, voided or expired) at most once; balances equal a
 // recomputation from the transfer log.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -165,6 +166,17 @@ class Ledger {
   std::vector<std::uint8_t> serialize() const;
   static std::optional<Ledger> deserialize(std::span<const std::uint8_t> bytes,
                                            bool prefault = false);
+
+  // Snapshots of the engine (which encodes limits(), accounts() and transfers_since(0) its own
+  // way): a ledger rebuilt from its accounts and its log. Each transfer is re-applied with the
+  // checks deserialize makes, then the balances the log gives must equal the accounts' and
+  // the cheap invariants must hold; otherwise nullopt, with the reason in `error`. `next`
+  // yields the log's transfers in order (false: the source ran dry or failed).
+  static std::optional<Ledger> restore(Limits limits, std::span<const Account> accounts,
+                                       std::uint64_t transfers,
+                                       const std::function<bool(Transfer&)>& next,
+                                       std::string& error);
+  const Limits& limits() const { return limits_; }
 
   // 64-bit state hash for the engine's state hash: two running hashes, one over every
   // account creation (id, ledger, code, flags, owner in creation order), one over every

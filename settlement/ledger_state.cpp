@@ -331,4 +331,50 @@ std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, b
   return out;
 }
 
+std::optional<Ledger> Ledger::restore(Limits limits, std::span<const Account> accounts,
+                                      std::uint64_t transfers,
+                                      const std::function<bool(Transfer&)>& next,
+                                      std::string& error) {
+  if (accounts.size() > limits.accounts_max || transfers > limits.transfers_max) {
+    error = "ledger: more accounts or transfers than its limits";
+    return std::nullopt;
+  }
+  std::optional<Ledger> out(std::in_place, limits);
+  Ledger& l = *out;
+  for (const Account& a : accounts) {
+    Account fresh = a;
+    fresh.debits_pending = fresh.debits_posted = fresh.credits_pending = fresh.credits_posted = 0;
+    if (l.find_account(a.id) != nullptr || l.create_account(fresh) != errc::ok) {
+      error = "ledger: account " + std::to_string(a.id) + " is repeated or malformed";
+      return std::nullopt;
+    }
+  }
+  Transfer t;
+  for (std::uint64_t i = 0; i < transfers; ++i) {
+    if (!next(t)) {
+      error = "ledger: the log ends after " + std::to_string(i) + " transfers";
+      return std::nullopt;
+    }
+    if (const errc ec = l.replay(t); ec != errc::ok) {
+      error = "ledger: transfer " + std::to_string(t.id) + " does not replay (" +
+              std::string(ledger_category().message(static_cast<int>(ec))) + ")";
+      return std::nullopt;
+    }
+  }
+  for (std::size_t i = 0; i < l.log_.size(); ++i) {
+    if (l.state_[i] == PendingState::open) l.push_deadline(l.log_[i]);
+  }
+  for (std::size_t i = 0; i < accounts.size(); ++i) {
+    if (!(accounts[i] == l.accounts_[i])) {
+      error = "ledger: account " + std::to_string(accounts[i].id) + " disagrees with the log";
+      return std::nullopt;
+    }
+  }
+  if (auto broken = l.check_invariants(false)) {
+    error = "ledger: " + *broken;
+    return std::nullopt;
+  }
+  return out;
+}
+
 }  // namespace ipx::ledger
