@@ -95,7 +95,7 @@ bool valid_asset_kind(std::string_view s) {
   return std::find(std::begin(kKinds), std::end(kKinds), s) != std::end(kKinds);
 }
 
-Domain::Domain() : ledger_(ledger::Limits{1u << 18, 1u << 22}) {
+Domain::Domain() : ledger_(kLedgerLimits) {
   // The built-in admin (credentials come from configuration, never from the journal).
   Participant admin;
   admin.id = "admin";

@@ -25,6 +25,11 @@
 
 namespace ipx::engine {
 
+namespace snap {
+class Writer;
+class Reader;
+}  // namespace snap
+
 constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::int64_t kMonthMs = 30 * kDayMs;  // licence terms: a month is 30 days
 
@@ -199,6 +204,19 @@ class Domain {
  public:
   Domain();
   ~Domain();
+  Domain(Domain&&) = default;
+  Domain& operator=(Domain&&) = default;
+
+  // Snapshots (engine/domain_snapshot.cpp; format in engine/snapshot_io.hpp): every piece of
+  // state that can change what a later command does, in a compact versioned binary. load()
+  // replaces this domain's state with the snapshot's (the replaying / observed / snapshots
+  // settings stay) and gives the same state_hash() and the same save() bytes; a blob that is
+  // not whole, of another format version, or inconsistent is refused with the reason in
+  // `error` and the domain left as it was; so is one whose state_hash() is not `expect_hash`
+  // when given (a snapshot row's). Both are deterministic and run on the engine thread.
+  std::string save() const;
+  bool load(std::string_view bytes, std::string& error,
+            std::optional<std::uint64_t> expect_hash = std::nullopt);
 
   // Applies one command at engine time `now` (>= every earlier now). Deterministic.
   // `sent`: the params as the request carried them, canonical JSON text (what a retry of the
@@ -364,6 +382,25 @@ class Domain {
 
   Participant* find_participant(const std::string& id);
   std::string next_id(const char* prefix, std::uint64_t& counter);
+
+  // snapshots (domain_snapshot.cpp)
+  // The ledger's limits: ~1M transfers a day of the pilot, a few days' worth (ledger.hpp).
+  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22};
+  struct Unfilled {};
+  // A domain to load into: no admin, no accounts, a placeholder ledger (load makes the real
+  // one), so a load does not pay for a full-size ledger twice.
+  explicit Domain(Unfilled);
+  static void install_book(Market& m);  // the market's order book and its sink, empty
+  void save_state(snap::Writer& w) const;
+  void load_state(snap::Reader& r);
+  void save_ledger(snap::Writer& w) const;
+  void load_ledger(snap::Reader& r);
+  void save_market(snap::Writer& w, const Market& m) const;
+  void load_market(snap::Reader& r, Market& m) const;
+  void save_remembered(snap::Writer& w) const;
+  void load_remembered(snap::Reader& r);
+  void rebuild_lookups(snap::Reader& r);
+  void check_loaded(snap::Reader& r) const;
 
   std::int64_t now_ = 0;
   ledger::Ledger ledger_;

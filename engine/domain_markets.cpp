@@ -113,6 +113,15 @@ std::uint64_t order_num(std::string_view digits) {
 
 }  // namespace
 
+void Domain::install_book(Market& m) {
+  matching::book_config cfg;
+  cfg.tick = Fen{m.tick};
+  cfg.lot = Units{m.min_qty};
+  auto log = std::make_unique<BookLog>();
+  m.book = std::make_unique<matching::order_book>(cfg, *log);
+  m.sink = std::move(log);
+}
+
 json::object Domain::book_json(const Market& m) const {
   Depth d;
   d.read(*m.book);
@@ -138,12 +147,7 @@ Outcome Domain::market_create(Ctx& c, const MarketCreate& p) {
   m.min_qty = p.min_qty;
   m.maker_fee_bp = p.maker_fee_bp.value_or(0);
   m.taker_fee_bp = p.taker_fee_bp.value_or(0);
-  matching::book_config cfg;
-  cfg.tick = Fen{p.tick};
-  cfg.lot = Units{p.min_qty};
-  auto log = std::make_unique<BookLog>();
-  m.book = std::make_unique<matching::order_book>(cfg, *log);
-  m.sink = std::move(log);
+  install_book(m);
   ensure_account(ids::external_units(m.num), ledger::ledger_for_market(static_cast<std::uint32_t>(m.num)),
                  ids::code_external, 0, 0);
   ensure_account(ids::order_escrow_units(m.num), ledger::ledger_for_market(static_cast<std::uint32_t>(m.num)),

@@ -238,6 +238,18 @@ bool Engine::replay(const Record& r, std::string& error) {
   return true;
 }
 
+bool Engine::restore(std::int64_t seq, std::string_view state, std::uint64_t state_hash,
+                     std::string& error) {
+  IPX_ASSERT(!thread_.joinable());
+  if (seq_ != 0 || seq <= 0) {
+    error = "a snapshot is restored into a fresh engine only";
+    return false;
+  }
+  if (!domain_.load(state, error, state_hash)) return false;
+  seq_ = seq;
+  return true;
+}
+
 void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
   domain_.set_replaying(false);

@@ -96,6 +96,11 @@ class Engine {
 
   // Replays journal records (before start()).
   bool replay(const Record& r, std::string& error);
+  // Before start() and any replay: takes the state of a snapshot at `seq` (Domain::load),
+  // which must have the state hash `state_hash`; replay continues at seq + 1. False (with the
+  // reason) leaves the engine as it was.
+  bool restore(std::int64_t seq, std::string_view state, std::uint64_t state_hash,
+               std::string& error);
   void start();
   void stop();
 

@@ -1,7 +1,9 @@
 #include "engine/pg/durability.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <utility>
 
 #include "engine/pg/errc.hpp"
@@ -72,21 +74,45 @@ std::string PgDurability::last_error() const {
 
 std::int64_t PgDurability::snapshots_written() const {
   std::lock_guard lock(mu_);
-  return snapshots_;
+  return snapshot_stats_.snapshots;
 }
 
+SnapshotStats PgDurability::snapshot_stats() const {
+  std::lock_guard lock(mu_);
+  return snapshot_stats_;
+}
+
+// Engine thread, right after the batch that ends at `seq` was applied: the state is that of seq.
 ExtraWriter PgDurability::snapshot_writer(std::int64_t seq, std::int64_t ts_ms) {
+  using Clock = std::chrono::steady_clock;
   const std::string hash = state_hash_hex(engine_->domain().state_hash());
+  const auto t0 = Clock::now();
+  auto state = std::make_shared<const std::string>(engine_->domain().save());
+  const auto saved = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
   const std::string payload = "{\"seq\":" + std::to_string(seq) +
                               ",\"ts_ms\":" + std::to_string(ts_ms) + ",\"state_hash\":\"" +
-                              hash + "\"}";
+                              hash + "\",\"state_bytes\":" + std::to_string(state->size()) +
+                              ",\"save_us\":" + std::to_string(saved.count()) + "}";
   {
     std::lock_guard lock(mu_);
-    ++snapshots_;
+    SnapshotStats& st = snapshot_stats_;
+    ++st.snapshots;
+    st.last_bytes = static_cast<std::int64_t>(state->size());
+    st.last_save = saved;
+    st.max_save = std::max(st.max_save, saved);
+    st.total_save += saved;
   }
-  return [seq, hash, payload](PGconn* conn) -> std::error_code {
+  const std::size_t kept = options_.snapshot_states_kept;
+  return [this, seq, hash, payload, state, kept](PGconn* conn) -> std::error_code {
     std::string error;
-    const auto ec = save_snapshot(conn, seq, hash, payload, &error);
+    const auto t = Clock::now();
+    const auto ec = save_snapshot(conn, SnapshotWrite{seq, hash, payload, *state, kept}, &error);
+    const auto wrote = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t);
+    {
+      std::lock_guard lock(mu_);
+      snapshot_stats_.last_write = wrote;
+      snapshot_stats_.max_write = std::max(snapshot_stats_.max_write, wrote);
+    }
     if (ec == make_error_code(errc::snapshot_conflict)) {
       // The same seq with another state hash: the engine is not deterministic. Re-sending
       // cannot help; bad_record makes the committer fatal (and so this process abort).

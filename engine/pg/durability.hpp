@@ -8,8 +8,11 @@
 //
 // Snapshots: every `snapshot_every` records, the batch that reaches (or crosses) the next
 // multiple carries a snapshot {seq = the batch's last seq, state_hash = hex of
-// Domain::state_hash(), payload = a small JSON summary}, written in the same transaction (an
-// ExtraWriter). recover() checks them on the next start.
+// Domain::state_hash(), state = Domain::save(), payload = a small JSON summary}, written in the
+// same transaction (an ExtraWriter) with the journal's record hash at seq; the states of all
+// but the newest `snapshot_states_kept` snapshots are dropped there too. The state is saved on
+// the engine thread right after the batch (the engine's pause: snapshot_stats()); its bytes
+// go to the database on the committer thread. recover() starts from the latest state.
 //
 // Failure policy: while PostgreSQL is down the committer keeps the batches and available() is
 // false (the engine answers UNAVAILABLE). A `fatal` completion, or a submission the committer
@@ -51,7 +54,19 @@ using LedgerWriterFactory = std::function<ExtraWriter(
 struct DurabilityOptions {
   CommitterOptions committer;
   std::int64_t snapshot_every = 100'000;  // records between snapshots; 0: none
+  // Snapshot states kept in the database (the newest; the one before is the fallback when
+  // the newest does not load). Each is the whole state (hundreds of MB for 1M commands).
+  std::size_t snapshot_states_kept = 2;
   LedgerWriterFactory ledger_writer;      // empty: ledger rows are not written
+};
+
+// What snapshots cost: the engine thread's pause to save the state, and the committer's time
+// to write it (inside the batch's transaction, so the batches behind it wait that long).
+struct SnapshotStats {
+  std::int64_t snapshots = 0;
+  std::int64_t last_bytes = 0;
+  std::chrono::microseconds last_save{0}, max_save{0}, total_save{0};
+  std::chrono::microseconds last_write{0}, max_write{0};
 };
 
 // 16 lowercase hex digits of a Domain::state_hash() (what snapshots store).
@@ -83,6 +98,7 @@ class PgDurability final : public engine::Durability {
   CommitterStats stats() const { return committer_.stats(); }
   std::string last_error() const;
   std::int64_t snapshots_written() const;
+  SnapshotStats snapshot_stats() const;
 
  private:
   struct Entry {
@@ -106,7 +122,7 @@ class PgDurability final : public engine::Durability {
   std::condition_variable idle_;
   std::deque<Entry> entries_;  // in submission order; front = oldest undelivered
   bool delivering_ = false;
-  std::int64_t snapshots_ = 0;
+  SnapshotStats snapshot_stats_;  // under mu_
 };
 
 }  // namespace ipx::pg

@@ -119,6 +119,7 @@ std::error_code Journal::refresh_head() {
 std::error_code Journal::hash_at(std::int64_t seq, Hash& out) {
   out = Hash{};
   if (seq == 0) return {};
+  if (auto ec = conn_.ensure()) return ec;
   const std::string seq_text = std::to_string(seq);
   const char* values[1] = {seq_text.c_str()};
   PgResult r(PQexecParams(conn_.get(), "SELECT hash FROM journal WHERE seq = $1::bigint", 1,
@@ -316,12 +317,17 @@ bool scan_message(const char* p, const char* end, ScanState& s, const RecordFn& 
 
 }  // namespace
 
-std::error_code Journal::replay(std::int64_t after_seq, const RecordFn& fn, ReplayStats* stats) {
+std::error_code Journal::replay(std::int64_t after_seq, const RecordFn& fn, ReplayStats* stats,
+                                const std::optional<Hash>& prev) {
   if (auto ec = conn_.ensure()) return ec;
   IPX_ASSERT(after_seq >= 0);
   ScanState s;
   s.expect_seq = after_seq + 1;
-  if (auto ec = hash_at(after_seq, s.prev)) return ec;
+  if (prev) {
+    s.prev = *prev;
+  } else if (auto ec = hash_at(after_seq, s.prev)) {
+    return ec;
+  }
   VerifyResult v;
   const std::string sql =
       "COPY (SELECT seq, ts_ms, kind, payload, hash FROM journal WHERE seq > " +

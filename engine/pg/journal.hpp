@@ -82,8 +82,12 @@ class Journal {
   // Sets `committed`; chain_mismatch when the journal holds other content at those seqs.
   std::error_code confirm_committed(std::span<const JournalRecord> records, bool& committed);
 
-  // Streams records with seq > after_seq in order (binary COPY out), checking the chain.
-  std::error_code replay(std::int64_t after_seq, const RecordFn& fn, ReplayStats* stats = nullptr);
+  // Streams records with seq > after_seq in order (binary COPY out), checking the chain from
+  // `prev` (a snapshot's record hash at after_seq), or else from the hash stored at after_seq.
+  std::error_code replay(std::int64_t after_seq, const RecordFn& fn, ReplayStats* stats = nullptr,
+                         const std::optional<Hash>& prev = std::nullopt);
+  // The hash stored with the record at `seq` (zeros for seq 0); sequence_mismatch if none.
+  std::error_code hash_at(std::int64_t seq, Hash& out);
   VerifyResult verify();
 
   std::error_code save_snapshot(std::int64_t seq, std::string_view state_hash,
@@ -106,7 +110,6 @@ class Journal {
   std::error_code ready();
   std::error_code fail_batch(std::error_code ec);
   std::error_code copy_in(std::span<const std::span<const JournalRecord>> parts, Head& next);
-  std::error_code hash_at(std::int64_t seq, Hash& out);
 
   Connection conn_;
   Head head_;

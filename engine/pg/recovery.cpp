@@ -2,7 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
+#include <optional>
 
 #include "engine/pg/bytes.hpp"
 #include "engine/pg/conn.hpp"
@@ -10,6 +13,7 @@
 #include "engine/pg/errc.hpp"
 #include "engine/pg/journal.hpp"
 #include "engine/pg/migrate.hpp"
+#include "engine/pg/snapshots.hpp"
 
 namespace ipx::pg {
 
@@ -36,6 +40,92 @@ std::error_code load_snapshots(Connection& conn, std::int64_t after_seq,
                            static_cast<std::size_t>(PQgetlength(r.get(), i, 1)));
   }
   latest = out.empty() ? 0 : out.rbegin()->first;
+  return {};
+}
+
+// The 16 hex digits state_hash_hex() writes, back to the number; nullopt for anything else.
+std::optional<std::uint64_t> parse_state_hash(std::string_view hex) {
+  if (hex.size() != 16) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char ch : hex) {
+    const int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+struct Start {
+  std::int64_t seq = 0;
+  std::optional<Hash> record_hash;  // the chain continues from it
+};
+
+// Tries one snapshot state: the journal must still hold its record (same hash), the engine must
+// load it, and the loaded state hash must be the row's. Empty on success, else why not.
+std::string try_snapshot(Connection& conn, Journal& journal, engine::Engine& engine,
+                         std::int64_t seq, Start& start, std::error_code& ec) {
+  Hash stored{};
+  if (auto e = journal.hash_at(seq, stored)) {
+    if (e == make_error_code(errc::sequence_mismatch)) return "the journal has no record at its seq";
+    ec = e;
+    return "reading the journal: " + journal.last_error();
+  }
+  std::string why;
+  bool found = false;
+  std::string error;
+  ec = read_snapshot_state(conn.get(), seq, [&](const Snapshot& s, std::string_view state) {
+    const auto hash = parse_state_hash(s.state_hash);
+    if (s.record_hash.size() != stored.size() ||
+        !std::equal(stored.begin(), stored.end(), s.record_hash.begin(),
+                    [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); })) {
+      why = "its journal record hash is not the journal's (the journal changed after it)";
+    } else if (!hash) {
+      why = "its state hash is not 16 hex digits";
+    } else if (!engine.restore(seq, state, *hash, why)) {
+      return;  // `why` says
+    } else {
+      start.seq = seq;
+      start.record_hash = stored;
+    }
+  }, found, &error);
+  if (ec) return "reading it: " + error;
+  if (!found) return "its state is gone";
+  return why;
+}
+
+// Step 2: the newest snapshot state that loads, else none (replay from seq 1).
+std::error_code restore_latest(Connection& conn, Journal& journal, engine::Engine& engine,
+                               const RecoverOptions& options, RecoverResult& res, Start& start) {
+  const auto t0 = Clock::now();
+  std::vector<std::int64_t> seqs;
+  std::string error;
+  if (auto ec = list_snapshot_states(conn.get(), seqs, &error)) {
+    conn.set_error(error);
+    return ec;
+  }
+  auto say = [&options](const std::string& line) {
+    if (options.log) {
+      options.log(line);
+    } else {
+      std::fprintf(stderr, "ipx: recovery: %s\n", line.c_str());
+    }
+  };
+  for (const std::int64_t seq : seqs) {
+    std::error_code ec;
+    const std::string why = try_snapshot(conn, journal, engine, seq, start, ec);
+    if (ec) return ec;
+    if (why.empty()) {
+      res.snapshot_seq = seq;
+      res.restore_elapsed = since(t0);
+      say("started from the snapshot at seq " + std::to_string(seq) + " (loaded in " +
+          std::to_string(res.restore_elapsed.count() / 1000) + " ms)");
+      return {};
+    }
+    ++res.snapshots_refused;
+    say("snapshot at seq " + std::to_string(seq) + " passed over: " + why +
+        (seq == seqs.back() ? "; replaying the journal from seq 1" : "; trying an older one"));
+  }
+  res.restore_elapsed = since(t0);
   return {};
 }
 
@@ -67,6 +157,20 @@ RecoverResult recover(engine::Engine& engine, const std::string& conninfo,
       return finish(res);
     }
   }
+  Journal journal(conninfo);
+  if (auto ec = journal.open()) {
+    res.ec = ec;
+    res.message = "cannot open the journal: " + journal.last_error();
+    return finish(res);
+  }
+  Start start;
+  if (options.from_snapshot && engine.last_seq() == 0) {
+    if (auto ec = restore_latest(conn, journal, engine, options, res, start)) {
+      res.ec = ec;
+      res.message = "reading snapshots: " + conn.last_error();
+      return finish(res);
+    }
+  }
   std::map<std::int64_t, std::string> snapshots;
   if (options.check_snapshots) {
     if (auto ec = load_snapshots(conn, engine.last_seq(), snapshots, res.last_snapshot_seq)) {
@@ -77,12 +181,6 @@ RecoverResult recover(engine::Engine& engine, const std::string& conninfo,
   }
   conn.close();
 
-  Journal journal(conninfo);
-  if (auto ec = journal.open()) {
-    res.ec = ec;
-    res.message = "cannot open the journal: " + journal.last_error();
-    return finish(res);
-  }
   const auto t_replay = Clock::now();
   auto next_snapshot = snapshots.begin();
   engine::Record rec;
@@ -120,7 +218,7 @@ RecoverResult recover(engine::Engine& engine, const std::string& conninfo,
     }
   };
   ReplayStats stats;
-  const auto ec = journal.replay(engine.last_seq(), fn, &stats);
+  const auto ec = journal.replay(engine.last_seq(), fn, &stats, start.record_hash);
   res.replay_elapsed = since(t_replay);
   res.state_hash = state_hash_hex(engine.domain().state_hash());
   if (failure_ec) {

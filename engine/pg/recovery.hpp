@@ -2,13 +2,18 @@
 // Recovery: bring an Engine (constructed, not started) to the journal's head.
 //
 //   1. apply the schema migrations (schema/, idempotent);
-//   2. replay every journal record after engine.last_seq() into the engine (Engine::replay),
-//      checking the hash chain as it streams (binary COPY);
-//   3. on reaching each stored snapshot's seq, compare hex(Domain::state_hash()) with the
+//   2. (from_snapshot) take the latest snapshot state that loads and checks: its journal
+//      record hash must be the journal's at its seq, Domain::load must accept it, and its state
+//      hash must be the row's. A snapshot that fails (another format version, corrupt bytes, a
+//      changed journal) is passed over for the one before, and at last for seq 1; each is
+//      logged with its reason;
+//   3. replay every journal record after that seq into the engine (Engine::replay), checking
+//      the hash chain as it streams (binary COPY) from the snapshot's record hash;
+//   4. on reaching each later snapshot's seq, compare hex(Domain::state_hash()) with the
 //      snapshot's: a mismatch is a fatal start-up error naming the seq (the engine is not
 //      deterministic, or the code changed the meaning of the journal).
-// The Domain cannot serialise itself yet, so snapshots are checkpoints of the state hash, not
-// a starting point: recovery always replays from the first record.
+// With from_snapshot false, the replay starts at seq 1 and checks every snapshot on the way:
+// the audit path (ipx-engine-driver verify and replay-check), which proves the whole chain.
 //
 // ipxd: construct PgDurability and the Engine, call recover(), then durability.start(engine),
 // then engine.start(). See engine/pg/durability.hpp.
@@ -28,6 +33,10 @@ struct RecoverOptions {
   bool migrate = true;
   std::filesystem::path schema_dir;  // empty: default_schema_dir() ($IPX_SCHEMA_DIR or schema/)
   bool check_snapshots = true;
+  // Start from the latest snapshot state (step 2); false: replay from seq 1 (the audit path).
+  bool from_snapshot = true;
+  // Where recovery says what it started from and why it passed a snapshot over; empty: stderr.
+  std::function<void(const std::string&)> log;
   // Called every `progress_every` records replayed (on the calling thread), e.g. for logs.
   std::function<void(std::int64_t records)> progress;
   std::int64_t progress_every = 1'000'000;
@@ -42,7 +51,10 @@ struct RecoverResult {
   std::int64_t last_seq = 0;  // the engine's last seq afterwards (the journal's head)
   std::int64_t broken_seq = 0;  // chain_broken / state_mismatch / replay_failed: the seq
   std::int64_t snapshots_checked = 0;
-  std::int64_t last_snapshot_seq = 0;  // the latest snapshot found (0: none)
+  std::int64_t last_snapshot_seq = 0;  // the latest snapshot checked on the way (0: none)
+  std::int64_t snapshot_seq = 0;       // the snapshot whose state recovery started from (0: none)
+  std::int64_t snapshots_refused = 0;  // snapshot states passed over (each logged)
+  std::chrono::microseconds restore_elapsed{0};  // reading and loading that state
   std::string state_hash;              // hex of Domain::state_hash() after replay
   std::chrono::microseconds elapsed{0};         // the whole call
   std::chrono::microseconds replay_elapsed{0};  // the replay alone

@@ -1,16 +1,23 @@
 #pragma once
-// Snapshots of the engine state: (seq, state_hash, payload). A snapshot may only be written for
-// a seq the journal holds (checked in the same statement), so a restore never starts ahead of
-// the journal. Saving the same (seq, state_hash) twice is a no-op; another hash is an error
-// (the engine is not deterministic). These functions take a connection so they can run inside
-// the group committer's batch transaction (as an ExtraWriter) or on their own connection.
+// Snapshots of the engine state: (seq, state_hash, payload, state, record_hash). A snapshot may
+// only be written for a seq the journal holds (checked in the same statement, which also reads
+// the journal's record hash at that seq), so a restore never starts ahead of the journal.
+// Saving the same (seq, state_hash) twice is a no-op; another hash is an error (the engine is
+// not deterministic). These functions take a connection so they can run inside the group
+// committer's batch transaction (as an ExtraWriter) or on their own connection.
+//
+// `state` is Domain::save()'s bytes (schema/0004_snapshot_state.sql); a row may hold the hash
+// alone (rows from before, or a state dropped to bound the disk: save_snapshot keeps the states
+// of the newest `states_kept` rows).
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "engine/pg/conn.hpp"
 
@@ -18,14 +25,35 @@ namespace ipx::pg {
 
 struct Snapshot {
   std::int64_t seq = 0;
-  std::string state_hash;  // bytes (1..64)
-  std::string payload;     // bytes
+  std::string state_hash;   // bytes (1..64)
+  std::string payload;      // bytes (a small summary)
+  std::string record_hash;  // the journal record's hash at seq (32 bytes); empty on old rows
+  bool has_state = false;   // whether the row holds a state
 };
 
+struct SnapshotWrite {
+  std::int64_t seq = 0;
+  std::string_view state_hash;
+  std::string_view payload;
+  std::string_view state;        // empty: the hash alone
+  std::size_t states_kept = 0;   // > 0 (with a state): drop older states beyond this many
+};
+
+std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string* error = nullptr);
+// The hash alone (a checkpoint).
 std::error_code save_snapshot(PGconn* conn, std::int64_t seq, std::string_view state_hash,
                               std::string_view bytes, std::string* error = nullptr);
 std::error_code load_latest_snapshot(PGconn* conn, std::optional<Snapshot>& out,
                                      std::string* error = nullptr);
+// The seqs of the snapshots that hold a state, newest first.
+std::error_code list_snapshot_states(PGconn* conn, std::vector<std::int64_t>& seqs,
+                                     std::string* error = nullptr);
+// Reads the snapshot at `seq` and calls `fn` with it and its state's bytes (valid during the
+// call only: they are the query result's, a snapshot may be hundreds of MB); `found` is false
+// when no row at seq holds a state.
+std::error_code read_snapshot_state(PGconn* conn, std::int64_t seq,
+                                    const std::function<void(const Snapshot&, std::string_view)>& fn,
+                                    bool& found, std::string* error = nullptr);
 
 // A snapshot store with its own connection (reconnects), for a thread other than the
 // committer's.

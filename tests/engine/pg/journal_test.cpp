@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "engine/pg/errc.hpp"
@@ -269,6 +270,53 @@ TEST_F(JournalTest, Snapshots) {
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->seq, 25);
   EXPECT_EQ(s->payload, "state@25");
+}
+
+// A snapshot with the engine state: the journal's record hash at its seq is stored beside it,
+// the states of all but the newest `states_kept` rows are dropped (their hashes stay), and a
+// state reads back byte for byte.
+TEST_F(JournalTest, SnapshotStatesKeepTheNewestWithTheRecordHash) {
+  Journal j(db_.conninfo());
+  ASSERT_FALSE(j.open());
+  const auto records = make_records(1, 40);
+  ASSERT_FALSE(j.append(records));
+  Hash chain{};
+  std::map<std::int64_t, std::string> record_hash;
+  for (const auto& r : records) {
+    chain = chain_hash(chain, r);
+    record_hash[r.seq] = std::string(chain.begin(), chain.end());
+  }
+  PGconn* c = j.connection().get();
+  for (std::int64_t seq : {10, 20, 30, 40}) {
+    const std::string state = std::string("state\0@", 7) + std::to_string(seq) + std::string(100, 'x');
+    const std::string hash(16, static_cast<char>('a' + seq / 10));
+    std::string error;
+    ASSERT_FALSE(save_snapshot(c, SnapshotWrite{seq, hash, "{}", state, 2}, &error)) << error;
+  }
+  std::vector<std::int64_t> seqs;
+  ASSERT_FALSE(list_snapshot_states(c, seqs));
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{40, 30}));
+  std::optional<Snapshot> latest;
+  ASSERT_FALSE(j.load_latest_snapshot(latest));
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->seq, 40);
+  EXPECT_TRUE(latest->has_state);
+  EXPECT_EQ(latest->record_hash, record_hash[40]);
+  bool found = false;
+  std::string got;
+  ASSERT_FALSE(read_snapshot_state(c, 30, [&](const Snapshot& s, std::string_view state) {
+    EXPECT_EQ(s.record_hash, record_hash[30]);
+    got.assign(state);
+  }, found));
+  EXPECT_TRUE(found);
+  EXPECT_EQ(got, std::string("state\0@30", 9) + std::string(100, 'x'));
+  ASSERT_FALSE(read_snapshot_state(c, 10, [&](const Snapshot&, std::string_view) {}, found));
+  EXPECT_FALSE(found) << "a dropped state is not read";
+  // The dropped row keeps its hash (a full replay still checks it).
+  EXPECT_EQ(test::run_sql(db_.conninfo(), "DO $$ BEGIN IF (SELECT count(*) FROM snapshots WHERE "
+                                          "state IS NULL AND record_hash IS NOT NULL) <> 2 THEN "
+                                          "RAISE 'dropped rows'; END IF; END $$"),
+            "");
 }
 
 TEST_F(JournalTest, ConfirmCommittedAfterLostAck) {

@@ -67,9 +67,23 @@ std::map<std::string, int> journal_request_ids(const std::string& conninfo, std:
   return ids;
 }
 
+// The audit path: every record from seq 1 (every snapshot's hash checked on the way).
 RecoverResult replay_from_scratch(const std::string& conninfo) {
   engine::Engine e(engine::EngineOptions{}, nullptr, nullptr);
-  return recover(e, conninfo);
+  RecoverOptions o;
+  o.from_snapshot = false;
+  return recover(e, conninfo, o);
+}
+
+// As a restart recovers: the latest snapshot state that loads, then the records after it.
+// `log` gets what recovery says about the snapshots it took or passed over.
+RecoverResult restart(const std::string& conninfo, std::vector<std::string>* log = nullptr) {
+  engine::Engine e(engine::EngineOptions{}, nullptr, nullptr);
+  RecoverOptions o;
+  o.log = [log](const std::string& line) {
+    if (log != nullptr) log->push_back(line);
+  };
+  return recover(e, conninfo, o);
 }
 
 // The engine with PgDurability, recovered and started, driven with a Workload.
@@ -209,6 +223,105 @@ TEST(Recovery, SeededStreamReplaysToTheSameStateHash) {
   }
 }
 
+// The same streams, recovered as a restart does: from each seed's latest snapshot state plus
+// the records after it, the state hash is the live one (and a replay from seq 1's); so it is
+// from an older snapshot when the newer states do not load (corrupt bytes, another format
+// version: each passed over and logged), and from seq 1 when none does.
+TEST(Recovery, SeededStreamFromASnapshotPlusTheTailGivesTheSameStateHash) {
+  for (std::uint64_t seed : {1u, 7u, 42u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::TestDb db;
+    ASSERT_TRUE(db.ok());
+    std::string live_hash;
+    std::int64_t live_seq = 0;
+    {
+      LiveEngine live(db.conninfo(), 300);
+      tools::Workload w({.seed = seed, .tag = "f" + std::to_string(seed), .auction_ms = 500});
+      live.setup(w);
+      live.drive(w, 3000, 100us);  // spread over time: auctions close, ticks are journaled
+      live.close();
+      live_hash = live.hash();
+      live_seq = live.last_seq();
+    }
+    ASSERT_EQ(replay_from_scratch(db.conninfo()).state_hash, live_hash);
+    std::vector<std::string> log;
+    const auto r = restart(db.conninfo(), &log);
+    ASSERT_TRUE(r.ok()) << r.message;
+    EXPECT_GT(r.snapshot_seq, live_seq - 600) << "the latest state (one every ~300 records)";
+    EXPECT_EQ(r.snapshot_seq + r.records, live_seq) << "only the tail is replayed";
+    EXPECT_EQ(r.snapshots_refused, 0);
+    EXPECT_EQ(r.state_hash, live_hash);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_NE(log[0].find("started from the snapshot at seq " + std::to_string(r.snapshot_seq)),
+              std::string::npos) << log[0];
+
+    // The newest state cut short: passed over for the one before (states_kept = 2).
+    ASSERT_EQ(test::run_sql(db.super_conninfo(),
+                            "UPDATE snapshots SET state = substring(state FROM 1 FOR 1000)"
+                            " WHERE seq = " + std::to_string(r.snapshot_seq)),
+              "");
+    log.clear();
+    const auto older = restart(db.conninfo(), &log);
+    ASSERT_TRUE(older.ok()) << older.message;
+    EXPECT_LT(older.snapshot_seq, r.snapshot_seq);
+    EXPECT_GT(older.snapshot_seq, 0);
+    EXPECT_EQ(older.snapshots_refused, 1);
+    EXPECT_EQ(older.snapshot_seq + older.records, live_seq);
+    EXPECT_EQ(older.state_hash, live_hash);
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_NE(log[0].find("passed over: snapshot: checksum mismatch"), std::string::npos) << log[0];
+    EXPECT_NE(log[0].find("trying an older one"), std::string::npos) << log[0];
+
+    // That one of another format version too: nothing loads, the whole journal is replayed.
+    ASSERT_EQ(test::run_sql(db.super_conninfo(),
+                            "UPDATE snapshots SET state = overlay(state PLACING '\\x09'::bytea FROM 9)"
+                            " WHERE seq = " + std::to_string(older.snapshot_seq)),
+              "");
+    log.clear();
+    const auto none = restart(db.conninfo(), &log);
+    ASSERT_TRUE(none.ok()) << none.message;
+    EXPECT_EQ(none.snapshot_seq, 0);
+    EXPECT_EQ(none.records, live_seq);
+    EXPECT_EQ(none.state_hash, live_hash);
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_NE(log[1].find("format version 9"), std::string::npos) << log[1];
+    EXPECT_NE(log[1].find("replaying the journal from seq 1"), std::string::npos) << log[1];
+  }
+}
+
+// A snapshot whose journal record no longer is what the journal holds (the journal was changed
+// after it) is passed over: the chain then breaks where the change is, not at the snapshot.
+TEST(Recovery, ASnapshotOfAChangedJournalIsPassedOverAndTheChangeIsNamed) {
+  test::TestDb db;
+  ASSERT_TRUE(db.ok());
+  {
+    LiveEngine live(db.conninfo(), 100);
+    tools::Workload w({.seed = 19, .tag = "c"});
+    live.setup(w);
+    live.drive(w, 400);
+  }
+  std::int64_t snap_seq = 0;
+  {
+    const auto r = restart(db.conninfo());
+    ASSERT_TRUE(r.ok()) << r.message;
+    snap_seq = r.snapshot_seq;
+    ASSERT_GT(snap_seq, 150);
+  }
+  // A superuser rewrites the record at the snapshot's seq, hash included (as a forger would).
+  ASSERT_EQ(test::run_sql(db.super_conninfo(),
+                          "ALTER TABLE journal DISABLE TRIGGER journal_append_only_row;"
+                          "UPDATE journal SET hash = sha256(hash) WHERE seq = " +
+                              std::to_string(snap_seq) + ";"
+                          "ALTER TABLE journal ENABLE TRIGGER journal_append_only_row;"),
+            "");
+  std::vector<std::string> log;
+  const auto r = restart(db.conninfo(), &log);
+  EXPECT_EQ(r.ec, make_error_code(errc::chain_broken)) << r.message;
+  EXPECT_EQ(r.broken_seq, snap_seq);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log[0].find("journal record hash is not the journal's"), std::string::npos) << log[0];
+}
+
 // Timers: auctions that close while the engine is idle make it journal `tick` commands, and
 // replay must reproduce them.
 TEST(Recovery, IdleTimerTicksReplayToTheSameStateHash) {
@@ -309,7 +422,8 @@ TEST(Recovery, RestartContinuesTheJournal) {
     LiveEngine live(db.conninfo(), 200);
     ASSERT_TRUE(live.recovered().ok());
     EXPECT_EQ(live.recovered().last_seq, first_seq);
-    EXPECT_EQ(live.recovered().records, first_seq);
+    EXPECT_GT(live.recovered().snapshot_seq, 0) << "a restart starts from the latest snapshot";
+    EXPECT_EQ(live.recovered().snapshot_seq + live.recovered().records, first_seq);
     tools::Workload w({.seed = 4, .tag = "b"});
     live.setup(w);
     live.drive(w, 500);

@@ -1,0 +1,450 @@
+// Domain: snapshots. Domain::save writes every member that can change what a later command
+// does, except the lookups that are functions of the rest (participant_by_key_,
+// auction_due_of_, client_order_ids_, balances_due_set_: rebuilt on load and checked);
+// Domain::load reads them back in the same order into a fresh Domain and moves it in. Each
+// stored type lists its fields once (fields() below), for both directions. The matching
+// mechanisms and the ledger are saved through their own snapshot APIs (config + State, the
+// resting orders in priority order, the accounts and the transfer log).
+//
+// Format version 1 (engine/snapshot_io.hpp frames it), in order: counters and clock; the
+// ledger (accounts and log); participants, assets; auctions (mechanism config + state);
+// markets (book orders and order metadata); cases, settlements, backstop offers, new
+// credentials, balances due; the idempotency table; the timer indexes; the holdings
+// indexes. A change to any of these types is a new format version (the reader refuses other
+// versions: recovery then falls back to an older snapshot or a full replay).
+#include <algorithm>
+#include <unordered_map>
+
+#include "engine/domain.hpp"
+#include "engine/snapshot_io.hpp"
+
+namespace ipx::engine::snap {
+
+// ---- field lists (the same list writes and reads) --------------------------------------------
+
+template <class Io> void fields(Io& io, Like<Participant> auto& p) {
+  io(p.id, p.num, p.name, p.kind, p.region, p.whitelisted, p.roles, p.api_key, p.api_secret);
+}
+template <class Io> void fields(Io& io, Like<Credential> auto& c) {
+  io(c.key, c.secret, c.participant_id, c.kind);
+}
+template <class Io> void fields(Io& io, Like<Pledge> auto& p) {
+  io(p.pledgee, p.pledgor, p.registration_no, p.loan_outstanding, p.interest, p.penalties,
+     p.costs, p.status, p.consented);
+}
+template <class Io> void fields(Io& io, Like<ConfirmedLicence> auto& l) {
+  io(l.kind, l.field, l.territory, l.from_ms, l.to_ms);
+}
+template <class Io> void fields(Io& io, Like<Asset> auto& a) {
+  io(a.id, a.num, a.kind, a.title, a.owner, a.region, a.industry, a.legal_status, a.valuation,
+     a.valuation_date, a.expires_at, a.co_owners, a.pledge, a.licences, a.open_licence);
+}
+template <class Io> void fields(Io& io, Like<Licence> auto& l) {
+  io(l.kind, l.territory, l.field, l.term_months, l.royalty_bp);
+}
+template <class Io> void fields(Io& io, Like<PriorityHolder> auto& h) {
+  io(h.participant_id, h.rank);
+}
+template <class Io> void fields(Io& io, Like<Registration> auto& r) {
+  io(r.participant_id, r.bidder_code, r.hold_id, r.released);
+}
+template <class Io> void fields(Io& io, Like<SettlementRec> auto& s) {
+  io(s.id, s.auction_id, s.buyer, s.seller, s.case_id, s.state, s.price, s.buyer_premium,
+     s.seller_commission, s.deposit, s.due_at, s.deposit_hold, s.payment_hold, s.registration_no,
+     s.reason, s.transfers, s.paid_at, s.confirmed_at);
+}
+template <class Io> void fields(Io& io, Like<Round> auto& r) {
+  io(r.round, r.kind, r.auction_id, r.start_price, r.state, r.price, r.bidders);
+}
+template <class Io> void fields(Io& io, Like<CasePlan> auto& p) {
+  io(p.regime, p.start_bp, p.deposit_bp, p.cut_bp, p.notice_ms, p.renotice_ms, p.bidding_ms,
+     p.sell_off_ms, p.payment_ms, p.extend_window_ms, p.extend_by_ms, p.after_sell_off,
+     p.risk_fund, p.risk_share_bp);
+}
+template <class Io> void fields(Io& io, Like<DisposalCase> auto& c) {
+  io(c.id, c.num, c.assets, c.pledgee, c.pledgor, c.region, c.industry, c.valuation, c.claim,
+     c.opened_at, c.plan, c.state, c.outcome, c.rounds, c.settlement_id, c.barred, c.forfeited,
+     c.hammer, c.net_to_bank, c.fund_share, c.sold_at, c.cash_at, c.registered_at, c.closed_at,
+     c.defaults, c.timeline);
+}
+template <class Io> void fields(Io& io, Like<BackstopOfferRec> auto& o) {
+  io(o.num, o.id, o.participant_id, o.price_bp, o.max_amount, o.used, o.regions, o.industries,
+     o.expires_at);
+}
+template <class Io> void fields(Io& io, Like<matching::order_view> auto& v) {
+  io(v.id, v.owner, v.side_, v.type, v.tif_, v.stp_, v.post_only, v.price, v.expire_at, v.qty,
+     v.filled, v.leaves, v.status, v.reason);
+}
+
+template <class Io> void fields(Io& io, Like<OrderFill> auto& f) { io(f.trade_id, f.price, f.qty); }
+template <class Io> void fields(Io& io, Like<OrderMeta> auto& o) {
+  io(o.id, o.client_order_id, o.owner, o.market_id, o.hold_id, o.hold_amount, o.limit_price,
+     o.fills, o.last);
+}
+
+// A protocol code (a remembered reply's): one of the protocol's.
+void put(Writer& w, Code c) { w.u64(static_cast<std::uint64_t>(c)); }
+void get(Reader& r, Code& c) {
+  const std::uint64_t v = r.u64();
+  if (v > static_cast<std::uint64_t>(Code::internal)) r.fail("a reply code out of range");
+  c = static_cast<Code>(v);
+}
+
+// ---- matching: auction mechanisms and the order book --------------------------------------
+
+template <class Io> void fields(Io& io, Like<matching::IncrementTier> auto& t) {
+  io(t.from, t.increment);
+}
+template <class Io> void fields(Io& io, Like<matching::PriorityHolder> auto& h) {
+  io(h.bidder, h.rank);
+}
+template <class Io> void fields(Io& io, Like<matching::DutchParams> auto& d) {
+  io(d.decrement, d.interval_ms, d.floor);
+}
+template <class Io> void fields(Io& io, Like<matching::AuctionConfig> auto& c) {
+  io(c.format, c.start_price, c.increment, c.tiers, c.reserve, c.reserve_hidden, c.opens_at,
+     c.closes_at, c.extend_window_ms, c.extend_by_ms, c.first_bid_close_ms, c.dutch,
+     c.priority_holders, c.max_bidders);
+}
+template <class Io> void fields(Io& io, Like<matching::EnglishAuction::Proxy> auto& p) {
+  io(p.max, p.rank, p.seq, p.bidder);
+}
+template <class Io> void fields(Io& io, Like<matching::EnglishAuction::Slot> auto& s) {
+  io(s.bidder, s.proxy_max, s.proxy_seq);
+}
+template <class Io> void fields(Io& io, Like<matching::EnglishAuction::State> auto& s) {
+  io(s.closes_at, s.last_now, s.state, s.unsold_reason, s.has_high, s.high, s.leader,
+     s.leader_rank, s.leader_bid_seq, s.bids, s.seq, s.slots, s.proxies, s.first_live);
+}
+template <class Io> void fields(Io& io, Like<matching::DutchAuction::State> auto& s) {
+  io(s.last_now, s.state, s.unsold_reason, s.next_step, s.current, s.winner);
+}
+template <class Io> void fields(Io& io, Like<matching::SealedAuction::Slot> auto& s) {
+  io(s.bidder, s.amount, s.when);
+}
+template <class Io> void fields(Io& io, Like<matching::SealedAuction::State> auto& s) {
+  io(s.last_now, s.state, s.unsold_reason, s.bids, s.seq, s.slots, s.winner, s.clearing);
+}
+template <class Io> void fields(Io& io, Like<matching::FixedPriceListing::State> auto& s) {
+  io(s.last_now, s.state, s.unsold_reason, s.converted, s.buyers, s.winner, s.english);
+}
+
+void put(Writer& w, const matching::Auction::State& s) {
+  w.u64(s.index());
+  std::visit([&w](const auto& x) { put(w, x); }, s);
+}
+void get(Reader& r, matching::Auction::State& s) {
+  switch (r.u64()) {
+    case 0: get(r, s.emplace<0>()); return;
+    case 1: get(r, s.emplace<1>()); return;
+    case 2: get(r, s.emplace<2>()); return;
+    case 3: get(r, s.emplace<3>()); return;
+    default: r.fail("an auction state of no known format");
+  }
+}
+
+// A mechanism is its config and its state: rebuilt by construction, then restore.
+void put(Writer& w, const std::unique_ptr<matching::Auction>& a) { w(a->config(), a->save()); }
+void get(Reader& r, std::unique_ptr<matching::Auction>& a) {
+  matching::AuctionConfig cfg;
+  matching::Auction::State state;
+  r(cfg, state);
+  if (cfg.format > matching::Format::fixed_price || matching::validate(cfg) != matching::errc::ok) {
+    r.fail("an auction config the mechanisms refuse");
+  }
+  a = std::make_unique<matching::Auction>(cfg);
+  if (a->restore(state) != matching::errc::ok) r.fail("an auction state its config refuses");
+}
+
+// An unordered map is written sorted by key, so equal states give equal bytes.
+template <class K, class V>
+void put(Writer& w, const std::unordered_map<K, V>& m) {
+  std::vector<const typename std::unordered_map<K, V>::value_type*> rows;
+  rows.reserve(m.size());
+  for (const auto& kv : m) rows.push_back(&kv);
+  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  w.u64(rows.size());
+  for (const auto* kv : rows) w(kv->first, kv->second);
+}
+template <class K, class V>
+void get(Reader& r, std::unordered_map<K, V>& m) {
+  const std::size_t n = r.count();
+  m.clear();
+  m.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    K k{};
+    get(r, k);
+    auto [it, inserted] = m.try_emplace(std::move(k));
+    if (!inserted) r.fail("a repeated key");
+    get(r, it->second);
+  }
+}
+
+template <class Io> void fields(Io& io, Like<Auction> auto& a) {
+  io(a.id, a.num, a.lot, a.purpose, a.format, a.seller, a.start_price, a.increment, a.deposit,
+     a.opens_at, a.reserve, a.hidden_reserve, a.buyer_premium_bp, a.seller_commission_bp,
+     a.payment_ms, a.licence, a.priority_holders, a.mech, a.state, a.registrations, a.bidders,
+     a.case_id, a.settlement_id, a.closed_at);
+}
+
+// ---- settlement: the ledger's accounts ----------------------------------------------------
+
+template <class Io> void fields(Io& io, Like<ledger::Account> auto& a) {
+  io(a.id, a.owner, a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted,
+     a.ledger, a.code, a.flags);
+}
+
+}  // namespace ipx::engine::snap
+
+namespace ipx::engine {
+
+Domain::Domain(Unfilled) : ledger_(ledger::Limits{1, 1}) {}
+
+std::string Domain::save() const {
+  // Reserved past what the bulk takes (remembered replies ~300 bytes, transfers ~20, orders
+  // ~60): growing a string of hundreds of MB by doubling would copy it several times, and
+  // pages reserved but never written cost nothing.
+  std::string out;
+  out.reserve((std::size_t{1} << 20) + remembered_.size() * 512 + ledger_.transfer_count() * 32 +
+              orders_n_ * 128);
+  snap::Writer w(out);
+  save_state(w);
+  w.finish();
+  return out;
+}
+
+bool Domain::load(std::string_view bytes, std::string& error,
+                  std::optional<std::uint64_t> expect_hash) {
+  try {
+    snap::Reader r(bytes);
+    Domain fresh{Unfilled{}};
+    fresh.load_state(r);
+    if (!r.done()) r.fail("bytes left after the state");
+    fresh.check_loaded(r);
+    if (expect_hash && fresh.state_hash() != *expect_hash) {
+      error = "snapshot: the state loads but its state hash is not the snapshot's";
+      return false;
+    }
+    fresh.replaying_ = replaying_;
+    fresh.observed_ = observed_;
+    fresh.snapshots_per_command_ = snapshots_per_command_;
+    *this = std::move(fresh);
+    return true;
+  } catch (const snap::Error& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+void Domain::save_state(snap::Writer& w) const {
+  w(now_, command_n_, hash_, participants_n_, assets_n_, auctions_n_, markets_n_, cases_n_,
+    settlements_n_, offers_n_, orders_n_, bidder_codes_n_);
+  save_ledger(w);
+  w(participants_, assets_, auctions_);
+  w.u64(markets_.size());
+  for (const auto& [id, m] : markets_) save_market(w, m);
+  w(cases_, settlements_, offers_, new_credentials_, balances_due_);
+  save_remembered(w);
+  w(auction_due_, payment_due_, titles_held_, units_held_);
+}
+
+void Domain::load_state(snap::Reader& r) {
+  r(now_, command_n_, hash_, participants_n_, assets_n_, auctions_n_, markets_n_, cases_n_,
+    settlements_n_, offers_n_, orders_n_, bidder_codes_n_);
+  load_ledger(r);
+  r(participants_, assets_, auctions_);
+  markets_.clear();
+  for (std::size_t i = 0, n = r.count(); i < n; ++i) {
+    Market m;
+    load_market(r, m);
+    if (!markets_.empty() && !(markets_.rbegin()->first < m.id)) r.fail("markets out of order");
+    const std::string id = m.id;
+    markets_.emplace_hint(markets_.end(), id, std::move(m));
+  }
+  r(cases_, settlements_, offers_, new_credentials_, balances_due_);
+  load_remembered(r);
+  r(auction_due_, payment_due_, titles_held_, units_held_);
+  rebuild_lookups(r);
+}
+
+// The lookups that are functions of the state read: rebuilt, and refused when the state read
+// cannot have made them (two participants with one key, one client_order_id twice).
+void Domain::rebuild_lookups(snap::Reader& r) {
+  participant_by_key_.clear();
+  for (const auto& [id, p] : participants_) {
+    if (!p.api_key.empty() && !participant_by_key_.emplace(p.api_key, id).second) {
+      r.fail("an api_key used twice");
+    }
+  }
+  auction_due_of_.clear();
+  for (const auto& [due, id] : auction_due_) {
+    if (!auction_due_of_.emplace(id, due).second) r.fail("an auction due twice");
+  }
+  // Every order placed took its client_order_id for good, and only orders do.
+  client_order_ids_.clear();
+  client_order_ids_.reserve(orders_n_);
+  for (const auto& [mid, m] : markets_) {
+    for (const auto& [id, meta] : m.orders) {
+      if (!client_order_ids_.emplace(pair_key(meta.owner, meta.client_order_id), id).second) {
+        r.fail("client_order_id " + meta.client_order_id + " used twice");
+      }
+    }
+  }
+  balances_due_set_.clear();
+  for (const auto& p : balances_due_) {
+    if (!balances_due_set_.insert(p).second) r.fail("a balance due twice");
+  }
+}
+
+// The ledger: its accounts (with balances, checked against the log on the way in) and its
+// log; its limits are the engine's configuration, not state (a replay would use the engine's
+// own too). Transfers are the bulk of a snapshot, so they are written compactly: account ids
+// as their index in the account table, the id, pending id and time as deltas.
+void Domain::save_ledger(snap::Writer& w) const {
+  const auto accounts = ledger_.accounts();
+  w.u64(accounts.size());
+  std::unordered_map<std::uint64_t, std::uint64_t> index;
+  index.reserve(accounts.size());
+  for (std::size_t i = 0; i < accounts.size(); ++i) {
+    w(accounts[i]);
+    index.emplace(accounts[i].id, i);
+  }
+  const auto log = ledger_.transfers_since(0);
+  w.u64(log.size());
+  std::uint64_t prev_id = 0;
+  std::int64_t prev_ts = 0;
+  for (const ledger::Transfer& t : log) {
+    w.i64(static_cast<std::int64_t>(t.id - prev_id));
+    w(index.at(t.debit_account_id), index.at(t.credit_account_id), t.amount);
+    w.i64(t.pending_id == 0 ? 0 : static_cast<std::int64_t>(t.id - t.pending_id));
+    w(t.code, t.ref, t.expires_at_ms);
+    w.i64(t.ts_ms - prev_ts);
+    w(t.ledger, t.flags);
+    prev_id = t.id;
+    prev_ts = t.ts_ms;
+  }
+}
+
+void Domain::load_ledger(snap::Reader& r) {
+  const ledger::Limits lim = kLedgerLimits;
+  std::vector<ledger::Account> accounts;
+  r(accounts);
+  const std::uint64_t n = r.count();
+  std::uint64_t prev_id = 0;
+  std::int64_t prev_ts = 0;
+  auto account_id = [&](std::uint64_t i) {
+    if (i >= accounts.size()) r.fail("a transfer names no account");
+    return accounts[i].id;
+  };
+  // Wrapping arithmetic on corrupt deltas is harmless: the ledger re-checks every transfer.
+  auto next = [&](ledger::Transfer& t) {
+    t.id = prev_id + static_cast<std::uint64_t>(r.i64());
+    std::uint64_t debit = 0, credit = 0;
+    r(debit, credit, t.amount);
+    t.debit_account_id = account_id(debit);
+    t.credit_account_id = account_id(credit);
+    const auto back = static_cast<std::uint64_t>(r.i64());
+    t.pending_id = back == 0 ? 0 : t.id - back;
+    r(t.code, t.ref, t.expires_at_ms);
+    t.ts_ms = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
+                                        static_cast<std::uint64_t>(r.i64()));
+    r(t.ledger, t.flags);
+    prev_id = t.id;
+    prev_ts = t.ts_ms;
+    return true;
+  };
+  std::string error;
+  auto restored = ledger::Ledger::restore(lim, accounts, n, next, error);
+  if (!restored) r.fail(error);
+  ledger_ = std::move(*restored);
+}
+
+// A market's own fields, then its book (trade id counter, resting orders in priority order),
+// then the metadata of every order it ever took (by book id, sorted).
+void Domain::save_market(snap::Writer& w, const Market& m) const {
+  w(m.id, m.asset_id, m.licensor, m.num, m.licence, m.tick, m.min_qty, m.maker_fee_bp,
+    m.taker_fee_bp, m.trades);
+  std::vector<matching::order_view> resting;
+  resting.reserve(m.book->order_count());
+  for (const matching::side s : {matching::side::buy, matching::side::sell}) {
+    m.book->for_each_order(s, [&](const matching::order_view& v) { resting.push_back(v); });
+  }
+  w(m.book->next_trade_id(), resting, m.orders);
+}
+
+void Domain::load_market(snap::Reader& r, Market& m) const {
+  r(m.id, m.asset_id, m.licensor, m.num, m.licence, m.tick, m.min_qty, m.maker_fee_bp,
+    m.taker_fee_bp, m.trades);
+  if (m.tick <= 0 || m.min_qty <= 0) r.fail("market " + m.id + ": tick or lot not positive");
+  matching::TradeId next_trade_id = 0;
+  std::vector<matching::order_view> resting;
+  r(next_trade_id, resting, m.orders);
+  install_book(m);
+  if (m.book->restore(resting, next_trade_id) != matching::errc::ok) {
+    r.fail("market " + m.id + ": its resting orders do not make a book");
+  }
+}
+
+// The idempotency table in the order of its time index (oldest first): the index is rebuilt
+// exactly, and the table, whose key each index entry names once, from the same entries.
+void Domain::save_remembered(snap::Writer& w) const {
+  IPX_ASSERT(remembered_.size() == remembered_by_time_.size());
+  w.u64(remembered_by_time_.size());
+  for (const auto& [at, key] : remembered_by_time_) {
+    const Remembered& rem = remembered_.at(key);
+    IPX_ASSERT(rem.at_ms == at);
+    w(at, key, rem.params, rem.code, rem.message, rem.result_json);
+  }
+}
+
+void Domain::load_remembered(snap::Reader& r) {
+  remembered_.clear();
+  remembered_by_time_.clear();
+  const std::size_t n = r.count();
+  remembered_.reserve(n);
+  std::int64_t last = INT64_MIN;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int64_t at = 0;
+    std::string key;
+    Remembered rem;
+    r(at, key, rem.params, rem.code, rem.message, rem.result_json);
+    if (at < last) r.fail("request ids out of time order");
+    last = rem.at_ms = at;
+    auto [it, inserted] = remembered_.try_emplace(key, std::move(rem));
+    if (!inserted) r.fail("a request id remembered twice");
+    remembered_by_time_.emplace_back(at, std::move(key));
+  }
+}
+
+// Cross-references a later command relies on (pairs with the checks each part made as it
+// was read): every timer names a live auction at its mechanism's due time, every auction's
+// mechanism agrees with its record, every market's orders are known.
+void Domain::check_loaded(snap::Reader& r) const {
+  for (const auto& [due, id] : auction_due_) {
+    auto a = auctions_.find(id);
+    if (a == auctions_.end()) r.fail("a timer for no auction " + id);
+    const auto d = a->second.mech->next_due();
+    if (!d || d->v != due) r.fail("auction " + id + ": timer disagrees with its mechanism");
+  }
+  for (const auto& [id, a] : auctions_) {
+    if (a.id != id || !a.mech) r.fail("auction " + id + ": malformed");
+    if (a.state != "cancelled" && a.mech->next_due() && !auction_due_of_.count(id)) {
+      r.fail("auction " + id + ": due without a timer");
+    }
+  }
+  for (const auto& [id, m] : markets_) {
+    bool known = true;
+    for (const matching::side s : {matching::side::buy, matching::side::sell}) {
+      m.book->for_each_order(s, [&](const matching::order_view& v) {
+        known = known && m.orders.count(v.id) == 1;
+      });
+    }
+    if (!known) r.fail("market " + id + ": a resting order without metadata");
+  }
+  for (const auto& [due, id] : payment_due_) {
+    if (!settlements_.count(id)) r.fail("a payment deadline for no settlement " + id);
+  }
+  if (!participants_.count("admin")) r.fail("no admin participant");
+}
+
+}  // namespace ipx::engine
