@@ -47,6 +47,7 @@ class DutchAuction {
     std::int64_t next_step = 1;
     Fen current{0};
     std::optional<BidderId> winner;
+    friend bool operator==(const State&, const State&) = default;
   };
 
   explicit DutchAuction(const DutchConfig& c);  // precondition: validate(c) == ok

@@ -166,11 +166,13 @@ class EnglishAuction {
     std::uint32_t rank = kNoRank;
     std::uint64_t seq = 0;
     BidderId bidder = 0;
+    friend bool operator==(const Proxy&, const Proxy&) = default;
   };
   struct Slot {  // one bidder index slot: the bidder and its proxy (max 0: none)
     BidderId bidder = 0;
     Fen proxy_max{0};
     std::uint64_t proxy_seq = 0;
+    friend bool operator==(const Slot&, const Slot&) = default;
   };
   struct State {
     Ms closes_at{0};
@@ -185,6 +187,7 @@ class EnglishAuction {
     std::vector<Slot> slots;  // in slot order: the priority holders first, as constructed
     std::vector<Proxy> proxies;
     std::uint64_t first_live = 0;
+    friend bool operator==(const State&, const State&) = default;
   };
 
   explicit EnglishAuction(const EnglishConfig& c);  // precondition: validate(c) == ok

@@ -46,6 +46,7 @@ class FixedPriceListing {
     std::vector<BidderId> buyers;  // in registration order
     std::optional<BidderId> winner;
     EnglishAuction::State english;
+    friend bool operator==(const State&, const State&) = default;
   };
 
   explicit FixedPriceListing(const FixedPriceConfig& c);  // precondition: validate(c) == ok

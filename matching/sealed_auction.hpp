@@ -51,6 +51,7 @@ class SealedAuction {
     BidderId bidder = 0;
     Fen amount{0};
     std::uint64_t when = 0;
+    friend bool operator==(const Slot&, const Slot&) = default;
   };
   struct State {
     Ms last_now{INT64_MIN};
@@ -60,6 +61,7 @@ class SealedAuction {
     std::vector<Slot> slots;  // in slot order: the priority holders first, as constructed
     std::optional<BidderId> winner;
     std::optional<Fen> clearing;
+    friend bool operator==(const State&, const State&) = default;
   };
 
   explicit SealedAuction(const SealedConfig& c);  // precondition: validate(c) == ok

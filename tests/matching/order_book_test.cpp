@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <random>
 #include <vector>
 
 namespace ipx::matching {
@@ -782,6 +783,132 @@ TEST_F(OrderBook, Find_ReturnsLiveOrderFields) {
 
 TEST(OrderBookErrc, InsufficientFundsHasItsProtocolCode) {
   EXPECT_EQ(protocol_code(errc::insufficient_funds), "INSUFFICIENT_FUNDS");
+}
+
+// ---- snapshots: restore --------------------------------------------------------------------
+
+
+// A random step on a book (every kind of order, cancels, replaces, expiries), the same for a
+// given rng state.
+void random_step(order_book& b, std::mt19937_64& rng, OrderId& next_id, Ms& now) {
+  auto pick = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  now = Ms{now.v + pick(0, 50)};
+  const int roll = pick(0, 99);
+  if (roll < 10) {
+    b.expire(now);
+    return;
+  }
+  if (roll < 25) {
+    b.cancel(static_cast<OrderId>(pick(1, static_cast<int>(next_id))));
+    return;
+  }
+  if (roll < 35) {
+    b.replace(static_cast<OrderId>(pick(1, static_cast<int>(next_id))), Fen{5 * pick(180, 220)},
+              Units{10 * pick(1, 9)}, now);
+    return;
+  }
+  const side s = pick(0, 1) ? side::buy : side::sell;
+  order_params p = limit(next_id++, static_cast<OwnerId>(pick(1, 6)), s,
+                         5 * (s == side::buy ? pick(180, 202) : pick(198, 220)), 10 * pick(1, 9));
+  p.stp_ = static_cast<stp>(pick(0, 3));
+  const int kind = pick(0, 9);
+  if (kind < 3) p.tif_ = tif::gtd, p.expire_at = Ms{now.v + pick(1, 400)};
+  if (kind == 3) p.post_only = true;
+  if (kind == 4) p.tif_ = tif::ioc;
+  if (kind == 5) p = market(p.id, p.owner, s, p.qty.v, pick(0, 1) ? tif::ioc : tif::fok);
+  b.place(p, now);
+}
+
+std::vector<order_view> resting(const order_book& b) {
+  std::vector<order_view> out;
+  for (const side s : {side::buy, side::sell}) {
+    b.for_each_order(s, [&](const order_view& v) { out.push_back(v); });
+  }
+  return out;
+}
+
+// A book rebuilt from its resting orders in priority order and its trade id counter is the same
+// book: the same digest and depth, and the same trades, events and results for the same steps
+// from then on (GTD expiries, replaces and STP included).
+TEST_F(OrderBook, Restore_GivesTheSameBookAndTheSameFuture) {
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(seed);
+    recorder a_sink, b_sink;
+    order_book a(cfg(), a_sink);
+    std::mt19937_64 rng(seed);
+    OrderId next_id = 1;
+    Ms t{1000};
+    for (int i = 0; i < 3000; ++i) random_step(a, rng, next_id, t);
+    ASSERT_GT(a.order_count(), 10u);
+    order_book b(cfg(), b_sink);
+    ASSERT_EQ(b.restore(resting(a), a.next_trade_id()), errc::ok);
+    b.check_invariants();
+    EXPECT_EQ(b.state_digest(), a.state_digest());
+    EXPECT_EQ(b.next_expiry(), a.next_expiry());
+    EXPECT_EQ(b.depth(64).bids, a.depth(64).bids);
+    EXPECT_EQ(b.depth(64).asks, a.depth(64).asks);
+    EXPECT_TRUE(b_sink.trades.empty() && b_sink.orders.empty()) << "a restore reports nothing";
+    std::mt19937_64 rng_b = rng;
+    OrderId next_b = next_id;
+    Ms tb = t;
+    a_sink.reset();
+    for (int i = 0; i < 3000; ++i) {
+      random_step(a, rng, next_id, t);
+      random_step(b, rng_b, next_b, tb);
+    }
+    ASSERT_EQ(a_sink.trades.size(), b_sink.trades.size());
+    for (std::size_t i = 0; i < a_sink.trades.size(); ++i) {
+      EXPECT_EQ(a_sink.trades[i].trade_id, b_sink.trades[i].trade_id);
+      EXPECT_EQ(a_sink.trades[i].maker_id, b_sink.trades[i].maker_id);
+      EXPECT_EQ(a_sink.trades[i].qty, b_sink.trades[i].qty);
+    }
+    ASSERT_EQ(a_sink.orders.size(), b_sink.orders.size());
+    for (std::size_t i = 0; i < a_sink.orders.size(); ++i) {
+      EXPECT_EQ(a_sink.orders[i].kind, b_sink.orders[i].kind);
+      EXPECT_EQ(a_sink.orders[i].o.id, b_sink.orders[i].o.id);
+      EXPECT_EQ(a_sink.orders[i].o.leaves, b_sink.orders[i].o.leaves);
+    }
+    EXPECT_EQ(b.state_digest(), a.state_digest());
+    b.check_invariants();
+  }
+}
+
+// What cannot be a resting book is refused and leaves the book empty: a crossed book, a
+// repeated id, a done or market order, an order off the grid, more orders than the pool holds.
+TEST_F(OrderBook, Restore_RefusesWhatCannotRestAndLeavesTheBookEmpty) {
+  rest(limit(1, 1, side::buy, 100, 10));
+  rest(limit(2, 2, side::sell, 110, 20));
+  const std::vector<order_view> good = resting(book);
+  auto refused = [&](std::vector<order_view> orders, TradeId next = 1) {
+    order_book b(cfg(), sink);
+    EXPECT_EQ(b.restore(orders, next), errc::bad_request);
+    EXPECT_EQ(b.order_count(), 0u);
+    b.check_invariants();
+  };
+  auto with = [&good](auto change) {
+    std::vector<order_view> o = good;
+    change(o);
+    return o;
+  };
+  refused(with([](auto& o) { o[1].price = Fen{95}; }));                 // crossed
+  refused(with([](auto& o) { o[1].id = o[0].id; }));                    // repeated id
+  refused(with([](auto& o) { o[0].leaves = Units{0}; }));               // done
+  refused(with([](auto& o) { o[0].type = order_type::market; }));       // a market order
+  refused(with([](auto& o) { o[0].price = Fen{101}; }));                // off the tick
+  refused(with([](auto& o) { o[0].filled = Units{5}; }));               // filled != qty - leaves
+  refused(with([](auto& o) { o[0].tif_ = tif::ioc; }));                 // cannot rest
+  refused(good, 0);                                                     // trade ids start at 1
+  std::vector<order_view> many;
+  for (OrderId id = 1; id <= cfg().orders_max + 1; ++id) {
+    order_view v = good[0];
+    v.id = id;
+    many.push_back(v);
+  }
+  refused(many);  // more than the pool
+  order_book b(cfg(), sink);
+  EXPECT_EQ(b.restore(good, 7), errc::ok);
+  EXPECT_EQ(b.next_trade_id(), 7u);
+  EXPECT_EQ(b.state_digest() != book.state_digest(), true) << "the trade id counter is state";
 }
 
 }  // namespace

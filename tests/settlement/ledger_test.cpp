@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace ipx::ledger {
@@ -367,6 +368,59 @@ TEST_F(LedgerTest, LedgerSnapshotRoundTripsAndHashMatches) {
     EXPECT_FALSE(Ledger::deserialize(bad).has_value()) << "byte " << i;
   }
   EXPECT_FALSE(Ledger::deserialize(std::span(bytes).first(bytes.size() - 1)).has_value());
+}
+
+// Ledger::restore (engine snapshots): from its accounts and log, the same ledger (hash,
+// balances, pending states, deadlines: both expire alike); what the log cannot have made is
+// refused with the reason.
+TEST_F(LedgerTest, LedgerRestoreFromAccountsAndLogGivesTheSameLedger) {
+  fund(kAlice, 1'000, 1);
+  ASSERT_TRUE(one(hold(2, kAlice, kEscrow, 300, 5'000)).ok());
+  ASSERT_TRUE(one(hold(3, kAlice, kEscrow, 200, 6'000)).ok());
+  ASSERT_TRUE(one(post(4, 3, 150)).ok());
+  ASSERT_TRUE(one(hold(5, kAlice, kBob, 100, 9'000)).ok());
+  ASSERT_TRUE(one(void_(6, 5)).ok());
+  ASSERT_TRUE(one(hold(7, kAlice, kBob, 50, 8'000)).ok());
+  ASSERT_EQ(l.expire(Ms{5'000}), 1u);
+  const std::vector<Account> accounts(l.accounts().begin(), l.accounts().end());
+  const std::vector<Transfer> log(l.transfers_since(0).begin(), l.transfers_since(0).end());
+  auto restore = [&](std::vector<Account> a, std::vector<Transfer> t, std::uint64_t n,
+                     std::string& error) {
+    std::size_t i = 0;
+    return Ledger::restore(Limits{64, 256}, a, n, [&](Transfer& out) {
+      if (i == t.size()) return false;
+      out = t[i++];
+      return true;
+    }, error);
+  };
+  std::string error;
+  auto copy = restore(accounts, log, log.size(), error);
+  ASSERT_TRUE(copy.has_value()) << error;
+  EXPECT_EQ(copy->state_hash(), l.state_hash());
+  EXPECT_EQ(copy->serialize(), l.serialize());
+  EXPECT_EQ(copy->pending_state(7), Ledger::PendingState::open);
+  EXPECT_EQ(copy->pending_state(2), Ledger::PendingState::expired);
+  EXPECT_EQ(copy->open_pending_count(), l.open_pending_count());
+  EXPECT_EQ(copy->expire(Ms{8'000}), l.expire(Ms{8'000}));  // the deadline came along
+  EXPECT_EQ(copy->state_hash(), l.state_hash());
+  EXPECT_FALSE(copy->check_invariants().has_value());
+
+  auto refused = [&](std::vector<Account> a, std::vector<Transfer> t, std::uint64_t n,
+                     std::string_view why) {
+    std::string e;
+    EXPECT_FALSE(restore(std::move(a), std::move(t), n, e).has_value()) << why;
+    EXPECT_NE(e.find(why), std::string::npos) << e;
+  };
+  std::vector<Account> richer = accounts;
+  richer[1].credits_posted += 1;
+  refused(richer, log, log.size(), "disagrees with the log");
+  refused(accounts, log, log.size() + 1, "the log ends after");
+  std::vector<Transfer> orphan = log;
+  orphan[3].pending_id = 99;  // a post of no pending
+  refused(accounts, orphan, log.size(), "does not replay");
+  std::vector<Account> twice = accounts;
+  twice[2] = twice[1];
+  refused(twice, log, log.size(), "repeated or malformed");
 }
 
 TEST_F(LedgerTest, LedgerRecomputeMatchesLiveBalances) {
