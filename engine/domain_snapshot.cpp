@@ -25,68 +25,88 @@ namespace ipx::engine::snap {
 
 // ---- field lists (the same list writes and reads) --------------------------------------------
 
-template <class Io> void fields(Io& io, Like<Participant> auto& p) {
+template <class Io>
+void fields(Io& io, Like<Participant> auto& p) {
   io(p.id, p.num, p.name, p.kind, p.region, p.whitelisted, p.roles, p.api_key, p.api_secret);
 }
-template <class Io> void fields(Io& io, Like<Credential> auto& c) {
+template <class Io>
+void fields(Io& io, Like<Credential> auto& c) {
   io(c.key, c.secret, c.participant_id, c.kind);
 }
-template <class Io> void fields(Io& io, Like<Pledge> auto& p) {
-  io(p.pledgee, p.pledgor, p.registration_no, p.loan_outstanding, p.interest, p.penalties,
-     p.costs, p.status, p.consented);
+template <class Io>
+void fields(Io& io, Like<Pledge> auto& p) {
+  io(p.pledgee, p.pledgor, p.registration_no, p.loan_outstanding, p.interest, p.penalties, p.costs,
+     p.status, p.consented);
 }
-template <class Io> void fields(Io& io, Like<ConfirmedLicence> auto& l) {
+template <class Io>
+void fields(Io& io, Like<ConfirmedLicence> auto& l) {
   io(l.kind, l.field, l.territory, l.from_ms, l.to_ms);
 }
-template <class Io> void fields(Io& io, Like<Asset> auto& a) {
+template <class Io>
+void fields(Io& io, Like<Asset> auto& a) {
   io(a.id, a.num, a.kind, a.title, a.owner, a.region, a.industry, a.legal_status, a.valuation,
      a.valuation_date, a.expires_at, a.co_owners, a.pledge, a.licences, a.open_licence);
 }
-template <class Io> void fields(Io& io, Like<Licence> auto& l) {
+template <class Io>
+void fields(Io& io, Like<Licence> auto& l) {
   io(l.kind, l.territory, l.field, l.term_months, l.royalty_bp);
 }
-template <class Io> void fields(Io& io, Like<PriorityHolder> auto& h) {
+template <class Io>
+void fields(Io& io, Like<PriorityHolder> auto& h) {
   io(h.participant_id, h.rank);
 }
-template <class Io> void fields(Io& io, Like<Registration> auto& r) {
+template <class Io>
+void fields(Io& io, Like<Registration> auto& r) {
   io(r.participant_id, r.bidder_code, r.hold_id, r.released);
 }
-template <class Io> void fields(Io& io, Like<SettlementRec> auto& s) {
+template <class Io>
+void fields(Io& io, Like<SettlementRec> auto& s) {
   io(s.id, s.auction_id, s.buyer, s.seller, s.case_id, s.state, s.price, s.buyer_premium,
      s.seller_commission, s.deposit, s.due_at, s.deposit_hold, s.payment_hold, s.registration_no,
      s.reason, s.transfers, s.paid_at, s.confirmed_at);
 }
-template <class Io> void fields(Io& io, Like<Round> auto& r) {
+template <class Io>
+void fields(Io& io, Like<Round> auto& r) {
   io(r.round, r.kind, r.auction_id, r.start_price, r.state, r.price, r.bidders);
 }
-template <class Io> void fields(Io& io, Like<CasePlan> auto& p) {
+template <class Io>
+void fields(Io& io, Like<CasePlan> auto& p) {
   io(p.regime, p.start_bp, p.deposit_bp, p.cut_bp, p.notice_ms, p.renotice_ms, p.bidding_ms,
-     p.sell_off_ms, p.payment_ms, p.extend_window_ms, p.extend_by_ms, p.after_sell_off,
-     p.risk_fund, p.risk_share_bp);
+     p.sell_off_ms, p.payment_ms, p.extend_window_ms, p.extend_by_ms, p.after_sell_off, p.risk_fund,
+     p.risk_share_bp);
 }
-template <class Io> void fields(Io& io, Like<DisposalCase> auto& c) {
+template <class Io>
+void fields(Io& io, Like<DisposalCase> auto& c) {
   io(c.id, c.num, c.assets, c.pledgee, c.pledgor, c.region, c.industry, c.valuation, c.claim,
      c.opened_at, c.plan, c.state, c.outcome, c.rounds, c.settlement_id, c.barred, c.forfeited,
      c.hammer, c.net_to_bank, c.fund_share, c.sold_at, c.cash_at, c.registered_at, c.closed_at,
      c.defaults, c.timeline);
 }
-template <class Io> void fields(Io& io, Like<BackstopOfferRec> auto& o) {
+template <class Io>
+void fields(Io& io, Like<BackstopOfferRec> auto& o) {
   io(o.num, o.id, o.participant_id, o.price_bp, o.max_amount, o.used, o.regions, o.industries,
      o.expires_at);
 }
-template <class Io> void fields(Io& io, Like<matching::order_view> auto& v) {
+template <class Io>
+void fields(Io& io, Like<matching::order_view> auto& v) {
   io(v.id, v.owner, v.side_, v.type, v.tif_, v.stp_, v.post_only, v.price, v.expire_at, v.qty,
      v.filled, v.leaves, v.status, v.reason);
 }
 
-template <class Io> void fields(Io& io, Like<OrderFill> auto& f) { io(f.trade_id, f.price, f.qty); }
-template <class Io> void fields(Io& io, Like<OrderMeta> auto& o) {
+template <class Io>
+void fields(Io& io, Like<OrderFill> auto& f) {
+  io(f.trade_id, f.price, f.qty);
+}
+template <class Io>
+void fields(Io& io, Like<OrderMeta> auto& o) {
   io(o.id, o.client_order_id, o.owner, o.market_id, o.hold_id, o.hold_amount, o.limit_price,
      o.fills, o.last);
 }
 
 // A protocol code (a remembered reply's): one of the protocol's.
-void put(Writer& w, Code c) { w.u64(static_cast<std::uint64_t>(c)); }
+void put(Writer& w, Code c) {
+  w.u64(static_cast<std::uint64_t>(c));
+}
 void get(Reader& r, Code& c) {
   const std::uint64_t v = r.u64();
   if (v > static_cast<std::uint64_t>(Code::internal)) r.fail("a reply code out of range");
@@ -95,40 +115,51 @@ void get(Reader& r, Code& c) {
 
 // ---- matching: auction mechanisms and the order book --------------------------------------
 
-template <class Io> void fields(Io& io, Like<matching::IncrementTier> auto& t) {
+template <class Io>
+void fields(Io& io, Like<matching::IncrementTier> auto& t) {
   io(t.from, t.increment);
 }
-template <class Io> void fields(Io& io, Like<matching::PriorityHolder> auto& h) {
+template <class Io>
+void fields(Io& io, Like<matching::PriorityHolder> auto& h) {
   io(h.bidder, h.rank);
 }
-template <class Io> void fields(Io& io, Like<matching::DutchParams> auto& d) {
+template <class Io>
+void fields(Io& io, Like<matching::DutchParams> auto& d) {
   io(d.decrement, d.interval_ms, d.floor);
 }
-template <class Io> void fields(Io& io, Like<matching::AuctionConfig> auto& c) {
+template <class Io>
+void fields(Io& io, Like<matching::AuctionConfig> auto& c) {
   io(c.format, c.start_price, c.increment, c.tiers, c.reserve, c.reserve_hidden, c.opens_at,
      c.closes_at, c.extend_window_ms, c.extend_by_ms, c.first_bid_close_ms, c.dutch,
      c.priority_holders, c.max_bidders);
 }
-template <class Io> void fields(Io& io, Like<matching::EnglishAuction::Proxy> auto& p) {
+template <class Io>
+void fields(Io& io, Like<matching::EnglishAuction::Proxy> auto& p) {
   io(p.max, p.rank, p.seq, p.bidder);
 }
-template <class Io> void fields(Io& io, Like<matching::EnglishAuction::Slot> auto& s) {
+template <class Io>
+void fields(Io& io, Like<matching::EnglishAuction::Slot> auto& s) {
   io(s.bidder, s.proxy_max, s.proxy_seq);
 }
-template <class Io> void fields(Io& io, Like<matching::EnglishAuction::State> auto& s) {
-  io(s.closes_at, s.last_now, s.state, s.unsold_reason, s.has_high, s.high, s.leader,
-     s.leader_rank, s.leader_bid_seq, s.bids, s.seq, s.slots, s.proxies, s.first_live);
+template <class Io>
+void fields(Io& io, Like<matching::EnglishAuction::State> auto& s) {
+  io(s.closes_at, s.last_now, s.state, s.unsold_reason, s.has_high, s.high, s.leader, s.leader_rank,
+     s.leader_bid_seq, s.bids, s.seq, s.slots, s.proxies, s.first_live);
 }
-template <class Io> void fields(Io& io, Like<matching::DutchAuction::State> auto& s) {
+template <class Io>
+void fields(Io& io, Like<matching::DutchAuction::State> auto& s) {
   io(s.last_now, s.state, s.unsold_reason, s.next_step, s.current, s.winner);
 }
-template <class Io> void fields(Io& io, Like<matching::SealedAuction::Slot> auto& s) {
+template <class Io>
+void fields(Io& io, Like<matching::SealedAuction::Slot> auto& s) {
   io(s.bidder, s.amount, s.when);
 }
-template <class Io> void fields(Io& io, Like<matching::SealedAuction::State> auto& s) {
+template <class Io>
+void fields(Io& io, Like<matching::SealedAuction::State> auto& s) {
   io(s.last_now, s.state, s.unsold_reason, s.bids, s.seq, s.slots, s.winner, s.clearing);
 }
-template <class Io> void fields(Io& io, Like<matching::FixedPriceListing::State> auto& s) {
+template <class Io>
+void fields(Io& io, Like<matching::FixedPriceListing::State> auto& s) {
   io(s.last_now, s.state, s.unsold_reason, s.converted, s.buyers, s.winner, s.english);
 }
 
@@ -138,16 +169,27 @@ void put(Writer& w, const matching::Auction::State& s) {
 }
 void get(Reader& r, matching::Auction::State& s) {
   switch (r.u64()) {
-    case 0: get(r, s.emplace<0>()); return;
-    case 1: get(r, s.emplace<1>()); return;
-    case 2: get(r, s.emplace<2>()); return;
-    case 3: get(r, s.emplace<3>()); return;
-    default: r.fail("an auction state of no known format");
+    case 0:
+      get(r, s.emplace<0>());
+      return;
+    case 1:
+      get(r, s.emplace<1>());
+      return;
+    case 2:
+      get(r, s.emplace<2>());
+      return;
+    case 3:
+      get(r, s.emplace<3>());
+      return;
+    default:
+      r.fail("an auction state of no known format");
   }
 }
 
 // A mechanism is its config and its state: rebuilt by construction, then restore.
-void put(Writer& w, const std::unique_ptr<matching::Auction>& a) { w(a->config(), a->save()); }
+void put(Writer& w, const std::unique_ptr<matching::Auction>& a) {
+  w(a->config(), a->save());
+}
 void get(Reader& r, std::unique_ptr<matching::Auction>& a) {
   matching::AuctionConfig cfg;
   matching::Auction::State state;
@@ -165,7 +207,8 @@ void put(Writer& w, const std::unordered_map<K, V>& m) {
   std::vector<const typename std::unordered_map<K, V>::value_type*> rows;
   rows.reserve(m.size());
   for (const auto& kv : m) rows.push_back(&kv);
-  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::sort(rows.begin(), rows.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   w.u64(rows.size());
   for (const auto* kv : rows) w(kv->first, kv->second);
 }
@@ -183,7 +226,8 @@ void get(Reader& r, std::unordered_map<K, V>& m) {
   }
 }
 
-template <class Io> void fields(Io& io, Like<Auction> auto& a) {
+template <class Io>
+void fields(Io& io, Like<Auction> auto& a) {
   io(a.id, a.num, a.lot, a.purpose, a.format, a.seller, a.start_price, a.increment, a.deposit,
      a.opens_at, a.reserve, a.hidden_reserve, a.buyer_premium_bp, a.seller_commission_bp,
      a.payment_ms, a.licence, a.priority_holders, a.mech, a.state, a.registrations, a.bidders,
@@ -192,7 +236,8 @@ template <class Io> void fields(Io& io, Like<Auction> auto& a) {
 
 // ---- settlement: the ledger's accounts ----------------------------------------------------
 
-template <class Io> void fields(Io& io, Like<ledger::Account> auto& a) {
+template <class Io>
+void fields(Io& io, Like<ledger::Account> auto& a) {
   io(a.id, a.owner, a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted,
      a.ledger, a.code, a.flags);
 }
@@ -462,9 +507,8 @@ void Domain::check_loaded(snap::Reader& r) const {
   for (const auto& [id, m] : markets_) {
     bool known = true;
     for (const matching::side s : {matching::side::buy, matching::side::sell}) {
-      m.book->for_each_order(s, [&](const matching::order_view& v) {
-        known = known && m.orders.count(v.id) == 1;
-      });
+      m.book->for_each_order(
+          s, [&](const matching::order_view& v) { known = known && m.orders.count(v.id) == 1; });
     }
     if (!known) r.fail("market " + id + ": a resting order without metadata");
   }

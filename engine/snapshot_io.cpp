@@ -8,7 +8,17 @@ namespace ipx::engine::snap {
 namespace {
 
 // JSON value tags.
-enum : std::uint8_t { t_null, t_false, t_true, t_int64, t_uint64, t_double, t_string, t_array, t_object };
+enum : std::uint8_t {
+  t_null,
+  t_false,
+  t_true,
+  t_int64,
+  t_uint64,
+  t_double,
+  t_string,
+  t_array,
+  t_object
+};
 
 std::uint64_t read_le(std::string_view in, std::size_t at, int n) {
   std::uint64_t v = 0;
@@ -113,7 +123,9 @@ void Writer::u64(std::uint64_t v) {
   out_.append(buf, n);
 }
 
-void Writer::le64(std::uint64_t v) { append_le(out_, v, 8); }
+void Writer::le64(std::uint64_t v) {
+  append_le(out_, v, 8);
+}
 
 void Writer::bytes(std::string_view s) {
   u64(s.size());
@@ -124,8 +136,8 @@ void Writer::bytes(std::string_view s) {
 
 Reader::Reader(const Section& s) : name_(s.name), in_(s.bytes) {
   if (checksum(in_) != s.checksum) {
-    throw Error(std::string("snapshot: checksum mismatch in the ") + name_ +
-                " section (corrupt; " + std::to_string(in_.size()) + " bytes)");
+    throw Error(std::string("snapshot: checksum mismatch in the ") + name_ + " section (corrupt; " +
+                std::to_string(in_.size()) + " bytes)");
   }
 }
 
@@ -198,8 +210,12 @@ void open_object(Writer& w, const json::object& o, std::vector<WriteFrame>& stac
 // A scalar whole, or a container's head (its frame opened).
 void write_value(Writer& w, const json::value& v, std::vector<WriteFrame>& stack) {
   switch (v.kind()) {
-    case json::kind::null: w.u8(t_null); return;
-    case json::kind::bool_: w.u8(v.get_bool() ? t_true : t_false); return;
+    case json::kind::null:
+      w.u8(t_null);
+      return;
+    case json::kind::bool_:
+      w.u8(v.get_bool() ? t_true : t_false);
+      return;
     case json::kind::int64:
       w.u8(t_int64);
       w.i64(v.get_int64());
@@ -216,8 +232,12 @@ void write_value(Writer& w, const json::value& v, std::vector<WriteFrame>& stack
       w.u8(t_string);
       w.bytes(v.get_string());
       return;
-    case json::kind::array: open_array(w, v.get_array(), stack); return;
-    case json::kind::object: open_object(w, v.get_object(), stack); return;
+    case json::kind::array:
+      open_array(w, v.get_array(), stack);
+      return;
+    case json::kind::object:
+      open_object(w, v.get_object(), stack);
+      return;
   }
 }
 
@@ -251,13 +271,27 @@ struct ReadFrame {
 void read_value(Reader& r, json::value& slot, std::vector<ReadFrame>& stack) {
   const std::uint8_t tag = r.u8();
   switch (tag) {
-    case t_null: slot = nullptr; return;
-    case t_false: slot = false; return;
-    case t_true: slot = true; return;
-    case t_int64: slot = r.i64(); return;
-    case t_uint64: slot = r.u64(); return;
-    case t_double: slot = std::bit_cast<double>(r.le64()); return;
-    case t_string: slot = json::string(r.bytes()); return;
+    case t_null:
+      slot = nullptr;
+      return;
+    case t_false:
+      slot = false;
+      return;
+    case t_true:
+      slot = true;
+      return;
+    case t_int64:
+      slot = r.i64();
+      return;
+    case t_uint64:
+      slot = r.u64();
+      return;
+    case t_double:
+      slot = std::bit_cast<double>(r.le64());
+      return;
+    case t_string:
+      slot = json::string(r.bytes());
+      return;
     case t_array: {
       const std::size_t n = r.count();
       slot.emplace_array().reserve(n);
@@ -270,7 +304,8 @@ void read_value(Reader& r, json::value& slot, std::vector<ReadFrame>& stack) {
       stack.push_back({&slot, n});
       break;
     }
-    default: r.fail("unknown JSON tag " + std::to_string(tag));
+    default:
+      r.fail("unknown JSON tag " + std::to_string(tag));
   }
   if (stack.size() > static_cast<std::size_t>(kJsonDepthMax)) r.fail("JSON nested too deep");
 }

@@ -23,7 +23,6 @@
 // bytes per step in four lanes, so both run near memory speed, far below the replay they
 // replace (~100k commands/s, 10 s for 1M).
 #include <boost/json.hpp>
-
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
@@ -78,7 +77,9 @@ class Writer {
 
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u64(std::uint64_t v);  // varint (LEB128)
-  void i64(std::int64_t v) { u64((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+  void i64(std::int64_t v) {
+    u64((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
   void le64(std::uint64_t v);  // fixed 8 bytes
   void bytes(std::string_view s);
   // Writes each argument with its put() overload (a field list: io(a.x, a.y, ...)).
@@ -118,7 +119,9 @@ class Reader {
 
 // ---- put / get for values and the standard containers --------------------------------------
 
-inline void put(Writer& w, bool v) { w.u64(v ? 1 : 0); }
+inline void put(Writer& w, bool v) {
+  w.u64(v ? 1 : 0);
+}
 inline void get(Reader& r, bool& v) {
   const std::uint64_t x = r.u64();
   if (x > 1) r.fail("a bool is 0 or 1");
@@ -127,8 +130,10 @@ inline void get(Reader& r, bool& v) {
 
 template <std::integral T>
 void put(Writer& w, T v) {
-  if constexpr (std::is_signed_v<T>) w.i64(v);
-  else w.u64(v);
+  if constexpr (std::is_signed_v<T>)
+    w.i64(v);
+  else
+    w.u64(v);
 }
 template <std::integral T>
 void get(Reader& r, T& v) {
@@ -146,12 +151,12 @@ void get(Reader& r, T& v) {
 // Enums as their underlying integer; whoever uses the value checks its range (the matching
 // mechanisms' restore, Outcome's code below).
 template <class E>
-  requires std::is_enum_v<E>
+requires std::is_enum_v<E>
 void put(Writer& w, E v) {
   put(w, static_cast<std::underlying_type_t<E>>(v));
 }
 template <class E>
-  requires std::is_enum_v<E>
+requires std::is_enum_v<E>
 void get(Reader& r, E& v) {
   std::underlying_type_t<E> x{};
   get(r, x);
@@ -167,8 +172,12 @@ void get(Reader& r, Strong<Tag>& v) {
   v.v = r.i64();
 }
 
-inline void put(Writer& w, const std::string& s) { w.bytes(s); }
-inline void get(Reader& r, std::string& s) { s.assign(r.bytes()); }
+inline void put(Writer& w, const std::string& s) {
+  w.bytes(s);
+}
+inline void get(Reader& r, std::string& s) {
+  s.assign(r.bytes());
+}
 
 // Binary JSON: a tag byte per value (null, false, true, int64, uint64, double, string, array,
 // object); int64 zigzag, uint64 varint, double its IEEE bits, so every value reads back with
@@ -281,12 +290,16 @@ void get(Reader& r, std::multimap<K, V, C>& m) {
 // Any type with a field list: fields(io, x) in namespace snap, for const x (writing) and
 // mutable x (reading).
 template <class T>
-  requires requires(Writer& w, const T& x) { fields(w, x); }
+requires requires(Writer& w, const T& x) {
+  fields(w, x);
+}
 void put(Writer& w, const T& x) {
   fields(w, x);
 }
 template <class T>
-  requires requires(Reader& r, T& x) { fields(r, x); }
+requires requires(Reader& r, T& x) {
+  fields(r, x);
+}
 void get(Reader& r, T& x) {
   fields(r, x);
 }

@@ -58,6 +58,8 @@ std::optional<std::uint64_t> parse_state_hash(std::string_view hex) {
 struct Start {
   std::int64_t seq = 0;
   std::optional<Hash> record_hash;  // the chain continues from it
+  std::size_t bytes = 0;            // the state's size, the time to read it and to load it
+  std::chrono::microseconds read{0}, load{0};
 };
 
 // Tries one snapshot state: the journal must still hold its record (same hash), the engine must
@@ -73,7 +75,11 @@ std::string try_snapshot(Connection& conn, Journal& journal, engine::Engine& eng
   std::string why;
   bool found = false;
   std::string error;
+  const auto t0 = Clock::now();
   ec = read_snapshot_state(conn.get(), seq, [&](const Snapshot& s, std::string_view state) {
+    start.read = since(t0);
+    start.bytes = state.size();
+    const auto t1 = Clock::now();
     const auto hash = parse_state_hash(s.state_hash);
     if (s.record_hash.size() != stored.size() ||
         !std::equal(stored.begin(), stored.end(), s.record_hash.begin(),
@@ -86,6 +92,7 @@ std::string try_snapshot(Connection& conn, Journal& journal, engine::Engine& eng
     } else {
       start.seq = seq;
       start.record_hash = stored;
+      start.load = since(t1);
     }
   }, found, &error);
   if (ec) return "reading it: " + error;
@@ -117,8 +124,10 @@ std::error_code restore_latest(Connection& conn, Journal& journal, engine::Engin
     if (why.empty()) {
       res.snapshot_seq = seq;
       res.restore_elapsed = since(t0);
-      say("started from the snapshot at seq " + std::to_string(seq) + " (loaded in " +
-          std::to_string(res.restore_elapsed.count() / 1000) + " ms)");
+      say("started from the snapshot at seq " + std::to_string(seq) + " (" +
+          std::to_string(start.bytes / 1'000'000) + " MB read in " +
+          std::to_string(start.read.count() / 1000) + " ms, loaded in " +
+          std::to_string(start.load.count() / 1000) + " ms)");
       return {};
     }
     ++res.snapshots_refused;
