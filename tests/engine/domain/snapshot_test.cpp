@@ -233,7 +233,8 @@ class DisposalLoad {
     return id;
   }
 
-  // A pledged asset foreclosed into a case with a fast plan (rounds of an hour, a day to pay).
+  // A pledged asset foreclosed into a case with a fast plan (rounds of a day, the shortest rule
+  // 5 allows; a sell-off of an hour; a day to pay).
   void open_case() {
     const std::string& bank = any(banks_);
     const std::string& pledgor = any(pledgors_);
@@ -242,7 +243,7 @@ class DisposalLoad {
                                       {"loan_outstanding", pick(5, 15) * 1'000'000},
                                       {"registration_no", "PLG-" + id}}));
     json::object plan{{"notice_ms", pick(0, 1) * 30 * kMinMs}, {"renotice_ms", 0},
-                      {"bidding_ms", kHourMs}, {"sell_off_ms", kHourMs}, {"payment_ms", kDayMs},
+                      {"bidding_ms", kDayMs}, {"sell_off_ms", kHourMs}, {"payment_ms", kDayMs},
                       {"regime", pick(0, 2) == 0 ? "traditional" : "online"},
                       {"after_sell_off", pick(0, 1) ? "in_lieu" : "release"}};
     if (pick(0, 1)) plan["risk_fund"] = json::object{{"participant_id", fund_}, {"share_bp", 5000}};
