@@ -62,9 +62,6 @@ void Hub::reset(std::string_view name, std::uint64_t seq, const std::function<vo
 std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
                            const boost::json::value& data, const std::function<void()>& update) {
   Topic& t = topic(name);
-  // Declared before the lock: the last reference to a session may be dropped here, and
-  // its destructor unsubscribes (takes t.mu), so it must run after the unlock.
-  std::vector<std::shared_ptr<Subscriber>> alive;
   std::lock_guard lock(t.mu);
   if (update) update();
   const std::uint64_t seq = ++t.seq;
@@ -72,12 +69,13 @@ std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::in
   pushes_.inc();
   if (t.subs.empty()) return seq;
   const Frame frame = make_push(wire_name(name), seq, type, ts_ms, data);
-  alive.reserve(t.subs.size());
   std::size_t live = 0;
   for (std::size_t i = 0; i < t.subs.size(); ++i) {
     if (auto sub = t.subs[i].subscriber.lock()) {
-      sub->push(t.subs[i].token, frame);
-      alive.push_back(std::move(sub));
+      // The reference goes with the push to the session's strand (see Subscriber): it is
+      // never released on this thread, where it could be the last one.
+      Subscriber& s = *sub;
+      s.push(std::move(sub), t.subs[i].token, frame);
       if (live != i) t.subs[live] = std::move(t.subs[i]);
       ++live;
     }
@@ -105,7 +103,8 @@ std::uint64_t Hub::subscribe(std::string_view name, std::uint64_t subscriber_id,
     it->token = token;  // re-subscribe: a fresh snapshot, older pushes are dropped
   }
   const std::int64_t ts = t.seq == 0 ? wall_clock_ms_() : t.last_ts_ms;
-  sub->push(token, make_push(wire_name(name), t.seq, "snapshot", ts, snapshot_(name)));
+  Subscriber& s = *sub;
+  s.push(std::move(sub), token, make_push(wire_name(name), t.seq, "snapshot", ts, snapshot_(name)));
   frames_.inc();
   return token;
 }

@@ -29,11 +29,17 @@ using Frame = std::shared_ptr<const std::string>;
 
 // A session as the hub sees it. push() is called under the topic lock, in seq order, from
 // any thread; it must only queue (post to the session's strand), never block.
+//
+// The hub keeps weak references only. For each push it locks one and hands it over: `self`
+// (== this) must be moved into what push() queues and so be released on the subscriber's own
+// strand. It may be the last reference (the session closed meanwhile), and a session must be
+// destroyed on its strand, never on the publishing thread (nor under the topic lock, which
+// its destructor takes to unsubscribe).
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
   // token: the one from subscribe(); a session drops pushes for tokens it no longer holds.
-  virtual void push(std::uint64_t token, Frame frame) = 0;
+  virtual void push(std::shared_ptr<Subscriber> self, std::uint64_t token, Frame frame) = 0;
 };
 
 class Hub {

@@ -61,10 +61,14 @@ std::int64_t system_wall_ms() {
       .count();
 }
 
+// Lifetime rule: a session (and with it its Beast stream) is destroyed on its own strand.
+// Every strong reference taken on another thread (the hub's fan-out, a reply, the drain) is
+// moved into a handler posted to that strand, so that if it is the last one it ends there.
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  virtual void shutdown() = 0;  // drain: thread-safe, posts to the session's strand
+  // Drain: thread-safe; `self` (== this) goes with the handler posted to the strand.
+  virtual void shutdown(std::shared_ptr<SessionBase> self) = 0;
 };
 
 // Everything sessions share. Held by shared_ptr so sessions never outlive it.
@@ -338,8 +342,9 @@ class WsSession final : public SessionBase,
   WsSession(std::shared_ptr<Shared> shared, Stream&& stream, ConnectionSlot slot)
       : shared_(std::move(shared)),
         ws_(std::move(stream)),
+        strand_(ws_.get_executor()),
         slot_(std::move(slot)),
-        close_timer_(ws_.get_executor()),
+        close_timer_(strand_),
         bucket_(shared_->config.limits.requests_per_second, shared_->config.limits.request_burst,
                 now_ns()) {}
 
@@ -366,16 +371,20 @@ class WsSession final : public SessionBase,
     ws_.async_accept(req, beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
   }
 
-  void shutdown() override {
-    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
-      self->draining_ = true;
-      self->maybe_finish_drain();
+  void shutdown(std::shared_ptr<SessionBase> self) override {
+    IPX_ASSERT(self.get() == static_cast<SessionBase*>(this));
+    net::post(strand_, [s = std::static_pointer_cast<WsSession>(std::move(self))] {
+      s->draining_ = true;
+      s->maybe_finish_drain();
     });
   }
 
-  void push(std::uint64_t token, Frame frame) override {
-    net::post(ws_.get_executor(), [self = this->shared_from_this(), token, f = std::move(frame)] {
-      if (self->live_tokens_.contains(token)) self->send(f);
+  // From the hub, under a topic lock, on any thread (see Subscriber for `self`).
+  void push(std::shared_ptr<Subscriber> self, std::uint64_t token, Frame frame) override {
+    IPX_ASSERT(self.get() == static_cast<Subscriber*>(this));
+    net::post(strand_, [s = std::static_pointer_cast<WsSession>(std::move(self)), token,
+                        f = std::move(frame)] {
+      if (s->live_tokens_.contains(token)) s->send(f);
     });
   }
 
@@ -384,7 +393,7 @@ class WsSession final : public SessionBase,
   // thread that replies (the Beast stream must not be destroyed off its strand).
   static void post_reply(std::shared_ptr<WsSession> session, json::value id, json::object body,
                          Clock::time_point t0) {
-    auto ex = session->ws_.get_executor();
+    auto ex = session->strand_;
     net::post(ex, [self = std::move(session), id = std::move(id), body = std::move(body),
                    t0]() mutable {
       IPX_ASSERT(self->inflight_ > 0);
@@ -675,6 +684,7 @@ class WsSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   websocket::stream<Stream> ws_;
+  const net::any_io_executor strand_;  // ws_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   net::steady_timer close_timer_;
   beast::flat_buffer buffer_;
@@ -699,6 +709,7 @@ class HttpSession final : public SessionBase,
               Shared::Admission admission)
       : shared_(std::move(shared)),
         stream_(std::move(stream)),
+        strand_(stream_.get_executor()),
         slot_(std::move(slot)),
         admission_(admission) {}
 
@@ -706,15 +717,18 @@ class HttpSession final : public SessionBase,
     if (id_ != 0) shared_->leave(id_);
   }
 
-  void run() {
-    id_ = shared_->enroll(this->weak_from_this());
-    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
+  // From the acceptor's strand: the caller's reference goes to the session's strand.
+  static void run(std::shared_ptr<HttpSession> session) {
+    HttpSession& s = *session;
+    s.id_ = s.shared_->enroll(session);
+    net::dispatch(s.strand_, [self = std::move(session)] { self->start(); });
   }
 
-  void shutdown() override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      self->draining_ = true;
-      if (!self->writing_) beast::get_lowest_layer(self->stream_).cancel();
+  void shutdown(std::shared_ptr<SessionBase> self) override {
+    IPX_ASSERT(self.get() == static_cast<SessionBase*>(this));
+    net::post(strand_, [s = std::static_pointer_cast<HttpSession>(std::move(self))] {
+      s->draining_ = true;
+      if (!s->writing_ && !s->upgraded_) beast::get_lowest_layer(s->stream_).cancel();
     });
   }
 
@@ -769,6 +783,7 @@ class HttpSession final : public SessionBase,
     }
     if (websocket::is_upgrade(req) && req.target() == "/v1/ws") {
       beast::get_lowest_layer(stream_).expires_never();
+      upgraded_ = true;  // stream_ is moved out: nothing here touches it again
       std::make_shared<WsSession<Stream>>(shared_, std::move(stream_), std::move(slot_))
           ->run(std::move(req));
       return;
@@ -802,6 +817,7 @@ class HttpSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   Stream stream_;
+  const net::any_io_executor strand_;  // stream_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   Shared::Admission admission_;
   beast::flat_buffer buffer_;
@@ -809,6 +825,7 @@ class HttpSession final : public SessionBase,
   std::uint64_t id_ = 0;
   bool writing_ = false;
   bool draining_ = false;
+  bool upgraded_ = false;
 };
 
 }  // namespace
@@ -848,13 +865,11 @@ struct Server::Impl {
     ConnectionSlot slot;
     if (admission == Shared::Admission::ok) slot = ConnectionSlot(shared, std::move(address));
     if (tls) {
-      std::make_shared<HttpSession<TlsStream>>(shared, TlsStream(std::move(socket), ssl_ctx),
-                                               std::move(slot), admission)
-          ->run();
+      HttpSession<TlsStream>::run(std::make_shared<HttpSession<TlsStream>>(
+          shared, TlsStream(std::move(socket), ssl_ctx), std::move(slot), admission));
     } else {
-      std::make_shared<HttpSession<PlainStream>>(shared, PlainStream(std::move(socket)),
-                                                 std::move(slot), admission)
-          ->run();
+      HttpSession<PlainStream>::run(std::make_shared<HttpSession<PlainStream>>(
+          shared, PlainStream(std::move(socket)), std::move(slot), admission));
     }
   }
 
@@ -886,7 +901,10 @@ struct Server::Impl {
       }
       none_left = shared->sessions.empty();
     }
-    for (auto& s : live) s->shutdown();
+    for (auto& s : live) {
+      SessionBase& session = *s;
+      session.shutdown(std::move(s));  // the reference ends on the session's strand
+    }
     if (none_left) return;
     drain_timer.expires_after(shared->config.limits.drain_timeout);
     drain_timer.async_wait([this](beast::error_code e) {

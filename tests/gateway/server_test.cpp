@@ -505,6 +505,63 @@ TEST(GatewayHub, SnapshotThenGapFreeSeqUnderConcurrentPublishing) {
   EXPECT_EQ(again.read_json()->at("seq").as_int64(), static_cast<std::int64_t>(total + 1));
 }
 
+// Sessions that vanish (TCP cut, no close handshake) while the hub fans out to them and
+// their replies arrive from another thread: every strong reference taken off the strand
+// (push, reply) is released on the session's strand. Run under ASan/TSan (docs/gateway.md
+// "Threading") this is the test of the session lifetime rule; here it checks that nothing
+// is left behind and the server keeps serving.
+TEST(GatewayHub, SessionsCutDuringFanOutAndReplies) {
+  TestApp app;
+  TestServer server(app);
+  const std::string topic = "auction.A-9";
+  std::atomic<bool> stop{false};
+  std::thread publisher([&] {
+    while (!stop.load()) {
+      server->hub().publish(topic, "bid", wall_now_ms(), json::object{{"x", 1}},
+                            app.count_update(topic));
+    }
+  });
+  std::thread replier([&] {  // answers test.defer from a thread of its own, like the engine
+    while (!stop.load()) {
+      for (auto& r : app.take_deferred()) r.result(json::object{{"late", true}});
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  constexpr int workers = 4;
+  constexpr int rounds = 100;
+  std::vector<std::thread> clients;
+  std::atomic<int> subscribed{0};
+  for (int w = 0; w < workers; ++w) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < rounds; ++i) {
+        WsClient c;
+        if (!c.connect(server.port()) || !c.login("k-trader", "s-trader").contains("result")) continue;
+        if (c.call(1, "subscribe", json::object{{"channels", json::array{topic}}}).contains("result")) {
+          ++subscribed;
+        }
+        c.send(R"({"id":2,"method":"test.defer"})");
+        c.read(5ms);  // a push or two, then the client vanishes mid-stream
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  stop = true;
+  publisher.join();
+  replier.join();
+  for (auto& r : app.take_deferred()) r.result(json::object{});  // replies to closed sessions
+  EXPECT_EQ(subscribed.load(), workers * rounds);
+  // Every cut session is gone (pruned or unsubscribed), and the server still serves.
+  for (int i = 0; i < 200 && server->metrics().render().find("ipx_ws_connections 0\n") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_NE(server->metrics().render().find("ipx_ws_connections 0\n"), std::string::npos);
+  server->hub().publish(topic, "bid", wall_now_ms(), json::object{}, app.count_update(topic));
+  EXPECT_EQ(server->hub().subscribers(topic), 0u);
+  WsClient c;
+  ASSERT_TRUE(c.connect(server.port()));
+  EXPECT_TRUE(c.login("k-trader", "s-trader").contains("result"));
+}
+
 TEST(GatewayHub, PrivateChannelsForbiddenChannelsAndUnsubscribe) {
   TestApp app;
   TestServer server(app);
