@@ -309,20 +309,28 @@ RedisNonceStore::~RedisNonceStore() {
   if (thread_.joinable()) thread_.join();
 }
 
-NonceStore::Outcome RedisNonceStore::record(std::string_view nonce, std::int64_t now_ms) {
+void RedisNonceStore::record_async(std::string_view nonce, std::int64_t now_ms, Done done) {
   const Outcome local = memory_->record(nonce, now_ms);
-  if (local != Outcome::fresh || !connected_.load()) return local;
-  auto req = std::make_shared<std::pair<std::string, std::promise<bool>>>(std::string(nonce), std::promise<bool>{});
-  std::future<bool> answer = req->second.get_future();
+  if (local != Outcome::fresh || !connected_.load()) return done(local);
   {
     std::lock_guard lock(mu_);
-    if (requests_.size() >= options_.nonce_batch_max * 4) return local;  // bounded; memory decides
-    requests_.push_back(req);
+    if (requests_.size() < options_.nonce_batch_max * 4) {  // bounded; else memory decides
+      requests_.push_back(Request{std::string(nonce), std::move(done)});
+      done = nullptr;
+    }
   }
+  if (done) return done(local);
   cv_.notify_one();
-  // A bounded wait: past it (or when Redis drops meanwhile) the memory store's answer stands.
-  if (answer.wait_for(options_.nonce_wait) != std::future_status::ready) return local;
-  return answer.get() ? Outcome::fresh : Outcome::replayed;
+}
+
+NonceStore::Outcome RedisNonceStore::record(std::string_view nonce, std::int64_t now_ms) {
+  auto answer = std::make_shared<std::promise<Outcome>>();
+  std::future<Outcome> future = answer->get_future();
+  record_async(nonce, now_ms, [answer](Outcome o) { answer->set_value(o); });
+  // A bounded wait: past it the memory store's answer stands (it was fresh, or the answer
+  // would have come at once).
+  if (future.wait_for(options_.nonce_wait) != std::future_status::ready) return Outcome::fresh;
+  return future.get();
 }
 
 void RedisNonceStore::loop() {
@@ -334,7 +342,7 @@ void RedisNonceStore::loop() {
       continue;
     }
     connected_.store(true);
-    std::deque<std::shared_ptr<std::pair<std::string, std::promise<bool>>>> batch;
+    std::deque<Request> batch;
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, options_.idle_ping, [&] { return stop_.load() || !requests_.empty(); });
@@ -345,23 +353,26 @@ void RedisNonceStore::loop() {
     }
     std::vector<std::vector<std::string>> cmds;
     for (const auto& r : batch) {
-      cmds.push_back({"SET", options_.prefix + "nonce:" + r->first, "1", "NX", "PX",
+      cmds.push_back({"SET", options_.prefix + "nonce:" + r.nonce, "1", "NX", "PX",
                       std::to_string(options_.nonce_ttl_ms)});
     }
     if (cmds.empty()) cmds.push_back({"PING"});
     if (!conn.run(cmds, replies)) {
       connected_.store(false);
-      for (auto& r : batch) r->second.set_value(true);  // unknown: the memory store decides
+      for (auto& r : batch) r.done(Outcome::fresh);  // unknown: the memory store decided
       continue;
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->second.set_value(replies[i].kind != RedisValue::Kind::nil);  // nil: NX refused
+    for (std::size_t i = 0; i < batch.size(); ++i) {  // nil: NX refused, Redis had it
+      batch[i].done(replies[i].kind != RedisValue::Kind::nil ? Outcome::fresh : Outcome::replayed);
     }
   }
   connected_.store(false);
-  std::lock_guard lock(mu_);
-  for (auto& r : requests_) r->second.set_value(true);
-  requests_.clear();
+  std::deque<Request> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(requests_);
+  }
+  for (auto& r : left) r.done(Outcome::fresh);  // the memory store decided
 }
 
 // ---------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ struct RedisOptions {
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{1'000};
   std::chrono::milliseconds idle_ping{500};       // an idle publisher PINGs this often
-  std::chrono::milliseconds nonce_wait{100};      // a login waits at most this for SET NX
+  std::chrono::milliseconds nonce_wait{100};      // record() (blocking) waits at most this
   std::size_t nonce_batch_max = 1'024;            // SET NX per pipelined round trip
   std::int64_t nonce_ttl_ms = 300'000;            // PROTOCOL.md: 5 minutes
   std::chrono::milliseconds xread_block{200};     // edge: XREAD BLOCK
@@ -143,16 +143,24 @@ class RedisPublisher final : public PushSink {
   boost::json::value pending_snapshot_;
 };
 
-// SET NX PX on a dedicated thread; a login waits at most options.nonce_wait for the answer.
-// Every nonce is also recorded in memory first, so a replay on this gateway is refused even
-// while Redis is down (then the memory store alone decides).
+// SET NX PX on a dedicated thread. Every nonce is also recorded in memory first, so a replay
+// on this gateway is refused at once, and while Redis is down the memory store alone decides.
+// record_async() (the WebSocket login) never waits: its answer comes from the Redis thread
+// after the round trip (bounded by options.command_timeout: then the connection counts as
+// down and the memory store's answer stands). record() (the signed HTTP report) waits for
+// it at most options.nonce_wait.
 class RedisNonceStore final : public NonceStore {
  public:
   RedisNonceStore(RedisOptions options, std::shared_ptr<NonceStore> memory, Gauge* up);
   ~RedisNonceStore() override;
   Outcome record(std::string_view nonce, std::int64_t now_ms) override;
+  void record_async(std::string_view nonce, std::int64_t now_ms, Done done) override;
 
  private:
+  struct Request {
+    std::string nonce;
+    Done done;  // fresh, or replayed when Redis already had it
+  };
   void loop();
 
   const RedisOptions options_;
@@ -162,7 +170,7 @@ class RedisNonceStore final : public NonceStore {
   std::atomic<bool> connected_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<std::pair<std::string, std::promise<bool>>>> requests_;
+  std::deque<Request> requests_;
   std::thread thread_;
 };
 

@@ -345,6 +345,7 @@ class WsSession final : public SessionBase,
         strand_(ws_.get_executor()),
         slot_(std::move(slot)),
         close_timer_(strand_),
+        login_timer_(strand_),
         bucket_(shared_->config.limits.requests_per_second, shared_->config.limits.request_burst,
                 now_ns()) {}
 
@@ -453,7 +454,7 @@ class WsSession final : public SessionBase,
     const auto data = buffer_.cdata();
     on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer_.consume(bytes);
-    if (!close_started_) do_read();
+    if (!close_started_ && !login_pending_) do_read();  // a login resumes reading itself
   }
 
   void bad_envelope(const json::value& id, std::string_view code, std::string_view message,
@@ -518,18 +519,64 @@ class WsSession final : public SessionBase,
     }
   }
 
+  // auth.login. The nonce check may ask Redis (RedisNonceStore, on its own thread), so it
+  // is asynchronous: the session reads no further frame until the login's reply is queued
+  // (login_pending_), so the requests sent after a login are handled after it, in order,
+  // under the principal it produced; nothing blocks this I/O thread meanwhile.
   void login(const json::value& id, const json::value& params, Clock::time_point t0) {
     auto parsed = parse_login_params(params);
-    if (auto* e = std::get_if<Error>(&parsed)) {
-      shared_->logins_failed.inc();
-      return reply(id, make_error(e->code, e->message), t0);
-    }
-    auto verified = verify_login(std::get<LoginParams>(parsed), shared_->app, *shared_->nonces,
-                                 shared_->wall_ms(), shared_->config.limits);
-    if (auto* e = std::get_if<Error>(&verified)) {
-      shared_->logins_failed.inc();  // a failed re-login keeps the current principal
-      return reply(id, make_error(e->code, e->message), t0);
-    }
+    if (auto* e = std::get_if<Error>(&parsed)) return login_failed(id, *e, t0);
+    LoginParams login = std::get<LoginParams>(std::move(parsed));
+    const std::int64_t wall = shared_->wall_ms();
+    if (auto e = check_login_ts(login, wall, shared_->config.limits)) return login_failed(id, *e, t0);
+    IPX_ASSERT(!login_pending_);
+    login_pending_ = true;
+    ++inflight_;  // a drain waits for it like for an application reply
+    const std::uint64_t seq = ++login_seq_;
+    // The timer keeps the session alive while no read is pending (its handler holds the
+    // reference, on the strand), and bounds the wait for a store that never answers.
+    login_timer_.expires_after(shared_->config.limits.login_timeout);
+    login_timer_.async_wait([self = this->shared_from_this(), seq, id, t0](beast::error_code ec) {
+      if (ec || !self->login_pending_ || self->login_seq_ != seq) return;
+      self->login_failed(id, Error{"UNAVAILABLE", "the login could not be checked in time; retry"}, t0);
+      self->end_login();
+    });
+    const std::string nonce = login.nonce;
+    shared_->nonces->record_async(
+        nonce, wall,
+        [weak = this->weak_from_this(), seq, id, login = std::move(login), t0](NonceStore::Outcome outcome) mutable {
+          auto session = weak.lock();
+          if (!session) return;
+          // The reference goes with the handler: released on the session's strand.
+          auto ex = session->strand_;
+          net::post(ex, [self = std::move(session), seq, id = std::move(id), login = std::move(login),
+                         outcome, t0]() mutable {
+            if (!self->login_pending_ || self->login_seq_ != seq) return;  // timed out before
+            self->complete_login(id, login, outcome, t0);
+            self->end_login();
+          });
+        });
+  }
+
+  void login_failed(const json::value& id, const Error& e, Clock::time_point t0) {
+    shared_->logins_failed.inc();  // a failed re-login keeps the current principal
+    reply(id, make_error(e.code, e.message), t0);
+  }
+
+  void end_login() {
+    IPX_ASSERT(login_pending_ && inflight_ > 0);
+    login_pending_ = false;
+    --inflight_;
+    login_timer_.cancel();
+    maybe_finish_drain();
+    if (!close_started_) do_read();  // the frames after the login, in order
+  }
+
+  void complete_login(const json::value& id, const LoginParams& login, NonceStore::Outcome outcome,
+                      Clock::time_point t0) {
+    if (auto e = nonce_error(outcome)) return login_failed(id, *e, t0);
+    auto verified = check_login_signature(login, shared_->app);
+    if (auto* e = std::get_if<Error>(&verified)) return login_failed(id, *e, t0);
     shared_->logins_ok.inc();
     Principal p = std::move(std::get<Principal>(verified));
     if (principal_.authenticated() && principal_.participant_id != p.participant_id) {
@@ -687,6 +734,7 @@ class WsSession final : public SessionBase,
   const net::any_io_executor strand_;  // ws_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   net::steady_timer close_timer_;
+  net::steady_timer login_timer_;
   beast::flat_buffer buffer_;
   TokenBucket bucket_;
   std::uint64_t id_ = 0;  // registry id, set once the handshake succeeded
@@ -696,7 +744,9 @@ class WsSession final : public SessionBase,
   bool writing_ = false;
   bool close_started_ = false;
   bool draining_ = false;
-  std::size_t inflight_ = 0;  // requests handed to the application, not yet answered
+  bool login_pending_ = false;  // an auth.login waits for its nonce check: reads are paused
+  std::uint64_t login_seq_ = 0;  // the latest login's number: a late answer for another is dropped
+  std::size_t inflight_ = 0;  // requests handed to the application (or a login), not yet answered
   std::unordered_map<std::string, Subscription> subs_;  // by channel as the client named it
   std::unordered_set<std::uint64_t> live_tokens_;
 };
