@@ -176,6 +176,14 @@ json::value Binding::snapshot(std::string_view topic) {
   return v.is_null() ? json::value(json::object{}) : v;
 }
 
+void Binding::clock(std::int64_t now_ms, bool manual) {
+  std::lock_guard lock(clock_mu_);
+  // A real clock is told once (edges use their own wall clock then); a manual one as it moves.
+  if (clock_ms_ >= 0 && (!manual || now_ms == clock_ms_)) return;
+  clock_ms_ = now_ms;
+  if (sink_ != nullptr) sink_->clock(now_ms, manual);
+}
+
 void Binding::seed(const std::string& channel, const json::value& snapshot) {
   if (snapshot.is_null()) return;
   std::unique_lock lock(cache_mu_);
@@ -207,27 +215,35 @@ void Binding::publish(const engine::Push& push) {
   }
 }
 
-HttpResponse Binding::http_view(std::string_view target) const {
+HttpResponse public_view(std::string_view target, const PublicViews& views) {
   std::string path(target.substr(0, target.find('?')));
   if (path == "/v1/auctions" || path == "/v1/auctions/") {
-    json::array rows;
-    std::shared_lock lock(cache_mu_);
-    for (auto it = cache_.lower_bound("auction."); it != cache_.end() && starts_with(it->first, "auction."); ++it) {
-      rows.push_back(it->second);
-    }
-    return json_response(200, json::object{{"auctions", std::move(rows)}});
+    return json_response(200, json::object{{"auctions", views.auctions()}});
   }
   if (starts_with(path, "/v1/auctions/")) {
-    json::value v = cached("auction." + path.substr(13));
+    json::value v = views.channel("auction." + path.substr(13));
     if (v.is_null()) return json_response(404, json::object{{"error", {{"code", "NOT_FOUND"}}}});
     return json_response(200, v);
   }
   if (starts_with(path, "/v1/markets/") && path.size() > 17 && path.substr(path.size() - 5) == "/book") {
-    json::value v = cached("book." + path.substr(12, path.size() - 17));
+    json::value v = views.channel("book." + path.substr(12, path.size() - 17));
     if (v.is_null()) return json_response(404, json::object{{"error", {{"code", "NOT_FOUND"}}}});
     return json_response(200, v);
   }
   return json_response(404, json::object{{"error", {{"code", "NOT_FOUND"}, {"message", "no such view"}}}});
+}
+
+HttpResponse Binding::http_view(std::string_view target) const {
+  return public_view(target, PublicViews{[this](const std::string& channel) { return cached(channel); },
+                                         [this] {
+                                           json::array rows;
+                                           std::shared_lock lock(cache_mu_);
+                                           for (auto it = cache_.lower_bound("auction.");
+                                                it != cache_.end() && starts_with(it->first, "auction."); ++it) {
+                                             rows.push_back(it->second);
+                                           }
+                                           return rows;
+                                         }});
 }
 
 // ---------------------------------------------------------------------------------------

@@ -49,7 +49,21 @@ class PushSink {
                                const boost::json::value& /*data*/) {}
   // Every login credential: at attach() for the known ones, then as participants are created.
   virtual void credential(const std::string& /*key*/, const Credential& /*credential*/) {}
+  // Engine time and whether it is a manual clock: at start, then as a manual clock moves.
+  virtual void clock(std::int64_t /*now_ms*/, bool /*manual*/) {}
 };
+
+// The read-only public views (docs/protocol.md "Transport"), answered from channel snapshot
+// data: GET /v1/auctions ({"auctions": [...]}, each as auction.get), /v1/auctions/<id>,
+// /v1/markets/<id>/book; 404 NOT_FOUND for an unknown one. Served by the main (Binding) and
+// by an edge (EdgeApp) alike.
+struct PublicViews {
+  // The snapshot data of "auction.<id>" or "book.<market_id>", or null when unknown.
+  std::function<boost::json::value(const std::string& channel)> channel;
+  // Every auction's snapshot data, in channel-name order.
+  std::function<boost::json::array()> auctions;
+};
+HttpResponse public_view(std::string_view target, const PublicViews& views);
 
 class Binding final : public Application, public engine::Publisher {
  public:
@@ -68,6 +82,7 @@ class Binding final : public Application, public engine::Publisher {
   void publish(const engine::Push& push) override;
   void credentials(const std::vector<engine::Credential>& created) override;
   void seed(const std::string& channel, const boost::json::value& snapshot) override;
+  void clock(std::int64_t now_ms, bool manual) override;
 
   // Read-only HTTP views (JSON): /v1/auctions, /v1/auctions/<id>, /v1/markets/<id>/book.
   HttpResponse http_view(std::string_view target) const;
@@ -90,6 +105,9 @@ class Binding final : public Application, public engine::Publisher {
 
   mutable std::shared_mutex keys_mu_;
   std::unordered_map<std::string, Credential> keys_;
+
+  std::mutex clock_mu_;
+  std::int64_t clock_ms_ = -1;  // the last engine time passed to the sink
 
   mutable std::shared_mutex cache_mu_;
   std::map<std::string, boost::json::value, std::less<>> cache_;  // topic -> snapshot data

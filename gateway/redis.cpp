@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sys/time.h>
 
@@ -197,6 +198,13 @@ void RedisPublisher::credential(const std::string& key, const Credential& c) {
   cv_.notify_one();
 }
 
+void RedisPublisher::clock(std::int64_t now_ms, bool manual) {
+  std::lock_guard lock(mu_);
+  clock_ = json::serialize(json::object{{"now", now_ms}, {"manual", manual}});
+  clock_dirty_ = true;
+  cv_.notify_one();
+}
+
 std::vector<std::vector<std::string>> RedisPublisher::commands_for(
     std::deque<Item>& batch, std::map<std::string, std::string>& creds) {
   const std::string& p = options_.prefix;
@@ -254,11 +262,15 @@ void RedisPublisher::loop() {
     }
     std::deque<Item> batch;
     std::map<std::string, std::string> creds;
+    std::string clock;
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, options_.idle_ping, [&] {
-        return stop_.load() || !queue_.empty() || !dirty_creds_.empty() || resend_all_ || !inflight.empty();
+        return stop_.load() || !queue_.empty() || !dirty_creds_.empty() || resend_all_ ||
+               !inflight.empty() || clock_dirty_;
       });
+      if (clock_dirty_ || resend_all_) clock = clock_;
+      clock_dirty_ = false;
       if (resend_all_) {
         // A fresh Redis may have lost everything: every channel's latest snapshot and every
         // credential again (the stream entries still queued follow).
@@ -276,11 +288,13 @@ void RedisPublisher::loop() {
     }
     for (const auto& it : inflight) batch.push_back(it);
     auto cmds = commands_for(batch, creds);
+    if (!clock.empty()) cmds.push_back({"SET", options_.prefix + "clock", clock});
     if (cmds.empty()) cmds.push_back({"PING"});
     if (!conn.run(cmds, replies)) {
       log("disconnected; retrying with backoff");
       std::lock_guard lock(mu_);
       for (const auto& [k, v] : creds) dirty_creds_.insert(k);
+      if (!clock.empty()) clock_dirty_ = true;
       continue;
     }
     for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -387,12 +401,22 @@ std::optional<Credential> EdgeApp::find_key(std::string_view key) const {
 
 void EdgeApp::handle(const Principal&, RequestCtx ctx) {
   if (ctx.method == "time.now") {
-    // The edge has no engine: its `now` is its wall clock (docs/gateway.md "Redis").
+    // The edge has no engine (docs/gateway.md "The edge"). A main on the real clock: engine
+    // time is the real clock, so the edge's own. A manual clock: the latest engine time the
+    // edge has seen (ipx:clock, push ts), never its wall clock. Unknown before the first
+    // sync: UNAVAILABLE, as /readyz says.
     const std::int64_t wall = wall_ms_ ? wall_ms_()
                                        : std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count();
-    return ctx.reply.result(json::object{{"now", wall}, {"wall", wall}});
+    std::unique_lock lock(mu_);
+    if (!clock_known_) {
+      lock.unlock();
+      return ctx.reply.error("UNAVAILABLE", "the edge has not read the main gateway's clock yet; retry");
+    }
+    const std::int64_t now = clock_manual_ ? engine_ms_ : wall;
+    lock.unlock();
+    return ctx.reply.result(json::object{{"now", now}, {"wall", wall}});
   }
   ctx.reply.error("FORBIDDEN", "read-only edge: " + ctx.method +
                                    " is served by the main gateway; an edge serves time.now, auth.login, "
@@ -435,6 +459,41 @@ void EdgeApp::set_snapshot(const std::string& channel, json::value data) {
 bool EdgeApp::has_channel(const std::string& channel) const {
   std::lock_guard lock(mu_);
   return cache_.contains(channel);
+}
+
+void EdgeApp::set_main_clock(std::int64_t now_ms, bool manual) {
+  std::lock_guard lock(mu_);
+  clock_known_ = true;
+  clock_manual_ = manual;
+  engine_ms_ = std::max(engine_ms_, now_ms);  // engine time never goes back
+}
+
+void EdgeApp::saw_engine_time(std::int64_t ts_ms) {
+  std::lock_guard lock(mu_);
+  engine_ms_ = std::max(engine_ms_, ts_ms);
+}
+
+HttpResponse EdgeApp::http_view(std::string_view target) const {
+  return public_view(target, PublicViews{[this](const std::string& channel) {
+                                           std::lock_guard lock(mu_);
+                                           auto it = cache_.find(channel);
+                                           return it == cache_.end() ? json::value(nullptr) : it->second;
+                                         },
+                                         [this] {
+                                           std::vector<std::pair<std::string, json::value>> rows;
+                                           {
+                                             std::lock_guard lock(mu_);
+                                             for (const auto& [channel, data] : cache_) {
+                                               if (channel.starts_with("auction.")) rows.emplace_back(channel, data);
+                                             }
+                                           }
+                                           std::sort(rows.begin(), rows.end(),
+                                                     [](const auto& a, const auto& b) { return a.first < b.first; });
+                                           json::array out;
+                                           out.reserve(rows.size());
+                                           for (auto& [channel, data] : rows) out.push_back(std::move(data));
+                                           return out;
+                                         }});
 }
 
 // ---------------------------------------------------------------------------------------
@@ -494,8 +553,17 @@ bool EdgeFollower::load(const std::string& channel, Channel& ch) {
 bool EdgeFollower::sync() {
   const std::string& p = options_.prefix;
   std::vector<RedisValue> r;
-  if (!conn_.run({{"GET", p + "epoch"}, {"GET", p + "cred:version"}, {"SMEMBERS", p + "channels"}}, r)) {
+  if (!conn_.run({{"GET", p + "epoch"}, {"GET", p + "cred:version"}, {"SMEMBERS", p + "channels"},
+                  {"GET", p + "clock"}},
+                 r)) {
     return false;
+  }
+  if (r[3].kind == RedisValue::Kind::string) {
+    json::error_code ec;
+    const json::value c = json::parse(r[3].str, ec);
+    if (!ec && c.is_object() && c.as_object().contains("now") && c.as_object().contains("manual")) {
+      app_.set_main_clock(c.at("now").to_number<std::int64_t>(), c.at("manual").as_bool());
+    }
   }
   const std::string epoch = r[0].str;
   if (!epoch_.empty() && epoch != epoch_ && !epoch.empty()) {
@@ -569,6 +637,7 @@ bool EdgeFollower::read() {
       }
       const json::value f = json::parse(frame);
       json::value data = json::parse(snap);
+      app_.saw_engine_time(f.at("ts").to_number<std::int64_t>());
       const std::uint64_t got = hub_.publish(channel, f.at("type").as_string(), f.at("ts").to_number<std::int64_t>(),
                                              f.at("data"), [&] { app_.set_snapshot(channel, std::move(data)); });
       IPX_ASSERT(got == seq);

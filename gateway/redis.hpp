@@ -113,6 +113,7 @@ class RedisPublisher final : public PushSink {
                        const boost::json::value& data) override;
   void public_push(const std::string& channel, const std::string& frame_json) override;
   void credential(const std::string& key, const Credential& credential) override;
+  void clock(std::int64_t now_ms, bool manual) override;
 
  private:
   struct Item {
@@ -137,6 +138,8 @@ class RedisPublisher final : public PushSink {
   std::map<std::string, std::pair<std::uint64_t, boost::json::value>> latest_;  // every channel
   std::map<std::string, std::string> creds_;        // key -> JSON, every credential
   std::set<std::string> dirty_creds_;
+  std::string clock_;                               // ipx:clock's value, {"now","manual"}
+  bool clock_dirty_ = false;
   bool resend_all_ = true;                          // after a (re)connect
   std::string pending_channel_;                     // public_snapshot → public_push
   std::uint64_t pending_seq_ = 0;
@@ -174,22 +177,29 @@ class RedisNonceStore final : public NonceStore {
   std::thread thread_;
 };
 
-// The edge's mirror of the public channels: topic -> snapshot data at the hub's seq, and the
-// replicated credentials.
+// The edge's mirror of the public channels: topic -> snapshot data at the hub's seq, the
+// replicated credentials, and the main's engine clock.
 class EdgeApp final : public Application {
  public:
   EdgeApp() = default;
   std::optional<Credential> find_key(std::string_view key) const override;
+  // time.now (engine time as the edge knows it, see docs/gateway.md "The edge"); every other
+  // method is FORBIDDEN (read-only edge).
   void handle(const Principal& principal, RequestCtx ctx) override;
   bool ready() const override { return ready_.load(); }
   ChannelAccess authorize_channel(const Principal& principal, std::string_view channel) override;
   boost::json::value snapshot(std::string_view topic) override;
+  // GET /v1/auctions, /v1/auctions/<id>, /v1/markets/<id>/book from the mirrored snapshots.
+  HttpResponse http_view(std::string_view target) const;
 
   // From the follower thread.
   void set_ready(bool ready) { ready_.store(ready); }
   void set_credential(const std::string& key, Credential c);
   void set_snapshot(const std::string& channel, boost::json::value data);  // under the topic lock
   bool has_channel(const std::string& channel) const;
+  // ipx:clock as the main wrote it, and the ts of each push the edge delivers.
+  void set_main_clock(std::int64_t now_ms, bool manual);
+  void saw_engine_time(std::int64_t ts_ms);
   void set_wall_clock(std::function<std::int64_t()> wall_ms) { wall_ms_ = std::move(wall_ms); }
 
  private:
@@ -198,6 +208,9 @@ class EdgeApp final : public Application {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Credential> keys_;
   std::unordered_map<std::string, boost::json::value> cache_;
+  bool clock_known_ = false;       // ipx:clock read at least once
+  bool clock_manual_ = false;
+  std::int64_t engine_ms_ = 0;     // the latest engine time seen (ipx:clock, push ts)
 };
 
 // Follows the streams on its own thread: channels from ipx:channels, each starting at its
