@@ -163,7 +163,8 @@ void RedisPublisher::stop() {
 }
 
 void RedisPublisher::public_snapshot(const std::string& channel, std::uint64_t seq,
-                                     const json::value& data) {
+                                     SharedSnapshot data) {
+  IPX_ASSERT(data != nullptr);
   std::lock_guard lock(mu_);
   latest_[channel] = {seq, data};
   if (seq == 0) {  // a channel with no push yet: its snapshot alone
@@ -176,13 +177,14 @@ void RedisPublisher::public_snapshot(const std::string& channel, std::uint64_t s
   pending_snapshot_ = data;
 }
 
-void RedisPublisher::public_push(const std::string& channel, const std::string& frame_json) {
+void RedisPublisher::public_push(const std::string& channel, const Frame& frame) {
+  IPX_ASSERT(frame != nullptr);
   std::lock_guard lock(mu_);
   IPX_ASSERT(pending_channel_ == channel && pending_seq_ > 0);
   if (queue_.size() >= options_.queue_items_max) {
     if (dropped_ != nullptr) dropped_->inc();  // edges see the gap and reload the snapshot
   } else {
-    queue_.push_back(Item{channel, pending_seq_, frame_json, std::move(pending_snapshot_)});
+    queue_.push_back(Item{channel, pending_seq_, frame, std::move(pending_snapshot_)});
   }
   pending_channel_.clear();
   pending_seq_ = 0;
@@ -206,21 +208,41 @@ void RedisPublisher::clock(std::int64_t now_ms, bool manual) {
 }
 
 std::vector<std::vector<std::string>> RedisPublisher::commands_for(
-    std::deque<Item>& batch, std::map<std::string, std::string>& creds) {
+    std::deque<Item>& batch, std::map<std::string, std::string>& creds,
+    std::map<std::string, SharedSnapshot>& written) {
   const std::string& p = options_.prefix;
+  // Each distinct snapshot is serialised once per round trip. Most pushes of a batch leave
+  // their channel's snapshot as it was (the engine builds one per channel per batch), so
+  // their entries carry no "s": the edge keeps the one it has (docs/gateway.md "Redis").
+  std::map<const json::value*, std::string> text;
+  auto text_of = [&](const SharedSnapshot& s) -> const std::string& {
+    auto [it, fresh] = text.try_emplace(s.get());
+    if (fresh) append_json(it->second, *s);
+    return it->second;
+  };
   std::vector<std::vector<std::string>> cmds;
   for (const auto& it : batch) {
-    if (it.frame.empty()) continue;
-    cmds.push_back({"XADD", p + "ch:" + it.channel, "MAXLEN", "~", std::to_string(options_.stream_len_max),
-                    std::to_string(it.seq) + "-0", "f", it.frame, "s", json::serialize(it.snapshot)});
+    if (!it.frame) continue;
+    std::vector<std::string> cmd{"XADD", p + "ch:" + it.channel, "MAXLEN", "~",
+                                 std::to_string(options_.stream_len_max), std::to_string(it.seq) + "-0",
+                                 "f", *it.frame};
+    SharedSnapshot& last = written[it.channel];
+    if (last != it.snapshot) {
+      cmd.push_back("s");
+      cmd.push_back(text_of(it.snapshot));
+      last = it.snapshot;
+    }
+    cmds.push_back(std::move(cmd));
   }
   // Then each channel's newest snapshot in the batch, so ipx:snap never runs ahead of its
   // stream for longer than one round trip.
   std::map<std::string, std::pair<std::uint64_t, std::string>> snaps;
   for (auto rit = batch.rbegin(); rit != batch.rend(); ++rit) {
     if (snaps.contains(rit->channel)) continue;
-    json::object o{{"seq", rit->seq}, {"data", rit->snapshot}};
-    snaps[rit->channel] = {rit->seq, json::serialize(o)};
+    std::string s = "{\"seq\":" + std::to_string(rit->seq) + ",\"data\":";
+    s += text_of(rit->snapshot);
+    s += '}';
+    snaps[rit->channel] = {rit->seq, std::move(s)};
   }
   for (const auto& [channel, s] : snaps) {
     cmds.push_back({"SET", p + "snap:" + channel, s.second});
@@ -238,6 +260,7 @@ void RedisPublisher::loop() {
   RedisConn conn(options_, up_);
   bool first = true;
   std::deque<Item> inflight;  // sent but not known written: sent again after a reconnect
+  std::map<std::string, SharedSnapshot> written;  // see commands_for
   std::vector<RedisValue> replies;
   while (!stop_.load()) {
     if (!conn.ensure(stop_)) continue;
@@ -273,7 +296,9 @@ void RedisPublisher::loop() {
       clock_dirty_ = false;
       if (resend_all_) {
         // A fresh Redis may have lost everything: every channel's latest snapshot and every
-        // credential again (the stream entries still queued follow).
+        // credential again (the stream entries still queued follow, each channel's first
+        // with its "s" again).
+        written.clear();
         for (const auto& [ch, s] : latest_) batch.push_back(Item{ch, s.first, {}, s.second});
         creds = creds_;
         resend_all_ = false;
@@ -287,7 +312,7 @@ void RedisPublisher::loop() {
       }
     }
     for (const auto& it : inflight) batch.push_back(it);
-    auto cmds = commands_for(batch, creds);
+    auto cmds = commands_for(batch, creds, written);
     if (!clock.empty()) cmds.push_back({"SET", options_.prefix + "clock", clock});
     if (cmds.empty()) cmds.push_back({"PING"});
     if (!conn.run(cmds, replies)) {
@@ -636,10 +661,16 @@ bool EdgeFollower::read() {
         if (fields[i].str == "s") snap = fields[i + 1].str;
       }
       const json::value f = json::parse(frame);
-      json::value data = json::parse(snap);
       app_.saw_engine_time(f.at("ts").to_number<std::int64_t>());
+      // No "s": the channel's snapshot is the one it had (the main's did not change).
+      std::function<void()> update;
+      json::value data;
+      if (!snap.empty()) {
+        data = json::parse(snap);
+        update = [&] { app_.set_snapshot(channel, std::move(data)); };
+      }
       const std::uint64_t got = hub_.publish(channel, f.at("type").as_string(), f.at("ts").to_number<std::int64_t>(),
-                                             f.at("data"), [&] { app_.set_snapshot(channel, std::move(data)); });
+                                             f.at("data"), update);
       IPX_ASSERT(got == seq);
       ch.seq = seq;
     }

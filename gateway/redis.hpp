@@ -109,9 +109,8 @@ class RedisPublisher final : public PushSink {
   void start();
   void stop();
 
-  void public_snapshot(const std::string& channel, std::uint64_t seq,
-                       const boost::json::value& data) override;
-  void public_push(const std::string& channel, const std::string& frame_json) override;
+  void public_snapshot(const std::string& channel, std::uint64_t seq, SharedSnapshot data) override;
+  void public_push(const std::string& channel, const Frame& frame) override;
   void credential(const std::string& key, const Credential& credential) override;
   void clock(std::int64_t now_ms, bool manual) override;
 
@@ -119,12 +118,15 @@ class RedisPublisher final : public PushSink {
   struct Item {
     std::string channel;
     std::uint64_t seq = 0;
-    std::string frame;  // empty: a snapshot only (a channel with no push yet)
-    boost::json::value snapshot;
+    Frame frame;  // null: a snapshot only (a channel with no push yet)
+    SharedSnapshot snapshot;
   };
   void loop();
-  std::vector<std::vector<std::string>> commands_for(std::deque<Item>& batch,
-                                                     std::map<std::string, std::string>& creds);
+  // Publisher thread only. written: per channel, the snapshot of the last entry written to
+  // its stream with an "s" field; an entry whose snapshot is the same one goes without "s".
+  std::vector<std::vector<std::string>> commands_for(
+      std::deque<Item>& batch, std::map<std::string, std::string>& creds,
+      std::map<std::string, SharedSnapshot>& written);
 
   const RedisOptions options_;
   Gauge* up_;
@@ -135,7 +137,7 @@ class RedisPublisher final : public PushSink {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;
-  std::map<std::string, std::pair<std::uint64_t, boost::json::value>> latest_;  // every channel
+  std::map<std::string, std::pair<std::uint64_t, SharedSnapshot>> latest_;  // every channel
   std::map<std::string, std::string> creds_;        // key -> JSON, every credential
   std::set<std::string> dirty_creds_;
   std::string clock_;                               // ipx:clock's value, {"now","manual"}
@@ -143,7 +145,7 @@ class RedisPublisher final : public PushSink {
   bool resend_all_ = true;                          // after a (re)connect
   std::string pending_channel_;                     // public_snapshot → public_push
   std::uint64_t pending_seq_ = 0;
-  boost::json::value pending_snapshot_;
+  SharedSnapshot pending_snapshot_;
 };
 
 // SET NX PX on a dedicated thread. Every nonce is also recorded in memory first, so a replay

@@ -284,12 +284,17 @@ json::value try_extract_id(std::string_view text) {
   return nullptr;
 }
 
-Frame serialize_reply(const json::value& id, json::object body) {
-  json::object o;
-  o.reserve(body.size() + 1);
-  o["id"] = id;
-  for (auto& kv : body) o[kv.key()] = std::move(kv.value());
-  return std::make_shared<const std::string>(json::serialize(o));
+// {"id": <id>, <body's members>}: the same bytes as serialising one object, built by
+// splicing the id into the body's text.
+Frame reply_frame(const json::value& id, std::string_view body_json) {
+  IPX_ASSERT(body_json.size() >= 2 && body_json.front() == '{');
+  std::string out;
+  out.reserve(body_json.size() + 32);
+  out += "{\"id\":";
+  append_json(out, id);
+  out += ',';
+  out.append(body_json.substr(1));
+  return std::make_shared<const std::string>(std::move(out));
 }
 
 // subscribe / unsubscribe params: {channels: [string, ...], request_id?}
@@ -392,14 +397,14 @@ class WsSession final : public SessionBase,
   // From any thread, via Reply. Takes the caller's reference, so that the last reference to
   // the session is dropped by the posted handler, on the session's strand, never on the
   // thread that replies (the Beast stream must not be destroyed off its strand).
-  static void post_reply(std::shared_ptr<WsSession> session, json::value id, json::object body,
+  static void post_reply(std::shared_ptr<WsSession> session, json::value id, std::string body_json,
                          Clock::time_point t0) {
     auto ex = session->strand_;
-    net::post(ex, [self = std::move(session), id = std::move(id), body = std::move(body),
+    net::post(ex, [self = std::move(session), id = std::move(id), body = std::move(body_json),
                    t0]() mutable {
       IPX_ASSERT(self->inflight_ > 0);
       --self->inflight_;
-      self->reply(id, std::move(body), t0);
+      self->reply_text(id, body, t0);
       self->maybe_finish_drain();
     });
   }
@@ -409,10 +414,12 @@ class WsSession final : public SessionBase,
     ReplyState(std::weak_ptr<WsSession> s, json::value request_id, Clock::time_point start)
         : session(std::move(s)), id(std::move(request_id)), t0(start) {}
     ~ReplyState() override {
-      if (!replied.exchange(true)) deliver(make_error("INTERNAL", "no reply"));
+      if (!replied.exchange(true)) {
+        deliver(R"({"error":{"code":"INTERNAL","message":"no reply"}})");
+      }
     }
-    void deliver(json::object body) override {
-      if (auto s = session.lock()) post_reply(std::move(s), std::move(id), std::move(body), t0);
+    void deliver(std::string body_json) override {
+      if (auto s = session.lock()) post_reply(std::move(s), std::move(id), std::move(body_json), t0);
     }
     std::weak_ptr<WsSession> session;
     json::value id;
@@ -652,8 +659,14 @@ class WsSession final : public SessionBase,
     live_tokens_.clear();
   }
 
-  void reply(const json::value& id, json::object body, Clock::time_point t0) {
-    send(serialize_reply(id, std::move(body)));
+  void reply(const json::value& id, const json::object& body, Clock::time_point t0) {
+    std::string text;
+    append_json(text, body);
+    reply_text(id, text, t0);
+  }
+
+  void reply_text(const json::value& id, std::string_view body_json, Clock::time_point t0) {
+    send(reply_frame(id, body_json));
     shared_->latency.observe(std::chrono::duration<double>(Clock::now() - t0).count());
   }
 

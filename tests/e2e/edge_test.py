@@ -220,12 +220,26 @@ async def test_views_and_clock(main, edge):
                 return http_json(edge.http, path) == want
             await wait_for(same, f"edge {path} = main's")
 
+        # Pipelined orders land in shared engine batches: several pushes of one batch share
+        # the channel's snapshot, and their stream entries carry none (the edge keeps it).
+        await asyncio.gather(*(owner.call("order.place", market_id=mid, side="sell", type="limit",
+                                          price=6_000 + i, qty=1, tif="gtc", client_order_id=env.uid("ask"))
+                               for i in range(20)))
         for path in (f"/v1/auctions/{aid}", f"/v1/markets/{mid}/book"):
             status, body = http_json(main.http, path)
             eq(status, 200, f"main {path}")
             await edge_has(path, (200, body))
         status, book = http_json(edge.http, f"/v1/markets/{mid}/book")
-        eq(book["asks"], [[5_000, 10]], "edge book")
+        eq(book["asks"][:2], [[5_000, 10], [6_000, 1]], "edge book")
+        eq(len(book["asks"]), 21, "edge book levels")
+        # A subscriber on the edge gets the main's snapshot, seq and data.
+        watcher = await env.party("individual")
+        ec = await edge_login(edge.url, watcher.key, watcher.secret)
+        await watcher.call("subscribe", channels=[f"book.{mid}"])
+        await ec.call("subscribe", channels=[f"book.{mid}"])
+        sm, se = await npush(watcher.c, f"book.{mid}"), await npush(ec, f"book.{mid}")
+        eq((se["seq"], se["data"]), (sm["seq"], sm["data"]), "edge book snapshot = main's")
+        await ec.close()
         status, listing = http_json(edge.http, "/v1/auctions")
         eq(status, 200, "edge /v1/auctions")
         check(any(a.get("auction_id") == aid for a in listing["auctions"]), "the auction in the edge's list")

@@ -71,6 +71,25 @@ TEST(GatewayAuth, LoginParamsStrict) {
   EXPECT_EQ(err("{\"key\":\"k\",\"ts\":1,\"nonce\":\"\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\",\"sig\":\"ab\"}"), "ok");
 }
 
+// Frames are built from parts; each part must be exactly json::serialize's text.
+TEST(GatewayJson, AppendJsonIsSerialize) {
+  json::object big;
+  for (int i = 0; i < 300; ++i) big["k" + std::to_string(i)] = json::array{i, "v\"\n\u00e9", 1.5, nullptr, true};
+  const json::value values[] = {json::value(big), json::value(nullptr), json::value(-7),
+                                json::value(18446744073709551615ull), json::value("a\"b\\c\x01")};
+  for (const auto& v : values) {
+    std::string out = "prefix";
+    append_json(out, v);
+    EXPECT_EQ(out, "prefix" + json::serialize(v));
+  }
+  std::string s;
+  append_json(s, big);
+  EXPECT_EQ(s, json::serialize(big));
+  std::string q;
+  append_json_string(q, "x\"y\u2028");
+  EXPECT_EQ(q, json::serialize(json::value("x\"y\u2028")));
+}
+
 class Sink final : public Subscriber {
  public:
   void push(std::shared_ptr<Subscriber> self, std::uint64_t token, Frame frame) override {
