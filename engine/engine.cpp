@@ -259,6 +259,7 @@ void Engine::start() {
     domain_.set_now(options_.manual_start_ms > 0 ? options_.manual_start_ms : wall_ms());
   }
   if (publisher_ != nullptr) {
+    publisher_->clock(domain_.now(), options_.manual_clock);
     publisher_->credentials(domain_.credentials());
     for (const auto& channel : domain_.channels()) {
       publisher_->seed(channel, domain_.channel_snapshot(channel));
@@ -402,7 +403,9 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   }
 #endif
   auto credentials = std::make_shared<std::vector<Credential>>(domain_.take_new_credentials());
-  auto deliver = [this, dones, pushes, credentials] {
+  const std::int64_t manual_now = options_.manual_clock ? domain_.now() : 0;
+  auto deliver = [this, dones, pushes, credentials, manual_now] {
+    if (publisher_ != nullptr && manual_now > 0) publisher_->clock(manual_now, true);
     if (publisher_ != nullptr && !credentials->empty()) publisher_->credentials(*credentials);
     // Pushes (and the channel snapshots they carry) go out before the replies: a client that
     // subscribes after its reply gets a snapshot that already shows the command's effects.

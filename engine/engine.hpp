@@ -78,6 +78,9 @@ class Publisher {
   virtual void credentials(const std::vector<Credential>& /*created*/) {}
   // At start, before any publish: the current state of every channel (after a replay).
   virtual void seed(const std::string& /*channel*/, const json::value& /*snapshot*/) {}
+  // Engine time, for gateways that have no engine (Redis edges): at start, then with a
+  // manual clock after each committed batch, before its pushes.
+  virtual void clock(std::int64_t /*now_ms*/, bool /*manual*/) {}
 };
 
 struct EngineOptions {

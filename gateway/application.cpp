@@ -1,5 +1,7 @@
 #include "gateway/application.hpp"
 
+#include <boost/json/serializer.hpp>
+
 #include "gateway/reply_state.hpp"
 #include "matching/assert.hpp"
 
@@ -57,12 +59,48 @@ boost::json::object make_error(std::string_view code, std::string_view message) 
   return o;
 }
 
+namespace {
+
+// One serializer per thread, its state reused; the text goes straight into out.
+template <class T>
+void append_serialized(std::string& out, const T* v) {
+  thread_local boost::json::serializer sr;
+  sr.reset(v);
+  constexpr std::size_t chunk = 1024;
+  while (!sr.done()) {
+    const std::size_t at = out.size();
+    out.resize(at + chunk);
+    const std::string_view written = sr.read(out.data() + at, chunk);
+    out.resize(at + written.size());
+  }
+}
+
+}  // namespace
+
+void append_json(std::string& out, const boost::json::value& v) { append_serialized(out, &v); }
+void append_json(std::string& out, const boost::json::object& o) { append_serialized(out, &o); }
+
+void append_json_string(std::string& out, std::string_view s) {
+  thread_local boost::json::serializer sr;
+  sr.reset(s);
+  char buf[256];
+  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+}
+
 void Reply::operator()(boost::json::object body) const {
-  IPX_ASSERT(state_ != nullptr);
   IPX_ASSERT(body.contains("result") != body.contains("error"));
+  std::string text;
+  append_json(text, body);
+  serialized(std::move(text));
+}
+
+void Reply::serialized(std::string body_json) const {
+  IPX_ASSERT(state_ != nullptr);
+  IPX_ASSERT(body_json.starts_with("{\"result\":") || body_json.starts_with("{\"error\":"));
+  IPX_ASSERT(body_json.back() == '}');
   const bool already = state_->replied.exchange(true, std::memory_order_acq_rel);
   IPX_ASSERT(!already);  // exactly once
-  state_->deliver(std::move(body));
+  state_->deliver(std::move(body_json));
 }
 
 }  // namespace ipx::gateway

@@ -61,6 +61,13 @@ struct Error {
 boost::json::object make_result(boost::json::value result);
 boost::json::object make_error(std::string_view code, std::string_view message);
 
+// Appends the JSON text of v (the same bytes as boost::json::serialize) to out, without an
+// intermediate string: frames are built from parts (an id, a body, a push's data) with no
+// copy of the json values they hold.
+void append_json(std::string& out, const boost::json::value& v);
+void append_json(std::string& out, const boost::json::object& o);
+void append_json_string(std::string& out, std::string_view s);  // a quoted, escaped string
+
 // Sends the reply for one request. Copyable; all copies share one state. Call exactly once,
 // from any thread (it posts to the session's strand). A second call is a bug (IPX_ASSERT).
 // If every copy is destroyed without a call, the client gets INTERNAL "no reply" so no
@@ -77,6 +84,10 @@ class Reply {
   void error(std::string_view code, std::string_view message) const {
     (*this)(make_error(code, message));
   }
+  // The same, with the body already serialized: the JSON text of {"result": ...} or
+  // {"error": {...}} (what the engine binding builds straight from an outcome, on its
+  // post-commit thread, without copying it into a json::object first).
+  void serialized(std::string body_json) const;
 
  private:
   std::shared_ptr<State> state_;

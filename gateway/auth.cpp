@@ -138,18 +138,35 @@ std::string hmac_sha256_hex(std::string_view secret, std::string_view message) {
   return hex;
 }
 
-std::variant<Principal, Error> verify_login(const LoginParams& login, const Application& app,
-                                            NonceStore& nonces, std::int64_t wall_ms,
-                                            const Limits& limits) {
+std::optional<Error> check_login_ts(const LoginParams& login, std::int64_t wall_ms,
+                                    const Limits& limits) {
   // |ts - wall| <= skew, written so that no int64 ts can overflow it.
   if (login.ts < wall_ms - limits.login_skew_ms || login.ts > wall_ms + limits.login_skew_ms) {
     return unauthenticated("ts is not within the allowed skew of the server's clock");
   }
-  switch (nonces.record(login.nonce, wall_ms)) {
-    case NonceStore::Outcome::fresh: break;
+  return std::nullopt;
+}
+
+std::optional<Error> nonce_error(NonceStore::Outcome outcome) {
+  switch (outcome) {
+    case NonceStore::Outcome::fresh: return std::nullopt;
     case NonceStore::Outcome::replayed: return unauthenticated("nonce already used");
     case NonceStore::Outcome::full: return Error{"UNAVAILABLE", "too many logins, retry later"};
   }
+  IPX_ASSERT(false && "nonce outcome");
+  return std::nullopt;
+}
+
+std::variant<Principal, Error> verify_login(const LoginParams& login, const Application& app,
+                                            NonceStore& nonces, std::int64_t wall_ms,
+                                            const Limits& limits) {
+  if (auto e = check_login_ts(login, wall_ms, limits)) return *e;
+  if (auto e = nonce_error(nonces.record(login.nonce, wall_ms))) return *e;
+  return check_login_signature(login, app);
+}
+
+std::variant<Principal, Error> check_login_signature(const LoginParams& login,
+                                                     const Application& app) {
   const auto cred = app.find_key(login.key);
   // Unknown key and wrong signature read the same, so keys cannot be probed.
   if (!cred) return unauthenticated("invalid key or signature");

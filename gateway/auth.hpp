@@ -3,7 +3,9 @@
 // request rate limiter. Pure logic: no sockets, testable with a fake clock.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,13 +18,22 @@
 
 namespace ipx::gateway {
 
-// Remembers login nonces. record() is the only operation: it stores the nonce and says
+// Remembers login nonces. Recording is the only operation: it stores the nonce and says
 // whether it was new, so one call both checks and claims it (a Redis SET NX PX fits).
 class NonceStore {
  public:
   enum class Outcome { fresh, replayed, full };
+  using Done = std::function<void(Outcome)>;
   virtual ~NonceStore() = default;
+  // Blocking form: a remote store may make it wait (bounded). Never on an Asio I/O thread.
   virtual Outcome record(std::string_view nonce, std::int64_t now_ms) = 0;
+  // Non-blocking form (the WebSocket login): done(outcome) is called exactly once, before
+  // this returns when the answer is known at once, else later from the store's own thread
+  // (it must only queue: post to a strand). The default is record(), for stores that never
+  // wait (the in-memory one).
+  virtual void record_async(std::string_view nonce, std::int64_t now_ms, Done done) {
+    done(record(nonce, now_ms));
+  }
 };
 
 // In-process store: a hash set plus a FIFO of expiries; thread-safe; bounded.
@@ -60,10 +71,18 @@ std::string login_message(std::string_view key, std::int64_t ts, std::string_vie
 // Lowercase hex HMAC-SHA256.
 std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
 
-// The checks after the params: ts within limits.login_skew_ms of wall_ms; the nonce (is
-// recorded before the signature is looked at, so a failed login uses it up too); the key;
-// the signature (constant time). Errors are UNAUTHENTICATED (UNAVAILABLE if the nonce
-// store is full).
+// The checks after the params, in this order:
+// 1. ts within limits.login_skew_ms of wall_ms (UNAUTHENTICATED);
+std::optional<Error> check_login_ts(const LoginParams& login, std::int64_t wall_ms,
+                                    const Limits& limits);
+// 2. the nonce, recorded before the signature is looked at, so a failed login uses it up
+//    too: replayed is UNAUTHENTICATED, a full store UNAVAILABLE;
+std::optional<Error> nonce_error(NonceStore::Outcome outcome);
+// 3. the key, then the signature (constant time); unknown key and wrong signature read the
+//    same (UNAUTHENTICATED).
+std::variant<Principal, Error> check_login_signature(const LoginParams& login,
+                                                     const Application& app);
+// All three, synchronously (NonceStore::record may wait): for callers that may block.
 std::variant<Principal, Error> verify_login(const LoginParams& login, const Application& app,
                                             NonceStore& nonces, std::int64_t wall_ms,
                                             const Limits& limits);

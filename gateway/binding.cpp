@@ -21,6 +21,25 @@ HttpResponse json_response(unsigned status, const json::value& body) {
   return {status, "application/json", json::serialize(body)};
 }
 
+// {"result": ...} or {"error": {"code", "message"}} as text, straight from the outcome: the
+// bytes of json::serialize(o.to_reply()) without copying the result into another object.
+std::string reply_json(const engine::Outcome& o) {
+  std::string out;
+  if (o.ok()) {
+    out.reserve(256);
+    out += "{\"result\":";
+    append_json(out, o.result);
+    out += '}';
+    return out;
+  }
+  out += "{\"error\":{\"code\":";
+  append_json_string(out, engine::code_name(o.code));
+  out += ",\"message\":";
+  append_json_string(out, o.message);
+  out += "}}";
+  return out;
+}
+
 }  // namespace
 
 Binding::Binding(BindingOptions options) : options_(std::move(options)) {
@@ -53,7 +72,7 @@ void Binding::attach(engine::Engine* engine, Hub* hub, PushSink* sink) {
     }
   }
   for (const auto& c : channels) {
-    sink_->public_snapshot(c, 0, snapshot(c));  // attach() comes before the first push
+    sink_->public_snapshot(c, 0, shared_snapshot(c));  // attach() comes before the first push
   }
 }
 
@@ -118,7 +137,7 @@ void Binding::handle(const Principal& principal, RequestCtx ctx) {
   cmd.actor = principal.participant_id;
   cmd.request_id = std::move(request_id);
   Reply reply = ctx.reply;
-  cmd.done = [reply](const engine::Outcome& o) { reply(o.to_reply()); };
+  cmd.done = [reply](const engine::Outcome& o) { reply.serialized(reply_json(o)); };
   if (!engine_->submit(std::move(cmd))) {
     ctx.reply.error("UNAVAILABLE", "the engine queue is full; retry later");
   }
@@ -129,10 +148,10 @@ std::string Binding::topic_of(const std::string& channel) {
   return channel;
 }
 
-json::value Binding::cached(const std::string& topic) const {
+SharedSnapshot Binding::cached(const std::string& topic) const {
   std::shared_lock lock(cache_mu_);
   auto it = cache_.find(topic);
-  return it == cache_.end() ? json::value(nullptr) : it->second;
+  return it == cache_.end() ? nullptr : it->second;
 }
 
 ChannelAccess Binding::authorize_channel(const Principal& principal, std::string_view channel) {
@@ -145,11 +164,11 @@ ChannelAccess Binding::authorize_channel(const Principal& principal, std::string
   }
   const std::string id = ch.substr(dot + 1);
   if (kind == "auction" || kind == "book") {
-    if (cached(ch).is_null()) return ChannelAccess::deny("NOT_FOUND", "no such channel " + ch);
+    if (!cached(ch)) return ChannelAccess::deny("NOT_FOUND", "no such channel " + ch);
     return ChannelAccess::allow(ch);
   }
   if (kind == "trades") {
-    if (cached("book." + id).is_null()) return ChannelAccess::deny("NOT_FOUND", "no such channel " + ch);
+    if (!cached("book." + id)) return ChannelAccess::deny("NOT_FOUND", "no such channel " + ch);
     return ChannelAccess::allow(ch);
   }
   if (kind == "disposal") {
@@ -157,10 +176,10 @@ ChannelAccess Binding::authorize_channel(const Principal& principal, std::string
     if ((roles & (engine::role_operator | engine::role_bank)) == 0) {
       return ChannelAccess::deny("FORBIDDEN", "disposal channels are for the operator and the case's bank");
     }
-    json::value snap = cached(ch);
-    const bool mine = snap.is_object() && snap.as_object().contains("pledgee") &&
-                      snap.as_object().at("pledgee") == json::value(principal.participant_id);
-    if (snap.is_null() || ((roles & engine::role_operator) == 0 && !mine)) {
+    const SharedSnapshot snap = cached(ch);
+    const bool mine = snap && snap->is_object() && snap->as_object().contains("pledgee") &&
+                      snap->as_object().at("pledgee") == json::value(principal.participant_id);
+    if (!snap || ((roles & engine::role_operator) == 0 && !mine)) {
       return ChannelAccess::deny("NOT_FOUND", "no such channel " + ch);
     }
     return ChannelAccess::allow(ch);
@@ -179,25 +198,44 @@ json::value Binding::snapshot(std::string_view topic) {
     }
     return json::object{{"trades", std::move(out)}};
   }
-  json::value v = cached(t);
-  if (v.is_null() && starts_with(t, "private#")) {
+  const SharedSnapshot v = cached(t);
+  if (!v && starts_with(t, "private#")) {
     return json::object{{"participant_id", t.substr(8)}, {"cash_available", 0}, {"cash_held", 0},
                         {"positions", json::array{}}};
   }
-  return v.is_null() ? json::value(json::object{}) : v;
+  return v ? *v : json::value(json::object{});
+}
+
+// For the sink: the cached pointer itself (no copy); trades' snapshot is built per push.
+SharedSnapshot Binding::shared_snapshot(const std::string& topic) {
+  if (starts_with(topic, "trades.")) return std::make_shared<const json::value>(snapshot(topic));
+  SharedSnapshot v = cached(topic);
+  return v ? v : std::make_shared<const json::value>(json::object{});
+}
+
+void Binding::clock(std::int64_t now_ms, bool manual) {
+  std::lock_guard lock(clock_mu_);
+  // A real clock is told once (edges use their own wall clock then); a manual one as it moves.
+  if (clock_ms_ >= 0 && (!manual || now_ms == clock_ms_)) return;
+  clock_ms_ = now_ms;
+  if (sink_ != nullptr) sink_->clock(now_ms, manual);
 }
 
 void Binding::seed(const std::string& channel, const json::value& snapshot) {
   if (snapshot.is_null()) return;
   std::unique_lock lock(cache_mu_);
-  cache_[topic_of(channel)] = snapshot;
+  cache_[topic_of(channel)] = std::make_shared<const json::value>(snapshot);
 }
 
 void Binding::publish(const engine::Push& push) {
   const std::string topic = topic_of(push.channel);
+  // Built before the topic lock: the copy of the batch's channel state (once per channel per
+  // batch, see Engine::attach_snapshots) is not made while subscribers wait.
+  SharedSnapshot fresh;
+  if (!push.snapshot.is_null()) fresh = std::make_shared<const json::value>(push.snapshot);
   auto update = [&] {
     std::unique_lock lock(cache_mu_);
-    if (!push.snapshot.is_null()) cache_[topic] = push.snapshot;
+    if (fresh) cache_[topic] = std::move(fresh);
     if (push.type == "trade") {
       auto& q = trades_[topic];
       q.push_back(push.data);
@@ -208,37 +246,49 @@ void Binding::publish(const engine::Push& push) {
     update();
     return;
   }
-  const std::uint64_t seq = hub_->publish(topic, push.type, push.ts, push.data, update);
-  if (sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.")) {
-    json::object frame{{"channel", push.channel}, {"seq", seq}, {"type", push.type},
-                       {"ts", push.ts}, {"data", push.data}};
+  const bool to_sink = sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.");
+  Frame frame;  // public channels: the one serialisation, shared with the sink
+  const std::uint64_t seq = hub_->publish(topic, push.type, push.ts, push.data, update,
+                                          to_sink ? &frame : nullptr);
+  if (to_sink) {
     // Only this (post-commit) thread changes the cache, so this is the snapshot as of seq.
-    sink_->public_snapshot(push.channel, seq, snapshot(topic));
-    sink_->public_push(push.channel, json::serialize(frame));
+    sink_->public_snapshot(push.channel, seq, shared_snapshot(topic));
+    sink_->public_push(push.channel, frame);
   }
 }
 
-HttpResponse Binding::http_view(std::string_view target) const {
+HttpResponse public_view(std::string_view target, const PublicViews& views) {
   std::string path(target.substr(0, target.find('?')));
   if (path == "/v1/auctions" || path == "/v1/auctions/") {
-    json::array rows;
-    std::shared_lock lock(cache_mu_);
-    for (auto it = cache_.lower_bound("auction."); it != cache_.end() && starts_with(it->first, "auction."); ++it) {
-      rows.push_back(it->second);
-    }
-    return json_response(200, json::object{{"auctions", std::move(rows)}});
+    return json_response(200, json::object{{"auctions", views.auctions()}});
   }
   if (starts_with(path, "/v1/auctions/")) {
-    json::value v = cached("auction." + path.substr(13));
+    json::value v = views.channel("auction." + path.substr(13));
     if (v.is_null()) return json_response(404, json::object{{"error", {{"code", "NOT_FOUND"}}}});
     return json_response(200, v);
   }
   if (starts_with(path, "/v1/markets/") && path.size() > 17 && path.substr(path.size() - 5) == "/book") {
-    json::value v = cached("book." + path.substr(12, path.size() - 17));
+    json::value v = views.channel("book." + path.substr(12, path.size() - 17));
     if (v.is_null()) return json_response(404, json::object{{"error", {{"code", "NOT_FOUND"}}}});
     return json_response(200, v);
   }
   return json_response(404, json::object{{"error", {{"code", "NOT_FOUND"}, {"message", "no such view"}}}});
+}
+
+HttpResponse Binding::http_view(std::string_view target) const {
+  return public_view(target, PublicViews{[this](const std::string& channel) {
+                                           const SharedSnapshot v = cached(channel);
+                                           return v ? *v : json::value(nullptr);
+                                         },
+                                         [this] {
+                                           json::array rows;
+                                           std::shared_lock lock(cache_mu_);
+                                           for (auto it = cache_.lower_bound("auction.");
+                                                it != cache_.end() && starts_with(it->first, "auction."); ++it) {
+                                             rows.push_back(*it->second);
+                                           }
+                                           return rows;
+                                         }});
 }
 
 // ---------------------------------------------------------------------------------------

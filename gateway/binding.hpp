@@ -22,11 +22,15 @@
 #include "engine/engine.hpp"
 #include "gateway/application.hpp"
 #include "gateway/config.hpp"
+#include "gateway/hub.hpp"
 
 namespace ipx::gateway {
 
-class Hub;
 class NonceStore;
+
+// A channel's snapshot data, shared (never copied) between the binding's cache, the hub and
+// the Redis publisher; replaced, not changed, when the channel's state changes.
+using SharedSnapshot = std::shared_ptr<const boost::json::value>;
 
 struct BindingOptions {
   std::string admin_key, admin_secret;
@@ -39,17 +43,34 @@ struct BindingOptions {
 };
 
 // Publishes every public channel push somewhere else too (Redis Streams for edge gateways).
+// Called on the binding's post-commit thread; must only queue.
 class PushSink {
  public:
   virtual ~PushSink() = default;
-  virtual void public_push(const std::string& channel, const std::string& frame_json) = 0;
+  // The push's frame, the same text the hub sends to subscribers.
+  virtual void public_push(const std::string& channel, const Frame& frame) = 0;
   // The channel's snapshot data as of seq (what a new subscriber gets): called just before
   // public_push for the same push, and with seq 0 at attach() for channels with no push yet.
+  // The same pointer as for the previous push means the state did not change.
   virtual void public_snapshot(const std::string& /*channel*/, std::uint64_t /*seq*/,
-                               const boost::json::value& /*data*/) {}
+                               SharedSnapshot /*data*/) {}
   // Every login credential: at attach() for the known ones, then as participants are created.
   virtual void credential(const std::string& /*key*/, const Credential& /*credential*/) {}
+  // Engine time and whether it is a manual clock: at start, then as a manual clock moves.
+  virtual void clock(std::int64_t /*now_ms*/, bool /*manual*/) {}
 };
+
+// The read-only public views (docs/protocol.md "Transport"), answered from channel snapshot
+// data: GET /v1/auctions ({"auctions": [...]}, each as auction.get), /v1/auctions/<id>,
+// /v1/markets/<id>/book; 404 NOT_FOUND for an unknown one. Served by the main (Binding) and
+// by an edge (EdgeApp) alike.
+struct PublicViews {
+  // The snapshot data of "auction.<id>" or "book.<market_id>", or null when unknown.
+  std::function<boost::json::value(const std::string& channel)> channel;
+  // Every auction's snapshot data, in channel-name order.
+  std::function<boost::json::array()> auctions;
+};
+HttpResponse public_view(std::string_view target, const PublicViews& views);
 
 class Binding final : public Application, public engine::Publisher {
  public:
@@ -68,6 +89,7 @@ class Binding final : public Application, public engine::Publisher {
   void publish(const engine::Push& push) override;
   void credentials(const std::vector<engine::Credential>& created) override;
   void seed(const std::string& channel, const boost::json::value& snapshot) override;
+  void clock(std::int64_t now_ms, bool manual) override;
 
   // Read-only HTTP views (JSON): /v1/auctions, /v1/auctions/<id>, /v1/markets/<id>/book.
   HttpResponse http_view(std::string_view target) const;
@@ -80,7 +102,8 @@ class Binding final : public Application, public engine::Publisher {
 
  private:
   static std::string topic_of(const std::string& channel);
-  boost::json::value cached(const std::string& topic) const;
+  SharedSnapshot cached(const std::string& topic) const;  // null when unknown
+  SharedSnapshot shared_snapshot(const std::string& topic);
 
   BindingOptions options_;
   engine::Engine* engine_ = nullptr;
@@ -91,8 +114,11 @@ class Binding final : public Application, public engine::Publisher {
   mutable std::shared_mutex keys_mu_;
   std::unordered_map<std::string, Credential> keys_;
 
+  std::mutex clock_mu_;
+  std::int64_t clock_ms_ = -1;  // the last engine time passed to the sink
+
   mutable std::shared_mutex cache_mu_;
-  std::map<std::string, boost::json::value, std::less<>> cache_;  // topic -> snapshot data
+  std::map<std::string, SharedSnapshot, std::less<>> cache_;  // topic -> snapshot data
   std::map<std::string, std::deque<boost::json::value>, std::less<>> trades_;
 };
 

@@ -47,6 +47,9 @@ struct Limits {
   std::int64_t login_skew_ms = 30'000;    // |ts - wall| <= 30 s
   std::int64_t nonce_ttl_ms = 300'000;    // a nonce is refused for 5 min after first use
   std::size_t nonce_store_max = 1'000'000;  // in-memory store bound; full: UNAVAILABLE
+  // A login's nonce check (Redis: one round trip, bounded by its command timeout) answers
+  // within this, else the login gets UNAVAILABLE and the connection reads on.
+  std::chrono::milliseconds login_timeout{5'000};
 };
 
 struct ServerConfig {

@@ -5,20 +5,29 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "gateway/application.hpp"
 #include "gateway/metrics.hpp"
 #include "matching/assert.hpp"
 
 namespace ipx::gateway {
 
+// The bytes of json::serialize({"channel","seq","type","ts","data"}).
 Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
                 std::int64_t ts_ms, const boost::json::value& data) {
-  boost::json::object o;
-  o["channel"] = channel;
-  o["seq"] = seq;
-  o["type"] = type;
-  o["ts"] = ts_ms;
-  o["data"] = data;
-  return std::make_shared<const std::string>(boost::json::serialize(o));
+  std::string out;
+  out.reserve(128 + channel.size() + type.size());
+  out += "{\"channel\":";
+  append_json_string(out, channel);
+  out += ",\"seq\":";
+  out += std::to_string(seq);
+  out += ",\"type\":";
+  append_json_string(out, type);
+  out += ",\"ts\":";
+  out += std::to_string(ts_ms);
+  out += ",\"data\":";
+  append_json(out, data);
+  out += '}';
+  return std::make_shared<const std::string>(std::move(out));
 }
 
 Hub::Hub(SnapshotFn snapshot, WallClockFn wall_clock_ms, Metrics& metrics)
@@ -60,24 +69,24 @@ void Hub::reset(std::string_view name, std::uint64_t seq, const std::function<vo
 }
 
 std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
-                           const boost::json::value& data, const std::function<void()>& update) {
+                           const boost::json::value& data, const std::function<void()>& update,
+                           Frame* frame_out) {
   Topic& t = topic(name);
-  // Declared before the lock: the last reference to a session may be dropped here, and
-  // its destructor unsubscribes (takes t.mu), so it must run after the unlock.
-  std::vector<std::shared_ptr<Subscriber>> alive;
   std::lock_guard lock(t.mu);
   if (update) update();
   const std::uint64_t seq = ++t.seq;
   t.last_ts_ms = ts_ms;
   pushes_.inc();
-  if (t.subs.empty()) return seq;
+  if (t.subs.empty() && frame_out == nullptr) return seq;
   const Frame frame = make_push(wire_name(name), seq, type, ts_ms, data);
-  alive.reserve(t.subs.size());
+  if (frame_out != nullptr) *frame_out = frame;
   std::size_t live = 0;
   for (std::size_t i = 0; i < t.subs.size(); ++i) {
     if (auto sub = t.subs[i].subscriber.lock()) {
-      sub->push(t.subs[i].token, frame);
-      alive.push_back(std::move(sub));
+      // The reference goes with the push to the session's strand (see Subscriber): it is
+      // never released on this thread, where it could be the last one.
+      Subscriber& s = *sub;
+      s.push(std::move(sub), t.subs[i].token, frame);
       if (live != i) t.subs[live] = std::move(t.subs[i]);
       ++live;
     }
@@ -105,7 +114,8 @@ std::uint64_t Hub::subscribe(std::string_view name, std::uint64_t subscriber_id,
     it->token = token;  // re-subscribe: a fresh snapshot, older pushes are dropped
   }
   const std::int64_t ts = t.seq == 0 ? wall_clock_ms_() : t.last_ts_ms;
-  sub->push(token, make_push(wire_name(name), t.seq, "snapshot", ts, snapshot_(name)));
+  Subscriber& s = *sub;
+  s.push(std::move(sub), token, make_push(wire_name(name), t.seq, "snapshot", ts, snapshot_(name)));
   frames_.inc();
   return token;
 }

@@ -29,11 +29,17 @@ using Frame = std::shared_ptr<const std::string>;
 
 // A session as the hub sees it. push() is called under the topic lock, in seq order, from
 // any thread; it must only queue (post to the session's strand), never block.
+//
+// The hub keeps weak references only. For each push it locks one and hands it over: `self`
+// (== this) must be moved into what push() queues and so be released on the subscriber's own
+// strand. It may be the last reference (the session closed meanwhile), and a session must be
+// destroyed on its strand, never on the publishing thread (nor under the topic lock, which
+// its destructor takes to unsubscribe).
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
   // token: the one from subscribe(); a session drops pushes for tokens it no longer holds.
-  virtual void push(std::uint64_t token, Frame frame) = 0;
+  virtual void push(std::shared_ptr<Subscriber> self, std::uint64_t token, Frame frame) = 0;
 };
 
 class Hub {
@@ -49,8 +55,11 @@ class Hub {
   // From any thread (the engine binding calls it from its one post-commit thread, in
   // commit order). Under the topic lock: update() (may be empty) runs, seq becomes seq+1,
   // and {"channel","seq","type","ts","data"} goes to every subscriber. Returns the seq.
+  // frame_out: when given, the push's frame is built even with no subscriber and returned
+  // there (the binding hands the same text to Redis).
   std::uint64_t publish(std::string_view topic, std::string_view type, std::int64_t ts_ms,
-                        const boost::json::value& data, const std::function<void()>& update = {});
+                        const boost::json::value& data, const std::function<void()>& update = {},
+                        Frame* frame_out = nullptr);
 
   // For a follower of another hub (the Redis edge): under the topic lock, update() runs and
   // the topic's seq becomes `seq` without a push, so the next publish() carries seq + 1.
@@ -94,7 +103,7 @@ class Hub {
   std::unordered_map<std::string, std::unique_ptr<Topic>> topics_;
 };
 
-// One serialisation of a push frame.
+// One serialisation of a push frame, written from its parts (data is not copied).
 Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
                 std::int64_t ts_ms, const boost::json::value& data);
 

@@ -179,6 +179,13 @@ int run_edge(const Options& o, const std::string& host, std::uint16_t port) {
   sc.limits = limits;
   sc.nonce_store = nonces;
   ipx::gateway::Server server(app, sc);
+  // The public views from the mirrored snapshots; the signed reports need the engine.
+  server.add_route("/v1/reports/", [](std::string_view) {
+    return ipx::gateway::HttpResponse{
+        403, "application/json",
+        R"({"error":{"code":"FORBIDDEN","message":"read-only edge: /v1/reports/ is served by the main gateway"}})"};
+  });
+  server.add_route("/v1/", [&app](std::string_view target) { return app.http_view(target); });
   auto& up = server.metrics().gauge("ipx_redis_up", "1 while the Redis connection is up");
   ipx::gateway::EdgeFollower follower(ro, app, server.hub(), &up);
   int code = 0;

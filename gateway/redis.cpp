@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sys/time.h>
 
@@ -162,7 +163,8 @@ void RedisPublisher::stop() {
 }
 
 void RedisPublisher::public_snapshot(const std::string& channel, std::uint64_t seq,
-                                     const json::value& data) {
+                                     SharedSnapshot data) {
+  IPX_ASSERT(data != nullptr);
   std::lock_guard lock(mu_);
   latest_[channel] = {seq, data};
   if (seq == 0) {  // a channel with no push yet: its snapshot alone
@@ -175,13 +177,14 @@ void RedisPublisher::public_snapshot(const std::string& channel, std::uint64_t s
   pending_snapshot_ = data;
 }
 
-void RedisPublisher::public_push(const std::string& channel, const std::string& frame_json) {
+void RedisPublisher::public_push(const std::string& channel, const Frame& frame) {
+  IPX_ASSERT(frame != nullptr);
   std::lock_guard lock(mu_);
   IPX_ASSERT(pending_channel_ == channel && pending_seq_ > 0);
   if (queue_.size() >= options_.queue_items_max) {
     if (dropped_ != nullptr) dropped_->inc();  // edges see the gap and reload the snapshot
   } else {
-    queue_.push_back(Item{channel, pending_seq_, frame_json, std::move(pending_snapshot_)});
+    queue_.push_back(Item{channel, pending_seq_, frame, std::move(pending_snapshot_)});
   }
   pending_channel_.clear();
   pending_seq_ = 0;
@@ -197,22 +200,49 @@ void RedisPublisher::credential(const std::string& key, const Credential& c) {
   cv_.notify_one();
 }
 
+void RedisPublisher::clock(std::int64_t now_ms, bool manual) {
+  std::lock_guard lock(mu_);
+  clock_ = json::serialize(json::object{{"now", now_ms}, {"manual", manual}});
+  clock_dirty_ = true;
+  cv_.notify_one();
+}
+
 std::vector<std::vector<std::string>> RedisPublisher::commands_for(
-    std::deque<Item>& batch, std::map<std::string, std::string>& creds) {
+    std::deque<Item>& batch, std::map<std::string, std::string>& creds,
+    std::map<std::string, SharedSnapshot>& written) {
   const std::string& p = options_.prefix;
+  // Each distinct snapshot is serialised once per round trip. Most pushes of a batch leave
+  // their channel's snapshot as it was (the engine builds one per channel per batch), so
+  // their entries carry no "s": the edge keeps the one it has (docs/gateway.md "Redis").
+  std::map<const json::value*, std::string> text;
+  auto text_of = [&](const SharedSnapshot& s) -> const std::string& {
+    auto [it, fresh] = text.try_emplace(s.get());
+    if (fresh) append_json(it->second, *s);
+    return it->second;
+  };
   std::vector<std::vector<std::string>> cmds;
   for (const auto& it : batch) {
-    if (it.frame.empty()) continue;
-    cmds.push_back({"XADD", p + "ch:" + it.channel, "MAXLEN", "~", std::to_string(options_.stream_len_max),
-                    std::to_string(it.seq) + "-0", "f", it.frame, "s", json::serialize(it.snapshot)});
+    if (!it.frame) continue;
+    std::vector<std::string> cmd{"XADD", p + "ch:" + it.channel, "MAXLEN", "~",
+                                 std::to_string(options_.stream_len_max), std::to_string(it.seq) + "-0",
+                                 "f", *it.frame};
+    SharedSnapshot& last = written[it.channel];
+    if (last != it.snapshot) {
+      cmd.push_back("s");
+      cmd.push_back(text_of(it.snapshot));
+      last = it.snapshot;
+    }
+    cmds.push_back(std::move(cmd));
   }
   // Then each channel's newest snapshot in the batch, so ipx:snap never runs ahead of its
   // stream for longer than one round trip.
   std::map<std::string, std::pair<std::uint64_t, std::string>> snaps;
   for (auto rit = batch.rbegin(); rit != batch.rend(); ++rit) {
     if (snaps.contains(rit->channel)) continue;
-    json::object o{{"seq", rit->seq}, {"data", rit->snapshot}};
-    snaps[rit->channel] = {rit->seq, json::serialize(o)};
+    std::string s = "{\"seq\":" + std::to_string(rit->seq) + ",\"data\":";
+    s += text_of(rit->snapshot);
+    s += '}';
+    snaps[rit->channel] = {rit->seq, std::move(s)};
   }
   for (const auto& [channel, s] : snaps) {
     cmds.push_back({"SET", p + "snap:" + channel, s.second});
@@ -230,6 +260,7 @@ void RedisPublisher::loop() {
   RedisConn conn(options_, up_);
   bool first = true;
   std::deque<Item> inflight;  // sent but not known written: sent again after a reconnect
+  std::map<std::string, SharedSnapshot> written;  // see commands_for
   std::vector<RedisValue> replies;
   while (!stop_.load()) {
     if (!conn.ensure(stop_)) continue;
@@ -254,14 +285,20 @@ void RedisPublisher::loop() {
     }
     std::deque<Item> batch;
     std::map<std::string, std::string> creds;
+    std::string clock;
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, options_.idle_ping, [&] {
-        return stop_.load() || !queue_.empty() || !dirty_creds_.empty() || resend_all_ || !inflight.empty();
+        return stop_.load() || !queue_.empty() || !dirty_creds_.empty() || resend_all_ ||
+               !inflight.empty() || clock_dirty_;
       });
+      if (clock_dirty_ || resend_all_) clock = clock_;
+      clock_dirty_ = false;
       if (resend_all_) {
         // A fresh Redis may have lost everything: every channel's latest snapshot and every
-        // credential again (the stream entries still queued follow).
+        // credential again (the stream entries still queued follow, each channel's first
+        // with its "s" again).
+        written.clear();
         for (const auto& [ch, s] : latest_) batch.push_back(Item{ch, s.first, {}, s.second});
         creds = creds_;
         resend_all_ = false;
@@ -275,12 +312,14 @@ void RedisPublisher::loop() {
       }
     }
     for (const auto& it : inflight) batch.push_back(it);
-    auto cmds = commands_for(batch, creds);
+    auto cmds = commands_for(batch, creds, written);
+    if (!clock.empty()) cmds.push_back({"SET", options_.prefix + "clock", clock});
     if (cmds.empty()) cmds.push_back({"PING"});
     if (!conn.run(cmds, replies)) {
       log("disconnected; retrying with backoff");
       std::lock_guard lock(mu_);
       for (const auto& [k, v] : creds) dirty_creds_.insert(k);
+      if (!clock.empty()) clock_dirty_ = true;
       continue;
     }
     for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -309,20 +348,28 @@ RedisNonceStore::~RedisNonceStore() {
   if (thread_.joinable()) thread_.join();
 }
 
-NonceStore::Outcome RedisNonceStore::record(std::string_view nonce, std::int64_t now_ms) {
+void RedisNonceStore::record_async(std::string_view nonce, std::int64_t now_ms, Done done) {
   const Outcome local = memory_->record(nonce, now_ms);
-  if (local != Outcome::fresh || !connected_.load()) return local;
-  auto req = std::make_shared<std::pair<std::string, std::promise<bool>>>(std::string(nonce), std::promise<bool>{});
-  std::future<bool> answer = req->second.get_future();
+  if (local != Outcome::fresh || !connected_.load()) return done(local);
   {
     std::lock_guard lock(mu_);
-    if (requests_.size() >= options_.nonce_batch_max * 4) return local;  // bounded; memory decides
-    requests_.push_back(req);
+    if (requests_.size() < options_.nonce_batch_max * 4) {  // bounded; else memory decides
+      requests_.push_back(Request{std::string(nonce), std::move(done)});
+      done = nullptr;
+    }
   }
+  if (done) return done(local);
   cv_.notify_one();
-  // A bounded wait: past it (or when Redis drops meanwhile) the memory store's answer stands.
-  if (answer.wait_for(options_.nonce_wait) != std::future_status::ready) return local;
-  return answer.get() ? Outcome::fresh : Outcome::replayed;
+}
+
+NonceStore::Outcome RedisNonceStore::record(std::string_view nonce, std::int64_t now_ms) {
+  auto answer = std::make_shared<std::promise<Outcome>>();
+  std::future<Outcome> future = answer->get_future();
+  record_async(nonce, now_ms, [answer](Outcome o) { answer->set_value(o); });
+  // A bounded wait: past it the memory store's answer stands (it was fresh, or the answer
+  // would have come at once).
+  if (future.wait_for(options_.nonce_wait) != std::future_status::ready) return Outcome::fresh;
+  return future.get();
 }
 
 void RedisNonceStore::loop() {
@@ -334,7 +381,7 @@ void RedisNonceStore::loop() {
       continue;
     }
     connected_.store(true);
-    std::deque<std::shared_ptr<std::pair<std::string, std::promise<bool>>>> batch;
+    std::deque<Request> batch;
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, options_.idle_ping, [&] { return stop_.load() || !requests_.empty(); });
@@ -345,23 +392,26 @@ void RedisNonceStore::loop() {
     }
     std::vector<std::vector<std::string>> cmds;
     for (const auto& r : batch) {
-      cmds.push_back({"SET", options_.prefix + "nonce:" + r->first, "1", "NX", "PX",
+      cmds.push_back({"SET", options_.prefix + "nonce:" + r.nonce, "1", "NX", "PX",
                       std::to_string(options_.nonce_ttl_ms)});
     }
     if (cmds.empty()) cmds.push_back({"PING"});
     if (!conn.run(cmds, replies)) {
       connected_.store(false);
-      for (auto& r : batch) r->second.set_value(true);  // unknown: the memory store decides
+      for (auto& r : batch) r.done(Outcome::fresh);  // unknown: the memory store decided
       continue;
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->second.set_value(replies[i].kind != RedisValue::Kind::nil);  // nil: NX refused
+    for (std::size_t i = 0; i < batch.size(); ++i) {  // nil: NX refused, Redis had it
+      batch[i].done(replies[i].kind != RedisValue::Kind::nil ? Outcome::fresh : Outcome::replayed);
     }
   }
   connected_.store(false);
-  std::lock_guard lock(mu_);
-  for (auto& r : requests_) r->second.set_value(true);
-  requests_.clear();
+  std::deque<Request> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(requests_);
+  }
+  for (auto& r : left) r.done(Outcome::fresh);  // the memory store decided
 }
 
 // ---------------------------------------------------------------------------------------
@@ -376,12 +426,22 @@ std::optional<Credential> EdgeApp::find_key(std::string_view key) const {
 
 void EdgeApp::handle(const Principal&, RequestCtx ctx) {
   if (ctx.method == "time.now") {
-    // The edge has no engine: its `now` is its wall clock (docs/gateway.md "Redis").
+    // The edge has no engine (docs/gateway.md "The edge"). A main on the real clock: engine
+    // time is the real clock, so the edge's own. A manual clock: the latest engine time the
+    // edge has seen (ipx:clock, push ts), never its wall clock. Unknown before the first
+    // sync: UNAVAILABLE, as /readyz says.
     const std::int64_t wall = wall_ms_ ? wall_ms_()
                                        : std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count();
-    return ctx.reply.result(json::object{{"now", wall}, {"wall", wall}});
+    std::unique_lock lock(mu_);
+    if (!clock_known_) {
+      lock.unlock();
+      return ctx.reply.error("UNAVAILABLE", "the edge has not read the main gateway's clock yet; retry");
+    }
+    const std::int64_t now = clock_manual_ ? engine_ms_ : wall;
+    lock.unlock();
+    return ctx.reply.result(json::object{{"now", now}, {"wall", wall}});
   }
   ctx.reply.error("FORBIDDEN", "read-only edge: " + ctx.method +
                                    " is served by the main gateway; an edge serves time.now, auth.login, "
@@ -424,6 +484,41 @@ void EdgeApp::set_snapshot(const std::string& channel, json::value data) {
 bool EdgeApp::has_channel(const std::string& channel) const {
   std::lock_guard lock(mu_);
   return cache_.contains(channel);
+}
+
+void EdgeApp::set_main_clock(std::int64_t now_ms, bool manual) {
+  std::lock_guard lock(mu_);
+  clock_known_ = true;
+  clock_manual_ = manual;
+  engine_ms_ = std::max(engine_ms_, now_ms);  // engine time never goes back
+}
+
+void EdgeApp::saw_engine_time(std::int64_t ts_ms) {
+  std::lock_guard lock(mu_);
+  engine_ms_ = std::max(engine_ms_, ts_ms);
+}
+
+HttpResponse EdgeApp::http_view(std::string_view target) const {
+  return public_view(target, PublicViews{[this](const std::string& channel) {
+                                           std::lock_guard lock(mu_);
+                                           auto it = cache_.find(channel);
+                                           return it == cache_.end() ? json::value(nullptr) : it->second;
+                                         },
+                                         [this] {
+                                           std::vector<std::pair<std::string, json::value>> rows;
+                                           {
+                                             std::lock_guard lock(mu_);
+                                             for (const auto& [channel, data] : cache_) {
+                                               if (channel.starts_with("auction.")) rows.emplace_back(channel, data);
+                                             }
+                                           }
+                                           std::sort(rows.begin(), rows.end(),
+                                                     [](const auto& a, const auto& b) { return a.first < b.first; });
+                                           json::array out;
+                                           out.reserve(rows.size());
+                                           for (auto& [channel, data] : rows) out.push_back(std::move(data));
+                                           return out;
+                                         }});
 }
 
 // ---------------------------------------------------------------------------------------
@@ -483,8 +578,17 @@ bool EdgeFollower::load(const std::string& channel, Channel& ch) {
 bool EdgeFollower::sync() {
   const std::string& p = options_.prefix;
   std::vector<RedisValue> r;
-  if (!conn_.run({{"GET", p + "epoch"}, {"GET", p + "cred:version"}, {"SMEMBERS", p + "channels"}}, r)) {
+  if (!conn_.run({{"GET", p + "epoch"}, {"GET", p + "cred:version"}, {"SMEMBERS", p + "channels"},
+                  {"GET", p + "clock"}},
+                 r)) {
     return false;
+  }
+  if (r[3].kind == RedisValue::Kind::string) {
+    json::error_code ec;
+    const json::value c = json::parse(r[3].str, ec);
+    if (!ec && c.is_object() && c.as_object().contains("now") && c.as_object().contains("manual")) {
+      app_.set_main_clock(c.at("now").to_number<std::int64_t>(), c.at("manual").as_bool());
+    }
   }
   const std::string epoch = r[0].str;
   if (!epoch_.empty() && epoch != epoch_ && !epoch.empty()) {
@@ -557,9 +661,16 @@ bool EdgeFollower::read() {
         if (fields[i].str == "s") snap = fields[i + 1].str;
       }
       const json::value f = json::parse(frame);
-      json::value data = json::parse(snap);
+      app_.saw_engine_time(f.at("ts").to_number<std::int64_t>());
+      // No "s": the channel's snapshot is the one it had (the main's did not change).
+      std::function<void()> update;
+      json::value data;
+      if (!snap.empty()) {
+        data = json::parse(snap);
+        update = [&] { app_.set_snapshot(channel, std::move(data)); };
+      }
       const std::uint64_t got = hub_.publish(channel, f.at("type").as_string(), f.at("ts").to_number<std::int64_t>(),
-                                             f.at("data"), [&] { app_.set_snapshot(channel, std::move(data)); });
+                                             f.at("data"), update);
       IPX_ASSERT(got == seq);
       ch.seq = seq;
     }

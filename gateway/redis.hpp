@@ -58,7 +58,7 @@ struct RedisOptions {
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{1'000};
   std::chrono::milliseconds idle_ping{500};       // an idle publisher PINGs this often
-  std::chrono::milliseconds nonce_wait{100};      // a login waits at most this for SET NX
+  std::chrono::milliseconds nonce_wait{100};      // record() (blocking) waits at most this
   std::size_t nonce_batch_max = 1'024;            // SET NX per pipelined round trip
   std::int64_t nonce_ttl_ms = 300'000;            // PROTOCOL.md: 5 minutes
   std::chrono::milliseconds xread_block{200};     // edge: XREAD BLOCK
@@ -109,21 +109,24 @@ class RedisPublisher final : public PushSink {
   void start();
   void stop();
 
-  void public_snapshot(const std::string& channel, std::uint64_t seq,
-                       const boost::json::value& data) override;
-  void public_push(const std::string& channel, const std::string& frame_json) override;
+  void public_snapshot(const std::string& channel, std::uint64_t seq, SharedSnapshot data) override;
+  void public_push(const std::string& channel, const Frame& frame) override;
   void credential(const std::string& key, const Credential& credential) override;
+  void clock(std::int64_t now_ms, bool manual) override;
 
  private:
   struct Item {
     std::string channel;
     std::uint64_t seq = 0;
-    std::string frame;  // empty: a snapshot only (a channel with no push yet)
-    boost::json::value snapshot;
+    Frame frame;  // null: a snapshot only (a channel with no push yet)
+    SharedSnapshot snapshot;
   };
   void loop();
-  std::vector<std::vector<std::string>> commands_for(std::deque<Item>& batch,
-                                                     std::map<std::string, std::string>& creds);
+  // Publisher thread only. written: per channel, the snapshot of the last entry written to
+  // its stream with an "s" field; an entry whose snapshot is the same one goes without "s".
+  std::vector<std::vector<std::string>> commands_for(
+      std::deque<Item>& batch, std::map<std::string, std::string>& creds,
+      std::map<std::string, SharedSnapshot>& written);
 
   const RedisOptions options_;
   Gauge* up_;
@@ -134,25 +137,35 @@ class RedisPublisher final : public PushSink {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;
-  std::map<std::string, std::pair<std::uint64_t, boost::json::value>> latest_;  // every channel
+  std::map<std::string, std::pair<std::uint64_t, SharedSnapshot>> latest_;  // every channel
   std::map<std::string, std::string> creds_;        // key -> JSON, every credential
   std::set<std::string> dirty_creds_;
+  std::string clock_;                               // ipx:clock's value, {"now","manual"}
+  bool clock_dirty_ = false;
   bool resend_all_ = true;                          // after a (re)connect
   std::string pending_channel_;                     // public_snapshot → public_push
   std::uint64_t pending_seq_ = 0;
-  boost::json::value pending_snapshot_;
+  SharedSnapshot pending_snapshot_;
 };
 
-// SET NX PX on a dedicated thread; a login waits at most options.nonce_wait for the answer.
-// Every nonce is also recorded in memory first, so a replay on this gateway is refused even
-// while Redis is down (then the memory store alone decides).
+// SET NX PX on a dedicated thread. Every nonce is also recorded in memory first, so a replay
+// on this gateway is refused at once, and while Redis is down the memory store alone decides.
+// record_async() (the WebSocket login) never waits: its answer comes from the Redis thread
+// after the round trip (bounded by options.command_timeout: then the connection counts as
+// down and the memory store's answer stands). record() (the signed HTTP report) waits for
+// it at most options.nonce_wait.
 class RedisNonceStore final : public NonceStore {
  public:
   RedisNonceStore(RedisOptions options, std::shared_ptr<NonceStore> memory, Gauge* up);
   ~RedisNonceStore() override;
   Outcome record(std::string_view nonce, std::int64_t now_ms) override;
+  void record_async(std::string_view nonce, std::int64_t now_ms, Done done) override;
 
  private:
+  struct Request {
+    std::string nonce;
+    Done done;  // fresh, or replayed when Redis already had it
+  };
   void loop();
 
   const RedisOptions options_;
@@ -162,26 +175,33 @@ class RedisNonceStore final : public NonceStore {
   std::atomic<bool> connected_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<std::pair<std::string, std::promise<bool>>>> requests_;
+  std::deque<Request> requests_;
   std::thread thread_;
 };
 
-// The edge's mirror of the public channels: topic -> snapshot data at the hub's seq, and the
-// replicated credentials.
+// The edge's mirror of the public channels: topic -> snapshot data at the hub's seq, the
+// replicated credentials, and the main's engine clock.
 class EdgeApp final : public Application {
  public:
   EdgeApp() = default;
   std::optional<Credential> find_key(std::string_view key) const override;
+  // time.now (engine time as the edge knows it, see docs/gateway.md "The edge"); every other
+  // method is FORBIDDEN (read-only edge).
   void handle(const Principal& principal, RequestCtx ctx) override;
   bool ready() const override { return ready_.load(); }
   ChannelAccess authorize_channel(const Principal& principal, std::string_view channel) override;
   boost::json::value snapshot(std::string_view topic) override;
+  // GET /v1/auctions, /v1/auctions/<id>, /v1/markets/<id>/book from the mirrored snapshots.
+  HttpResponse http_view(std::string_view target) const;
 
   // From the follower thread.
   void set_ready(bool ready) { ready_.store(ready); }
   void set_credential(const std::string& key, Credential c);
   void set_snapshot(const std::string& channel, boost::json::value data);  // under the topic lock
   bool has_channel(const std::string& channel) const;
+  // ipx:clock as the main wrote it, and the ts of each push the edge delivers.
+  void set_main_clock(std::int64_t now_ms, bool manual);
+  void saw_engine_time(std::int64_t ts_ms);
   void set_wall_clock(std::function<std::int64_t()> wall_ms) { wall_ms_ = std::move(wall_ms); }
 
  private:
@@ -190,6 +210,9 @@ class EdgeApp final : public Application {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Credential> keys_;
   std::unordered_map<std::string, boost::json::value> cache_;
+  bool clock_known_ = false;       // ipx:clock read at least once
+  bool clock_manual_ = false;
+  std::int64_t engine_ms_ = 0;     // the latest engine time seen (ipx:clock, push ts)
 };
 
 // Follows the streams on its own thread: channels from ipx:channels, each starting at its

@@ -10,8 +10,8 @@ namespace ipx::gateway {
 
 struct Reply::State {
   virtual ~State() = default;
-  // Called once, from any thread, with {"result": ...} or {"error": ...}.
-  virtual void deliver(boost::json::object body) = 0;
+  // Called once, from any thread, with the JSON text of {"result": ...} or {"error": ...}.
+  virtual void deliver(std::string body_json) = 0;
   std::atomic<bool> replied{false};
 };
 

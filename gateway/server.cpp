@@ -61,10 +61,14 @@ std::int64_t system_wall_ms() {
       .count();
 }
 
+// Lifetime rule: a session (and with it its Beast stream) is destroyed on its own strand.
+// Every strong reference taken on another thread (the hub's fan-out, a reply, the drain) is
+// moved into a handler posted to that strand, so that if it is the last one it ends there.
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  virtual void shutdown() = 0;  // drain: thread-safe, posts to the session's strand
+  // Drain: thread-safe; `self` (== this) goes with the handler posted to the strand.
+  virtual void shutdown(std::shared_ptr<SessionBase> self) = 0;
 };
 
 // Everything sessions share. Held by shared_ptr so sessions never outlive it.
@@ -280,12 +284,17 @@ json::value try_extract_id(std::string_view text) {
   return nullptr;
 }
 
-Frame serialize_reply(const json::value& id, json::object body) {
-  json::object o;
-  o.reserve(body.size() + 1);
-  o["id"] = id;
-  for (auto& kv : body) o[kv.key()] = std::move(kv.value());
-  return std::make_shared<const std::string>(json::serialize(o));
+// {"id": <id>, <body's members>}: the same bytes as serialising one object, built by
+// splicing the id into the body's text.
+Frame reply_frame(const json::value& id, std::string_view body_json) {
+  IPX_ASSERT(body_json.size() >= 2 && body_json.front() == '{');
+  std::string out;
+  out.reserve(body_json.size() + 32);
+  out += "{\"id\":";
+  append_json(out, id);
+  out += ',';
+  out.append(body_json.substr(1));
+  return std::make_shared<const std::string>(std::move(out));
 }
 
 // subscribe / unsubscribe params: {channels: [string, ...], request_id?}
@@ -338,8 +347,10 @@ class WsSession final : public SessionBase,
   WsSession(std::shared_ptr<Shared> shared, Stream&& stream, ConnectionSlot slot)
       : shared_(std::move(shared)),
         ws_(std::move(stream)),
+        strand_(ws_.get_executor()),
         slot_(std::move(slot)),
-        close_timer_(ws_.get_executor()),
+        close_timer_(strand_),
+        login_timer_(strand_),
         bucket_(shared_->config.limits.requests_per_second, shared_->config.limits.request_burst,
                 now_ns()) {}
 
@@ -366,30 +377,34 @@ class WsSession final : public SessionBase,
     ws_.async_accept(req, beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
   }
 
-  void shutdown() override {
-    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
-      self->draining_ = true;
-      self->maybe_finish_drain();
+  void shutdown(std::shared_ptr<SessionBase> self) override {
+    IPX_ASSERT(self.get() == static_cast<SessionBase*>(this));
+    net::post(strand_, [s = std::static_pointer_cast<WsSession>(std::move(self))] {
+      s->draining_ = true;
+      s->maybe_finish_drain();
     });
   }
 
-  void push(std::uint64_t token, Frame frame) override {
-    net::post(ws_.get_executor(), [self = this->shared_from_this(), token, f = std::move(frame)] {
-      if (self->live_tokens_.contains(token)) self->send(f);
+  // From the hub, under a topic lock, on any thread (see Subscriber for `self`).
+  void push(std::shared_ptr<Subscriber> self, std::uint64_t token, Frame frame) override {
+    IPX_ASSERT(self.get() == static_cast<Subscriber*>(this));
+    net::post(strand_, [s = std::static_pointer_cast<WsSession>(std::move(self)), token,
+                        f = std::move(frame)] {
+      if (s->live_tokens_.contains(token)) s->send(f);
     });
   }
 
   // From any thread, via Reply. Takes the caller's reference, so that the last reference to
   // the session is dropped by the posted handler, on the session's strand, never on the
   // thread that replies (the Beast stream must not be destroyed off its strand).
-  static void post_reply(std::shared_ptr<WsSession> session, json::value id, json::object body,
+  static void post_reply(std::shared_ptr<WsSession> session, json::value id, std::string body_json,
                          Clock::time_point t0) {
-    auto ex = session->ws_.get_executor();
-    net::post(ex, [self = std::move(session), id = std::move(id), body = std::move(body),
+    auto ex = session->strand_;
+    net::post(ex, [self = std::move(session), id = std::move(id), body = std::move(body_json),
                    t0]() mutable {
       IPX_ASSERT(self->inflight_ > 0);
       --self->inflight_;
-      self->reply(id, std::move(body), t0);
+      self->reply_text(id, body, t0);
       self->maybe_finish_drain();
     });
   }
@@ -399,10 +414,12 @@ class WsSession final : public SessionBase,
     ReplyState(std::weak_ptr<WsSession> s, json::value request_id, Clock::time_point start)
         : session(std::move(s)), id(std::move(request_id)), t0(start) {}
     ~ReplyState() override {
-      if (!replied.exchange(true)) deliver(make_error("INTERNAL", "no reply"));
+      if (!replied.exchange(true)) {
+        deliver(R"({"error":{"code":"INTERNAL","message":"no reply"}})");
+      }
     }
-    void deliver(json::object body) override {
-      if (auto s = session.lock()) post_reply(std::move(s), std::move(id), std::move(body), t0);
+    void deliver(std::string body_json) override {
+      if (auto s = session.lock()) post_reply(std::move(s), std::move(id), std::move(body_json), t0);
     }
     std::weak_ptr<WsSession> session;
     json::value id;
@@ -444,7 +461,7 @@ class WsSession final : public SessionBase,
     const auto data = buffer_.cdata();
     on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer_.consume(bytes);
-    if (!close_started_) do_read();
+    if (!close_started_ && !login_pending_) do_read();  // a login resumes reading itself
   }
 
   void bad_envelope(const json::value& id, std::string_view code, std::string_view message,
@@ -513,18 +530,64 @@ class WsSession final : public SessionBase,
     }
   }
 
+  // auth.login. The nonce check may ask Redis (RedisNonceStore, on its own thread), so it
+  // is asynchronous: the session reads no further frame until the login's reply is queued
+  // (login_pending_), so the requests sent after a login are handled after it, in order,
+  // under the principal it produced; nothing blocks this I/O thread meanwhile.
   void login(const json::value& id, const json::value& params, Clock::time_point t0) {
     auto parsed = parse_login_params(params);
-    if (auto* e = std::get_if<Error>(&parsed)) {
-      shared_->logins_failed.inc();
-      return reply(id, make_error(e->code, e->message), t0);
-    }
-    auto verified = verify_login(std::get<LoginParams>(parsed), shared_->app, *shared_->nonces,
-                                 shared_->wall_ms(), shared_->config.limits);
-    if (auto* e = std::get_if<Error>(&verified)) {
-      shared_->logins_failed.inc();  // a failed re-login keeps the current principal
-      return reply(id, make_error(e->code, e->message), t0);
-    }
+    if (auto* e = std::get_if<Error>(&parsed)) return login_failed(id, *e, t0);
+    LoginParams login = std::get<LoginParams>(std::move(parsed));
+    const std::int64_t wall = shared_->wall_ms();
+    if (auto e = check_login_ts(login, wall, shared_->config.limits)) return login_failed(id, *e, t0);
+    IPX_ASSERT(!login_pending_);
+    login_pending_ = true;
+    ++inflight_;  // a drain waits for it like for an application reply
+    const std::uint64_t seq = ++login_seq_;
+    // The timer keeps the session alive while no read is pending (its handler holds the
+    // reference, on the strand), and bounds the wait for a store that never answers.
+    login_timer_.expires_after(shared_->config.limits.login_timeout);
+    login_timer_.async_wait([self = this->shared_from_this(), seq, id, t0](beast::error_code ec) {
+      if (ec || !self->login_pending_ || self->login_seq_ != seq) return;
+      self->login_failed(id, Error{"UNAVAILABLE", "the login could not be checked in time; retry"}, t0);
+      self->end_login();
+    });
+    const std::string nonce = login.nonce;
+    shared_->nonces->record_async(
+        nonce, wall,
+        [weak = this->weak_from_this(), seq, id, login = std::move(login), t0](NonceStore::Outcome outcome) mutable {
+          auto session = weak.lock();
+          if (!session) return;
+          // The reference goes with the handler: released on the session's strand.
+          auto ex = session->strand_;
+          net::post(ex, [self = std::move(session), seq, id = std::move(id), login = std::move(login),
+                         outcome, t0]() mutable {
+            if (!self->login_pending_ || self->login_seq_ != seq) return;  // timed out before
+            self->complete_login(id, login, outcome, t0);
+            self->end_login();
+          });
+        });
+  }
+
+  void login_failed(const json::value& id, const Error& e, Clock::time_point t0) {
+    shared_->logins_failed.inc();  // a failed re-login keeps the current principal
+    reply(id, make_error(e.code, e.message), t0);
+  }
+
+  void end_login() {
+    IPX_ASSERT(login_pending_ && inflight_ > 0);
+    login_pending_ = false;
+    --inflight_;
+    login_timer_.cancel();
+    maybe_finish_drain();
+    if (!close_started_) do_read();  // the frames after the login, in order
+  }
+
+  void complete_login(const json::value& id, const LoginParams& login, NonceStore::Outcome outcome,
+                      Clock::time_point t0) {
+    if (auto e = nonce_error(outcome)) return login_failed(id, *e, t0);
+    auto verified = check_login_signature(login, shared_->app);
+    if (auto* e = std::get_if<Error>(&verified)) return login_failed(id, *e, t0);
     shared_->logins_ok.inc();
     Principal p = std::move(std::get<Principal>(verified));
     if (principal_.authenticated() && principal_.participant_id != p.participant_id) {
@@ -600,8 +663,14 @@ class WsSession final : public SessionBase,
     live_tokens_.clear();
   }
 
-  void reply(const json::value& id, json::object body, Clock::time_point t0) {
-    send(serialize_reply(id, std::move(body)));
+  void reply(const json::value& id, const json::object& body, Clock::time_point t0) {
+    std::string text;
+    append_json(text, body);
+    reply_text(id, text, t0);
+  }
+
+  void reply_text(const json::value& id, std::string_view body_json, Clock::time_point t0) {
+    send(reply_frame(id, body_json));
     shared_->latency.observe(std::chrono::duration<double>(Clock::now() - t0).count());
   }
 
@@ -679,8 +748,10 @@ class WsSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   websocket::stream<Stream> ws_;
+  const net::any_io_executor strand_;  // ws_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   net::steady_timer close_timer_;
+  net::steady_timer login_timer_;
   beast::flat_buffer buffer_;
   TokenBucket bucket_;
   std::uint64_t id_ = 0;  // registry id, set once the handshake succeeded
@@ -690,7 +761,9 @@ class WsSession final : public SessionBase,
   bool writing_ = false;
   bool close_started_ = false;
   bool draining_ = false;
-  std::size_t inflight_ = 0;  // requests handed to the application, not yet answered
+  bool login_pending_ = false;  // an auth.login waits for its nonce check: reads are paused
+  std::uint64_t login_seq_ = 0;  // the latest login's number: a late answer for another is dropped
+  std::size_t inflight_ = 0;  // requests handed to the application (or a login), not yet answered
   std::unordered_map<std::string, Subscription> subs_;  // by channel as the client named it
   std::unordered_set<std::uint64_t> live_tokens_;
 };
@@ -703,6 +776,7 @@ class HttpSession final : public SessionBase,
               Shared::Admission admission)
       : shared_(std::move(shared)),
         stream_(std::move(stream)),
+        strand_(stream_.get_executor()),
         slot_(std::move(slot)),
         admission_(admission) {}
 
@@ -710,15 +784,18 @@ class HttpSession final : public SessionBase,
     if (id_ != 0) shared_->leave(id_);
   }
 
-  void run() {
-    id_ = shared_->enroll(this->weak_from_this());
-    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
+  // From the acceptor's strand: the caller's reference goes to the session's strand.
+  static void run(std::shared_ptr<HttpSession> session) {
+    HttpSession& s = *session;
+    s.id_ = s.shared_->enroll(session);
+    net::dispatch(s.strand_, [self = std::move(session)] { self->start(); });
   }
 
-  void shutdown() override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      self->draining_ = true;
-      if (!self->writing_) beast::get_lowest_layer(self->stream_).cancel();
+  void shutdown(std::shared_ptr<SessionBase> self) override {
+    IPX_ASSERT(self.get() == static_cast<SessionBase*>(this));
+    net::post(strand_, [s = std::static_pointer_cast<HttpSession>(std::move(self))] {
+      s->draining_ = true;
+      if (!s->writing_ && !s->upgraded_) beast::get_lowest_layer(s->stream_).cancel();
     });
   }
 
@@ -773,6 +850,7 @@ class HttpSession final : public SessionBase,
     }
     if (websocket::is_upgrade(req) && req.target() == "/v1/ws") {
       beast::get_lowest_layer(stream_).expires_never();
+      upgraded_ = true;  // stream_ is moved out: nothing here touches it again
       std::make_shared<WsSession<Stream>>(shared_, std::move(stream_), std::move(slot_))
           ->run(std::move(req));
       return;
@@ -806,6 +884,7 @@ class HttpSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   Stream stream_;
+  const net::any_io_executor strand_;  // stream_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   Shared::Admission admission_;
   beast::flat_buffer buffer_;
@@ -813,6 +892,7 @@ class HttpSession final : public SessionBase,
   std::uint64_t id_ = 0;
   bool writing_ = false;
   bool draining_ = false;
+  bool upgraded_ = false;
 };
 
 }  // namespace
@@ -852,13 +932,11 @@ struct Server::Impl {
     ConnectionSlot slot;
     if (admission == Shared::Admission::ok) slot = ConnectionSlot(shared, std::move(address));
     if (tls) {
-      std::make_shared<HttpSession<TlsStream>>(shared, TlsStream(std::move(socket), ssl_ctx),
-                                               std::move(slot), admission)
-          ->run();
+      HttpSession<TlsStream>::run(std::make_shared<HttpSession<TlsStream>>(
+          shared, TlsStream(std::move(socket), ssl_ctx), std::move(slot), admission));
     } else {
-      std::make_shared<HttpSession<PlainStream>>(shared, PlainStream(std::move(socket)),
-                                                 std::move(slot), admission)
-          ->run();
+      HttpSession<PlainStream>::run(std::make_shared<HttpSession<PlainStream>>(
+          shared, PlainStream(std::move(socket)), std::move(slot), admission));
     }
   }
 
@@ -890,7 +968,10 @@ struct Server::Impl {
       }
       none_left = shared->sessions.empty();
     }
-    for (auto& s : live) s->shutdown();
+    for (auto& s : live) {
+      SessionBase& session = *s;
+      session.shutdown(std::move(s));  // the reference ends on the session's strand
+    }
     if (none_left) return;
     drain_timer.expires_after(shared->config.limits.drain_timeout);
     drain_timer.async_wait([this](beast::error_code e) {

@@ -8,12 +8,16 @@ read-only edge (ipxd --edge --redis), real PostgreSQL (IPX_PG) and Redis (IPX_RE
    the main's seq numbers, gap-free; re-subscribing gives a fresh snapshot; the edge refuses
    writes and private/disposal channels (FORBIDDEN).
 2. nonces: a login replayed on the other gateway is refused.
-3. outage (a throwaway redis-server on a free port): Redis stopped -> the main keeps
+3. views and clock: the edge serves GET /v1/auctions, /v1/auctions/<id> and
+   /v1/markets/<id>/book equal to the main's, refuses /v1/reports/ (403 FORBIDDEN), and its
+   time.now follows the main's manual clock (never its own wall clock).
+4. outage (a throwaway redis-server on a free port): Redis stopped -> the main keeps
    trading, the edge's /readyz is 503; Redis restarted -> /readyz 200 and the edge catches up
    with no gap.
 """
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -188,6 +192,77 @@ async def test_fanout_and_nonces(main, edge):
         await env.close()
 
 
+def http_json(base, path):
+    try:
+        with urllib.request.urlopen(base + path, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+async def test_views_and_clock(main, edge):
+    env = Env(main.url, True)
+    try:
+        owner = await env.party("enterprise")
+        aid = (await env.auction(owner, deposit=0))["auction_id"]
+        # A market with one resting ask, so its book has a level.
+        asset = await env.asset(owner)
+        mid = env.uid("M")
+        await owner.call("market.create", market_id=mid, asset_id=asset, tick=1, min_qty=1,
+                         licence={"kind": "non_exclusive", "territory": ["cn"], "field": "all",
+                                  "term_months": 12, "royalty_bp": 0})
+        await owner.call("units.issue", market_id=mid, qty=100)
+        await owner.call("order.place", market_id=mid, side="sell", type="limit", price=5_000, qty=10,
+                         tif="gtc", client_order_id=env.uid("ask"))
+
+        async def edge_has(path, want):
+            async def same():
+                return http_json(edge.http, path) == want
+            await wait_for(same, f"edge {path} = main's")
+
+        # Pipelined orders land in shared engine batches: several pushes of one batch share
+        # the channel's snapshot, and their stream entries carry none (the edge keeps it).
+        await asyncio.gather(*(owner.call("order.place", market_id=mid, side="sell", type="limit",
+                                          price=6_000 + i, qty=1, tif="gtc", client_order_id=env.uid("ask"))
+                               for i in range(20)))
+        for path in (f"/v1/auctions/{aid}", f"/v1/markets/{mid}/book"):
+            status, body = http_json(main.http, path)
+            eq(status, 200, f"main {path}")
+            await edge_has(path, (200, body))
+        status, book = http_json(edge.http, f"/v1/markets/{mid}/book")
+        eq(book["asks"][:2], [[5_000, 10], [6_000, 1]], "edge book")
+        eq(len(book["asks"]), 21, "edge book levels")
+        # A subscriber on the edge gets the main's snapshot, seq and data.
+        watcher = await env.party("individual")
+        ec = await edge_login(edge.url, watcher.key, watcher.secret)
+        await watcher.call("subscribe", channels=[f"book.{mid}"])
+        await ec.call("subscribe", channels=[f"book.{mid}"])
+        sm, se = await npush(watcher.c, f"book.{mid}"), await npush(ec, f"book.{mid}")
+        eq((se["seq"], se["data"]), (sm["seq"], sm["data"]), "edge book snapshot = main's")
+        await ec.close()
+        status, listing = http_json(edge.http, "/v1/auctions")
+        eq(status, 200, "edge /v1/auctions")
+        check(any(a.get("auction_id") == aid for a in listing["auctions"]), "the auction in the edge's list")
+        eq(http_json(edge.http, "/v1/auctions/A-999999")[0], 404, "unknown auction on the edge")
+        status, body = http_json(edge.http, "/v1/reports/disposals")
+        eq((status, body["error"]["code"]), (403, "FORBIDDEN"), "reports on the edge")
+
+        # time.now on the edge: the main's manual engine time, also after time.advance.
+        ec = await Client.connect(edge.url)
+        now = await env.advance(3_600_000)
+
+        async def edge_now():
+            r = await ec.call("time.now")
+            return r["now"] == now
+        await wait_for(edge_now, "edge time.now = main's engine time")
+        r = await ec.call("time.now")
+        check(abs(r["wall"] - int(time.time() * 1000)) < 5_000, "edge wall is the real clock")
+        check(r["now"] != r["wall"], "edge now is engine time, not the wall clock")
+        await ec.close()
+    finally:
+        await env.close()
+
+
 def start_redis(port, workdir):
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", workdir],
@@ -281,7 +356,8 @@ def main():
         main_p = Ipxd(args.ipxd, ["--listen", "127.0.0.1:0", "--pg", db_conninfo(pg, db), "--manual-clock",
                                   "--redis", redis], env_base).start()
         edge_p = Ipxd(args.ipxd, ["--edge", "--listen", "127.0.0.1:0", "--redis", redis], env_base).start()
-        tests = [("fanout_and_nonces", lambda: test_fanout_and_nonces(main_p, edge_p))]
+        tests = [("fanout_and_nonces", lambda: test_fanout_and_nonces(main_p, edge_p)),
+                 ("views_and_clock", lambda: test_views_and_clock(main_p, edge_p))]
         with tempfile.TemporaryDirectory() as wd:
             tests.append(("redis_outage", lambda: test_redis_outage(args.ipxd, pg, env_base, wd)))
             for name, fn in tests:

@@ -71,15 +71,86 @@ TEST(GatewayAuth, LoginParamsStrict) {
   EXPECT_EQ(err("{\"key\":\"k\",\"ts\":1,\"nonce\":\"\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\xE5\x88\xA9\",\"sig\":\"ab\"}"), "ok");
 }
 
+// Frames are built from parts; each part must be exactly json::serialize's text.
+TEST(GatewayJson, AppendJsonIsSerialize) {
+  json::object big;
+  for (int i = 0; i < 300; ++i) big["k" + std::to_string(i)] = json::array{i, "v\"\n\u00e9", 1.5, nullptr, true};
+  const json::value values[] = {json::value(big), json::value(nullptr), json::value(-7),
+                                json::value(18446744073709551615ull), json::value("a\"b\\c\x01")};
+  for (const auto& v : values) {
+    std::string out = "prefix";
+    append_json(out, v);
+    EXPECT_EQ(out, "prefix" + json::serialize(v));
+  }
+  std::string s;
+  append_json(s, big);
+  EXPECT_EQ(s, json::serialize(big));
+  std::string q;
+  append_json_string(q, "x\"y\u2028");
+  EXPECT_EQ(q, json::serialize(json::value("x\"y\u2028")));
+}
+
 class Sink final : public Subscriber {
  public:
-  void push(std::uint64_t token, Frame frame) override {
+  void push(std::shared_ptr<Subscriber> self, std::uint64_t token, Frame frame) override {
+    EXPECT_EQ(self.get(), this);
     tokens.push_back(token);
     frames.push_back(std::move(frame));
   }
   std::vector<std::uint64_t> tokens;
   std::vector<Frame> frames;
 };
+
+// Stands for a session's strand: push() queues the reference it is handed, and the queue
+// is run (and the references released) later, by the test, as a strand would.
+class Mailbox {
+ public:
+  std::vector<std::shared_ptr<Subscriber>> queued;
+};
+
+class QueuingSink final : public Subscriber {
+ public:
+  QueuingSink(Mailbox& box, Hub& hub, std::uint64_t id, int& destroyed)
+      : box_(box), hub_(hub), id_(id), destroyed_(destroyed) {}
+  ~QueuingSink() override {
+    hub_.unsubscribe("auction.A-1", id_);  // takes the topic lock: must not run under it
+    ++destroyed_;
+  }
+  void push(std::shared_ptr<Subscriber> self, std::uint64_t, Frame) override {
+    box_.queued.push_back(std::move(self));
+  }
+
+ private:
+  Mailbox& box_;
+  Hub& hub_;
+  std::uint64_t id_;
+  int& destroyed_;
+};
+
+// The hub's fan-out takes a strong reference per subscriber and hands it over: after
+// publish() returns the hub holds none, so a session whose last owner goes meanwhile dies
+// where its queued push is run (its strand), never on the publishing thread.
+TEST(GatewayHubUnit, FanOutHandsItsReferenceToTheSubscriber) {
+  Metrics metrics;
+  Hub hub([](std::string_view) { return json::value(0); }, [] { return std::int64_t{5}; }, metrics);
+  Mailbox box;
+  int destroyed = 0;
+  std::vector<std::shared_ptr<QueuingSink>> sinks;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    sinks.push_back(std::make_shared<QueuingSink>(box, hub, i + 1, destroyed));
+    hub.subscribe("auction.A-1", i + 1, sinks.back());
+  }
+  box.queued.clear();  // the snapshots
+  for (auto& s : sinks) EXPECT_EQ(s.use_count(), 1);
+  hub.publish("auction.A-1", "bid", 1, json::object{});
+  EXPECT_EQ(box.queued.size(), 3u);
+  for (auto& s : sinks) EXPECT_EQ(s.use_count(), 2);  // the test's and the queued push's
+  sinks.clear();                                      // the sessions close meanwhile
+  EXPECT_EQ(destroyed, 0);
+  box.queued.clear();  // the "strand" runs the pushes: the last references end here
+  EXPECT_EQ(destroyed, 3);
+  EXPECT_EQ(hub.subscribers("auction.A-1"), 0u);
+}
 
 TEST(GatewayHubUnit, OneSerialisationSharedByAllSubscribers) {
   Metrics metrics;

@@ -135,6 +135,110 @@ TEST(GatewayLogin, NonceRefusedWhenSeenBeforeEvenAfterAFailedLogin) {
             "UNAUTHENTICATED");
 }
 
+// A nonce store that answers like a remote one: record_async() from a thread of its own,
+// after `delay` (the Redis store's round trip, here made long).
+class SlowNonceStore final : public NonceStore {
+ public:
+  explicit SlowNonceStore(std::chrono::milliseconds delay) : delay_(delay) {}
+  ~SlowNonceStore() override {
+    for (auto& t : threads_) t.join();
+  }
+  Outcome record(std::string_view nonce, std::int64_t now_ms) override {
+    return memory_.record(nonce, now_ms);
+  }
+  void record_async(std::string_view nonce, std::int64_t now_ms, Done done) override {
+    const Outcome o = memory_.record(nonce, now_ms);
+    std::lock_guard lock(mu_);
+    threads_.emplace_back([this, o, done = std::move(done)] {
+      std::this_thread::sleep_for(delay_);
+      done(o);
+    });
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
+  MemoryNonceStore memory_{300'000, 1000};
+  std::mutex mu_;
+  std::vector<std::thread> threads_;
+};
+
+// The nonce check does not hold an I/O thread: with one I/O thread and a login waiting
+// 300 ms for its nonce, other connections are served meanwhile; the frames pipelined behind
+// the login on its own connection are handled after it, in order, as the new principal.
+TEST(GatewayLogin, NonceCheckIsAsynchronousAndLaterFramesWaitInOrder) {
+  TestApp app;
+  ServerConfig config;
+  config.threads = 1;
+  config.nonce_store = std::make_shared<SlowNonceStore>(300ms);
+  TestServer server(app, config);
+  WsClient a, b;
+  ASSERT_TRUE(a.connect(server.port()));
+  ASSERT_TRUE(b.connect(server.port()));
+  json::object login{{"id", "login"}, {"method", "auth.login"},
+                     {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}};
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(a.send_json(login));
+  ASSERT_TRUE(a.send(R"({"id":2,"method":"test.echo"})"));
+  ASSERT_TRUE(a.send(R"({"id":3,"method":"time.now"})"));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(b.call(1, "time.now").contains("result"));  // not behind a's login
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 250ms);
+  auto r1 = a.read_json();
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(r1->at("id").as_string(), "login");
+  EXPECT_TRUE(r1->contains("result"));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
+  auto r2 = a.read_json();
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->at("id").as_int64(), 2);  // after the login, so as the trader
+  EXPECT_EQ(r2->at("result").at("participant_id").as_string(), "P-2");
+  auto r3 = a.read_json();
+  ASSERT_TRUE(r3);
+  EXPECT_EQ(r3->at("id").as_int64(), 3);
+  // A replay is refused the same way, asynchronously.
+  auto replay = a.call(4, "auth.login", login.at("params"));
+  EXPECT_EQ(error_code_of(replay), "UNAUTHENTICATED");
+  EXPECT_NE(error_message_of(replay).find("nonce"), std::string::npos);
+}
+
+// A nonce store that does not answer within limits.login_timeout: UNAVAILABLE (retry with
+// a new nonce), the connection reads on, and the late answer is dropped.
+TEST(GatewayLogin, NonceCheckTimeoutIsUnavailable) {
+  TestApp app;
+  ServerConfig config;
+  config.limits.login_timeout = 100ms;
+  config.nonce_store = std::make_shared<SlowNonceStore>(400ms);
+  TestServer server(app, config);
+  WsClient c;
+  ASSERT_TRUE(c.connect(server.port()));
+  auto r = c.call(1, "auth.login", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce()));
+  EXPECT_EQ(error_code_of(r), "UNAVAILABLE");
+  EXPECT_EQ(error_code_of(c.call(2, "test.echo")), "UNAUTHENTICATED");
+  std::this_thread::sleep_for(400ms);  // the late answer arrives and changes nothing
+  EXPECT_EQ(error_code_of(c.call(3, "test.echo")), "UNAUTHENTICATED");
+  EXPECT_TRUE(c.call(4, "time.now").contains("result"));
+}
+
+// A session closed (drain) while its login waits: the login's reply goes out first.
+TEST(GatewayLogin, DrainWaitsForALoginInProgress) {
+  TestApp app;
+  ServerConfig config;
+  config.nonce_store = std::make_shared<SlowNonceStore>(200ms);
+  TestServer server(app, config);
+  WsClient c;
+  ASSERT_TRUE(c.connect(server.port()));
+  ASSERT_TRUE(c.send_json(json::object{
+      {"id", "login"}, {"method", "auth.login"},
+      {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}}));
+  std::this_thread::sleep_for(50ms);
+  server->drain();
+  auto r = c.read_json();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->contains("result"));
+  EXPECT_EQ(c.read_until_closed(), 1001);
+  EXPECT_TRUE(server.join_within(5s));
+}
+
 TEST(GatewayLogin, MalformedParamsAreBadRequestNamingTheField) {
   TestApp app;
   TestServer server(app);
@@ -509,6 +613,63 @@ TEST(GatewayHub, SnapshotThenGapFreeSeqUnderConcurrentPublishing) {
   EXPECT_EQ(snap->at("seq").as_int64(), static_cast<std::int64_t>(total));
   server->hub().publish(topic, "close", wall_now_ms(), json::object{}, app.count_update(topic));
   EXPECT_EQ(again.read_json()->at("seq").as_int64(), static_cast<std::int64_t>(total + 1));
+}
+
+// Sessions that vanish (TCP cut, no close handshake) while the hub fans out to them and
+// their replies arrive from another thread: every strong reference taken off the strand
+// (push, reply) is released on the session's strand. Run under ASan/TSan (docs/gateway.md
+// "Threading") this is the test of the session lifetime rule; here it checks that nothing
+// is left behind and the server keeps serving.
+TEST(GatewayHub, SessionsCutDuringFanOutAndReplies) {
+  TestApp app;
+  TestServer server(app);
+  const std::string topic = "auction.A-9";
+  std::atomic<bool> stop{false};
+  std::thread publisher([&] {
+    while (!stop.load()) {
+      server->hub().publish(topic, "bid", wall_now_ms(), json::object{{"x", 1}},
+                            app.count_update(topic));
+    }
+  });
+  std::thread replier([&] {  // answers test.defer from a thread of its own, like the engine
+    while (!stop.load()) {
+      for (auto& r : app.take_deferred()) r.result(json::object{{"late", true}});
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  constexpr int workers = 4;
+  constexpr int rounds = 100;
+  std::vector<std::thread> clients;
+  std::atomic<int> subscribed{0};
+  for (int w = 0; w < workers; ++w) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < rounds; ++i) {
+        WsClient c;
+        if (!c.connect(server.port()) || !c.login("k-trader", "s-trader").contains("result")) continue;
+        if (c.call(1, "subscribe", json::object{{"channels", json::array{topic}}}).contains("result")) {
+          ++subscribed;
+        }
+        c.send(R"({"id":2,"method":"test.defer"})");
+        c.read(5ms);  // a push or two, then the client vanishes mid-stream
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  stop = true;
+  publisher.join();
+  replier.join();
+  for (auto& r : app.take_deferred()) r.result(json::object{});  // replies to closed sessions
+  EXPECT_EQ(subscribed.load(), workers * rounds);
+  // Every cut session is gone (pruned or unsubscribed), and the server still serves.
+  for (int i = 0; i < 200 && server->metrics().render().find("ipx_ws_connections 0\n") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_NE(server->metrics().render().find("ipx_ws_connections 0\n"), std::string::npos);
+  server->hub().publish(topic, "bid", wall_now_ms(), json::object{}, app.count_update(topic));
+  EXPECT_EQ(server->hub().subscribers(topic), 0u);
+  WsClient c;
+  ASSERT_TRUE(c.connect(server.port()));
+  EXPECT_TRUE(c.login("k-trader", "s-trader").contains("result"));
 }
 
 TEST(GatewayHub, PrivateChannelsForbiddenChannelsAndUnsubscribe) {
