@@ -387,7 +387,7 @@ class Domain {
   // The ledger's limits: ~1M transfers a day of the pilot, a few days' worth (ledger.hpp).
   static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22};
   struct Unfilled {};
-  // A domain to load into: no admin, no accounts, a placeholder ledger (load makes the real
+  // A domain to load into: no admin, no accounts, a minimal ledger (load makes the real
   // one), so a load does not pay for a full-size ledger twice.
   explicit Domain(Unfilled);
   static void install_book(Market& m);  // the market's order book and its sink, empty

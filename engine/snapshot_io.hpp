@@ -55,7 +55,7 @@ struct Error : std::runtime_error {
 std::uint64_t checksum(std::string_view bytes);
 
 // Framing. begin_frame clears `out` and writes the magic and version; a section is either
-// appended whole, or written in place between open_section (a placeholder head) and
+// appended whole, or written in place between open_section (a head reserved, filled in later) and
 // close_section (its length and checksum).
 void begin_frame(std::string& out);
 void append_section(std::string& out, std::string_view bytes);
