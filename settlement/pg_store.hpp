@@ -47,9 +47,9 @@ std::error_code write_ledger_rows(PGconn* conn, std::span<const Account> account
                                   std::int64_t ts_ms = 0, std::string* error = nullptr);
 
 // The rows of several journal batches, each with its own journal_seq and ts_ms, written with
-// one COPY per table (as the engine's group committer merges its submissions' rows). Every
-// batch's accounts go in before any transfer, so a transfer may use an account of a later batch
-// of the same call only if the engine made them in that order (it does: accounts first).
+// one COPY per table (as the engine's group committer merges its submissions' rows): all the
+// accounts, then all the transfers. The ledger's checks run once per statement, on the rows of
+// every batch together; as each batch was valid after the one before, so is their end state.
 struct LedgerBatch {
   std::span<const Account> accounts;
   std::span<const Transfer> transfers;
