@@ -227,12 +227,12 @@ void Binding::seed(const std::string& channel, const json::value& snapshot) {
   cache_[topic_of(channel)] = std::make_shared<const json::value>(snapshot);
 }
 
-void Binding::publish(const engine::Push& push) {
+void Binding::publish(engine::Push& push) {
   const std::string topic = topic_of(push.channel);
-  // Built before the topic lock: the copy of the batch's channel state (once per channel per
-  // batch, see Engine::attach_snapshots) is not made while subscribers wait.
+  // The batch's channel state (once per channel per batch, see Engine::attach_snapshots),
+  // taken from the push, not copied; made before the topic lock.
   SharedSnapshot fresh;
-  if (!push.snapshot.is_null()) fresh = std::make_shared<const json::value>(push.snapshot);
+  if (!push.snapshot.is_null()) fresh = std::make_shared<const json::value>(std::move(push.snapshot));
   auto update = [&] {
     std::unique_lock lock(cache_mu_);
     if (fresh) cache_[topic] = std::move(fresh);

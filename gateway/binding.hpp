@@ -86,7 +86,7 @@ class Binding final : public Application, public engine::Publisher {
   boost::json::value snapshot(std::string_view topic) override;
 
   // engine::Publisher
-  void publish(const engine::Push& push) override;
+  void publish(engine::Push& push) override;
   void credentials(const std::vector<engine::Credential>& created) override;
   void seed(const std::string& channel, const boost::json::value& snapshot) override;
   void clock(std::int64_t now_ms, bool manual) override;
