@@ -1,7 +1,8 @@
 // The gateway transport: acceptor, HTTP sessions, WebSocket sessions (plain and TLS, one
 // template), the envelope checks, auth.login, subscribe/unsubscribe, limits and drain.
-// Every session's handlers run on its own strand; the only shared state is in `Shared`
-// (atomics, a registry under a mutex, the hub with its per-topic locks).
+// Every session's handlers run on its own strand (the one thread of the io_context it was
+// given at accept, see Server::Impl); the only shared state is in `Shared` (atomics, a
+// registry under a mutex, the hub with its per-topic locks).
 #include "gateway/server.hpp"
 
 #include <algorithm>
@@ -49,8 +50,12 @@ namespace json = boost::json;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// A connection's executor is its io_context's (one thread each, see Server::Impl), named by
+// its concrete type so that no operation goes through a type-erased executor.
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using PlainStream = beast::basic_stream<tcp, Executor>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 constexpr std::uint16_t close_slow_consumer = 4001;
 constexpr std::size_t request_id_chars_max = 64;
@@ -748,7 +753,7 @@ class WsSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   websocket::stream<Stream> ws_;
-  const net::any_io_executor strand_;  // ws_'s: read from other threads, so kept apart
+  const Executor strand_;  // ws_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   net::steady_timer close_timer_;
   net::steady_timer login_timer_;
@@ -884,7 +889,7 @@ class HttpSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   Stream stream_;
-  const net::any_io_executor strand_;  // stream_'s: read from other threads, so kept apart
+  const Executor strand_;  // stream_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   Shared::Admission admission_;
   beast::flat_buffer buffer_;
@@ -900,16 +905,48 @@ class HttpSession final : public SessionBase,
 // ---------------------------------------------------------------------------------------
 // Server
 
+// Threads: one io_context per I/O thread (concurrency hint 1), each connection on one of them
+// (round robin at accept). A connection's handlers all run on its context's one thread, so
+// that executor is the connection's strand: no strand object, no lock per handler, and the
+// completion of an operation started on that thread is run without the scheduler's lock.
+// Other threads (the engine's post-commit thread, the hub's publishers, Redis) post to it.
+// The acceptor, the signals and the drain timer live on the first context.
 struct Server::Impl {
   Impl(Application& app, ServerConfig config)
       : shared(std::make_shared<Shared>(app, std::move(config))),
         ssl_ctx(ssl::context::tls_server),
-        acceptor(net::make_strand(ioc)),
-        signals(acceptor.get_executor()),
-        drain_timer(acceptor.get_executor()) {}
+        contexts(make_contexts(shared->config.threads)),
+        acceptor(*contexts.front()),
+        signals(*contexts.front()),
+        drain_timer(*contexts.front()) {
+    // Every context runs until the drain is over, sessions or not.
+    for (auto& c : contexts) guards.emplace_back(c->get_executor());
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned n) {
+    IPX_ASSERT(n > 0);
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
+
+  net::io_context& next_context() {
+    const std::size_t i = next_context_index++ % contexts.size();  // the acceptor's thread only
+    return *contexts[i];
+  }
+
+  void stop_all() {
+    for (auto& c : contexts) c->stop();
+  }
+
+  // The drain is over (or there was nothing to drain): the contexts may run out of work.
+  void finish() {  // on the first context
+    drain_timer.cancel();
+    guards.clear();
+  }
 
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    acceptor.async_accept(next_context().get_executor(), [this](beast::error_code ec, Socket s) {
       if (ec) {
         if (!acceptor.is_open() || ec == net::error::operation_aborted) return;
         std::fprintf(stderr, "ipx gateway: accept: %s\n", ec.message().c_str());
@@ -920,7 +957,7 @@ struct Server::Impl {
     });
   }
 
-  void on_accept(tcp::socket socket) {
+  void on_accept(Socket socket) {
     beast::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     if (ec) return;
@@ -961,7 +998,7 @@ struct Server::Impl {
     {
       std::lock_guard lock(shared->mu);
       shared->on_drained = [this] {
-        net::post(drain_timer.get_executor(), [this] { drain_timer.cancel(); });
+        net::post(drain_timer.get_executor(), [this] { finish(); });
       };
       for (auto& [id, weak] : shared->sessions) {
         if (auto s = weak.lock()) live.push_back(std::move(s));
@@ -972,17 +1009,19 @@ struct Server::Impl {
       SessionBase& session = *s;
       session.shutdown(std::move(s));  // the reference ends on the session's strand
     }
-    if (none_left) return;
+    if (none_left) return finish();
     drain_timer.expires_after(shared->config.limits.drain_timeout);
     drain_timer.async_wait([this](beast::error_code e) {
-      if (!e) ioc.stop();  // in-flight work did not finish in time
+      if (!e) stop_all();  // in-flight work did not finish in time
     });
   }
 
   std::shared_ptr<Shared> shared;
-  ssl::context ssl_ctx;  // declared before ioc: outlives every session
+  ssl::context ssl_ctx;  // declared before the contexts: outlives every session
   bool tls = false;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;  // one per I/O thread
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  std::size_t next_context_index = 0;
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer drain_timer;
@@ -1001,7 +1040,7 @@ Server::~Server() {
     std::lock_guard lock(impl_->shared->mu);
     impl_->shared->on_drained = nullptr;  // the drain timer is about to go
   }
-  impl_->ioc.stop();
+  impl_->stop_all();
   // Sessions (and their sockets) go with the io_context's pending handlers.
 }
 
@@ -1053,21 +1092,21 @@ Metrics& Server::metrics() noexcept { return impl_->shared->metrics; }
 
 void Server::run() {
   if (!impl_->started) start();
-  auto loop = [this] {
+  auto loop = [](net::io_context& ioc) {
     for (;;) {
       try {
-        impl_->ioc.run();
+        ioc.run();
         return;
       } catch (const std::exception& e) {
         std::fprintf(stderr, "ipx gateway: handler threw: %s\n", e.what());
       }
     }
   };
+  auto& contexts = impl_->contexts;
   std::vector<std::thread> threads;
-  const unsigned n = impl_->shared->config.threads;
-  threads.reserve(n - 1);
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back(loop);
-  loop();
+  threads.reserve(contexts.size() - 1);
+  for (std::size_t i = 1; i < contexts.size(); ++i) threads.emplace_back(loop, std::ref(*contexts[i]));
+  loop(*contexts.front());
   for (auto& t : threads) t.join();
 }
 

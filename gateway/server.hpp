@@ -1,7 +1,7 @@
 #pragma once
 // The gateway server: one port for HTTP (/healthz, /readyz, /metrics, added routes) and
-// WebSocket (GET /v1/ws), plain or TLS, on one io_context run by N threads with a strand
-// per connection. See docs/gateway.md.
+// WebSocket (GET /v1/ws), plain or TLS, on N I/O threads, each running an io_context of its
+// own; a connection lives on one of them, which serialises its handlers. See docs/gateway.md.
 //
 //   ipx::gateway::Server server(app, config);   // app: an ipx::gateway::Application
 //   server.add_route("/v1/views/", handler);     // optional, before start()
