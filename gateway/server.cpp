@@ -157,7 +157,12 @@ struct Shared {
   Metrics metrics;
   Hub hub;
   std::shared_ptr<NonceStore> nonces;
-  std::vector<std::pair<std::string, RouteHandler>> routes;  // fixed after start()
+  struct Route {
+    std::string prefix;
+    RouteHandler handler;             // synchronous, or
+    AsyncRouteHandler async_handler;  // asynchronous
+  };
+  std::vector<Route> routes;  // fixed after start()
   std::atomic<bool> draining{false};
 
   Gauge& ws_connections;
@@ -216,25 +221,39 @@ class ConnectionSlot {
 // ---------------------------------------------------------------------------------------
 // HTTP
 
-http::response<http::string_body> make_response(const http::request<http::string_body>& req,
+http::response<http::string_body> make_response(unsigned version, bool keep_alive,
                                                 http::status status, std::string content_type,
                                                 std::string body) {
-  http::response<http::string_body> res{status, req.version()};
+  http::response<http::string_body> res{status, version};
   res.set(http::field::server, "ipx");
   res.set(http::field::content_type, content_type);
   res.set(http::field::cache_control, "no-store");
-  res.keep_alive(req.keep_alive());
+  res.keep_alive(keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+http::response<http::string_body> make_response(const http::request<http::string_body>& req,
+                                                http::status status, std::string content_type,
+                                                std::string body) {
+  return make_response(req.version(), req.keep_alive(), status, std::move(content_type),
+                       std::move(body));
 }
 
 std::string json_error_body(std::string_view code, std::string_view message) {
   return json::serialize(make_error(code, message));
 }
 
-http::response<http::string_body> handle_http(Shared& shared,
-                                              const http::request<http::string_body>& req) {
+// The response, or the asynchronous route that will give it.
+struct HttpAnswer {
+  HttpAnswer(http::response<http::string_body> r) : response(std::move(r)) {}  // NOLINT
+  explicit HttpAnswer(const AsyncRouteHandler* route) : async_route(route) {}
+  std::optional<http::response<http::string_body>> response;
+  const AsyncRouteHandler* async_route = nullptr;
+};
+
+HttpAnswer handle_http(Shared& shared, const http::request<http::string_body>& req) {
   shared.http_requests.inc();
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -265,12 +284,12 @@ http::response<http::string_body> handle_http(Shared& shared,
     return make_response(req, http::status::upgrade_required, "application/json",
                          json_error_body("BAD_REQUEST", "/v1/ws takes a WebSocket upgrade"));
   }
-  for (const auto& [prefix, handler] : shared.routes) {
-    if (path.starts_with(prefix)) {
-      HttpResponse r = handler(target);
-      return make_response(req, static_cast<http::status>(r.status), std::move(r.content_type),
-                           std::move(r.body));
-    }
+  for (const auto& route : shared.routes) {
+    if (!path.starts_with(route.prefix)) continue;
+    if (route.async_handler) return HttpAnswer(&route.async_handler);
+    HttpResponse r = route.handler(target);
+    return make_response(req, static_cast<http::status>(r.status), std::move(r.content_type),
+                         std::move(r.body));
   }
   return make_response(req, http::status::not_found, "application/json",
                        json_error_body("NOT_FOUND", "no such path"));
@@ -783,7 +802,8 @@ class HttpSession final : public SessionBase,
         stream_(std::move(stream)),
         strand_(stream_.get_executor()),
         slot_(std::move(slot)),
-        admission_(admission) {}
+        admission_(admission),
+        route_timer_(strand_) {}
 
   ~HttpSession() override {
     if (id_ != 0) shared_->leave(id_);
@@ -860,10 +880,60 @@ class HttpSession final : public SessionBase,
           ->run(std::move(req));
       return;
     }
-    auto res = handle_http(*shared_, req);
-    if (shared_->draining.load()) res.keep_alive(false);
+    HttpAnswer answer = handle_http(*shared_, req);
+    if (answer.async_route != nullptr) return start_async(*answer.async_route, req);
+    if (shared_->draining.load()) answer.response->keep_alive(false);
+    write(std::move(*answer.response));
+  }
+
+  // An asynchronous route: no read is pending meanwhile; the timer keeps the session alive
+  // (its handler holds the reference, on the strand) and bounds the wait.
+  void start_async(const AsyncRouteHandler& route, const http::request<http::string_body>& req) {
+    const std::uint64_t seq = ++route_seq_;
+    waiting_ = true;
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    route_timer_.expires_after(shared_->config.limits.http_route_timeout);
+    route_timer_.async_wait([self = this->shared_from_this(), seq](beast::error_code ec) {
+      if (ec) return;
+      self->respond(seq, HttpResponse{503, "application/json",
+                                      json_error_body("UNAVAILABLE", "no answer in time; retry later")});
+    });
+    auto state = std::make_shared<RouteState>(this->weak_from_this(), seq);
+    route(req.target(), [state](HttpResponse r) { state->deliver(std::move(r)); });
+  }
+
+  void respond(std::uint64_t seq, HttpResponse r) {  // on the strand
+    if (!waiting_ || seq != route_seq_) return;  // answered already (or timed out)
+    waiting_ = false;
+    route_timer_.cancel();
+    auto res = make_response(version_, keep_alive_ && !shared_->draining.load(),
+                             static_cast<http::status>(r.status), std::move(r.content_type),
+                             std::move(r.body));
     write(std::move(res));
   }
+
+  // Shared by the copies of one RouteResponder: the first call answers; none at all: 503.
+  struct RouteState {
+    RouteState(std::weak_ptr<HttpSession> s, std::uint64_t n) : session(std::move(s)), seq(n) {}
+    ~RouteState() {
+      if (!done.load()) {
+        deliver(HttpResponse{503, "application/json", json_error_body("UNAVAILABLE", "no answer")});
+      }
+    }
+    void deliver(HttpResponse r) {
+      if (done.exchange(true)) return;
+      auto s = session.lock();
+      if (!s) return;
+      auto ex = s->strand_;  // the reference goes with the handler, released on the strand
+      net::post(ex, [self = std::move(s), seq = seq, r = std::move(r)]() mutable {
+        self->respond(seq, std::move(r));
+      });
+    }
+    std::weak_ptr<HttpSession> session;
+    std::uint64_t seq;
+    std::atomic<bool> done{false};
+  };
 
   void write(http::response<http::string_body> res) {
     auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
@@ -898,6 +968,12 @@ class HttpSession final : public SessionBase,
   bool writing_ = false;
   bool draining_ = false;
   bool upgraded_ = false;
+  // An asynchronous route's request being answered (no read pending meanwhile).
+  net::steady_timer route_timer_;
+  bool waiting_ = false;
+  std::uint64_t route_seq_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
 };
 
 }  // namespace
@@ -1047,7 +1123,15 @@ Server::~Server() {
 void Server::add_route(std::string path_prefix, RouteHandler handler) {
   IPX_ASSERT(!impl_->started);
   IPX_ASSERT(!path_prefix.empty() && path_prefix.front() == '/');
-  impl_->shared->routes.emplace_back(std::move(path_prefix), std::move(handler));
+  IPX_ASSERT(handler);
+  impl_->shared->routes.push_back({std::move(path_prefix), std::move(handler), {}});
+}
+
+void Server::add_async_route(std::string path_prefix, AsyncRouteHandler handler) {
+  IPX_ASSERT(!impl_->started);
+  IPX_ASSERT(!path_prefix.empty() && path_prefix.front() == '/');
+  IPX_ASSERT(handler);
+  impl_->shared->routes.push_back({std::move(path_prefix), {}, std::move(handler)});
 }
 
 void Server::start() {

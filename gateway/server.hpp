@@ -35,6 +35,8 @@ class Server {
 
   // A read-only view: GET requests whose path starts with path_prefix go to handler.
   void add_route(std::string path_prefix, RouteHandler handler);
+  // The same, answered later through a RouteResponder (the handler must not block).
+  void add_async_route(std::string path_prefix, AsyncRouteHandler handler);
 
   void start();                   // bind + listen; throws std::runtime_error on failure
   std::uint16_t port() const;     // the bound port (after start)

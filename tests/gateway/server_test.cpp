@@ -49,6 +49,54 @@ TEST(GatewayHttp, HealthReadyMetricsRoutesAnd404) {
 #endif
 }
 
+// Asynchronous routes: answered later from another thread, the I/O thread free meanwhile;
+// a responder dropped without an answer, or no answer in time, is 503 UNAVAILABLE.
+TEST(GatewayHttp, AsyncRoutesAnswerLaterWithoutHoldingAnIoThread) {
+  TestApp app;
+  ServerConfig config;
+  config.threads = 1;
+  config.listen_host = "127.0.0.1";
+  config.handle_signals = false;
+  config.limits.http_route_timeout = 300ms;
+  Server server(app, config);
+  std::mutex mu;
+  std::vector<std::thread> answerers;
+  server.add_async_route("/v1/later/", [&](std::string_view target, RouteResponder respond) {
+    std::lock_guard lock(mu);
+    answerers.emplace_back([t = std::string(target), respond] {
+      std::this_thread::sleep_for(200ms);
+      respond(HttpResponse{200, "application/json", "{\"target\":\"" + t + "\"}"});
+    });
+  });
+  server.add_async_route("/v1/dropped/", [](std::string_view, RouteResponder) {});
+  server.add_async_route("/v1/never/", [&](std::string_view, RouteResponder respond) {
+    std::lock_guard lock(mu);
+    answerers.emplace_back([respond] { std::this_thread::sleep_for(600ms); respond(HttpResponse{}); });
+  });
+  server.start();
+  std::thread runner([&] { server.run(); });
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread slow([&] {
+    const auto r = http_get(server.port(), "/v1/later/x?y=1");
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(json::parse(r.body).at("target").as_string(), "/v1/later/x?y=1");
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(http_get(server.port(), "/healthz").status, 200u);  // not behind the slow route
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 180ms);
+  slow.join();
+  const auto dropped = http_get(server.port(), "/v1/dropped/");
+  EXPECT_EQ(dropped.status, 503u);
+  EXPECT_EQ(json::parse(dropped.body).at("error").at("code").as_string(), "UNAVAILABLE");
+  const auto never = http_get(server.port(), "/v1/never/");  // the late answer is dropped
+  EXPECT_EQ(never.status, 503u);
+  server.drain();
+  runner.join();
+  std::lock_guard lock(mu);
+  for (auto& t : answerers) t.join();
+}
+
 // --- Login -----------------------------------------------------------------------------
 
 TEST(GatewayLogin, SuccessGivesPrincipalAndRoles) {
