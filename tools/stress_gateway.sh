@@ -11,7 +11,8 @@
 #       (glibc >= 2.34 needs the preload for MALLOC_CHECK_) and MALLOC_PERTURB_.
 #   IPX_BUILD=build/tsan IPX_LOAD=build/release/tools/ipx-load ROUNDS=2 tools/stress_gateway.sh
 #       a ThreadSanitizer ipxd (TSAN_OPTIONS log_path under the work directory).
-# Environment: ROUNDS (3), SECONDS_PER_ROUND (20), SUBSCRIBERS (1000), KILLS (8 per round),
+# Environment: ROUNDS (3), SECONDS_PER_ROUND (20), SUBSCRIBERS (1000), KILLS (4 per round: each
+# an order client and a fan-out client killed together after 1/KILLS to 2/KILLS of the round),
 # IPX_LOAD (the load generator; default: $IPX_BUILD/tools/ipx-load), KEEP_WORK=1.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +21,7 @@ build="${IPX_BUILD:-$root/build/release}"
 ipxd="$build/gateway/ipxd"
 load="${IPX_LOAD:-$build/tools/ipx-load}"
 [[ "$load" = /* ]] || load="$root/$load"
-rounds="${ROUNDS:-3}" secs="${SECONDS_PER_ROUND:-20}" subscribers="${SUBSCRIBERS:-1000}" kills="${KILLS:-8}"
+rounds="${ROUNDS:-3}" secs="${SECONDS_PER_ROUND:-20}" subscribers="${SUBSCRIBERS:-1000}" kills="${KILLS:-4}"
 for b in "$ipxd" "$load"; do [[ -x "$b" ]] || { echo "stress_gateway: $b not built" >&2; exit 2; }; done
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -62,6 +63,7 @@ url="ws://127.0.0.1:$port/v1/ws"
 echo "stress_gateway: ipxd pid $ipxd_pid at $url (${ipxd_env[*]:-default malloc}), $rounds rounds of ${secs}s" >&2
 
 failed=0
+killed_mid_run=0  # victims killed after their set-up (trading, or subscribed and fanned out to)
 alive() { kill -0 "$ipxd_pid" 2>/dev/null; }
 for round in $(seq 1 "$rounds"); do
   # Steady load: orders (closed loop, the benchmark's shape) and a fan-out, each on source
@@ -73,20 +75,21 @@ for round in $(seq 1 "$rounds"); do
     --src-base 127.0.2.2 >"$work/fanout.$round.log" 2>&1 &
   fanout_pid=$!
   pids+=("$orders_pid" "$fanout_pid")
-  # Victims: clients killed mid-run, with requests in flight and pushes queued for them.
+  # Victims: clients killed mid-run (after their set-up, while they trade or are fanned out
+  # to), with requests in flight and pushes queued for them.
   for k in $(seq 1 "$kills"); do
-    if (( k % 2 )); then
-      "$load" orders --url "$url" --conns 64 --window 16 --rate 0 --seconds 30 --warmup 0 \
-        --src-base "127.0.$((10 + k)).2" >/dev/null 2>&1 &
-    else
-      "$load" fanout --url "$url" --subscribers 400 --bids 1000 --bid-interval-ms 20 \
-        --src-base "127.0.$((10 + k)).2" >/dev/null 2>&1 &
-    fi
-    victim=$!
-    pids+=("$victim")
-    sleep "$(awk -v s="$secs" -v n="$kills" 'BEGIN {srand(); printf "%.1f", s / n * (0.5 + rand() / 2)}')"
-    kill -9 "$victim" 2>/dev/null
-    wait "$victim" 2>/dev/null
+    "$load" orders --url "$url" --conns 64 --window 16 --rate 0 --seconds 60 --warmup 0 \
+      --src-base "127.0.$((10 + k)).2" >"$work/victim-orders.$round.$k.log" 2>&1 &
+    victim_orders=$!
+    "$load" fanout --url "$url" --subscribers 400 --bids 3000 --bid-interval-ms 20 \
+      --src-base "127.0.$((50 + k)).2" >"$work/victim-fanout.$round.$k.log" 2>&1 &
+    victim_fanout=$!
+    pids+=("$victim_orders" "$victim_fanout")
+    sleep "$(awk -v s="$secs" -v n="$kills" 'BEGIN {srand(); printf "%.1f", s / n * (0.6 + rand() / 3)}')"
+    kill -9 "$victim_orders" "$victim_fanout" 2>/dev/null
+    wait "$victim_orders" "$victim_fanout" 2>/dev/null
+    killed_mid_run=$((killed_mid_run + $(grep -l "connections open\|have their snapshot" \
+      "$work/victim-orders.$round.$k.log" "$work/victim-fanout.$round.$k.log" 2>/dev/null | wc -l)))
     alive || break
   done
   wait "$orders_pid" 2>/dev/null
@@ -104,6 +107,8 @@ done
 
 if alive; then
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "stress_gateway: /healthz failed" >&2; failed=1; }
+  echo "stress_gateway: $killed_mid_run of $((rounds * kills * 2)) victims killed mid-run; ipxd: $(curl -s "http://127.0.0.1:$port/metrics" |
+    grep -E '^ipx_(ws_connections_total|ws_connections|hub_subscriptions|ws_slow_consumer_total) ' | tr '\n' ' ')" >&2
   kill -TERM "$ipxd_pid"
   for _ in $(seq 1 300); do alive || break; sleep 0.1; done
   if alive; then
@@ -125,5 +130,5 @@ if ls "$work"/tsan* >/dev/null 2>&1; then
   grep -h -A12 '^WARNING: ThreadSanitizer' "$work"/tsan* | head -80 >&2
   failed=1
 fi
-(( failed == 0 )) && echo "stress_gateway: PASS ($rounds rounds, $kills clients killed per round)" >&2
+(( failed == 0 )) && echo "stress_gateway: PASS ($rounds rounds, $((kills * 2)) clients killed per round)" >&2
 exit "$failed"
