@@ -231,7 +231,8 @@ void Binding::publish(engine::Push& push) {
   // The batch's channel state (once per channel per batch, see Engine::attach_snapshots),
   // taken from the push, not copied; made before the topic lock.
   SharedSnapshot fresh;
-  if (!push.snapshot.is_null()) fresh = std::make_shared<const json::value>(std::move(push.snapshot));
+  if (!push.snapshot.is_null())
+    fresh = std::make_shared<const json::value>(std::move(push.snapshot));
   auto update = [&] {
     std::unique_lock lock(cache_mu_);
     if (fresh) cache_[topic] = std::move(fresh);
@@ -245,10 +246,11 @@ void Binding::publish(engine::Push& push) {
     update();
     return;
   }
-  const bool to_sink = sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.");
+  const bool to_sink =
+      sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.");
   Frame frame;  // public channels: the one serialisation, shared with the sink
-  const std::uint64_t seq = hub_->publish(topic, push.type, push.ts, push.data, update,
-                                          to_sink ? &frame : nullptr);
+  const std::uint64_t seq =
+      hub_->publish(topic, push.type, push.ts, push.data, update, to_sink ? &frame : nullptr);
   if (to_sink) {
     // Only this (post-commit) thread changes the cache, so this is the snapshot as of seq.
     sink_->public_snapshot(push.channel, seq, shared_snapshot(topic));
@@ -275,19 +277,20 @@ HttpResponse public_view(std::string_view target, const PublicViews& views) {
 }
 
 HttpResponse Binding::http_view(std::string_view target) const {
-  return public_view(target, PublicViews{[this](const std::string& channel) {
-                                           const SharedSnapshot v = cached(channel);
-                                           return v ? *v : json::value(nullptr);
-                                         },
-                                         [this] {
-                                           json::array rows;
-                                           std::shared_lock lock(cache_mu_);
-                                           for (auto it = cache_.lower_bound("auction.");
-                                                it != cache_.end() && starts_with(it->first, "auction."); ++it) {
-                                             rows.push_back(*it->second);
-                                           }
-                                           return rows;
-                                         }});
+  return public_view(
+      target, PublicViews{[this](const std::string& channel) {
+                            const SharedSnapshot v = cached(channel);
+                            return v ? *v : json::value(nullptr);
+                          },
+                          [this] {
+                            json::array rows;
+                            std::shared_lock lock(cache_mu_);
+                            for (auto it = cache_.lower_bound("auction.");
+                                 it != cache_.end() && starts_with(it->first, "auction."); ++it) {
+                              rows.push_back(*it->second);
+                            }
+                            return rows;
+                          }});
 }
 
 // ---------------------------------------------------------------------------------------
@@ -443,21 +446,22 @@ void Binding::report_view(std::string_view target, RouteResponder respond) {
   if (auto* r = std::get_if<HttpResponse>(&answer)) return respond(std::move(*r));
   auto request = std::make_shared<ReportRequest>(std::get<ReportRequest>(std::move(answer)));
   const std::string nonce = request->login.nonce;
-  http_nonces_->record_async(nonce, request->wall_ms,
-                             [this, request, respond](NonceStore::Outcome outcome) {
-                               if (auto e = nonce_error(outcome)) {
-                                 return respond(http_error(status_of(e->code), e->code, e->message));
-                               }
-                               auto verified = check_login_signature(request->login, *this);
-                               if (const auto* e = std::get_if<Error>(&verified)) {
-                                 return respond(http_error(status_of(e->code), e->code, e->message));
-                               }
-                               run_report(std::get<Principal>(verified), *request, respond);
-                             });
+  http_nonces_->record_async(
+      nonce, request->wall_ms, [this, request, respond](NonceStore::Outcome outcome) {
+        if (auto e = nonce_error(outcome)) {
+          return respond(http_error(status_of(e->code), e->code, e->message));
+        }
+        auto verified = check_login_signature(request->login, *this);
+        if (const auto* e = std::get_if<Error>(&verified)) {
+          return respond(http_error(status_of(e->code), e->code, e->message));
+        }
+        run_report(std::get<Principal>(verified), *request, respond);
+      });
 }
 
 // The query, strictly, and the signature's ts: everything that needs no nonce store.
-std::variant<Binding::ReportRequest, HttpResponse> Binding::check_report_request(std::string_view target) const {
+std::variant<Binding::ReportRequest, HttpResponse> Binding::check_report_request(
+    std::string_view target) const {
   const std::string path(target.substr(0, target.find('?')));
   if (path != "/v1/reports/disposals") return http_error(404, "NOT_FOUND", "no such report");
   auto query = parse_query(target);
@@ -491,7 +495,8 @@ std::variant<Binding::ReportRequest, HttpResponse> Binding::check_report_request
     return http_error(status_of(e->code), e->code, e->message);
   }
   r.format = query.contains("format") ? query["format"] : "json";
-  if (r.format != "json" && r.format != "csv") return http_error(400, "BAD_REQUEST", "format: json or csv");
+  if (r.format != "json" && r.format != "csv")
+    return http_error(400, "BAD_REQUEST", "format: json or csv");
   for (const char* f : {"from", "to"}) {
     if (!query.contains(f)) continue;
     std::int64_t v = 0;
@@ -504,17 +509,20 @@ std::variant<Binding::ReportRequest, HttpResponse> Binding::check_report_request
   return r;
 }
 
-void Binding::run_report(const Principal& principal, const ReportRequest& request, const RouteResponder& respond) {
+void Binding::run_report(const Principal& principal, const ReportRequest& request,
+                         const RouteResponder& respond) {
   const engine::MethodInfo* info = engine::find_method("report.disposals");
   IPX_ASSERT(info != nullptr);
   engine::Command cmd;
   cmd.method = info->method;
   engine::codec::ParseError err;
-  if (!info->parse(request.params, cmd.params, err)) return respond(http_error(400, "BAD_REQUEST", err.text()));
+  if (!info->parse(request.params, cmd.params, err))
+    return respond(http_error(400, "BAD_REQUEST", err.text()));
   if ((engine::roles_of_kind(principal.kind) & info->roles) == 0) {
     return respond(http_error(403, "FORBIDDEN", "report.disposals is for the operator and banks"));
   }
-  if (engine_ == nullptr) return respond(http_error(503, "UNAVAILABLE", "the engine is not running"));
+  if (engine_ == nullptr)
+    return respond(http_error(503, "UNAVAILABLE", "the engine is not running"));
   cmd.actor = principal.participant_id;
   cmd.done = [respond, csv = request.format == "csv"](const engine::Outcome& o) {
     if (!o.ok()) {

@@ -109,7 +109,8 @@ class Binding final : public Application, public engine::Publisher {
     boost::json::object params;
   };
   std::variant<ReportRequest, HttpResponse> check_report_request(std::string_view target) const;
-  void run_report(const Principal& principal, const ReportRequest& request, const RouteResponder& respond);
+  void run_report(const Principal& principal, const ReportRequest& request,
+                  const RouteResponder& respond);
 
   static std::string topic_of(const std::string& channel);
   SharedSnapshot cached(const std::string& topic) const;  // null when unknown

@@ -96,7 +96,8 @@ class Hub {
   };
   template <class Data>
   std::uint64_t publish_data(std::string_view topic, std::string_view type, std::int64_t ts_ms,
-                             const Data& data, const std::function<void()>& update, Frame* frame_out);
+                             const Data& data, const std::function<void()>& update,
+                             Frame* frame_out);
   Topic& topic(std::string_view name);              // created on first use, never removed
   const Topic* find(std::string_view name) const;
 

@@ -443,7 +443,8 @@ class WsSession final : public SessionBase,
       }
     }
     void deliver(std::string body_json) override {
-      if (auto s = session.lock()) post_reply(std::move(s), std::move(id), std::move(body_json), t0);
+      if (auto s = session.lock())
+        post_reply(std::move(s), std::move(id), std::move(body_json), t0);
     }
     std::weak_ptr<WsSession> session;
     json::value id;
@@ -563,7 +564,8 @@ class WsSession final : public SessionBase,
     if (auto* e = std::get_if<Error>(&parsed)) return login_failed(id, *e, t0);
     LoginParams login = std::get<LoginParams>(std::move(parsed));
     const std::int64_t wall = shared_->wall_ms();
-    if (auto e = check_login_ts(login, wall, shared_->config.limits)) return login_failed(id, *e, t0);
+    if (auto e = check_login_ts(login, wall, shared_->config.limits))
+      return login_failed(id, *e, t0);
     IPX_ASSERT(!login_pending_);
     login_pending_ = true;
     ++inflight_;  // a drain waits for it like for an application reply
@@ -573,24 +575,33 @@ class WsSession final : public SessionBase,
     login_timer_.expires_after(shared_->config.limits.login_timeout);
     login_timer_.async_wait([self = this->shared_from_this(), seq, id, t0](beast::error_code ec) {
       if (ec || !self->login_pending_ || self->login_seq_ != seq) return;
-      self->login_failed(id, Error{"UNAVAILABLE", "the login could not be checked in time; retry"}, t0);
+      self->login_failed(id, Error{"UNAVAILABLE", "the login could not be checked in time; retry"},
+                         t0);
       self->end_login();
     });
     const std::string nonce = login.nonce;
-    shared_->nonces->record_async(
-        nonce, wall,
-        [weak = this->weak_from_this(), seq, id, login = std::move(login), t0](NonceStore::Outcome outcome) mutable {
-          auto session = weak.lock();
-          if (!session) return;
-          // The reference goes with the handler: released on the session's strand.
-          auto ex = session->strand_;
-          net::post(ex, [self = std::move(session), seq, id = std::move(id), login = std::move(login),
-                         outcome, t0]() mutable {
-            if (!self->login_pending_ || self->login_seq_ != seq) return;  // timed out before
-            self->complete_login(id, login, outcome, t0);
-            self->end_login();
-          });
-        });
+    shared_->nonces->record_async(nonce, wall, nonce_answer(seq, id, std::move(login), t0));
+  }
+
+  // The nonce store's answer, from any thread: posted to the strand with the reference it
+  // locks, which is released there.
+  NonceStore::Done nonce_answer(std::uint64_t seq, json::value id, LoginParams login,
+                                Clock::time_point t0) {
+    return [weak = this->weak_from_this(), seq, id = std::move(id), login = std::move(login),
+            t0](NonceStore::Outcome outcome) mutable {
+      auto session = weak.lock();
+      if (!session) return;
+      auto ex = session->strand_;
+      net::post(ex, [self = std::move(session), seq, id = std::move(id), login = std::move(login),
+                     outcome, t0] { self->on_nonce(seq, id, login, outcome, t0); });
+    };
+  }
+
+  void on_nonce(std::uint64_t seq, const json::value& id, const LoginParams& login,
+                NonceStore::Outcome outcome, Clock::time_point t0) {
+    if (!login_pending_ || login_seq_ != seq) return;  // timed out before
+    complete_login(id, login, outcome, t0);
+    end_login();
   }
 
   void login_failed(const json::value& id, const Error& e, Clock::time_point t0) {
@@ -785,7 +796,7 @@ class WsSession final : public SessionBase,
   bool writing_ = false;
   bool close_started_ = false;
   bool draining_ = false;
-  bool login_pending_ = false;  // an auth.login waits for its nonce check: reads are paused
+  bool login_pending_ = false;   // an auth.login waits for its nonce check: reads are paused
   std::uint64_t login_seq_ = 0;  // the latest login's number: a late answer for another is dropped
   std::size_t inflight_ = 0;  // requests handed to the application (or a login), not yet answered
   std::unordered_map<std::string, Subscription> subs_;  // by channel as the client named it
@@ -896,15 +907,16 @@ class HttpSession final : public SessionBase,
     route_timer_.expires_after(shared_->config.limits.http_route_timeout);
     route_timer_.async_wait([self = this->shared_from_this(), seq](beast::error_code ec) {
       if (ec) return;
-      self->respond(seq, HttpResponse{503, "application/json",
-                                      json_error_body("UNAVAILABLE", "no answer in time; retry later")});
+      self->respond(seq,
+                    HttpResponse{503, "application/json",
+                                 json_error_body("UNAVAILABLE", "no answer in time; retry later")});
     });
     auto state = std::make_shared<RouteState>(this->weak_from_this(), seq);
     route(req.target(), [state](HttpResponse r) { state->deliver(std::move(r)); });
   }
 
   void respond(std::uint64_t seq, HttpResponse r) {  // on the strand
-    if (!waiting_ || seq != route_seq_) return;  // answered already (or timed out)
+    if (!waiting_ || seq != route_seq_) return;      // answered already (or timed out)
     waiting_ = false;
     route_timer_.cancel();
     auto res = make_response(version_, keep_alive_ && !shared_->draining.load(),
@@ -1073,9 +1085,7 @@ struct Server::Impl {
     bool none_left = false;
     {
       std::lock_guard lock(shared->mu);
-      shared->on_drained = [this] {
-        net::post(drain_timer.get_executor(), [this] { finish(); });
-      };
+      shared->on_drained = [this] { net::post(drain_timer.get_executor(), [this] { finish(); }); };
       for (auto& [id, weak] : shared->sessions) {
         if (auto s = weak.lock()) live.push_back(std::move(s));
       }
@@ -1189,7 +1199,8 @@ void Server::run() {
   auto& contexts = impl_->contexts;
   std::vector<std::thread> threads;
   threads.reserve(contexts.size() - 1);
-  for (std::size_t i = 1; i < contexts.size(); ++i) threads.emplace_back(loop, std::ref(*contexts[i]));
+  for (std::size_t i = 1; i < contexts.size(); ++i)
+    threads.emplace_back(loop, std::ref(*contexts[i]));
   loop(*contexts.front());
   for (auto& t : threads) t.join();
 }

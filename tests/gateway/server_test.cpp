@@ -71,7 +71,10 @@ TEST(GatewayHttp, AsyncRoutesAnswerLaterWithoutHoldingAnIoThread) {
   server.add_async_route("/v1/dropped/", [](std::string_view, RouteResponder) {});
   server.add_async_route("/v1/never/", [&](std::string_view, RouteResponder respond) {
     std::lock_guard lock(mu);
-    answerers.emplace_back([respond] { std::this_thread::sleep_for(600ms); respond(HttpResponse{}); });
+    answerers.emplace_back([respond] {
+      std::this_thread::sleep_for(600ms);
+      respond(HttpResponse{});
+    });
   });
   server.start();
   std::thread runner([&] { server.run(); });
@@ -222,8 +225,10 @@ TEST(GatewayLogin, NonceCheckIsAsynchronousAndLaterFramesWaitInOrder) {
   WsClient a, b;
   ASSERT_TRUE(a.connect(server.port()));
   ASSERT_TRUE(b.connect(server.port()));
-  json::object login{{"id", "login"}, {"method", "auth.login"},
-                     {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}};
+  json::object login{
+      {"id", "login"},
+      {"method", "auth.login"},
+      {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}};
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(a.send_json(login));
   ASSERT_TRUE(a.send(R"({"id":2,"method":"test.echo"})"));
@@ -259,7 +264,8 @@ TEST(GatewayLogin, NonceCheckTimeoutIsUnavailable) {
   TestServer server(app, config);
   WsClient c;
   ASSERT_TRUE(c.connect(server.port()));
-  auto r = c.call(1, "auth.login", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce()));
+  auto r =
+      c.call(1, "auth.login", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce()));
   EXPECT_EQ(error_code_of(r), "UNAVAILABLE");
   EXPECT_EQ(error_code_of(c.call(2, "test.echo")), "UNAUTHENTICATED");
   std::this_thread::sleep_for(400ms);  // the late answer arrives and changes nothing
@@ -276,7 +282,8 @@ TEST(GatewayLogin, DrainWaitsForALoginInProgress) {
   WsClient c;
   ASSERT_TRUE(c.connect(server.port()));
   ASSERT_TRUE(c.send_json(json::object{
-      {"id", "login"}, {"method", "auth.login"},
+      {"id", "login"},
+      {"method", "auth.login"},
       {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}}));
   std::this_thread::sleep_for(50ms);
   server->drain();
@@ -369,9 +376,9 @@ TEST(GatewayEnvelope, NonObjectFramesAndBadIds) {
   EXPECT_TRUE(served->at("id").is_null());
   EXPECT_TRUE(served->contains("result"));
   for (const char* frame :
-       {R"({"id":7.0,"method":"test.echo"})",
-        R"({"id":{"a":1},"method":"test.echo"})", R"({"id":true,"method":"test.echo"})",
-        R"({"id":null,"method":"test.echo"})", R"({"id":9223372036854775808,"method":"test.echo"})"}) {
+       {R"({"id":7.0,"method":"test.echo"})", R"({"id":{"a":1},"method":"test.echo"})",
+        R"({"id":true,"method":"test.echo"})", R"({"id":null,"method":"test.echo"})",
+        R"({"id":9223372036854775808,"method":"test.echo"})"}) {
     ASSERT_TRUE(c.send(frame));
     auto r = c.read_json();
     ASSERT_TRUE(r) << frame;
@@ -693,8 +700,10 @@ TEST(GatewayHub, SessionsCutDuringFanOutAndReplies) {
     clients.emplace_back([&] {
       for (int i = 0; i < rounds; ++i) {
         WsClient c;
-        if (!c.connect(server.port()) || !c.login("k-trader", "s-trader").contains("result")) continue;
-        if (c.call(1, "subscribe", json::object{{"channels", json::array{topic}}}).contains("result")) {
+        if (!c.connect(server.port()) || !c.login("k-trader", "s-trader").contains("result"))
+          continue;
+        if (c.call(1, "subscribe", json::object{{"channels", json::array{topic}}})
+                .contains("result")) {
           ++subscribed;
         }
         c.send(R"({"id":2,"method":"test.defer"})");
@@ -709,7 +718,9 @@ TEST(GatewayHub, SessionsCutDuringFanOutAndReplies) {
   for (auto& r : app.take_deferred()) r.result(json::object{});  // replies to closed sessions
   EXPECT_EQ(subscribed.load(), workers * rounds);
   // Every cut session is gone (pruned or unsubscribed), and the server still serves.
-  for (int i = 0; i < 200 && server->metrics().render().find("ipx_ws_connections 0\n") == std::string::npos; ++i) {
+  for (int i = 0;
+       i < 200 && server->metrics().render().find("ipx_ws_connections 0\n") == std::string::npos;
+       ++i) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_NE(server->metrics().render().find("ipx_ws_connections 0\n"), std::string::npos);
