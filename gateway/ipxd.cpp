@@ -256,7 +256,10 @@ int main(int argc, char** argv) {
   }
   binding.attach(&engine, &server.hub(), publisher.get());
   // Routes match by prefix in the order added: the report, the views, then the dashboard.
-  server.add_route("/v1/reports/", [&binding](std::string_view target) { return binding.report_view(target); });
+  server.add_async_route("/v1/reports/",
+                         [&binding](std::string_view target, ipx::gateway::RouteResponder respond) {
+                           binding.report_view(target, std::move(respond));
+                         });
   server.add_route("/v1/", [&binding](std::string_view target) { return binding.http_view(target); });
   const ipx::gateway::StaticFiles www(ipx::gateway::StaticFiles::locate(argc > 0 ? argv[0] : nullptr));
   server.add_route("/", [&www](std::string_view target) { return www.serve(target); });

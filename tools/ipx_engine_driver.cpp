@@ -200,7 +200,7 @@ class AckPrinter {
 // --publisher: a publisher that takes every push and drops it, so the engine builds pushes
 // and channel snapshots as it does in ipxd (without one it builds none).
 struct NullPublisher final : engine::Publisher {
-  void publish(const engine::Push& p) override { pushes += p.snapshot.is_null() ? 1 : 2; }
+  void publish(engine::Push& p) override { pushes += p.snapshot.is_null() ? 1 : 2; }
   std::size_t pushes = 0;
 };
 
