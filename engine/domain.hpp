@@ -17,6 +17,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "engine/methods.hpp"
 #include "engine/outcome.hpp"
 #include "matching/auction.hpp"
@@ -413,7 +415,9 @@ class Domain {
   std::map<std::string, SettlementRec> settlements_;
   std::map<std::string, BackstopOfferRec> offers_;
   // (participant, client_order_id) -> the book's order id; key: pair_key(participant, coid).
-  std::unordered_map<std::string, std::uint64_t> client_order_ids_;
+  // Open addressing (one probe group, then the key): these two tables hold an entry per order or
+  // per request, millions after a day, where a node-based map's chain walks miss the cache.
+  boost::unordered_flat_map<std::string, std::uint64_t> client_order_ids_;
   std::vector<Credential> new_credentials_;
 
   // Idempotency (PROTOCOL.md "Idempotency"): (participant, request_id) -> first reply, kept
@@ -429,7 +433,7 @@ class Domain {
     std::string result_json;  // successes
     std::int64_t at_ms = 0;
   };
-  std::unordered_map<std::string, Remembered> remembered_;
+  boost::unordered_flat_map<std::string, Remembered> remembered_;
   std::deque<std::pair<std::int64_t, std::string>> remembered_by_time_;
 
   std::uint64_t participants_n_ = 0, assets_n_ = 0, auctions_n_ = 0, markets_n_ = 0,

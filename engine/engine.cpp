@@ -205,9 +205,34 @@ void Engine::attach_snapshots(std::vector<Push>& pushes) const {
   }
 }
 
-bool Engine::replay(const Record& r, std::string& error) {
-  Command c;
+bool decode_for_replay(const Record& r, Replayed& out, std::string& error) {
+  out.seq = r.seq;
+  out.ts_ms = r.ts_ms;
+  out.sent.clear();
+  Command& c = out.command;
   if (!decode_record(r, c, error)) return false;
+  // The params as sent: the journal's own "p" text when the engine drew nothing into them
+  // (the same bytes encode_record wrote from the same encoding).
+  if (!c.invalid.empty()) {
+    out.sent = c.invalid_params;
+  } else if (!c.request_id.empty()) {
+    const std::string_view payload = r.payload;
+    const auto at = payload.find(",\"p\":");
+    if (c.generated.empty() && at != std::string_view::npos && payload.ends_with("}}")) {
+      out.sent = payload.substr(at + 5, payload.size() - at - 6);
+    } else {
+      out.sent = sent_params(c);
+    }
+  }
+  return true;
+}
+
+bool Engine::replay(const Record& r, std::string& error) {
+  Replayed x;
+  return decode_for_replay(r, x, error) && apply_replayed(x, error);
+}
+
+bool Engine::apply_replayed(Replayed& r, std::string& error) {
   if (r.seq != seq_ + 1) {
     error = "journal gap: expected seq " + std::to_string(seq_ + 1);
     return false;
@@ -218,21 +243,8 @@ bool Engine::replay(const Record& r, std::string& error) {
   }
   std::vector<Push> pushes;
   domain_.set_replaying(true);
-  // The params as sent: the journal's own "p" text when the engine drew nothing into them
-  // (the same bytes encode_record wrote from the same encoding).
-  std::string sent;
-  if (!c.invalid.empty()) {
-    sent = c.invalid_params;
-  } else if (!c.request_id.empty()) {
-    const std::string_view payload = r.payload;
-    const auto at = payload.find(",\"p\":");
-    if (c.generated.empty() && at != std::string_view::npos && payload.ends_with("}}")) {
-      sent = payload.substr(at + 5, payload.size() - at - 6);
-    } else {
-      sent = sent_params(c);
-    }
-  }
-  domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, sent,
+  Command& c = r.command;
+  domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, r.sent,
                 c.invalid.empty() ? nullptr : &c.invalid);
   seq_ = r.seq;
   return true;

@@ -56,6 +56,17 @@ bool decode_record(const Record& r, Command& out, std::string& error);
 // The params as the request carried them (without the generated fields), canonical text.
 std::string sent_params(const Command& c);
 
+// A journal record decoded for replay. decode_for_replay is pure (any thread), so recovery
+// decodes on one thread while the engine applies on another (Engine::apply_replayed, in seq
+// order).
+struct Replayed {
+  std::int64_t seq = 0;
+  std::int64_t ts_ms = 0;
+  Command command;
+  std::string sent;  // the params as sent, for the idempotency table (empty without request_id)
+};
+bool decode_for_replay(const Record& r, Replayed& out, std::string& error);
+
 // The durability layer the engine writes through (PostgreSQL group commit in ipxd).
 class Durability {
  public:
@@ -99,8 +110,10 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Replays journal records (before start()).
+  // Replays journal records (before start()): decode_for_replay, then apply_replayed.
   bool replay(const Record& r, std::string& error);
+  // Applies a decoded record (before start(); the engine's owner thread, in seq order).
+  bool apply_replayed(Replayed& r, std::string& error);
   // Before start() and any replay: takes the state of a snapshot at `seq` (Domain::load),
   // which must have the state hash `state_hash`; replay continues at seq + 1. False (with the
   // reason) leaves the engine as it was.

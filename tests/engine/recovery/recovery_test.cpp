@@ -512,6 +512,52 @@ TEST(Recovery, TamperedJournalRowIsNamedAndRecoveryRefuses) {
   std::filesystem::remove(out);
 }
 
+// Replay decodes on a reader thread, in chunks, ahead of the engine: a record that does not
+// decode, or that the engine refuses, is still reported at its own seq, with every record
+// before it applied and none after. The bad records are chained correctly (written through
+// the journal), so only the engine can tell.
+TEST(Recovery, ARecordTheEngineRefusesIsNamedAfterEveryRecordBeforeItIsApplied) {
+  struct Case {
+    const char* name;
+    std::int32_t kind;
+    std::string payload;
+    std::int64_t ts_back;  // ms before the head's time
+    const char* says;
+  };
+  const Case cases[] = {
+      {"not JSON", 1, "not json", 0, "not a JSON object"},
+      {"time backwards", 0, "", 1, "time goes backwards"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.name);
+    test::TestDb db;
+    ASSERT_TRUE(db.ok());
+    {
+      LiveEngine live(db.conninfo(), 0);
+      tools::Workload w({.seed = 21, .tag = "b"});
+      live.setup(w);
+      live.drive(w, 1300);  // more than two of the reader's chunks (512 records)
+    }
+    Journal j(db.conninfo());
+    ASSERT_FALSE(j.open()) << j.last_error();
+    const std::int64_t head = j.head().seq;
+    ASSERT_GT(head, 1100);
+    JournalRecord last;
+    ASSERT_FALSE(j.replay(head - 1, [&](const JournalRecord& r) { last = r; })) << j.last_error();
+    JournalRecord bad{head + 1, last.ts_ms - k.ts_back, k.kind != 0 ? k.kind : last.kind,
+                      k.payload.empty() ? last.payload : k.payload};
+    ASSERT_FALSE(j.append(std::span<const JournalRecord>(&bad, 1))) << j.last_error();
+    const auto r = replay_from_scratch(db.conninfo());
+    EXPECT_EQ(r.ec, make_error_code(errc::replay_failed)) << r.message;
+    EXPECT_EQ(r.broken_seq, head + 1);
+    EXPECT_EQ(r.last_seq, head) << "every record before it applied, none after";
+    EXPECT_EQ(r.records, head);
+    EXPECT_NE(r.message.find("journal record " + std::to_string(head + 1)), std::string::npos)
+        << r.message;
+    EXPECT_NE(r.message.find(k.says), std::string::npos) << r.message;
+  }
+}
+
 TEST(Recovery, SnapshotHashMismatchIsAStartUpErrorNamingTheSeq) {
   test::TestDb db;
   ASSERT_TRUE(db.ok());
