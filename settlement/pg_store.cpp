@@ -122,16 +122,17 @@ std::error_code write_ledger_rows(PGconn* conn, std::span<const Account> account
   return write_ledger_rows(conn, one, error);
 }
 
-std::error_code write_ledger_rows(PGconn* conn, std::span<const LedgerBatch> batches,
-                                  std::string* error) {
+std::error_code encode_ledger_rows(std::span<const LedgerBatch> batches, std::string& accounts_copy,
+                                   std::string& transfers_copy, std::string* error) {
+  accounts_copy.clear();
+  transfers_copy.clear();
   std::size_t n_accounts = 0, n_transfers = 0;
   for (const LedgerBatch& b : batches) {
     n_accounts += b.accounts.size();
     n_transfers += b.transfers.size();
   }
-  thread_local std::string buf;  // reused per thread: the committer encodes every batch here
   if (n_accounts > 0) {
-    buf.clear();
+    std::string& buf = accounts_copy;
     buf.reserve(19 + n_accounts * 74 + 2);
     put_header(buf);
     for (const LedgerBatch& b : batches) {
@@ -151,15 +152,9 @@ std::error_code write_ledger_rows(PGconn* conn, std::span<const LedgerBatch> bat
       }
     }
     put_u16(buf, 0xFFFF);
-    if (auto ec = copy_in(conn,
-                          "COPY ledger_accounts (id, ledger, code, flags, owner_ref, journal_seq, "
-                          "ts_ms) FROM STDIN (FORMAT binary)",
-                          buf, error)) {
-      return ec;
-    }
   }
   if (n_transfers > 0) {
-    buf.clear();
+    std::string& buf = transfers_copy;
     buf.reserve(19 + n_transfers * 136 + 2);
     put_header(buf);
     for (const LedgerBatch& b : batches) {
@@ -189,13 +184,19 @@ std::error_code write_ledger_rows(PGconn* conn, std::span<const LedgerBatch> bat
       }
     }
     put_u16(buf, 0xFFFF);
-    if (auto ec = copy_in(conn,
-                          "COPY ledger_transfers (id, journal_seq, debit_account_id, "
-                          "credit_account_id, amount, ledger, flags, pending_id, code, ref, "
-                          "expires_at_ms, ts_ms) FROM STDIN (FORMAT binary)",
-                          buf, error)) {
-      return ec;
-    }
+  }
+  return {};
+}
+
+std::error_code write_ledger_rows(PGconn* conn, std::span<const LedgerBatch> batches,
+                                  std::string* error) {
+  thread_local std::string accounts, transfers;  // reused per thread
+  if (auto ec = encode_ledger_rows(batches, accounts, transfers, error)) return ec;
+  if (!accounts.empty()) {
+    if (auto ec = copy_in(conn, kCopyAccountsSql, accounts, error)) return ec;
+  }
+  if (!transfers.empty()) {
+    if (auto ec = copy_in(conn, kCopyTransfersSql, transfers, error)) return ec;
   }
   return {};
 }

@@ -59,6 +59,18 @@ struct LedgerBatch {
 std::error_code write_ledger_rows(PGconn* conn, std::span<const LedgerBatch> batches,
                                   std::string* error = nullptr);
 
+// The same rows as binary COPY streams for kCopyAccountsSql and kCopyTransfersSql (each left
+// empty when its table gets no rows), for a caller that sends the statements itself (the
+// journal puts them in its transaction's one query). bad_row as above.
+inline constexpr const char* kCopyAccountsSql =
+    "COPY ledger_accounts (id, ledger, code, flags, owner_ref, journal_seq, ts_ms) "
+    "FROM STDIN (FORMAT binary)";
+inline constexpr const char* kCopyTransfersSql =
+    "COPY ledger_transfers (id, journal_seq, debit_account_id, credit_account_id, amount, ledger, "
+    "flags, pending_id, code, ref, expires_at_ms, ts_ms) FROM STDIN (FORMAT binary)";
+std::error_code encode_ledger_rows(std::span<const LedgerBatch> batches, std::string& accounts_copy,
+                                   std::string& transfers_copy, std::string* error = nullptr);
+
 // The same as an ExtraWriter for ipx::pg::GroupCommitter::submit / Journal::append (the type
 // is std::function<std::error_code(PGconn*)>, identical to ipx::pg::ExtraWriter). Owns the
 // rows; encodes them on the thread that runs it (the committer's), again on a retry.

@@ -24,7 +24,7 @@ namespace {
   std::abort();
 }
 
-// One batch's ledger rows, merged with the other batches of its transaction by write_ledger.
+// One batch's ledger rows, merged with the other batches of its transaction by encode_ledger.
 struct LedgerRows final : Rows {
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
@@ -32,22 +32,27 @@ struct LedgerRows final : Rows {
   std::int64_t ts_ms = 0;
 };
 
-std::error_code write_ledger(PGconn* conn, std::span<const Rows* const> rows) {
+std::error_code encode_ledger(std::span<const Rows* const> rows, std::vector<CopyIn>& out) {
   thread_local std::vector<ledger::pg::LedgerBatch> batches;  // the committer's thread
   batches.clear();
   for (const Rows* r : rows) {
     const auto& l = static_cast<const LedgerRows&>(*r);
     batches.push_back({l.accounts, l.transfers, l.journal_seq, l.ts_ms});
   }
+  CopyIn accounts{ledger::pg::kCopyAccountsSql, {}}, transfers{ledger::pg::kCopyTransfersSql, {}};
   std::string error;
-  const auto ec = ledger::pg::write_ledger_rows(conn, batches, &error);
-  if (ec == ledger::pg::store_errc::bad_row) std::fprintf(stderr, "ipx: %s\n", error.c_str());
-  return ec;
+  if (auto ec = ledger::pg::encode_ledger_rows(batches, accounts.data, transfers.data, &error)) {
+    std::fprintf(stderr, "ipx: %s\n", error.c_str());
+    return ec;
+  }
+  if (!accounts.data.empty()) out.push_back(std::move(accounts));
+  if (!transfers.data.empty()) out.push_back(std::move(transfers));
+  return {};
 }
 
 CommitterOptions committer_options(const DurabilityOptions& o) {
   CommitterOptions c = o.committer;
-  if (o.ledger_rows) c.rows_writer = write_ledger;
+  if (o.ledger_rows) c.rows_writer = encode_ledger;
   return c;
 }
 

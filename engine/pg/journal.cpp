@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -150,8 +151,8 @@ std::error_code Journal::append(std::span<const JournalRecord> records, const Ex
                                    : std::span<const ExtraWriter* const>());
 }
 
-std::error_code Journal::copy_in(std::span<const std::span<const JournalRecord>> parts,
-                                 Head& next) {
+std::error_code Journal::encode(std::span<const std::span<const JournalRecord>> parts,
+                                Head& next) {
   copy_buf_.clear();
   put_header(copy_buf_);
   for (const auto& part : parts) {
@@ -168,20 +169,83 @@ std::error_code Journal::copy_in(std::span<const std::span<const JournalRecord>>
     }
   }
   bytes::put_u16(copy_buf_, static_cast<std::uint16_t>(-1));  // trailer
-  PgResult r(PQexec(conn_.get(),
-                    "COPY journal (seq, ts_ms, kind, payload, hash) FROM STDIN (FORMAT binary)"));
-  if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) return conn_.fail(r.get(), "COPY journal");
-  IPX_ASSERT(copy_buf_.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
-  if (PQputCopyData(conn_.get(), copy_buf_.data(), static_cast<int>(copy_buf_.size())) != 1 ||
-      PQputCopyEnd(conn_.get(), nullptr) != 1) {
-    return conn_.fail(nullptr, "COPY journal data");
+  return {};
+}
+
+namespace {
+
+constexpr const char* kCopyJournalSql =
+    "COPY journal (seq, ts_ms, kind, payload, hash) FROM STDIN (FORMAT binary)";
+
+// One PQputCopyData per ~1 MiB keeps libpq's buffer from doubling the whole stream.
+bool put_stream(PGconn* conn, const std::string& data) {
+  constexpr std::size_t kChunk = 1u << 20;
+  for (std::size_t off = 0; off < data.size(); off += kChunk) {
+    const std::size_t n = std::min(kChunk, data.size() - off);
+    if (PQputCopyData(conn, data.data() + off, static_cast<int>(n)) != 1) return false;
   }
-  PgResult done(PQgetResult(conn_.get()));
+  return PQputCopyEnd(conn, nullptr) == 1;
+}
+
+}  // namespace
+
+// Sends query_ (BEGIN, the COPYs of copy_buf_ when it has records, then row_copies_, then
+// COMMIT when `commit`), feeding each stream when the server asks for it, and reads every
+// result. The first error wins; a COMMIT that answers anything but COMMIT is a failure.
+std::error_code Journal::send_transaction(bool commit) {
+  const bool journal_rows = !copy_buf_.empty();
+  query_ = "BEGIN";
+  if (journal_rows) (query_ += ';') += kCopyJournalSql;
+  for (const CopyIn& c : row_copies_) (query_ += ';') += c.sql;
+  if (commit) query_ += ";COMMIT";
+  PGconn* conn = conn_.get();
+  if (PQsendQuery(conn, query_.c_str()) != 1) return conn_.fail(nullptr, "journal batch");
+  std::size_t next = 0;  // the stream the next COPY_IN asks for: 0 = the journal's (if any)
+  const std::size_t streams = (journal_rows ? 1 : 0) + row_copies_.size();
   std::error_code ec;
-  if (!done || PQresultStatus(done.get()) != PGRES_COMMAND_OK) ec = conn_.fail(done.get(), "COPY journal end");
-  while (PgResult extra{PQgetResult(conn_.get())}) {
+  std::string last_status;
+  while (PgResult r{PQgetResult(conn)}) {
+    switch (PQresultStatus(r.get())) {
+      case PGRES_COPY_IN: {
+        const std::string* data = nullptr;
+        if (next < streams) {
+          data = journal_rows && next == 0 ? &copy_buf_
+                                           : &row_copies_[next - (journal_rows ? 1 : 0)].data;
+        }
+        ++next;
+        if (data == nullptr) {
+          PQputCopyEnd(conn, "no stream for this COPY");
+          if (!ec) ec = make_error_code(errc::query_failed);
+          break;
+        }
+        if (!put_stream(conn, *data)) {
+          // The connection is gone mid-stream: start over on a new one.
+          const auto lost = conn_.fail(nullptr, "journal batch COPY data");
+          conn_.close();
+          return ec ? ec : lost;
+        }
+        break;
+      }
+      case PGRES_COMMAND_OK:
+        last_status = PQcmdStatus(r.get());
+        break;
+      default:
+        if (!ec) ec = conn_.fail(r.get(), "journal batch");
+        break;
+    }
   }
-  return ec;
+  if (ec) return ec;
+  if (next != streams) {
+    conn_.set_error("journal batch: the server took " + std::to_string(next) + " of " +
+                    std::to_string(streams) + " COPY streams");
+    return errc::query_failed;
+  }
+  // A COMMIT of a transaction that had failed answers "ROLLBACK": that is a failure too.
+  if (commit && last_status != "COMMIT") {
+    conn_.set_error("COMMIT answered " + (last_status.empty() ? "nothing" : last_status));
+    return errc::query_failed;
+  }
+  return {};
 }
 
 std::error_code Journal::append_parts(std::span<const std::span<const JournalRecord>> parts,
@@ -193,28 +257,36 @@ std::error_code Journal::append_parts(std::span<const std::span<const JournalRec
   std::size_t count = 0;
   for (const auto& part : parts) count += part.size();
   if (count == 0 && extras.empty() && rows.empty()) return {};
-  if (auto ec = conn_.exec("BEGIN")) return fail_batch(ec);
+  copy_buf_.clear();
   if (count > 0) {
-    if (auto ec = copy_in(parts, next)) return fail_batch(ec);
+    if (auto ec = encode(parts, next)) return fail_batch(ec);
   }
-  auto failed = [&](const char* who, std::error_code ec) {
-    std::string detail = PQerrorMessage(conn_.get());
-    while (!detail.empty() && detail.back() == '\n') detail.pop_back();
-    conn_.set_error(std::string(who) + ": " + ec.message() + (detail.empty() ? "" : ": " + detail));
-    return fail_batch(conn_.ok() ? ec : make_error_code(errc::connection_lost));
-  };
+  row_copies_.clear();
   if (!rows.empty() && rows_writer != nullptr && *rows_writer) {
-    if (auto ec = (*rows_writer)(conn_.get(), rows)) return failed("rows writer", ec);
+    if (auto ec = (*rows_writer)(rows, row_copies_)) {
+      conn_.set_error("rows writer: " + ec.message());
+      return fail_batch(ec);
+    }
   }
-  for (const ExtraWriter* extra : extras) {
-    if (extra == nullptr || !*extra) continue;
-    if (auto ec = (*extra)(conn_.get())) return failed("extra writer", ec);
-  }
-  PgResult r(PQexec(conn_.get(), "COMMIT"));
-  // A COMMIT of a transaction that had failed answers "ROLLBACK": that is a failure too.
-  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK ||
-      std::strcmp(PQcmdStatus(r.get()), "COMMIT") != 0) {
-    return fail_batch(conn_.fail(r.get(), "COMMIT"));
+  std::size_t extra_n = 0;
+  for (const ExtraWriter* extra : extras) extra_n += extra != nullptr && *extra ? 1 : 0;
+  if (auto ec = send_transaction(extra_n == 0)) return fail_batch(ec);
+  if (extra_n > 0) {
+    for (const ExtraWriter* extra : extras) {
+      if (extra == nullptr || !*extra) continue;
+      if (auto ec = (*extra)(conn_.get())) {
+        std::string detail = PQerrorMessage(conn_.get());
+        while (!detail.empty() && detail.back() == '\n') detail.pop_back();
+        conn_.set_error("extra writer: " + ec.message() + (detail.empty() ? "" : ": " + detail));
+        return fail_batch(conn_.ok() ? ec : make_error_code(errc::connection_lost));
+      }
+    }
+    PgResult r(PQexec(conn_.get(), "COMMIT"));
+    // A COMMIT of a transaction that had failed answers "ROLLBACK": that is a failure too.
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK ||
+        std::strcmp(PQcmdStatus(r.get()), "COMMIT") != 0) {
+      return fail_batch(conn_.fail(r.get(), "COMMIT"));
+    }
   }
   IPX_ASSERT(next.seq == head_.seq + static_cast<std::int64_t>(count));
   head_ = next;

@@ -42,12 +42,18 @@ using ExtraWriter = std::function<std::error_code(PGconn*)>;
 
 // Rows for other tables that merge across the submissions of one transaction (the ledger's).
 // An ExtraWriter runs once per submission, so a transaction of 300 one-command submissions
-// would send 300 statements for their ledger rows; RowsWriter gets every submission's rows of
-// the transaction at once, in seq order, and writes each table with one statement.
+// would send 300 statements for their ledger rows; a RowsWriter gets every submission's rows of
+// the transaction at once, in seq order, and encodes one binary COPY stream per table, which
+// the journal sends within the transaction's one query (see append_parts).
 struct Rows {
   virtual ~Rows() = default;
 };
-using RowsWriter = std::function<std::error_code(PGconn*, std::span<const Rows* const>)>;
+struct CopyIn {
+  const char* sql = nullptr;  // "COPY table (...) FROM STDIN (FORMAT binary)"
+  std::string data;           // the whole binary stream, header and trailer included
+};
+using RowsWriter =
+    std::function<std::error_code(std::span<const Rows* const>, std::vector<CopyIn>& out)>;
 using RecordFn = std::function<void(const JournalRecord&)>;
 
 struct Head {
@@ -82,8 +88,12 @@ class Journal {
   std::error_code open();
   std::error_code ping();
 
-  // One transaction: COPY of all records of every part, then `rows` through `rows_writer`
-  // (one call, when any), then every extra, then COMMIT.
+  // One transaction: COPY of all records of every part, then the COPY streams `rows_writer`
+  // makes of `rows` (one call, when any), then every extra, then COMMIT. Without extras the
+  // whole transaction is one simple query, "BEGIN; COPY journal ...; COPY ...; COMMIT", whose
+  // streams follow as the server asks for them: a round trip per COPY and the commit's, where
+  // one per statement (BEGIN, each COPY's start and end, COMMIT) would each wait for the
+  // server to be scheduled again, which on a loaded machine is most of a commit's latency.
   std::error_code append(std::span<const JournalRecord> records, const ExtraWriter& extra = {});
   std::error_code append_parts(std::span<const std::span<const JournalRecord>> parts,
                                std::span<const ExtraWriter* const> extras,
@@ -121,12 +131,15 @@ class Journal {
  private:
   std::error_code ready();
   std::error_code fail_batch(std::error_code ec);
-  std::error_code copy_in(std::span<const std::span<const JournalRecord>> parts, Head& next);
+  std::error_code encode(std::span<const std::span<const JournalRecord>> parts, Head& next);
+  std::error_code send_transaction(bool commit);
 
   Connection conn_;
   Head head_;
   bool head_known_ = false;
   std::string copy_buf_;  // reused: the binary COPY stream of one batch
+  std::vector<CopyIn> row_copies_;     // the batch's other COPY streams (RowsWriter)
+  std::string query_;                  // reused: the batch's one query
   std::string hash_buf_;  // reused: canonical bytes of one record
   std::function<bool()> fault_drop_ack_;
   std::string broken_reason_;  // why the last replay found the chain broken

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/pg/bytes.hpp"
 #include "engine/pg/errc.hpp"
 #include "engine/pg/migrate.hpp"
 #include "test_db.hpp"
@@ -114,41 +115,49 @@ TEST_F(GroupCommitTest, CoalescesAndCompletesInOrder) {
 }
 
 // Rows (the ledger's) of every submission in a transaction reach the RowsWriter in one call,
-// in seq order, inside that transaction: a failing call rolls the journal rows back too, and
-// the retry hands the same rows again.
+// in seq order, and its COPY stream goes in that transaction: when the server refuses the
+// stream, the journal rows roll back too, and the retry hands the same rows again.
 struct SeqRows final : Rows {
   explicit SeqRows(std::int64_t s) : seq(s) {}
   std::int64_t seq;
 };
 
-TEST_F(GroupCommitTest, MergesTheRowsOfATransactionIntoOneWriterCall) {
+TEST_F(GroupCommitTest, MergesTheRowsOfATransactionIntoOneCopyInThatTransaction) {
+  ASSERT_EQ(test::run_sql(db_.conninfo(),
+                          "CREATE TABLE test_rows (seq bigint PRIMARY KEY CHECK (seq > 0))"),
+            "");
   std::mutex mu;
   std::vector<std::vector<std::int64_t>> calls;
-  std::atomic<int> fail_next{0};
+  std::atomic<int> poison_next{1};  // the first transaction's stream carries a refused row
   CommitterOptions o;
   o.backoff_min = 1ms;
-  o.rows_writer = [&](PGconn* conn, std::span<const Rows* const> rows) -> std::error_code {
+  o.rows_writer = [&](std::span<const Rows* const> rows, std::vector<CopyIn>& out) {
     std::vector<std::int64_t> seqs;
     for (const Rows* r : rows) seqs.push_back(static_cast<const SeqRows&>(*r).seq);
-    // Inside the transaction: the journal rows of this batch are visible to this connection.
-    PGresult* res = PQexec(conn, ("SELECT count(*) FROM journal WHERE seq = " +
-                                  std::to_string(seqs.back())).c_str());
-    const bool inside = PQresultStatus(res) == PGRES_TUPLES_OK &&
-                        std::string(PQgetvalue(res, 0, 0)) == "1";
-    PQclear(res);
-    if (!inside) return errc::bad_record;
-    if (fail_next.load() > 0) {
-      --fail_next;
-      return errc::query_failed;
+    CopyIn copy{"COPY test_rows (seq) FROM STDIN (FORMAT binary)", {}};
+    copy.data.append("PGCOPY\n\377\r\n\0", 11);
+    bytes::put_u32(copy.data, 0);
+    bytes::put_u32(copy.data, 0);
+    auto row = [&](std::int64_t v) {
+      bytes::put_u16(copy.data, 1);
+      bytes::put_u32(copy.data, 8);
+      bytes::put_u64(copy.data, static_cast<std::uint64_t>(v));
+    };
+    for (auto v : seqs) row(v);
+    if (poison_next.load() > 0) {
+      --poison_next;
+      row(-1);  // CHECK (seq > 0): the server refuses the whole statement
+    } else {
+      std::lock_guard lock(mu);
+      calls.push_back(seqs);
     }
-    std::lock_guard lock(mu);
-    calls.push_back(std::move(seqs));
-    return {};
+    bytes::put_u16(copy.data, 0xFFFF);
+    out.push_back(std::move(copy));
+    return std::error_code{};
   };
   GroupCommitter gc(db_.conninfo(), o);
   ASSERT_FALSE(gc.start()) << gc.last_error();
   Log log;
-  fail_next = 1;  // the first transaction's rows fail once: nothing of it is committed
   std::int64_t seq = 0;
   std::vector<std::int64_t> with_rows;
   for (int i = 0; i < 3000; ++i) {
@@ -173,9 +182,18 @@ TEST_F(GroupCommitTest, MergesTheRowsOfATransactionIntoOneWriterCall) {
     ASSERT_FALSE(c.empty());
     all.insert(all.end(), c.begin(), c.end());
   }
-  EXPECT_EQ(all, with_rows);                        // each once, in order, after the retry
-  EXPECT_LE(calls.size(), stats.commits);           // one call per transaction at most
-  EXPECT_LT(calls.size(), with_rows.size());        // merged: fewer calls than submissions
+  EXPECT_EQ(all, with_rows);                  // each once, in order, after the retry
+  EXPECT_LE(calls.size(), stats.commits);     // one stream per transaction at most
+  EXPECT_LT(calls.size(), with_rows.size());  // merged: fewer streams than submissions
+  // The table holds each committed row once: the refused transaction left nothing.
+  PGconn* c = PQconnectdb(db_.conninfo().c_str());
+  PGresult* r = PQexec(c, "SELECT count(*), count(DISTINCT seq), min(seq) FROM test_rows");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), std::to_string(with_rows.size()));
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 1)), std::to_string(with_rows.size()));
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 2)), std::to_string(with_rows.front()));
+  PQclear(r);
+  PQfinish(c);
 }
 
 TEST_F(GroupCommitTest, SubmitChecksSequenceAndBounds) {
