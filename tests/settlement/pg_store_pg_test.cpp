@@ -246,10 +246,11 @@ TEST_F(PgStore, DatabaseRefusesWhatTheLedgerWouldNot) {
   // Written with the store but wrong: each batch fails whole, nothing of it stays.
   std::vector<Transfer> bad = {{.id = 900, .debit_account_id = kAlice, .credit_account_id = kBob,
                                 .amount = 1, .ts_ms = 1, .ledger = kLedgerTitles}};  // wrong ledger
-  EXPECT_NE(write_batch({}, bad, 2), "");
+  // The message names the transfer (0005 checks pairs of account and ledger, then names it).
+  EXPECT_NE(write_batch({}, bad, 2).find("ledger transfer 900: accounts"), std::string::npos);
   bad = {{.id = 900, .debit_account_id = kAlice, .credit_account_id = 777, .amount = 1, .ts_ms = 1,
           .ledger = 1}};  // unknown account
-  EXPECT_NE(write_batch({}, bad, 2), "");
+  EXPECT_NE(write_batch({}, bad, 2).find("ledger transfer 900: accounts"), std::string::npos);
   bad = {{.id = 900, .debit_account_id = kAlice, .credit_account_id = kEscrow, .amount = 3'001,
           .pending_id = 3, .ts_ms = 1, .ledger = 1, .flags = tf::post_pending}};  // above held
   EXPECT_NE(write_batch({}, bad, 2), "");
