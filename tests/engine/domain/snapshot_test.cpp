@@ -490,7 +490,8 @@ TEST(DomainSnapshot, ACutCorruptOrForeignBlobIsRefusedAndChangesNothing) {
   refused(foreign, "no magic");
   std::string newer = bytes;
   newer[8] = static_cast<char>(snap::kVersion + 1);
-  refused(newer, "format version 2, this engine reads 1");
+  refused(newer, "format version " + std::to_string(snap::kVersion + 1) + ", this engine reads " +
+                     std::to_string(snap::kVersion));
 
   // Each section cut short under a checksum made for it: refused at the cut, at every 1/11 of
   // it, never read past it.
