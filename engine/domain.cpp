@@ -573,7 +573,8 @@ Outcome Domain::pledge_consent(Ctx& c, const AssetRef& p) {
       if (pl.pledgee == c.actor->id && first == nullptr) first = &pl;
     }
   }
-  if (first == nullptr) return Outcome::error(Code::not_found, "no pledge of yours on " + p.asset_id);
+  if (first == nullptr)
+    return Outcome::error(Code::not_found, "no pledge of yours on " + p.asset_id);
   if (first->status != "active") {
     return Outcome::error(Code::invalid_state, "pledge is " + first->status);
   }
@@ -589,8 +590,8 @@ Outcome Domain::pledge_consent(Ctx& c, const AssetRef& p) {
 // asset's live pledgees; anyone else NOT_FOUND (PROTOCOL "Edges").
 Outcome Domain::asset_get(Ctx& c, const AssetRef& p) {
   auto it = assets_.find(p.asset_id);
-  bool may = it != assets_.end() && ((c.actor->roles & role_operator) != 0 ||
-                                     it->second.owner == c.actor->id);
+  bool may = it != assets_.end() &&
+             ((c.actor->roles & role_operator) != 0 || it->second.owner == c.actor->id);
   if (it != assets_.end() && !may) {
     for (const auto& pl : it->second.pledges) may = may || pl.pledgee == c.actor->id;
   }

@@ -117,7 +117,8 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
     const Asset& a = it->second;
     const bool mine = std::any_of(a.pledges.begin(), a.pledges.end(),
                                   [&](const Pledge& pl) { return pl.pledgee == p.pledgee; });
-    if (!mine) return Outcome::error(Code::not_found, "asset " + id + " is not pledged to " + p.pledgee);
+    if (!mine)
+      return Outcome::error(Code::not_found, "asset " + id + " is not pledged to " + p.pledgee);
     for (const auto& pl : a.pledges) {
       if (pl.status != "active") {
         return Outcome::error(Code::invalid_state, "the pledge of " + id + " is " + pl.status);
@@ -396,8 +397,8 @@ std::vector<Domain::Claim> Domain::case_claims(const DisposalCase& dc) {
 }
 
 std::int64_t Domain::pay_claims(const std::vector<Claim>& claims, std::int64_t amount,
-                                std::uint64_t escrow, std::uint16_t code, std::uint64_t ref,
-                                Ctx& c, std::vector<ledger::Transfer>& set,
+                                std::uint64_t escrow, std::uint16_t code, std::uint64_t ref, Ctx& c,
+                                std::vector<ledger::Transfer>& set,
                                 std::vector<std::int64_t>& shares) {
   IPX_ASSERT(amount >= 0);
   shares.assign(claims.size(), 0);

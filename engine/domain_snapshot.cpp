@@ -523,12 +523,14 @@ void Domain::check_loaded(snap::Reader& r) const {
   for (const auto& [id, a] : assets_) {  // rule 14: live pledges, bounded, in registration order
     if (a.pledges.size() > kPledgesPerAssetMax) r.fail("asset " + id + ": too many pledges");
     for (std::size_t i = 1; i < a.pledges.size(); ++i) {
-      if (a.pledges[i - 1].seq >= a.pledges[i].seq) r.fail("asset " + id + ": pledges out of order");
+      if (a.pledges[i - 1].seq >= a.pledges[i].seq)
+        r.fail("asset " + id + ": pledges out of order");
     }
   }
   for (const auto& [id, dc] : cases_) {
     for (const auto& cp : dc.pledges) {
-      if (cp.paid < 0 || cp.paid > cp.claim) r.fail("case " + id + ": a pledge paid beyond its claim");
+      if (cp.paid < 0 || cp.paid > cp.claim)
+        r.fail("case " + id + ": a pledge paid beyond its claim");
     }
   }
   if (!participants_.count("admin")) r.fail("no admin participant");

@@ -698,9 +698,14 @@ TEST_F(DomainDisposalTest, AssetGetIsForTheOperatorTheOwnerAndItsPledgees) {
   EXPECT_EQ(asset_get(bs1, id).code, Code::not_found);
   EXPECT_EQ(asset_get(op, "NOPE").code, Code::not_found);
   // An asset without pledges: `pledge` null, `pledges` empty.
-  json::object a{{"asset_id", "FREE-1"},      {"kind", "utility_model"}, {"title", "t"},
-                 {"owner", alice},            {"region", "chengdu"},     {"industry", "other"},
-                 {"valuation", kValuation},   {"expires_at", h.now + 365 * kDayMs}};
+  json::object a{{"asset_id", "FREE-1"},
+                 {"kind", "utility_model"},
+                 {"title", "t"},
+                 {"owner", alice},
+                 {"region", "chengdu"},
+                 {"industry", "other"},
+                 {"valuation", kValuation},
+                 {"expires_at", h.now + 365 * kDayMs}};
   Outcome r = h.call(alice, "asset.register", json::serialize(a));
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_TRUE(r.result.at("pledge").is_null());
@@ -857,7 +862,8 @@ TEST_F(DomainDisposalTest, Rule14And17ACaseOfTheSecondRankedBankPaysTheFirstRank
   // bank2 (second rank) forecloses, with a risk fund sharing its own shortfall.
   json::object plan =
       with(kFast, {{"risk_fund", json::object{{"participant_id", fund}, {"share_bp", 5000}}}});
-  Outcome o = h.call(bank2, "disposal.open", json::serialize(open_params(id, kValuation, plan, bank2)));
+  Outcome o =
+      h.call(bank2, "disposal.open", json::serialize(open_params(id, kValuation, plan, bank2)));
   ASSERT_TRUE(o.ok()) << o.message;
   const std::string cid(o.result.at("case_id").as_string());
   EXPECT_EQ(o.result.at("pledgee"), json::value(bank2));
@@ -890,7 +896,8 @@ TEST_F(DomainDisposalTest, TheOperatorOpensACaseForAnyPledgeeOfTheAssetOnly) {
   // A bank opens only for itself (as with one pledge).
   h.expect_rejected(Code::not_found, bank, "disposal.open",
                     json::serialize(open_params(id, kValuation, kFast, bank2)));
-  Outcome o = h.call(op, "disposal.open", json::serialize(open_params(id, kValuation, kFast, bank2)));
+  Outcome o =
+      h.call(op, "disposal.open", json::serialize(open_params(id, kValuation, kFast, bank2)));
   ASSERT_TRUE(o.ok()) << o.message;
   EXPECT_EQ(o.result.at("pledgee"), json::value(bank2));
   const json::array paid = o.result.at("pledges").as_array();
@@ -964,7 +971,8 @@ TEST_F(DomainDisposalTest, Rule11InLieuNeedsTheCasesBankToBeTheOnlyPledgeeElseIt
   EXPECT_EQ(c.at("state"), "closed");
   EXPECT_EQ(c.at("outcome"), "released");
   bool refused = false;
-  for (const auto& e : c.at("timeline").as_array()) refused = refused || e.at("event") == "in_lieu_refused";
+  for (const auto& e : c.at("timeline").as_array())
+    refused = refused || e.at("event") == "in_lieu_refused";
   EXPECT_TRUE(refused);
   EXPECT_EQ(h.position(pledgor, id).units, 1);
   EXPECT_EQ(h.position(bank, id).units, 0);

@@ -244,9 +244,11 @@ class DisposalLoad {
                                       {"registration_no", "PLG-" + id}}));
     // Rule 14: up to two more pledges (either bank), paid after the first in this order.
     for (int i = pick(0, 2); i > 0; --i) {
-      run(make(op_, "pledge.register", {{"asset_id", id}, {"pledgee", any(banks_)},
-                                        {"loan_outstanding", pick(1, 6) * 1'000'000},
-                                        {"registration_no", "PLG-" + id + "-" + std::to_string(i)}}));
+      run(make(op_, "pledge.register",
+               {{"asset_id", id},
+                {"pledgee", any(banks_)},
+                {"loan_outstanding", pick(1, 6) * 1'000'000},
+                {"registration_no", "PLG-" + id + "-" + std::to_string(i)}}));
     }
     json::object plan{{"notice_ms", pick(0, 1) * 30 * kMinMs}, {"renotice_ms", 0},
                       {"bidding_ms", kDayMs}, {"sell_off_ms", kHourMs}, {"payment_ms", kDayMs},
