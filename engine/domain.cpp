@@ -206,6 +206,7 @@ Outcome Domain::dispatch(Method m, Ctx& c, const Params& p) {
     case Method::asset_register: return asset_register(c, std::get<AssetRegister>(p));
     case Method::pledge_register: return pledge_register(c, std::get<PledgeRegister>(p));
     case Method::pledge_consent: return pledge_consent(c, std::get<AssetRef>(p));
+    case Method::asset_get: return asset_get(c, std::get<AssetRef>(p));
     case Method::disposal_open: return disposal_open(c, std::get<DisposalOpen>(p));
     case Method::disposal_get: return disposal_get(c, std::get<CaseRef>(p));
     case Method::disposal_list: return disposal_list(c, std::get<DisposalList>(p));
@@ -479,24 +480,37 @@ json::object Domain::asset_json(const Asset& a) const {
   json::array co;
   for (const auto& x : a.co_owners) co.push_back(json::string(x));
   o["co_owners"] = std::move(co);
-  if (a.pledge) {
-    const Pledge& pl = *a.pledge;
-    o["pledge"] = json::object{{"pledgee", pl.pledgee},
-                               {"pledgor", pl.pledgor},
-                               {"registration_no", pl.registration_no},
-                               {"loan_outstanding", pl.loan_outstanding},
-                               {"interest", pl.interest},
-                               {"penalties", pl.penalties},
-                               {"costs", pl.costs},
-                               {"claim", pl.claim()},
-                               {"status", pl.status},
-                               {"consented", pl.consented}};
-  } else {
-    o["pledge"] = nullptr;
-  }
+  // PROTOCOL's `pledge`: the first-ranked live pledge (null when none); `pledges`
+  // (extension): every live pledge, in registration order (rule 14's order of payment).
+  json::array pledges;
+  for (const auto& pl : a.pledges) pledges.push_back(pledge_json(a, pl));
+  o["pledge"] = a.pledges.empty() ? json::value(nullptr) : pledges.front();
+  o["pledges"] = std::move(pledges);
   return o;
 }
 
+json::object Domain::pledge_json(const Asset& a, const Pledge& pl) {
+  json::object o{{"pledgee", pl.pledgee},
+                 {"pledgor", pl.pledgor},
+                 {"registration_no", pl.registration_no},
+                 {"loan_outstanding", pl.loan_outstanding},
+                 {"interest", pl.interest},
+                 {"penalties", pl.penalties},
+                 {"costs", pl.costs},
+                 {"claim", pl.claim()},
+                 {"status", pl.status},
+                 {"consented", pl.consented}};
+  // Extensions: the pledge's place in the order of payment (1 = paid first) and its time.
+  for (std::size_t i = 0; i < a.pledges.size(); ++i) {
+    if (&a.pledges[i] == &pl) o["rank"] = static_cast<std::int64_t>(i + 1);
+  }
+  o["registered_at"] = pl.registered_at;
+  return o;
+}
+
+// Rule 14: an asset takes several pledges, ranked in the order they are registered. The same
+// registration_no twice on one asset is DUPLICATE; a pledge on an asset under disposal (seized)
+// or beyond kPledgesPerAssetMax is INVALID_STATE.
 Outcome Domain::pledge_register(Ctx& c, const PledgeRegister& p) {
   auto it = assets_.find(p.asset_id);
   if (it == assets_.end()) return Outcome::error(Code::not_found, "no asset " + p.asset_id);
@@ -509,8 +523,21 @@ Outcome Domain::pledge_register(Ctx& c, const PledgeRegister& p) {
     return Outcome::error(Code::forbidden, "pledgee: a bank registers only its own pledges");
   }
   Asset& a = it->second;
-  if (a.pledge && a.pledge->status != "released") {
-    return Outcome::error(Code::invalid_state, "asset " + a.id + " is already pledged");
+  for (const auto& live : a.pledges) {
+    if (live.registration_no == p.registration_no) {
+      return Outcome::error(Code::duplicate, "registration_no: pledge " + p.registration_no +
+                                                 " is already registered on " + a.id);
+    }
+  }
+  for (const auto& live : a.pledges) {
+    if (live.status == "foreclosed") {
+      return Outcome::error(Code::invalid_state, "asset " + a.id + " is under disposal");
+    }
+  }
+  if (a.pledges.size() >= kPledgesPerAssetMax) {
+    return Outcome::error(Code::invalid_state, "asset " + a.id + " already has " +
+                                                   std::to_string(kPledgesPerAssetMax) +
+                                                   " live pledges (the most it takes)");
   }
   if (p.pledgor && *p.pledgor != a.owner) {
     return Outcome::error(Code::invalid_state, "pledgor: must be the asset's owner " + a.owner);
@@ -523,27 +550,53 @@ Outcome Domain::pledge_register(Ctx& c, const PledgeRegister& p) {
   pl.interest = p.interest.value_or(0);
   pl.penalties = p.penalties.value_or(0);
   pl.costs = p.costs.value_or(0);
+  pl.seq = command_n_;
+  pl.registered_at = c.now;
   auto sum = checked_add(pl.loan_outstanding, pl.interest);
   if (sum) sum = checked_add(*sum, pl.penalties);
   if (sum) sum = checked_add(*sum, pl.costs);
   if (!sum) return Outcome::error(Code::bad_request, "loan_outstanding: claim overflows");
-  a.pledge = pl;
-  json::object r = asset_json(a)["pledge"].as_object();
+  IPX_ASSERT(a.pledges.empty() || a.pledges.back().seq < pl.seq);
+  a.pledges.push_back(std::move(pl));
+  json::object r = pledge_json(a, a.pledges.back());
   r["asset_id"] = a.id;
   return Outcome::success(std::move(r));
 }
 
+// Rule 13 with several pledgees: each consents for its own pledges on the asset; the owner may
+// list or license it once every live pledgee has. The result is the caller's first-ranked one.
 Outcome Domain::pledge_consent(Ctx& c, const AssetRef& p) {
   auto it = assets_.find(p.asset_id);
-  if (it == assets_.end() || !it->second.pledge || it->second.pledge->pledgee != c.actor->id) {
-    return Outcome::error(Code::not_found, "no pledge of yours on " + p.asset_id);
+  Pledge* first = nullptr;
+  if (it != assets_.end()) {
+    for (auto& pl : it->second.pledges) {
+      if (pl.pledgee == c.actor->id && first == nullptr) first = &pl;
+    }
   }
-  Pledge& pl = *it->second.pledge;
-  if (pl.status != "active") return Outcome::error(Code::invalid_state, "pledge is " + pl.status);
-  pl.consented = true;
-  json::object r = asset_json(it->second)["pledge"].as_object();
+  if (first == nullptr)
+    return Outcome::error(Code::not_found, "no pledge of yours on " + p.asset_id);
+  if (first->status != "active") {
+    return Outcome::error(Code::invalid_state, "pledge is " + first->status);
+  }
+  for (auto& pl : it->second.pledges) {
+    if (pl.pledgee == c.actor->id) pl.consented = true;
+  }
+  json::object r = pledge_json(it->second, *first);
   r["asset_id"] = p.asset_id;
   return Outcome::success(std::move(r));
+}
+
+// asset.get (extension): the asset with its pledges, for the operator, the owner and the
+// asset's live pledgees; anyone else NOT_FOUND (PROTOCOL "Edges").
+Outcome Domain::asset_get(Ctx& c, const AssetRef& p) {
+  auto it = assets_.find(p.asset_id);
+  bool may = it != assets_.end() &&
+             ((c.actor->roles & role_operator) != 0 || it->second.owner == c.actor->id);
+  if (it != assets_.end() && !may) {
+    for (const auto& pl : it->second.pledges) may = may || pl.pledgee == c.actor->id;
+  }
+  if (!may) return Outcome::error(Code::not_found, "no asset " + p.asset_id);
+  return Outcome::success(asset_json(it->second));
 }
 
 // ---------------------------------------------------------------------------- ledger helpers

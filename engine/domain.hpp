@@ -65,13 +65,22 @@ struct Participant {
   std::string api_key, api_secret;
 };
 
+// A live pledge on an asset. An asset holds several, in registration order (DOMAIN.md rule 14:
+// pledgees are paid in that order); a released pledge leaves the asset's list.
 struct Pledge {
   std::string pledgee, pledgor, registration_no;
   std::int64_t loan_outstanding = 0, interest = 0, penalties = 0, costs = 0;
-  std::string status = "active";  // active | foreclosed | released
+  std::string status = "active";  // active | foreclosed (its asset is under disposal)
   bool consented = false;
+  // Registration order across all assets: the number of the pledge.register command that
+  // made it (a case over several assets pays their pledges in this order).
+  std::uint64_t seq = 0;
+  std::int64_t registered_at = 0;
   std::int64_t claim() const { return loan_outstanding + interest + penalties + costs; }
 };
+// Live pledges per asset: a handful in practice (a first and a second lender); the bound keeps
+// an asset's list, a case's payouts and a confirmation's linked transfer set small.
+constexpr std::size_t kPledgesPerAssetMax = 8;
 
 struct ConfirmedLicence {  // rule 15: exclusive / sole licences that cannot overlap
   std::string kind, field;
@@ -85,7 +94,7 @@ struct Asset {
   std::string kind, title, owner, region, industry, legal_status = "valid";
   std::int64_t valuation = 0, valuation_date = 0, expires_at = 0;
   std::vector<std::string> co_owners;
-  std::optional<Pledge> pledge;
+  std::vector<Pledge> pledges;  // live, in registration order (<= kPledgesPerAssetMax)
   std::vector<ConfirmedLicence> licences;
   bool open_licence = false;
 };
@@ -149,12 +158,21 @@ struct CasePlan {
   std::int64_t risk_share_bp = 0;
 };
 
+// One pledge a case pays (rule 14): every live pledge on the case's assets at disposal.open,
+// in registration order; `paid` grows with forfeited deposits and the sale's proceeds.
+struct CasePledge {
+  std::string asset_id, registration_no, pledgee;
+  std::uint64_t seq = 0;
+  std::int64_t claim = 0, paid = 0;
+};
+
 struct DisposalCase {
   std::string id;
   std::uint64_t num = 0;
   std::vector<std::string> assets;
-  std::string pledgee, pledgor, region, industry;
-  std::int64_t valuation = 0, claim = 0, opened_at = 0;
+  std::string pledgee, pledgor, region, industry;  // pledgee: the case's bank (who opened it)
+  std::int64_t valuation = 0, claim = 0, opened_at = 0;  // claim: the case's bank's pledges'
+  std::vector<CasePledge> pledges;  // the waterfall, in registration order (every pledgee)
   CasePlan plan;
   std::string state = "round_1";
   std::string outcome;
@@ -280,8 +298,10 @@ class Domain {
   Outcome asset_register(Ctx& c, const AssetRegister& p);
   Outcome pledge_register(Ctx& c, const PledgeRegister& p);
   Outcome pledge_consent(Ctx& c, const AssetRef& p);
+  Outcome asset_get(Ctx& c, const AssetRef& p);
   json::object account_json(const Participant& p) const;
   json::object asset_json(const Asset& a) const;
+  static json::object pledge_json(const Asset& a, const Pledge& pl);
 
   // auctions (domain_auctions.cpp)
   Outcome auction_create(Ctx& c, const AuctionCreate& p);
@@ -340,7 +360,24 @@ class Domain {
   // A settlement of a case's round ended without a sale (default or failure): re-run it.
   void on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c);
   // Proceeds of a confirmed case settlement: the waterfall and the risk fund (rules 14, 17).
-  void on_case_settled(DisposalCase& dc, SettlementRec& s, std::int64_t to_pledgee, Ctx& c);
+  void on_case_settled(DisposalCase& dc, SettlementRec& s, Ctx& c);
+  // Rule 14's waterfall: claims in registration order, each paid up to `remaining`.
+  struct Claim {
+    std::string pledgee;
+    std::int64_t remaining = 0;
+  };
+  static std::vector<Claim> case_claims(const DisposalCase& dc);  // what the case still owes
+  std::vector<Claim> sale_claims(const Auction& a) const;  // live pledges on a voluntary sale's lot
+  // Pays `amount` out of `escrow` down `claims` (one transfer per claim paid, appended to
+  // `set`); shares[i] = claims[i]'s part; returns the rest (the pledgor's).
+  std::int64_t pay_claims(const std::vector<Claim>& claims, std::int64_t amount,
+                          std::uint64_t escrow, std::uint16_t code, std::uint64_t ref, Ctx& c,
+                          std::vector<ledger::Transfer>& set, std::vector<std::int64_t>& shares);
+  void push_paid(Ctx& c, const std::vector<Claim>& claims, const std::vector<std::int64_t>& shares);
+  // Records a case's shares (of case_claims(dc)) once their transfers are in the ledger.
+  static void commit_waterfall(DisposalCase& dc, const std::vector<std::int64_t>& shares);
+  std::int64_t paid_to_case_bank(const DisposalCase& dc) const;
+  void release_case_pledges(DisposalCase& dc);
   void advance_cases(std::int64_t until, Ctx& c);
   std::optional<std::int64_t> next_case_due() const;
   Outcome make_plan(const DisposalOpen& p, CasePlan& plan) const;

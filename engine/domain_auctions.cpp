@@ -103,14 +103,20 @@ Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
     if (a.owner != seller) {
       return Outcome::error(Code::bad_request, "lot: every asset must have the same owner");
     }
-    // A pledge under disposal: the asset is sold only by its case's rounds.
-    if (a.pledge && a.pledge->status == "foreclosed") {
-      return Outcome::error(Code::invalid_state, "asset " + asset_id + " is under disposal");
+    for (const auto& pl : a.pledges) {
+      // A pledge under disposal: the asset is sold only by its case's rounds.
+      if (pl.status == "foreclosed") {
+        return Outcome::error(Code::invalid_state, "asset " + asset_id + " is under disposal");
+      }
     }
-    // Rule 13: a pledged asset is listed or licensed only with the pledgee's consent.
-    if (!is_operator && a.pledge && a.pledge->status == "active" && !a.pledge->consented) {
-      return Outcome::error(Code::invalid_state,
-                            "asset " + asset_id + " is pledged without the pledgee's consent");
+    // Rule 13: a pledged asset is listed or licensed only with the consent of every live
+    // pledgee (each consents for its own pledges).
+    for (const auto& pl : a.pledges) {
+      if (!is_operator && !pl.consented) {
+        return Outcome::error(Code::invalid_state, "asset " + asset_id + " is pledged to " +
+                                                       pl.pledgee + " (" + pl.registration_no +
+                                                       ") without that pledgee's consent");
+      }
     }
     if (licence) {
       Outcome lo = check_licence(a, *licence, c.now);

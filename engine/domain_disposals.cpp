@@ -102,21 +102,37 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
     return Outcome::error(Code::not_found, "pledgee: no bank " + p.pledgee);
   if (participant(p.pledgor) == nullptr)
     return Outcome::error(Code::not_found, "pledgor: no participant " + p.pledgor);
+  // The case's bank needs a live pledge on every asset (the operator may open for any of the
+  // asset's pledgees); the case pays every live pledge on them, in registration order (rule 14).
   std::int64_t claim = 0;
-  for (const auto& id : p.assets) {
+  std::vector<CasePledge> pledges;
+  for (std::size_t i = 0; i < p.assets.size(); ++i) {
+    const std::string& id = p.assets[i];
+    if (std::find(p.assets.begin(), p.assets.begin() + static_cast<std::ptrdiff_t>(i), id) !=
+        p.assets.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return Outcome::error(Code::bad_request, "assets: " + id + " is named twice");
+    }
     auto it = assets_.find(id);
     if (it == assets_.end()) return Outcome::error(Code::not_found, "no asset " + id);
     const Asset& a = it->second;
-    if (!a.pledge || a.pledge->pledgee != p.pledgee) {
+    const bool mine = std::any_of(a.pledges.begin(), a.pledges.end(),
+                                  [&](const Pledge& pl) { return pl.pledgee == p.pledgee; });
+    if (!mine)
       return Outcome::error(Code::not_found, "asset " + id + " is not pledged to " + p.pledgee);
-    }
-    if (a.pledge->status != "active") {
-      return Outcome::error(Code::invalid_state, "the pledge of " + id + " is " + a.pledge->status);
+    for (const auto& pl : a.pledges) {
+      if (pl.status != "active") {
+        return Outcome::error(Code::invalid_state, "the pledge of " + id + " is " + pl.status);
+      }
     }
     if (a.owner != p.pledgor)
       return Outcome::error(Code::invalid_state, "pledgor: " + id + " belongs to " + a.owner);
-    claim += a.pledge->claim();
+    for (const auto& pl : a.pledges) {
+      if (pl.pledgee == p.pledgee) claim += pl.claim();
+      pledges.push_back({id, pl.registration_no, pl.pledgee, pl.seq, pl.claim(), 0});
+    }
   }
+  std::stable_sort(pledges.begin(), pledges.end(),
+                   [](const CasePledge& x, const CasePledge& y) { return x.seq < y.seq; });
   DisposalCase dc;
   dc.num = ++cases_n_;
   dc.id = "C-" + std::to_string(dc.num);
@@ -125,12 +141,15 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
   dc.pledgor = p.pledgor;
   dc.valuation = p.valuation;
   dc.claim = claim;
+  dc.pledges = std::move(pledges);
   dc.opened_at = c.now;
   dc.plan = plan;
   const Asset& first = assets_.at(p.assets.front());
   dc.region = first.region;
   dc.industry = first.industry;
-  for (const auto& id : p.assets) assets_.at(id).pledge->status = "foreclosed";
+  for (const auto& id : p.assets) {
+    for (auto& pl : assets_.at(id).pledges) pl.status = "foreclosed";
+  }
   DisposalCase& stored = cases_.emplace(dc.id, std::move(dc)).first->second;
   const std::int64_t start = floor_yuan_bp(stored.valuation, plan.start_bp);
   note(stored, c, "opened", "claim " + std::to_string(claim) + " fen");
@@ -256,10 +275,19 @@ void Domain::after_sell_off(DisposalCase& dc, const Round& r, Ctx& c) {
   }
   if (best != nullptr && backstop_purchase(dc, *best, best_price, r, c)) return;
   if (dc.plan.after_sell_off == "in_lieu") {
-    transfer_in_lieu(dc, r.start_price, c);
-    return;
+    // In lieu of payment takes the assets out of every pledge on them: only when the case's
+    // bank is their only pledgee (another's pledge would be lost unpaid, rule 14).
+    const bool sole = std::all_of(dc.pledges.begin(), dc.pledges.end(),
+                                  [&](const CasePledge& cp) { return cp.pledgee == dc.pledgee; });
+    if (sole) {
+      transfer_in_lieu(dc, r.start_price, c);
+      return;
+    }
+    note(dc, c, "in_lieu_refused",
+         "other pledgees hold pledges on the assets: no transfer in lieu (rule 14); the seizure "
+         "is released");
   }
-  for (const auto& id : dc.assets) assets_.at(id).pledge->status = "released";
+  release_case_pledges(dc);
   close_case(dc, "released", c);
 }
 
@@ -320,12 +348,12 @@ void Domain::transfer_in_lieu(DisposalCase& dc, std::int64_t price, Ctx& c) {
   if (ledger_.submit(set, Ms{c.now}).ok()) {
     for (const auto& id : dc.assets) {
       assets_.at(id).owner = dc.pledgee;
-      assets_.at(id).pledge->status = "released";
+      assets_.at(id).pledges.clear();  // the bank's own pledges (it is their only pledgee)
     }
   }
   dc.hammer = price;
   // The asset counts at the sell-off price toward what remains of the claim (rule 14).
-  const std::int64_t forfeited = std::min(dc.forfeited, dc.claim);
+  const std::int64_t forfeited = paid_to_case_bank(dc);
   dc.net_to_bank = forfeited + std::min(price, dc.claim - forfeited);
   close_case(dc, "in_lieu", c);
 }
@@ -356,10 +384,68 @@ void Domain::on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c) {
   start_round(dc, last.round, last.kind, last.start_price, opens_at, c);
 }
 
+// Rule 14 with several pledgees: the case's pledges in registration order, each owed what
+// remains of its claim (claim − paid so far).
+std::vector<Domain::Claim> Domain::case_claims(const DisposalCase& dc) {
+  std::vector<Claim> out;
+  out.reserve(dc.pledges.size());
+  for (const auto& cp : dc.pledges) {
+    IPX_ASSERT(cp.paid >= 0 && cp.paid <= cp.claim);
+    out.push_back({cp.pledgee, cp.claim - cp.paid});
+  }
+  return out;
+}
+
+std::int64_t Domain::pay_claims(const std::vector<Claim>& claims, std::int64_t amount,
+                                std::uint64_t escrow, std::uint16_t code, std::uint64_t ref, Ctx& c,
+                                std::vector<ledger::Transfer>& set,
+                                std::vector<std::int64_t>& shares) {
+  IPX_ASSERT(amount >= 0);
+  shares.assign(claims.size(), 0);
+  for (std::size_t i = 0; i < claims.size() && amount > 0; ++i) {
+    IPX_ASSERT(claims[i].remaining >= 0);
+    shares[i] = std::min(amount, claims[i].remaining);
+    if (shares[i] == 0) continue;
+    set.push_back(cash_move(c, escrow, cash_account(*find_participant(claims[i].pledgee)),
+                            shares[i], code, ref));
+    amount -= shares[i];
+  }
+  return amount;
+}
+
+void Domain::commit_waterfall(DisposalCase& dc, const std::vector<std::int64_t>& shares) {
+  IPX_ASSERT(shares.size() == dc.pledges.size());
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    dc.pledges[i].paid += shares[i];
+    IPX_ASSERT(dc.pledges[i].paid <= dc.pledges[i].claim);
+  }
+}
+
+// What the case's bank has had from the case so far (its pledges' shares of the waterfall).
+std::int64_t Domain::paid_to_case_bank(const DisposalCase& dc) const {
+  std::int64_t sum = 0;
+  for (const auto& cp : dc.pledges) {
+    if (cp.pledgee == dc.pledgee) sum += cp.paid;
+  }
+  IPX_ASSERT(sum <= dc.claim);
+  return sum;
+}
+
+// The seizure ends without a sale (rule 11 `release`): the case's bank's pledges are released,
+// as with one pledgee; other pledgees' pledges stand again (active, their consents kept).
+void Domain::release_case_pledges(DisposalCase& dc) {
+  for (const auto& id : dc.assets) {
+    auto& pledges = assets_.at(id).pledges;
+    std::erase_if(pledges, [&](const Pledge& pl) { return pl.pledgee == dc.pledgee; });
+    for (auto& pl : pledges) pl.status = "active";
+  }
+}
+
 // Rules 14 and 17: the pledgee's net cash, and the risk fund's share of a shortfall.
-void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, std::int64_t to_pledgee, Ctx& c) {
-  // The forfeited deposits paid the bank up to its claim (rule 7; see forfeit_deposit).
-  dc.net_to_bank = to_pledgee + std::min(dc.forfeited, dc.claim);
+void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, Ctx& c) {
+  // What the waterfall paid the case's bank: forfeited deposits (rule 7; see forfeit_deposit)
+  // and the sale's proceeds, up to its claim.
+  dc.net_to_bank = paid_to_case_bank(dc);
   dc.registered_at = c.now;
   const std::int64_t shortfall = dc.claim - dc.net_to_bank;
   if (shortfall > 0 && !dc.plan.risk_fund.empty() && dc.plan.risk_share_bp > 0) {
@@ -417,6 +503,16 @@ json::object Domain::case_json(const DisposalCase& dc) const {
   o["rounds"] = std::move(rounds);
   o["settlement_id"] =
       dc.settlement_id.empty() ? json::value(nullptr) : json::value(dc.settlement_id);
+  // Extension: every pledge the case pays, in registration order, with what it has had.
+  json::array pledges;
+  for (const auto& cp : dc.pledges) {
+    pledges.push_back(json::object{{"asset_id", cp.asset_id},
+                                   {"registration_no", cp.registration_no},
+                                   {"pledgee", cp.pledgee},
+                                   {"claim", cp.claim},
+                                   {"paid", cp.paid}});
+  }
+  o["pledges"] = std::move(pledges);
   const double recovery = dc.claim > 0 ? static_cast<double>(dc.net_to_bank + dc.fund_share) /
                                              static_cast<double>(dc.claim)
                                        : 0.0;

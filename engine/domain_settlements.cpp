@@ -32,6 +32,36 @@ ledger::Transfer Domain::cash_move(Ctx& c, std::uint64_t from, std::uint64_t to,
   return t;
 }
 
+// Rule 13: a voluntary sale of pledged assets pays their live pledges first, in registration
+// order across the lot, each up to its claim.
+std::vector<Domain::Claim> Domain::sale_claims(const Auction& a) const {
+  std::vector<std::pair<std::uint64_t, Claim>> ranked;
+  for (const auto& asset_id : a.lot) {
+    for (const auto& pl : assets_.at(asset_id).pledges) {
+      if (pl.status == "active") ranked.push_back({pl.seq, Claim{pl.pledgee, pl.claim()}});
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<Claim> out;
+  out.reserve(ranked.size());
+  for (auto& [seq, claim] : ranked) out.push_back(std::move(claim));
+  return out;
+}
+
+// One balance push per pledgee paid (a bank may hold several of the claims).
+void Domain::push_paid(Ctx& c, const std::vector<Claim>& claims,
+                       const std::vector<std::int64_t>& shares) {
+  IPX_ASSERT(claims.size() == shares.size());
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    bool first = shares[i] > 0;
+    for (std::size_t j = 0; j < i && first; ++j) {
+      first = !(shares[j] > 0 && claims[j].pledgee == claims[i].pledgee);
+    }
+    if (first) push_balance(c, claims[i].pledgee);
+  }
+}
+
 void Domain::open_settlement(Auction& a, const std::string& buyer, std::int64_t price,
                              std::int64_t closed_at, Ctx& c) {
   SettlementRec s;
@@ -170,25 +200,14 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   if (s->seller_commission > 0)
     set.push_back(cash_move(c, escrow, ids::kFeesCny, s->seller_commission, ids::code_fee, a.num));
   std::int64_t net = s->price - s->seller_commission;
-  // Rules 13/14: the pledgee is paid first, up to its (remaining) claim; the rest to the pledgor.
-  std::int64_t to_pledgee = 0;
-  std::string pledgee;
-  if (!s->case_id.empty()) {
-    const DisposalCase& dc = cases_.at(s->case_id);
-    pledgee = dc.pledgee;
-    to_pledgee = std::min(net, std::max<std::int64_t>(0, dc.claim - dc.forfeited));
-  } else if (const Asset& as = assets_.at(a.lot.front());
-             as.pledge && as.pledge->status == "active") {
-    pledgee = as.pledge->pledgee;
-    to_pledgee = std::min(net, as.pledge->claim());
-  }
-  if (to_pledgee > 0) {
-    set.push_back(cash_move(c, escrow, cash_account(*find_participant(pledgee)), to_pledgee,
-                            ids::code_claim, a.num));
-  }
-  if (net - to_pledgee > 0) {
-    set.push_back(
-        cash_move(c, escrow, cash_account(*seller), net - to_pledgee, ids::code_proceeds, a.num));
+  // Rules 13/14: the pledgees are paid first, in registration order, each up to its
+  // (remaining) claim; the rest to the pledgor.
+  const std::vector<Claim> claims =
+      s->case_id.empty() ? sale_claims(a) : case_claims(cases_.at(s->case_id));
+  std::vector<std::int64_t> shares;
+  const std::int64_t rest = pay_claims(claims, net, escrow, ids::code_claim, a.num, c, set, shares);
+  if (rest > 0) {
+    set.push_back(cash_move(c, escrow, cash_account(*seller), rest, ids::code_proceeds, a.num));
   }
   const bool licence = a.purpose == "exclusive_licence" || a.purpose == "sole_licence";
   if (!licence) {
@@ -223,13 +242,16 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
                              c.now + a.licence->term_months * kMonthMs});
     } else {
       as.owner = s->buyer;
-      if (as.pledge && as.pledge->status != "released") as.pledge->status = "released";
+      as.pledges.clear();  // every pledge on a sold asset is released (rule 14: paid from it)
     }
   }
-  if (!s->case_id.empty()) on_case_settled(cases_.at(s->case_id), *s, to_pledgee, c);
-  for (const auto& who : {s->buyer, s->seller, pledgee}) {
-    if (!who.empty()) push_balance(c, who);
+  if (!s->case_id.empty()) {
+    DisposalCase& dc = cases_.at(s->case_id);
+    commit_waterfall(dc, shares);
+    on_case_settled(dc, *s, c);
   }
+  for (const auto& who : {s->buyer, s->seller}) push_balance(c, who);
+  push_paid(c, claims, shares);
   push_private(c, s->buyer, "settlement", settlement_json(*s));
   return Outcome::success(settlement_json(*s));
 }
@@ -288,13 +310,6 @@ void Domain::forfeit_deposit(SettlementRec& s, Ctx& c) {
     return;
   }
   const Auction& a = auctions_.at(s.auction_id);
-  std::int64_t to_pledgee = 0;
-  std::string pledgee;
-  if (!s.case_id.empty()) {
-    const DisposalCase& dc = cases_.at(s.case_id);
-    pledgee = dc.pledgee;
-    to_pledgee = std::min(s.deposit, std::max<std::int64_t>(0, dc.claim - dc.forfeited));
-  }
   std::vector<ledger::Transfer> set;
   ledger::Transfer post;
   post.id = next_transfer_id(c);
@@ -303,19 +318,22 @@ void Domain::forfeit_deposit(SettlementRec& s, Ctx& c) {
   post.amount = s.deposit;
   set.push_back(post);
   const std::uint64_t escrow = ids::escrow(a.num);
-  if (to_pledgee > 0) {
-    set.push_back(cash_move(c, escrow, cash_account(*find_participant(pledgee)), to_pledgee,
+  // A case's pledgees in registration order (rule 14), each up to what remains of its claim.
+  const std::vector<Claim> claims =
+      s.case_id.empty() ? std::vector<Claim>{} : case_claims(cases_.at(s.case_id));
+  std::vector<std::int64_t> shares;
+  const std::int64_t rest =
+      pay_claims(claims, s.deposit, escrow, ids::code_forfeit, a.num, c, set, shares);
+  if (rest > 0) {
+    set.push_back(cash_move(c, escrow, cash_account(*find_participant(s.seller)), rest,
                             ids::code_forfeit, a.num));
-  }
-  if (s.deposit - to_pledgee > 0) {
-    set.push_back(cash_move(c, escrow, cash_account(*find_participant(s.seller)),
-                            s.deposit - to_pledgee, ids::code_forfeit, a.num));
   }
   for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
   auto r = ledger_.submit(set, Ms{c.now});
   IPX_ASSERT(r.ok());
   for (const auto& t : set) s.transfers.push_back(t.id);
-  if (!pledgee.empty()) push_balance(c, pledgee);
+  if (!s.case_id.empty()) commit_waterfall(cases_.at(s.case_id), shares);
+  push_paid(c, claims, shares);
   push_balance(c, s.seller);
 }
 

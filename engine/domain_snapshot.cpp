@@ -6,7 +6,8 @@
 // mechanisms and the ledger are saved through their own snapshot APIs (config + State, the
 // resting orders in priority order, the accounts and the transfer log).
 //
-// Format version 1 (engine/snapshot_io.hpp frames it): section "remembered", the idempotency
+// Format version 2 (engine/snapshot_io.hpp frames it; 2: an asset's pledges are a list in
+// registration order, and a case keeps the pledges it pays): section "remembered", the idempotency
 // table in the order of its time index; section "state", in order: counters and clock; the
 // ledger (accounts and log); participants, assets; auctions (mechanism config + state);
 // markets (book orders and order metadata); cases, settlements, backstop offers, new
@@ -36,7 +37,11 @@ void fields(Io& io, Like<Credential> auto& c) {
 template <class Io>
 void fields(Io& io, Like<Pledge> auto& p) {
   io(p.pledgee, p.pledgor, p.registration_no, p.loan_outstanding, p.interest, p.penalties, p.costs,
-     p.status, p.consented);
+     p.status, p.consented, p.seq, p.registered_at);
+}
+template <class Io>
+void fields(Io& io, Like<CasePledge> auto& p) {
+  io(p.asset_id, p.registration_no, p.pledgee, p.seq, p.claim, p.paid);
 }
 template <class Io>
 void fields(Io& io, Like<ConfirmedLicence> auto& l) {
@@ -45,7 +50,7 @@ void fields(Io& io, Like<ConfirmedLicence> auto& l) {
 template <class Io>
 void fields(Io& io, Like<Asset> auto& a) {
   io(a.id, a.num, a.kind, a.title, a.owner, a.region, a.industry, a.legal_status, a.valuation,
-     a.valuation_date, a.expires_at, a.co_owners, a.pledge, a.licences, a.open_licence);
+     a.valuation_date, a.expires_at, a.co_owners, a.pledges, a.licences, a.open_licence);
 }
 template <class Io>
 void fields(Io& io, Like<Licence> auto& l) {
@@ -80,7 +85,7 @@ void fields(Io& io, Like<DisposalCase> auto& c) {
   io(c.id, c.num, c.assets, c.pledgee, c.pledgor, c.region, c.industry, c.valuation, c.claim,
      c.opened_at, c.plan, c.state, c.outcome, c.rounds, c.settlement_id, c.barred, c.forfeited,
      c.hammer, c.net_to_bank, c.fund_share, c.sold_at, c.cash_at, c.registered_at, c.closed_at,
-     c.defaults, c.timeline);
+     c.defaults, c.timeline, c.pledges);
 }
 template <class Io>
 void fields(Io& io, Like<BackstopOfferRec> auto& o) {
@@ -514,6 +519,19 @@ void Domain::check_loaded(snap::Reader& r) const {
   }
   for (const auto& [due, id] : payment_due_) {
     if (!settlements_.count(id)) r.fail("a payment deadline for no settlement " + id);
+  }
+  for (const auto& [id, a] : assets_) {  // rule 14: live pledges, bounded, in registration order
+    if (a.pledges.size() > kPledgesPerAssetMax) r.fail("asset " + id + ": too many pledges");
+    for (std::size_t i = 1; i < a.pledges.size(); ++i) {
+      if (a.pledges[i - 1].seq >= a.pledges[i].seq)
+        r.fail("asset " + id + ": pledges out of order");
+    }
+  }
+  for (const auto& [id, dc] : cases_) {
+    for (const auto& cp : dc.pledges) {
+      if (cp.paid < 0 || cp.paid > cp.claim)
+        r.fail("case " + id + ": a pledge paid beyond its claim");
+    }
   }
   if (!participants_.count("admin")) r.fail("no admin participant");
 }

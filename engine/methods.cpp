@@ -77,6 +77,7 @@ constexpr std::array kMethods = {
     m<SettlementFail>("settlement.fail", Method::settlement_fail, op, true),
     m<ReportDisposals>("report.disposals", Method::report_disposals, op | bank, false),
     m<Tick>("tick", Method::tick, role_system, true),
+    m<AssetRef>("asset.get", Method::asset_get, role_any, false),
 };
 
 }  // namespace

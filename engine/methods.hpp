@@ -60,6 +60,8 @@ enum class Method : std::int32_t {
   settlement_fail,
   report_disposals,
   tick,  // internal timer tick
+  // Added after tick, so the journaled kinds above keep their numbers (reads only below).
+  asset_get,
 };
 
 using Params =

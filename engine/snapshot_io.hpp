@@ -43,7 +43,7 @@ namespace ipx::engine::snap {
 namespace json = boost::json;
 
 inline constexpr char kMagic[8] = {'I', 'P', 'X', 'S', 'N', 'A', 'P', '\0'};
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;  // 2: several pledges per asset
 inline constexpr std::size_t kHeadBytes = 8 + 4;
 inline constexpr std::size_t kSectionHeadBytes = 8 + 8;
 inline constexpr int kJsonDepthMax = 32;

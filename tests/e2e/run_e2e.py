@@ -384,6 +384,7 @@ async def test_roles_per_method(env):
         "pledge.register": ({"operator", "bank"}, {"asset_id": "NOPE", "pledgee": "P-999999",
                                                    "loan_outstanding": 1, "registration_no": "R"}),
         "pledge.consent": ({"bank"}, {"asset_id": "NOPE"}),
+        "asset.get": (None, {"asset_id": "NOPE"}),
         "disposal.open": ({"operator", "bank"}, {"assets": ["NOPE"], "pledgee": "P-999999",
                                                  "pledgor": "P-999998", "valuation": 100}),
         "disposal.get": ({"operator", "bank"}, {"case_id": "C-999999"}),
@@ -1253,6 +1254,62 @@ async def test_disposal_round1_sold_and_settled(env):
     rep = await bank.call("report.disposals")
     row = [r for r in rep["rows"] if r["case_id"] == cid][0]
     eq(row["outcome"], "sold", "report outcome")
+
+
+async def test_disposal_two_pledgees(env):
+    """Rules 13 and 14 with two banks pledging one asset: both consent before a listing; the
+    case opened by the second-ranked bank pays the first-ranked bank first, then itself, then
+    the pledgor; asset.get shows `pledge` (first-ranked) and `pledges` (registration order)."""
+    owner = await env.party("enterprise")
+    first = await env.party("bank")
+    second = await env.party("bank")
+    op = await env.party("operator")
+    b1 = await env.party("enterprise", fund=500_000_000)
+    asset = await pledged(env, owner, first, valuation=10_000_000, loan=5_000_000)
+    pl = await second.call("pledge.register", asset_id=asset, pledgee=second.id, loan_outstanding=3_000_000,
+                           registration_no="PR2-" + asset, interest=1_000_000)
+    eq((pl["pledgee"], pl["claim"], pl["rank"]), (second.id, 4_000_000, 2), "the second pledge")
+    eq(await code(second.c, "pledge.register", asset_id=asset, pledgee=second.id, loan_outstanding=1,
+                  registration_no="PR2-" + asset), "DUPLICATE", "the same registration_no twice")
+    a = await owner.call("asset.get", asset_id=asset)
+    eq(a["pledge"]["pledgee"], first.id, "pledge: the first-ranked")
+    eq([(p["pledgee"], p["rank"], p["claim"]) for p in a["pledges"]],
+       [(first.id, 1, 5_000_000), (second.id, 2, 4_000_000)], "pledges in registration order")
+    eq(await code(b1.c, "asset.get", asset_id=asset), "NOT_FOUND", "a stranger's asset.get")
+    # Rule 13: every pledgee's consent before the owner lists.
+    now = await env.now()
+    listing = dict(lot=[asset], purpose="transfer", format="english", start_price=100_000, increment=1000,
+                   deposit=0, opens_at=now + DAY, closes_at=now + 2 * DAY)
+    await first.call("pledge.consent", asset_id=asset)
+    eq(await code(owner.c, "auction.create", **listing), "INVALID_STATE", "one consent of two")
+    c2 = await second.call("pledge.consent", asset_id=asset)
+    eq((c2["pledgee"], c2["consented"]), (second.id, True), "second consent")
+    listed = await owner.call("auction.create", **listing)
+    await op.call("auction.cancel", auction_id=listed["auction_id"], reason="the bank forecloses instead")
+    # The second-ranked bank forecloses; a sale at 7,000,000 pays the first 5,000,000, the second 2,000,000.
+    case = await second.call("disposal.open", assets=[asset], pledgee=second.id, pledgor=owner.id,
+                             valuation=10_000_000, plan={"notice_ms": HOUR})
+    cid, aid = case["case_id"], case["auction_id"]
+    eq((case["pledgee"], case["claim"]), (second.id, 4_000_000), "the case is the second bank's")
+    eq([p["pledgee"] for p in case["pledges"]], [first.id, second.id], "the case pays in registration order")
+    eq(await code(first.c, "disposal.get", case_id=cid), "NOT_FOUND", "the first bank does not see the case")
+    auc = await b1.call("auction.get", auction_id=aid)
+    await b1.call("auction.register", auction_id=aid)
+    await env.advance_to(auc["opens_at"])
+    await b1.call("auction.bid", auction_id=aid, amount=7_000_000)
+    await env.advance_to(auc["closes_at"])
+    sid = (await second.call("disposal.get", case_id=cid))["settlement_id"]
+    await b1.call("settlement.pay", settlement_id=sid)
+    await op.call("settlement.confirm", settlement_id=sid, registration_no="REG-" + cid)
+    eq((await first.call("account.get"))["cash_available"], 5_000_000, "first-ranked paid in full")
+    eq((await second.call("account.get"))["cash_available"], 2_000_000, "second-ranked gets the rest")
+    eq((await owner.call("account.get"))["cash_available"], 0, "nothing left for the pledgor")
+    g = await second.call("disposal.get", case_id=cid)
+    eq((g["state"], g["outcome"], g["recovery"]["net_to_bank"]), ("closed", "sold", 2_000_000), "recovery")
+    eq([(p["pledgee"], p["paid"]) for p in g["pledges"]], [(first.id, 5_000_000), (second.id, 2_000_000)],
+       "payouts")
+    a = await op.call("asset.get", asset_id=asset)
+    eq((a["owner"], a["pledge"], a["pledges"]), (b1.id, None, []), "the sale released both pledges")
 
 
 async def test_disposal_default_and_rerun(env):

@@ -33,7 +33,7 @@ constexpr std::string_view kMethodNames[] = {
     "auction.accept",    "auction.get",      "auction.list",       "backstop.offer",
     "market.create",     "market.get",       "units.issue",        "order.place",
     "order.cancel",      "order.replace",    "settlement.get",     "settlement.pay",
-    "settlement.confirm", "settlement.fail", "report.disposals",
+    "settlement.confirm", "settlement.fail", "report.disposals", "asset.get",
 };
 
 [[noreturn]] void fail(const char* what, std::string_view method, const std::string& a,

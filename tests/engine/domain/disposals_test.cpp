@@ -68,6 +68,34 @@ class DomainDisposalTest : public ::testing::Test {
     EXPECT_TRUE(h.call(op, "pledge.register", json::serialize(pl)).ok());
     return id;
   }
+  // pledge.register of `asset` to `pledgee` (called by `by`, the operator by default).
+  Outcome pledge(const std::string& asset, const std::string& pledgee, std::int64_t claim,
+                 const std::string& registration_no, const std::string& by = {}) {
+    json::object pl{{"asset_id", asset},
+                    {"pledgee", pledgee},
+                    {"loan_outstanding", claim},
+                    {"registration_no", registration_no}};
+    return h.call(by.empty() ? op : by, "pledge.register", json::serialize(pl));
+  }
+  // An asset pledged to `bank` (PLG-<id>), then to `bank2` (PLG-<id>-2): two ranks (rule 14).
+  std::string twice_pledged(std::int64_t first_claim, std::int64_t second_claim) {
+    const std::string id = pledged_asset(bank, first_claim);
+    Outcome o = pledge(id, bank2, second_claim, "PLG-" + id + "-2", bank2);
+    EXPECT_TRUE(o.ok()) << o.message;
+    return id;
+  }
+  Outcome asset_get(const std::string& who, const std::string& id) {
+    std::vector<Push> ignored;
+    return h.domain.apply(Method::asset_get, who, {}, Params{AssetRef{id}}, h.now, ignored);
+  }
+  json::array pledges_of(const std::string& id) {
+    Outcome o = asset_get(op, id);
+    EXPECT_TRUE(o.ok()) << o.message;
+    return o.ok() ? o.result.at("pledges").as_array() : json::array{};
+  }
+  Outcome consent(const std::string& who, const std::string& asset) {
+    return h.call(who, "pledge.consent", json::serialize(json::object{{"asset_id", asset}}));
+  }
   json::object open_params(const std::string& asset, std::int64_t valuation,
                            const json::object& plan, const std::string& pledgee) {
     json::object p{{"assets", json::array{json::string(asset)}},
@@ -623,6 +651,353 @@ TEST_F(DomainDisposalTest, ACancelledRoundIsAnnouncedAgainWithTheSameStart) {
   ASSERT_EQ(c.at("rounds").as_array().size(), 2u);
   EXPECT_EQ(round(id, 1).at("start_price"), 7'000'000);  // no cut (rule 9 is for unsold rounds)
   EXPECT_EQ(get_auction(auction_of(id)).at("opens_at"), t0 + kHourMs);
+}
+
+}  // namespace
+}  // namespace ipx::engine::test
+
+namespace ipx::engine::test {
+namespace {
+
+// ------------------------------------------- several pledges on one asset (rules 13, 14, 17)
+
+TEST_F(DomainDisposalTest, Rule14ASecondPledgeRanksAfterTheFirstInRegistrationOrder) {
+  const std::string id = pledged_asset(bank, 3'000'000);
+  Outcome o = pledge(id, bank2, 2'000'000, "PLG-B2", bank2);
+  ASSERT_TRUE(o.ok()) << o.message;
+  EXPECT_EQ(o.result.at("pledgee"), json::value(bank2));  // the new pledge, not the first
+  EXPECT_EQ(o.result.at("rank"), 2);
+  EXPECT_EQ(o.result.at("claim"), 2'000'000);
+  EXPECT_EQ(o.result.at("asset_id"), json::value(id));
+  // The same bank for another loan: a third rank.
+  o = pledge(id, bank, 1'000'000, "PLG-B1-2", bank);
+  ASSERT_TRUE(o.ok()) << o.message;
+  EXPECT_EQ(o.result.at("rank"), 3);
+  Outcome a = asset_get(op, id);
+  ASSERT_TRUE(a.ok()) << a.message;
+  // PROTOCOL's `pledge`: the first-ranked; `pledges`: all of them, in registration order.
+  EXPECT_EQ(a.result.at("pledge").at("pledgee"), json::value(bank));
+  EXPECT_EQ(a.result.at("pledge").at("rank"), 1);
+  const json::array all = a.result.at("pledges").as_array();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].at("registration_no"), json::value("PLG-" + id));
+  EXPECT_EQ(all[1].at("registration_no"), "PLG-B2");
+  EXPECT_EQ(all[2].at("registration_no"), "PLG-B1-2");
+  EXPECT_EQ(all[1].at("pledgee"), json::value(bank2));
+  EXPECT_EQ(all[1].at("status"), "active");
+  EXPECT_EQ(all[1].at("consented"), false);
+}
+
+TEST_F(DomainDisposalTest, AssetGetIsForTheOperatorTheOwnerAndItsPledgees) {
+  const std::string id = twice_pledged(3'000'000, 2'000'000);
+  EXPECT_TRUE(asset_get(op, id).ok());
+  EXPECT_TRUE(asset_get(pledgor, id).ok());
+  EXPECT_TRUE(asset_get(bank, id).ok());
+  EXPECT_TRUE(asset_get(bank2, id).ok());
+  EXPECT_EQ(asset_get(alice, id).code, Code::not_found);
+  EXPECT_EQ(asset_get(bs1, id).code, Code::not_found);
+  EXPECT_EQ(asset_get(op, "NOPE").code, Code::not_found);
+  // An asset without pledges: `pledge` null, `pledges` empty.
+  json::object a{{"asset_id", "FREE-1"},
+                 {"kind", "utility_model"},
+                 {"title", "t"},
+                 {"owner", alice},
+                 {"region", "chengdu"},
+                 {"industry", "other"},
+                 {"valuation", kValuation},
+                 {"expires_at", h.now + 365 * kDayMs}};
+  Outcome r = h.call(alice, "asset.register", json::serialize(a));
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_TRUE(r.result.at("pledge").is_null());
+  EXPECT_TRUE(r.result.at("pledges").as_array().empty());
+}
+
+TEST_F(DomainDisposalTest, Rule14TheSameRegistrationNoTwiceOnAnAssetIsDuplicateAndChangesNothing) {
+  const std::string id = pledged_asset(bank, 3'000'000);
+  const std::string before = json::serialize(asset_get(op, id).result);
+  json::object pl{{"asset_id", id},
+                  {"pledgee", bank2},
+                  {"loan_outstanding", 1'000'000},
+                  {"registration_no", "PLG-" + id}};
+  h.expect_rejected(Code::duplicate, bank2, "pledge.register", json::serialize(pl));
+  pl["pledgee"] = bank;
+  h.expect_rejected(Code::duplicate, bank, "pledge.register", json::serialize(pl));
+  EXPECT_EQ(json::serialize(asset_get(op, id).result), before);
+  // The number is checked per asset: another asset may carry it.
+  const std::string other = pledged_asset(bank, 1'000'000);
+  EXPECT_TRUE(pledge(other, bank2, 1'000'000, "PLG-" + id).ok());
+}
+
+TEST_F(DomainDisposalTest, AnAssetTakesAtMostKPledgesPerAssetMaxLivePledges) {
+  const std::string id = pledged_asset(bank, 1'000'000);
+  for (std::size_t i = 1; i < kPledgesPerAssetMax; ++i) {
+    ASSERT_TRUE(pledge(id, i % 2 ? bank2 : bank, 1'000'000, "N-" + std::to_string(i)).ok()) << i;
+  }
+  ASSERT_EQ(pledges_of(id).size(), kPledgesPerAssetMax);
+  const std::string before = json::serialize(asset_get(op, id).result);
+  json::object pl{{"asset_id", id},
+                  {"pledgee", bank2},
+                  {"loan_outstanding", 1'000'000},
+                  {"registration_no", "ONE-TOO-MANY"}};
+  h.expect_rejected(Code::invalid_state, op, "pledge.register", json::serialize(pl));
+  EXPECT_EQ(json::serialize(asset_get(op, id).result), before);
+}
+
+TEST_F(DomainDisposalTest, APledgeOnAnAssetUnderDisposalIsInvalidState) {
+  const std::string id = pledged_asset(bank);
+  open_case(kValuation, {}, id);
+  json::object pl{{"asset_id", id},
+                  {"pledgee", bank2},
+                  {"loan_outstanding", 1'000'000},
+                  {"registration_no", "LATE"}};
+  h.expect_rejected(Code::invalid_state, bank2, "pledge.register", json::serialize(pl));
+  EXPECT_EQ(pledges_of(id).size(), 1u);
+}
+
+TEST_F(DomainDisposalTest, Rule13EveryPledgeeMustConsentBeforeATraderListing) {
+  const std::string id = twice_pledged(3'000'000, 2'000'000);
+  const json::object listing{{"lot", json::array{json::string(id)}},
+                             {"purpose", "transfer"},
+                             {"format", "english"},
+                             {"start_price", 1'000'000},
+                             {"increment", 10'000},
+                             {"deposit", 0},
+                             {"opens_at", h.now},
+                             {"closes_at", h.now + kDayMs}};
+  h.expect_rejected(Code::invalid_state, pledgor, "auction.create", json::serialize(listing));
+  // A bank without a pledge on the asset: NOT_FOUND; a trader: FORBIDDEN (as with one pledge).
+  const std::string bank3 = h.participant("bank", "bank three");
+  h.expect_rejected(Code::not_found, bank3, "pledge.consent",
+                    json::serialize(json::object{{"asset_id", id}}));
+  h.expect_rejected(Code::forbidden, pledgor, "pledge.consent",
+                    json::serialize(json::object{{"asset_id", id}}));
+  Outcome c1 = consent(bank, id);
+  ASSERT_TRUE(c1.ok()) << c1.message;
+  EXPECT_EQ(c1.result.at("pledgee"), json::value(bank));
+  EXPECT_EQ(c1.result.at("consented"), true);
+  // The first pledgee's consent is not enough: the second's is missing.
+  h.expect_rejected(Code::invalid_state, pledgor, "auction.create", json::serialize(listing));
+  Outcome c2 = consent(bank2, id);
+  ASSERT_TRUE(c2.ok()) << c2.message;
+  EXPECT_EQ(c2.result.at("pledgee"), json::value(bank2));
+  EXPECT_EQ(c2.result.at("rank"), 2);
+  for (const auto& pl : pledges_of(id)) EXPECT_EQ(pl.at("consented"), true);
+  Outcome a = h.call(pledgor, "auction.create", json::serialize(listing));
+  EXPECT_TRUE(a.ok()) << a.message;
+}
+
+TEST_F(DomainDisposalTest, Rule13AConsentCoversEveryPledgeOfThatBankOnTheAsset) {
+  const std::string id = pledged_asset(bank, 1'000'000);
+  ASSERT_TRUE(pledge(id, bank2, 1'000'000, "SECOND").ok());
+  ASSERT_TRUE(pledge(id, bank, 1'000'000, "THIRD").ok());
+  Outcome c = consent(bank, id);
+  ASSERT_TRUE(c.ok()) << c.message;
+  EXPECT_EQ(c.result.at("rank"), 1);  // the caller's first-ranked pledge
+  const json::array all = pledges_of(id);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].at("consented"), true);
+  EXPECT_EQ(all[1].at("consented"), false);  // bank2's own
+  EXPECT_EQ(all[2].at("consented"), true);
+}
+
+TEST_F(DomainDisposalTest, Rule14SoldAboveBothClaimsPaysEachInFullThenThePledgor) {
+  const std::string id = twice_pledged(3'000'000, 2'000'000);
+  const std::string cid = open_case(kValuation, kFast, id);
+  EXPECT_EQ(get_case(cid).at("claim"), 3'000'000);  // the case's bank's claim
+  pay_and_confirm(alice, win_round_1(cid, alice));  // 7,000,000
+  EXPECT_EQ(h.cash_available(bank), 3'000'000);
+  EXPECT_EQ(h.cash_available(bank2), 2'000'000);
+  EXPECT_EQ(h.cash_available(pledgor), 2'000'000);
+  json::object c = get_case(cid);
+  EXPECT_EQ(c.at("outcome"), "sold");
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 3'000'000);
+  EXPECT_EQ(c.at("recovery").at("recovery_rate"), 1.0);
+  const json::array paid = c.at("pledges").as_array();
+  ASSERT_EQ(paid.size(), 2u);
+  EXPECT_EQ(paid[0].at("pledgee"), json::value(bank));
+  EXPECT_EQ(paid[0].at("paid"), 3'000'000);
+  EXPECT_EQ(paid[1].at("pledgee"), json::value(bank2));
+  EXPECT_EQ(paid[1].at("claim"), 2'000'000);
+  EXPECT_EQ(paid[1].at("paid"), 2'000'000);
+  // Every payout is a transfer of the settlement: two claims (code 105) and the proceeds (103).
+  int claims = 0, proceeds = 0;
+  const json::object settled = get_settlement(std::string(c.at("settlement_id").as_string()));
+  for (const auto& t : settled.at("transfers").as_array()) {
+    claims += t.at("code") == 105;
+    proceeds += t.at("code") == 103;
+  }
+  EXPECT_EQ(claims, 2);
+  EXPECT_EQ(proceeds, 1);
+  // The sale releases every pledge: the buyer's asset carries none.
+  Outcome a = asset_get(op, id);
+  EXPECT_EQ(a.result.at("owner"), json::value(alice));
+  EXPECT_TRUE(a.result.at("pledge").is_null());
+  EXPECT_TRUE(a.result.at("pledges").as_array().empty());
+}
+
+TEST_F(DomainDisposalTest, Rule14SoldBelowBothClaimsTheSecondGetsTheRestThePledgorNothing) {
+  const std::string id = twice_pledged(5'000'000, 4'000'000);
+  const std::string cid = open_case(kValuation, kFast, id);
+  pay_and_confirm(alice, win_round_1(cid, alice));  // 7,000,000
+  EXPECT_EQ(h.cash_available(bank), 5'000'000);
+  EXPECT_EQ(h.cash_available(bank2), 2'000'000);
+  EXPECT_EQ(h.cash_available(pledgor), 0);  // the shortfall stays a debt (rule 14)
+  json::object c = get_case(cid);
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 5'000'000);
+  EXPECT_EQ(c.at("pledges").as_array()[1].at("paid"), 2'000'000);
+}
+
+TEST_F(DomainDisposalTest, Rule14ExactlyTheFirstClaimPaysTheSecondNothing) {
+  const std::string id = twice_pledged(7'000'000, 1'000'000);
+  const std::string cid = open_case(kValuation, kFast, id);
+  pay_and_confirm(alice, win_round_1(cid, alice));  // 7,000,000
+  EXPECT_EQ(h.cash_available(bank), 7'000'000);
+  EXPECT_EQ(h.cash_available(bank2), 0);
+  EXPECT_EQ(h.cash_available(pledgor), 0);
+  EXPECT_EQ(get_case(cid).at("pledges").as_array()[1].at("paid"), 0);
+}
+
+TEST_F(DomainDisposalTest, Rule14And17ACaseOfTheSecondRankedBankPaysTheFirstRankedFirst) {
+  const std::string id = twice_pledged(5'000'000, 4'000'000);
+  // bank2 (second rank) forecloses, with a risk fund sharing its own shortfall.
+  json::object plan =
+      with(kFast, {{"risk_fund", json::object{{"participant_id", fund}, {"share_bp", 5000}}}});
+  Outcome o =
+      h.call(bank2, "disposal.open", json::serialize(open_params(id, kValuation, plan, bank2)));
+  ASSERT_TRUE(o.ok()) << o.message;
+  const std::string cid(o.result.at("case_id").as_string());
+  EXPECT_EQ(o.result.at("pledgee"), json::value(bank2));
+  EXPECT_EQ(o.result.at("claim"), 4'000'000);  // bank2's claim
+  // The first-ranked bank cannot see bank2's case, nor open one of its own on the asset now.
+  h.expect_rejected(Code::not_found, bank, "disposal.get",
+                    json::serialize(json::object{{"case_id", cid}}));
+  h.expect_rejected(Code::invalid_state, bank, "disposal.open",
+                    json::serialize(open_params(id, kValuation, kFast, bank)));
+  for (const auto& pl : pledges_of(id)) EXPECT_EQ(pl.at("status"), "foreclosed");
+  const std::string sid = win_round_1(cid, alice);
+  pay_and_confirm(alice, sid);  // 7,000,000
+  // bank (first) 5,000,000 in full; bank2 the rest, 2,000,000, and the fund half of its
+  // 2,000,000 shortfall; the pledgor nothing.
+  EXPECT_EQ(h.cash_available(bank), 5'000'000);
+  EXPECT_EQ(h.cash_available(bank2), 2'000'000 + 1'000'000);
+  EXPECT_EQ(h.cash_available(fund), kCash - 1'000'000);
+  EXPECT_EQ(h.cash_available(pledgor), 0);
+  json::object rec = get_case(cid, bank2).at("recovery").as_object();
+  EXPECT_EQ(rec.at("net_to_bank"), 2'000'000);
+  EXPECT_EQ(rec.at("fund_share"), 1'000'000);
+  EXPECT_DOUBLE_EQ(rec.at("recovery_rate").as_double(), 0.75);
+}
+
+TEST_F(DomainDisposalTest, TheOperatorOpensACaseForAnyPledgeeOfTheAssetOnly) {
+  const std::string id = twice_pledged(5'000'000, 4'000'000);
+  const std::string bank3 = h.participant("bank", "bank three");
+  h.expect_rejected(Code::not_found, op, "disposal.open",
+                    json::serialize(open_params(id, kValuation, kFast, bank3)));
+  // A bank opens only for itself (as with one pledge).
+  h.expect_rejected(Code::not_found, bank, "disposal.open",
+                    json::serialize(open_params(id, kValuation, kFast, bank2)));
+  Outcome o =
+      h.call(op, "disposal.open", json::serialize(open_params(id, kValuation, kFast, bank2)));
+  ASSERT_TRUE(o.ok()) << o.message;
+  EXPECT_EQ(o.result.at("pledgee"), json::value(bank2));
+  const json::array paid = o.result.at("pledges").as_array();
+  ASSERT_EQ(paid.size(), 2u);
+  EXPECT_EQ(paid[0].at("pledgee"), json::value(bank));  // registration order, not the case's bank
+  EXPECT_EQ(paid[0].at("paid"), 0);
+}
+
+TEST_F(DomainDisposalTest, DisposalOpenNamingAnAssetTwiceIsBadRequest) {
+  const std::string id = pledged_asset(bank);
+  json::object p = open_params(id, kValuation, {}, bank);
+  p["assets"] = json::array{json::string(id), json::string(id)};
+  h.expect_rejected(Code::bad_request, bank, "disposal.open", json::serialize(p));
+}
+
+TEST_F(DomainDisposalTest, Rule14ACaseOverTwoAssetsPaysTheirPledgesInRegistrationOrder) {
+  // PAT-1 pledged to bank (3,000,000), PAT-2 to bank (2,000,000); then bank2 on PAT-1
+  // (4,000,000): the order is bank/PAT-1, bank/PAT-2, bank2/PAT-1.
+  const std::string a1 = pledged_asset(bank, 3'000'000);
+  const std::string a2 = pledged_asset(bank, 2'000'000);
+  ASSERT_TRUE(pledge(a1, bank2, 4'000'000, "B2-ON-1").ok());
+  json::object p = open_params(a1, kValuation, kFast, bank);
+  p["assets"] = json::array{json::string(a2), json::string(a1)};
+  Outcome o = h.call(bank, "disposal.open", json::serialize(p));
+  ASSERT_TRUE(o.ok()) << o.message;
+  const std::string cid(o.result.at("case_id").as_string());
+  EXPECT_EQ(o.result.at("claim"), 5'000'000);
+  const json::array order = o.result.at("pledges").as_array();
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[0].at("asset_id"), json::value(a1));
+  EXPECT_EQ(order[1].at("asset_id"), json::value(a2));
+  EXPECT_EQ(order[2].at("pledgee"), json::value(bank2));
+  pay_and_confirm(alice, win_round_1(cid, alice));  // 7,000,000
+  EXPECT_EQ(h.cash_available(bank), 5'000'000);
+  EXPECT_EQ(h.cash_available(bank2), 2'000'000);
+  EXPECT_EQ(h.cash_available(pledgor), 0);
+}
+
+TEST_F(DomainDisposalTest, Rule7AForfeitedDepositIsPaidDownThePledgesInRegistrationOrder) {
+  // Deposit 700,000: the first claim (500,000) in full, 200,000 to the second; the re-run's
+  // 7,000,000 then pays the second's remaining 3,800,000 and 3,200,000 to the pledgor.
+  const std::string id = twice_pledged(500'000, 4'000'000);
+  const std::string cid = open_case(kValuation, kFast, id);
+  const std::string sid = win_round_1(cid, alice);
+  const std::int64_t due = get_settlement(sid).at("due_at").as_int64();
+  advance_to(due);
+  EXPECT_EQ(get_settlement(sid).at("state"), "defaulted");
+  EXPECT_EQ(h.cash_available(bank), 500'000);
+  EXPECT_EQ(h.cash_available(bank2), 200'000);
+  EXPECT_EQ(h.cash_available(pledgor), 0);
+  const std::string a = auction_of(cid);
+  ASSERT_TRUE(reg(bob, a).ok());
+  EXPECT_EQ(get_auction(a).at("opens_at"), due);  // at once: no renotice in the fast plan
+  ASSERT_TRUE(bid(bob, a, 7'000'000).ok());
+  advance_to(get_auction(a).at("closes_at").as_int64());
+  pay_and_confirm(bob, std::string(get_case(cid).at("settlement_id").as_string()));
+  EXPECT_EQ(h.cash_available(bank), 500'000);
+  EXPECT_EQ(h.cash_available(bank2), 4'000'000);
+  EXPECT_EQ(h.cash_available(pledgor), 3'200'000);
+  json::object c = get_case(cid);
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 500'000);
+  EXPECT_EQ(c.at("recovery").at("forfeited"), 700'000);
+}
+
+TEST_F(DomainDisposalTest, Rule11InLieuNeedsTheCasesBankToBeTheOnlyPledgeeElseItIsReleased) {
+  const std::string id = twice_pledged(5'000'000, 4'000'000);
+  ASSERT_TRUE(consent(bank2, id).ok());
+  const std::string cid = open_case(kValuation, kFast, id);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
+  json::object c = get_case(cid);
+  EXPECT_EQ(c.at("state"), "closed");
+  EXPECT_EQ(c.at("outcome"), "released");
+  bool refused = false;
+  for (const auto& e : c.at("timeline").as_array())
+    refused = refused || e.at("event") == "in_lieu_refused";
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(h.position(pledgor, id).units, 1);
+  EXPECT_EQ(h.position(bank, id).units, 0);
+  // The case's bank's pledge is released (as with one pledge); bank2's stands again, first now,
+  // with its consent kept; the asset takes new pledges again.
+  const json::array left = pledges_of(id);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].at("pledgee"), json::value(bank2));
+  EXPECT_EQ(left[0].at("status"), "active");
+  EXPECT_EQ(left[0].at("rank"), 1);
+  EXPECT_EQ(left[0].at("consented"), true);
+  EXPECT_TRUE(pledge(id, bank, 1'000'000, "AGAIN").ok());
+}
+
+TEST_F(DomainDisposalTest, Rule11InLieuWithSeveralPledgesOfTheCasesBankOnly) {
+  const std::string id = pledged_asset(bank, 2'000'000);
+  ASSERT_TRUE(pledge(id, bank, 3'000'000, "SECOND-LOAN").ok());
+  const std::string cid = open_case(kValuation, kFast, id);
+  EXPECT_EQ(get_case(cid).at("claim"), 5'000'000);
+  advance_to(t0 + 2 * kBidMs + kHourMs);
+  json::object c = get_case(cid);
+  EXPECT_EQ(c.at("outcome"), "in_lieu");
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 5'000'000);  // min(5,600,000, claim)
+  EXPECT_EQ(h.position(bank, id).units, 1);
+  EXPECT_TRUE(pledges_of(id).empty());
 }
 
 }  // namespace

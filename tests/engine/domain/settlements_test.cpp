@@ -216,6 +216,42 @@ TEST_F(DomainSettlementTest, Rule14PledgeeTakesEverythingBelowItsClaim) {
   EXPECT_EQ(h.cash_available(seller), 0);
 }
 
+TEST_F(DomainSettlementTest, Rule14AVoluntarySalePaysSeveralPledgeesInRegistrationOrder) {
+  pledge(300'000);  // bank, first
+  const std::string bank2 = h.participant("bank", "bank two");
+  ASSERT_TRUE(h.call(bank2, "pledge.register",
+                     R"({"asset_id":"PAT-1","pledgee":")" + bank2 +
+                         R"(","loan_outstanding":500000,"registration_no":"PLG-2"})")
+                  .ok());
+  ASSERT_TRUE(h.call(bank2, "pledge.consent", R"({"asset_id":"PAT-1"})").ok());
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  ASSERT_TRUE(confirm(sid).ok());
+  EXPECT_EQ(h.cash_available(bank), 300'000);
+  EXPECT_EQ(h.cash_available(bank2), 500'000);
+  EXPECT_EQ(h.cash_available(seller), kPrice - 800'000);
+  std::vector<Push> ignored;
+  Outcome a = h.domain.apply(Method::asset_get, op, {}, Params{AssetRef{"PAT-1"}}, h.now, ignored);
+  ASSERT_TRUE(a.ok()) << a.message;
+  EXPECT_TRUE(a.result.at("pledges").as_array().empty());  // every pledge released by the sale
+}
+
+TEST_F(DomainSettlementTest, Rule14AVoluntarySaleShortOfTheClaimsPaysTheFirstPledgeeFirst) {
+  pledge(800'000);  // bank, first
+  const std::string bank2 = h.participant("bank", "bank two");
+  ASSERT_TRUE(h.call(bank2, "pledge.register",
+                     R"({"asset_id":"PAT-1","pledgee":")" + bank2 +
+                         R"(","loan_outstanding":500000,"registration_no":"PLG-2"})")
+                  .ok());
+  ASSERT_TRUE(h.call(bank2, "pledge.consent", R"({"asset_id":"PAT-1"})").ok());
+  const std::string sid = sold_to(alice);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  ASSERT_TRUE(confirm(sid).ok());
+  EXPECT_EQ(h.cash_available(bank), 800'000);
+  EXPECT_EQ(h.cash_available(bank2), kPrice - 800'000);
+  EXPECT_EQ(h.cash_available(seller), 0);
+}
+
 TEST_F(DomainSettlementTest, FailReturnsEverythingAndTheTitleStays) {
   const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}});
   ASSERT_TRUE(pay(alice, sid).ok());

@@ -242,6 +242,14 @@ class DisposalLoad {
     run(make(op_, "pledge.register", {{"asset_id", id}, {"pledgee", bank},
                                       {"loan_outstanding", pick(5, 15) * 1'000'000},
                                       {"registration_no", "PLG-" + id}}));
+    // Rule 14: up to two more pledges (either bank), paid after the first in this order.
+    for (int i = pick(0, 2); i > 0; --i) {
+      run(make(op_, "pledge.register",
+               {{"asset_id", id},
+                {"pledgee", any(banks_)},
+                {"loan_outstanding", pick(1, 6) * 1'000'000},
+                {"registration_no", "PLG-" + id + "-" + std::to_string(i)}}));
+    }
     json::object plan{{"notice_ms", pick(0, 1) * 30 * kMinMs}, {"renotice_ms", 0},
                       {"bidding_ms", kDayMs}, {"sell_off_ms", kHourMs}, {"payment_ms", kDayMs},
                       {"regime", pick(0, 2) == 0 ? "traditional" : "online"},
@@ -384,6 +392,9 @@ class DisposalLoad {
     Outcome cases = t_.read(op_, Method::disposal_list, DisposalList{});
     for (const auto& c : cases.result.at("cases").as_array()) {
       ++seen["case " + std::string(c.at("state").as_string())];
+      if (c.at("state") != "closed" && c.at("pledges").as_array().size() > 1) {
+        ++seen["case with several pledges"];
+      }
     }
     Outcome auctions = t_.read(op_, Method::auction_list, AuctionList{});
     for (const auto& a : auctions.result.at("auctions").as_array()) {
@@ -443,6 +454,7 @@ TEST(DomainSnapshot, DisposalLoadRoundTripsAndRunsOnAlikeForSeveralSeeds) {
   SCOPED_TRACE(all);
   EXPECT_GT(seen["case round_1"] + seen["case round_2"] + seen["case round_3"], 0);
   EXPECT_GT(seen["case sell_off"] + seen["case settlement"], 0);
+  EXPECT_GT(seen["case with several pledges"], 0);
   for (const char* f : {"english", "dutch", "sealed_first", "sealed_second", "fixed_price"}) {
     EXPECT_GT(seen[std::string("auction ") + f + " open"] + seen[std::string("auction ") + f + " scheduled"], 0) << f;
   }
@@ -490,7 +502,8 @@ TEST(DomainSnapshot, ACutCorruptOrForeignBlobIsRefusedAndChangesNothing) {
   refused(foreign, "no magic");
   std::string newer = bytes;
   newer[8] = static_cast<char>(snap::kVersion + 1);
-  refused(newer, "format version 2, this engine reads 1");
+  refused(newer, "format version " + std::to_string(snap::kVersion + 1) + ", this engine reads " +
+                     std::to_string(snap::kVersion));
 
   // Each section cut short under a checksum made for it: refused at the cut, at every 1/11 of
   // it, never read past it.
