@@ -121,7 +121,7 @@ void PgDurability::maybe_snapshot(std::int64_t first, std::int64_t last, std::in
 void PgDurability::take_snapshot(std::int64_t seq, std::int64_t ts_ms) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  auto state = std::make_shared<std::string>(engine_->domain().save());
+  auto image = std::make_shared<const engine::Domain::Image>(engine_->domain().capture());
   const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
   {
     std::lock_guard lock(mu_);
@@ -132,7 +132,7 @@ void PgDurability::take_snapshot(std::int64_t seq, std::int64_t ts_ms) {
     st.total_pause += pause;
   }
   writer_.offer(SnapshotJob{seq, ts_ms, state_hash_hex(engine_->domain().state_hash()),
-                            [state] { return std::move(*state); }, pause});
+                            [image] { return image->bytes(); }, pause});
 }
 
 void PgDurability::ledger_rows(std::vector<ledger::Account> accounts,

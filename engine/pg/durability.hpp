@@ -8,7 +8,7 @@
 //
 // Snapshots: every `snapshot_every` records, right after the batch that reaches (or crosses)
 // the next multiple, the engine thread takes a snapshot of the domain at that batch's last seq
-// (Domain::save(): the engine's pause, snapshot_stats()) and hands it to the SnapshotWriter
+// (Domain::capture(): the engine's pause, snapshot_stats()) and hands it to the SnapshotWriter
 // (engine/pg/snapshot_writer.hpp), which makes its bytes and writes the row {seq, state_hash =
 // hex of Domain::state_hash(), state, payload = a small JSON summary, the journal's record hash
 // at seq} on a thread and a connection of its own once the journal has committed seq, and
