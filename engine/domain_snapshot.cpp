@@ -191,16 +191,28 @@ void get(Reader& r, std::unique_ptr<matching::Auction>& a) {
   if (a->restore(state) != matching::errc::ok) r.fail("an auction state its config refuses");
 }
 
-// An unordered map is written sorted by key, so equal states give equal bytes.
+// An unordered map is written sorted by key, so equal states give equal bytes. Integer keys
+// (a market's ~600k orders at 1M commands, part of the engine's snapshot pause) are sorted
+// beside their row's address, so the sort never reads the scattered rows.
 template <class K, class V>
 void put(Writer& w, const std::unordered_map<K, V>& m) {
-  std::vector<const typename std::unordered_map<K, V>::value_type*> rows;
-  rows.reserve(m.size());
-  for (const auto& kv : m) rows.push_back(&kv);
-  std::sort(rows.begin(), rows.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  w.u64(rows.size());
-  for (const auto* kv : rows) w(kv->first, kv->second);
+  using Row = typename std::unordered_map<K, V>::value_type;
+  w.u64(m.size());
+  if constexpr (std::is_integral_v<K>) {
+    std::vector<std::pair<K, const Row*>> rows;
+    rows.reserve(m.size());
+    for (const auto& kv : m) rows.emplace_back(kv.first, &kv);
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [k, kv] : rows) w(k, kv->second);
+  } else {
+    std::vector<const Row*> rows;
+    rows.reserve(m.size());
+    for (const auto& kv : m) rows.push_back(&kv);
+    std::sort(rows.begin(), rows.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* kv : rows) w(kv->first, kv->second);
+  }
 }
 template <class K, class V>
 void get(Reader& r, std::unordered_map<K, V>& m) {
