@@ -410,7 +410,7 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     // Pushes (and the channel snapshots they carry) go out before the replies: a client that
     // subscribes after its reply gets a snapshot that already shows the command's effects.
     if (publisher_ != nullptr) {
-      for (const auto& p : *pushes) publisher_->publish(p);
+      for (auto& p : *pushes) publisher_->publish(p);
     }
     for (auto& d : *dones) d.done(d.outcome);
   };

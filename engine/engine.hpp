@@ -73,7 +73,9 @@ class Durability {
 class Publisher {
  public:
   virtual ~Publisher() = default;
-  virtual void publish(const Push& push) = 0;
+  // Each push once, in commit order; the publisher may move what it keeps out of it (the
+  // channel snapshot, the data): the engine drops the batch's pushes afterwards.
+  virtual void publish(Push& push) = 0;
   // Called after each committed batch with the participants whose credentials were created.
   virtual void credentials(const std::vector<Credential>& /*created*/) {}
   // At start, before any publish: the current state of every channel (after a replay).

@@ -77,8 +77,12 @@ void append_serialized(std::string& out, const T* v) {
 
 }  // namespace
 
-void append_json(std::string& out, const boost::json::value& v) { append_serialized(out, &v); }
-void append_json(std::string& out, const boost::json::object& o) { append_serialized(out, &o); }
+void append_json(std::string& out, const boost::json::value& v) {
+  append_serialized(out, &v);
+}
+void append_json(std::string& out, const boost::json::object& o) {
+  append_serialized(out, &o);
+}
 
 void append_json_string(std::string& out, std::string_view s) {
   thread_local boost::json::serializer sr;

@@ -121,6 +121,12 @@ struct HttpResponse {
 };
 // Called on an I/O thread with the request target (path and query); must be quick.
 using RouteHandler = std::function<HttpResponse(std::string_view target)>;
+// An asynchronous route: called on an I/O thread, must not block; answers later through
+// respond, exactly once, from any thread (it posts to the connection's strand). If every
+// copy of respond is dropped without a call, the client gets 503 UNAVAILABLE; no answer
+// within Limits::http_route_timeout is 503 too.
+using RouteResponder = std::function<void(HttpResponse)>;
+using AsyncRouteHandler = std::function<void(std::string_view target, RouteResponder respond)>;
 
 class Application {
  public:

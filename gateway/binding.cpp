@@ -1,6 +1,5 @@
 #include "gateway/binding.hpp"
 
-#include <future>
 #include <map>
 #include <set>
 #include <vector>
@@ -227,12 +226,13 @@ void Binding::seed(const std::string& channel, const json::value& snapshot) {
   cache_[topic_of(channel)] = std::make_shared<const json::value>(snapshot);
 }
 
-void Binding::publish(const engine::Push& push) {
+void Binding::publish(engine::Push& push) {
   const std::string topic = topic_of(push.channel);
-  // Built before the topic lock: the copy of the batch's channel state (once per channel per
-  // batch, see Engine::attach_snapshots) is not made while subscribers wait.
+  // The batch's channel state (once per channel per batch, see Engine::attach_snapshots),
+  // taken from the push, not copied; made before the topic lock.
   SharedSnapshot fresh;
-  if (!push.snapshot.is_null()) fresh = std::make_shared<const json::value>(push.snapshot);
+  if (!push.snapshot.is_null())
+    fresh = std::make_shared<const json::value>(std::move(push.snapshot));
   auto update = [&] {
     std::unique_lock lock(cache_mu_);
     if (fresh) cache_[topic] = std::move(fresh);
@@ -246,10 +246,11 @@ void Binding::publish(const engine::Push& push) {
     update();
     return;
   }
-  const bool to_sink = sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.");
+  const bool to_sink =
+      sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.");
   Frame frame;  // public channels: the one serialisation, shared with the sink
-  const std::uint64_t seq = hub_->publish(topic, push.type, push.ts, push.data, update,
-                                          to_sink ? &frame : nullptr);
+  const std::uint64_t seq =
+      hub_->publish(topic, push.type, push.ts, push.data, update, to_sink ? &frame : nullptr);
   if (to_sink) {
     // Only this (post-commit) thread changes the cache, so this is the snapshot as of seq.
     sink_->public_snapshot(push.channel, seq, shared_snapshot(topic));
@@ -276,19 +277,20 @@ HttpResponse public_view(std::string_view target, const PublicViews& views) {
 }
 
 HttpResponse Binding::http_view(std::string_view target) const {
-  return public_view(target, PublicViews{[this](const std::string& channel) {
-                                           const SharedSnapshot v = cached(channel);
-                                           return v ? *v : json::value(nullptr);
-                                         },
-                                         [this] {
-                                           json::array rows;
-                                           std::shared_lock lock(cache_mu_);
-                                           for (auto it = cache_.lower_bound("auction.");
-                                                it != cache_.end() && starts_with(it->first, "auction."); ++it) {
-                                             rows.push_back(*it->second);
-                                           }
-                                           return rows;
-                                         }});
+  return public_view(
+      target, PublicViews{[this](const std::string& channel) {
+                            const SharedSnapshot v = cached(channel);
+                            return v ? *v : json::value(nullptr);
+                          },
+                          [this] {
+                            json::array rows;
+                            std::shared_lock lock(cache_mu_);
+                            for (auto it = cache_.lower_bound("auction.");
+                                 it != cache_.end() && starts_with(it->first, "auction."); ++it) {
+                              rows.push_back(*it->second);
+                            }
+                            return rows;
+                          }});
 }
 
 // ---------------------------------------------------------------------------------------
@@ -436,7 +438,30 @@ std::string report_csv(const json::object& report) {
 
 }  // namespace
 
-HttpResponse Binding::report_view(std::string_view target) {
+// Never blocks the I/O thread: the nonce check continues on the nonce store's thread (or
+// here, when its answer is known at once), and the report is answered from the engine's
+// post-commit thread.
+void Binding::report_view(std::string_view target, RouteResponder respond) {
+  auto answer = check_report_request(target);
+  if (auto* r = std::get_if<HttpResponse>(&answer)) return respond(std::move(*r));
+  auto request = std::make_shared<ReportRequest>(std::get<ReportRequest>(std::move(answer)));
+  const std::string nonce = request->login.nonce;
+  http_nonces_->record_async(
+      nonce, request->wall_ms, [this, request, respond](NonceStore::Outcome outcome) {
+        if (auto e = nonce_error(outcome)) {
+          return respond(http_error(status_of(e->code), e->code, e->message));
+        }
+        auto verified = check_login_signature(request->login, *this);
+        if (const auto* e = std::get_if<Error>(&verified)) {
+          return respond(http_error(status_of(e->code), e->code, e->message));
+        }
+        run_report(std::get<Principal>(verified), *request, respond);
+      });
+}
+
+// The query, strictly, and the signature's ts: everything that needs no nonce store.
+std::variant<Binding::ReportRequest, HttpResponse> Binding::check_report_request(
+    std::string_view target) const {
   const std::string path(target.substr(0, target.find('?')));
   if (path != "/v1/reports/disposals") return http_error(404, "NOT_FOUND", "no such report");
   auto query = parse_query(target);
@@ -461,53 +486,55 @@ HttpResponse Binding::report_view(std::string_view target) {
   if (login.nonce.size() < 8 || login.nonce.size() > 64) {
     return http_error(401, "UNAUTHENTICATED", "nonce: 8-64 characters");
   }
-  const std::int64_t wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
-  auto verified = verify_login(login, *this, *http_nonces_, wall, options_.http_limits);
-  if (const auto* e = std::get_if<Error>(&verified)) return http_error(status_of(e->code), e->code, e->message);
-  const Principal principal = std::get<Principal>(std::move(verified));
-
-  const std::string format = query.contains("format") ? query["format"] : "json";
-  if (format != "json" && format != "csv") return http_error(400, "BAD_REQUEST", "format: json or csv");
-  json::object params;
+  ReportRequest r;
+  r.login = std::move(login);
+  r.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  if (auto e = check_login_ts(r.login, r.wall_ms, options_.http_limits)) {
+    return http_error(status_of(e->code), e->code, e->message);
+  }
+  r.format = query.contains("format") ? query["format"] : "json";
+  if (r.format != "json" && r.format != "csv")
+    return http_error(400, "BAD_REQUEST", "format: json or csv");
   for (const char* f : {"from", "to"}) {
     if (!query.contains(f)) continue;
     std::int64_t v = 0;
     if (!parse_i64(query[f], v)) return http_error(400, "BAD_REQUEST", std::string(f) + ": must be an integer (ms)");
-    params[f] = v;
+    r.params[f] = v;
   }
   for (const char* f : {"region", "bank"}) {
-    if (query.contains(f)) params[f] = query[f];
+    if (query.contains(f)) r.params[f] = query[f];
   }
+  return r;
+}
+
+void Binding::run_report(const Principal& principal, const ReportRequest& request,
+                         const RouteResponder& respond) {
   const engine::MethodInfo* info = engine::find_method("report.disposals");
   IPX_ASSERT(info != nullptr);
   engine::Command cmd;
   cmd.method = info->method;
   engine::codec::ParseError err;
-  if (!info->parse(params, cmd.params, err)) return http_error(400, "BAD_REQUEST", err.text());
+  if (!info->parse(request.params, cmd.params, err))
+    return respond(http_error(400, "BAD_REQUEST", err.text()));
   if ((engine::roles_of_kind(principal.kind) & info->roles) == 0) {
-    return http_error(403, "FORBIDDEN", "report.disposals is for the operator and banks");
+    return respond(http_error(403, "FORBIDDEN", "report.disposals is for the operator and banks"));
   }
-  if (engine_ == nullptr) return http_error(503, "UNAVAILABLE", "the engine is not running");
+  if (engine_ == nullptr)
+    return respond(http_error(503, "UNAVAILABLE", "the engine is not running"));
   cmd.actor = principal.participant_id;
-  auto promise = std::make_shared<std::promise<json::object>>();
-  auto future = promise->get_future();
-  cmd.done = [promise](const engine::Outcome& o) { promise->set_value(o.to_reply()); };
-  if (!engine_->submit(std::move(cmd))) return http_error(503, "UNAVAILABLE", "the engine queue is full; retry later");
-  if (future.wait_for(options_.report_timeout) != std::future_status::ready) {
-    return http_error(503, "UNAVAILABLE", "the engine did not answer in time; retry later");
+  cmd.done = [respond, csv = request.format == "csv"](const engine::Outcome& o) {
+    if (!o.ok()) {
+      const std::string_view code = engine::code_name(o.code);
+      return respond({status_of(code), "application/json", json::serialize(o.to_reply())});
+    }
+    if (csv) return respond({200, "text/csv; charset=utf-8", report_csv(o.result)});
+    respond(json_response(200, o.result));
+  };
+  if (!engine_->submit(std::move(cmd))) {
+    respond(http_error(503, "UNAVAILABLE", "the engine queue is full; retry later"));
   }
-  json::object reply = future.get();
-  if (const auto* e = reply.if_contains("error"); e != nullptr && e->is_object()) {
-    const auto* code = e->get_object().if_contains("code");
-    const std::string_view c = code != nullptr && code->is_string() ? std::string_view(code->get_string()) : "INTERNAL";
-    return {status_of(c), "application/json", json::serialize(reply)};
-  }
-  const json::value* result = reply.if_contains("result");
-  if (result == nullptr || !result->is_object()) return http_error(500, "INTERNAL", "no result");
-  if (format == "csv") return {200, "text/csv; charset=utf-8", report_csv(result->get_object())};
-  return json_response(200, *result);
 }
 
 }  // namespace ipx::gateway

@@ -18,9 +18,11 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <variant>
 
 #include "engine/engine.hpp"
 #include "gateway/application.hpp"
+#include "gateway/auth.hpp"
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 
@@ -39,7 +41,6 @@ struct BindingOptions {
   // a nonce is used once across WebSocket logins and HTTP requests) and its engine wait.
   std::shared_ptr<NonceStore> http_nonces;  // empty: a store of the binding's own
   Limits http_limits;                        // login_skew_ms, nonce_ttl_ms, nonce_store_max
-  std::chrono::milliseconds report_timeout{2000};
 };
 
 // Publishes every public channel push somewhere else too (Redis Streams for edge gateways).
@@ -86,7 +87,7 @@ class Binding final : public Application, public engine::Publisher {
   boost::json::value snapshot(std::string_view topic) override;
 
   // engine::Publisher
-  void publish(const engine::Push& push) override;
+  void publish(engine::Push& push) override;
   void credentials(const std::vector<engine::Credential>& created) override;
   void seed(const std::string& channel, const boost::json::value& snapshot) override;
   void clock(std::int64_t now_ms, bool manual) override;
@@ -95,12 +96,22 @@ class Binding final : public Application, public engine::Publisher {
   HttpResponse http_view(std::string_view target) const;
 
   // GET /v1/reports/disposals[?format=csv&from=&to=&region=&bank=] signed like auth.login
-  // with the query fields key, ts, nonce, sig (see docs/dashboard.md). Runs report.disposals
-  // through the engine queue as that participant and waits for the reply on the calling
-  // I/O thread (routes are synchronous) for at most options.report_timeout (503 after).
-  HttpResponse report_view(std::string_view target);
+  // with the query fields key, ts, nonce, sig (see docs/dashboard.md). An asynchronous
+  // route (Server::add_async_route): the nonce check and report.disposals, run through the
+  // engine queue as that participant, answer later; nothing waits on the I/O thread.
+  void report_view(std::string_view target, RouteResponder respond);
 
  private:
+  struct ReportRequest {
+    LoginParams login;
+    std::int64_t wall_ms = 0;
+    std::string format;  // json or csv
+    boost::json::object params;
+  };
+  std::variant<ReportRequest, HttpResponse> check_report_request(std::string_view target) const;
+  void run_report(const Principal& principal, const ReportRequest& request,
+                  const RouteResponder& respond);
+
   static std::string topic_of(const std::string& channel);
   SharedSnapshot cached(const std::string& topic) const;  // null when unknown
   SharedSnapshot shared_snapshot(const std::string& topic);

@@ -32,6 +32,8 @@ struct Limits {
   std::size_t connections_max = 20'000;           // over: HTTP 503, connection closed
   std::size_t http_header_bytes_max = 8 * 1024;
   std::size_t http_body_bytes_max = 8 * 1024;
+  // An asynchronous HTTP route (Server::add_async_route) answers within it, else 503.
+  std::chrono::milliseconds http_route_timeout{10'000};
   std::size_t subscriptions_per_session_max = 1024;
   std::size_t channels_per_request_max = 256;
   std::size_t channel_name_bytes_max = 128;

@@ -11,9 +11,12 @@
 
 namespace ipx::gateway {
 
+namespace {
+
 // The bytes of json::serialize({"channel","seq","type","ts","data"}).
-Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
-                std::int64_t ts_ms, const boost::json::value& data) {
+template <class Data>
+Frame push_frame(std::string_view channel, std::uint64_t seq, std::string_view type,
+                 std::int64_t ts_ms, const Data& data) {
   std::string out;
   out.reserve(128 + channel.size() + type.size());
   out += "{\"channel\":";
@@ -28,6 +31,18 @@ Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view ty
   append_json(out, data);
   out += '}';
   return std::make_shared<const std::string>(std::move(out));
+}
+
+}  // namespace
+
+Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
+                std::int64_t ts_ms, const boost::json::value& data) {
+  return push_frame(channel, seq, type, ts_ms, data);
+}
+
+Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
+                std::int64_t ts_ms, const boost::json::object& data) {
+  return push_frame(channel, seq, type, ts_ms, data);
 }
 
 Hub::Hub(SnapshotFn snapshot, WallClockFn wall_clock_ms, Metrics& metrics)
@@ -71,6 +86,19 @@ void Hub::reset(std::string_view name, std::uint64_t seq, const std::function<vo
 std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
                            const boost::json::value& data, const std::function<void()>& update,
                            Frame* frame_out) {
+  return publish_data(name, type, ts_ms, data, update, frame_out);
+}
+
+std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
+                           const boost::json::object& data, const std::function<void()>& update,
+                           Frame* frame_out) {
+  return publish_data(name, type, ts_ms, data, update, frame_out);
+}
+
+template <class Data>
+std::uint64_t Hub::publish_data(std::string_view name, std::string_view type, std::int64_t ts_ms,
+                                const Data& data, const std::function<void()>& update,
+                                Frame* frame_out) {
   Topic& t = topic(name);
   std::lock_guard lock(t.mu);
   if (update) update();

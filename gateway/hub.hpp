@@ -60,6 +60,10 @@ class Hub {
   std::uint64_t publish(std::string_view topic, std::string_view type, std::int64_t ts_ms,
                         const boost::json::value& data, const std::function<void()>& update = {},
                         Frame* frame_out = nullptr);
+  // The same for an object (an engine push's data), which is not copied into a value.
+  std::uint64_t publish(std::string_view topic, std::string_view type, std::int64_t ts_ms,
+                        const boost::json::object& data, const std::function<void()>& update = {},
+                        Frame* frame_out = nullptr);
 
   // For a follower of another hub (the Redis edge): under the topic lock, update() runs and
   // the topic's seq becomes `seq` without a push, so the next publish() carries seq + 1.
@@ -90,6 +94,10 @@ class Hub {
     std::int64_t last_ts_ms = 0;
     std::vector<Sub> subs;
   };
+  template <class Data>
+  std::uint64_t publish_data(std::string_view topic, std::string_view type, std::int64_t ts_ms,
+                             const Data& data, const std::function<void()>& update,
+                             Frame* frame_out);
   Topic& topic(std::string_view name);              // created on first use, never removed
   const Topic* find(std::string_view name) const;
 
@@ -106,5 +114,7 @@ class Hub {
 // One serialisation of a push frame, written from its parts (data is not copied).
 Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
                 std::int64_t ts_ms, const boost::json::value& data);
+Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
+                std::int64_t ts_ms, const boost::json::object& data);
 
 }  // namespace ipx::gateway

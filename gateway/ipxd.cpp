@@ -27,9 +27,7 @@
 #include "gateway/redis.hpp"
 #include "gateway/server.hpp"
 #include "gateway/static.hpp"
-#include "settlement/pg_store.hpp"
 
-#include <libpq-fe.h>
 
 namespace {
 
@@ -128,29 +126,6 @@ Options parse(int argc, char** argv) {
   }
   for (const auto& [k, v] : flags) apply(o, k, v);
   return o;
-}
-
-// The ledger rows of a journal written before they were stored (or by an older ipxd) are
-// written once, so that the first batch touching an older account is not refused.
-void sync_ledger(const std::string& conninfo, ipx::engine::Engine& engine) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string error;
-  bool ok = PQstatus(conn) == CONNECTION_OK;
-  auto exec = [&](const char* sql) {
-    PGresult* r = PQexec(conn, sql);
-    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-  };
-  if (ok) exec("BEGIN");
-  if (ok) {
-    auto ec = ipx::ledger::pg::sync_ledger_rows(conn, engine.domain().ledger(), engine.last_seq(),
-                                                engine.domain().now(), nullptr, &error);
-    ok = !ec;
-  }
-  if (ok) exec("COMMIT");
-  if (!ok) error += PQerrorMessage(conn);
-  PQfinish(conn);
-  if (!ok) die("cannot bring the stored ledger up to the journal: " + error, 1);
 }
 
 ipx::gateway::RedisOptions redis_options(const Options& o) {
@@ -252,7 +227,7 @@ int main(int argc, char** argv) {
   ipx::gateway::Binding binding(bo);
 
   ipx::pg::DurabilityOptions dopts;
-  dopts.ledger_writer = ipx::ledger::pg::make_extra_writer;  // ledger rows share the batch's commit
+  dopts.ledger_rows = true;  // the ledger rows share the batch's commit
   ipx::pg::PgDurability durability(o.pg, dopts);
   ipx::engine::EngineOptions eo;
   eo.manual_clock = o.manual_clock;
@@ -260,7 +235,6 @@ int main(int argc, char** argv) {
   ipx::engine::Engine engine(eo, &durability, &binding);
   auto rec = ipx::pg::recover(engine, o.pg, {});
   if (!rec.ok()) die("cannot start: " + rec.message, 1);
-  sync_ledger(o.pg, engine);
   if (auto ec = durability.start(engine); ec) die("cannot start the journal: " + durability.last_error(), 1);
 
   ipx::gateway::ServerConfig sc;
@@ -282,7 +256,10 @@ int main(int argc, char** argv) {
   }
   binding.attach(&engine, &server.hub(), publisher.get());
   // Routes match by prefix in the order added: the report, the views, then the dashboard.
-  server.add_route("/v1/reports/", [&binding](std::string_view target) { return binding.report_view(target); });
+  server.add_async_route("/v1/reports/",
+                         [&binding](std::string_view target, ipx::gateway::RouteResponder respond) {
+                           binding.report_view(target, std::move(respond));
+                         });
   server.add_route("/v1/", [&binding](std::string_view target) { return binding.http_view(target); });
   const ipx::gateway::StaticFiles www(ipx::gateway::StaticFiles::locate(argc > 0 ? argv[0] : nullptr));
   server.add_route("/", [&www](std::string_view target) { return www.serve(target); });

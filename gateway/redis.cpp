@@ -221,11 +221,12 @@ std::vector<std::vector<std::string>> RedisPublisher::commands_for(
     return it->second;
   };
   std::vector<std::vector<std::string>> cmds;
+  const std::string len_max = std::to_string(options_.stream_len_max);
   for (const auto& it : batch) {
     if (!it.frame) continue;
-    std::vector<std::string> cmd{"XADD", p + "ch:" + it.channel, "MAXLEN", "~",
-                                 std::to_string(options_.stream_len_max), std::to_string(it.seq) + "-0",
-                                 "f", *it.frame};
+    const std::string id = std::to_string(it.seq) + "-0";
+    std::vector<std::string> cmd{"XADD", p + "ch:" + it.channel, "MAXLEN", "~", len_max, id, "f",
+                                 *it.frame};
     SharedSnapshot& last = written[it.channel];
     if (last != it.snapshot) {
       cmd.push_back("s");
@@ -437,7 +438,8 @@ void EdgeApp::handle(const Principal&, RequestCtx ctx) {
     std::unique_lock lock(mu_);
     if (!clock_known_) {
       lock.unlock();
-      return ctx.reply.error("UNAVAILABLE", "the edge has not read the main gateway's clock yet; retry");
+      return ctx.reply.error("UNAVAILABLE",
+                             "the edge has not read the main gateway's clock yet; retry");
     }
     const std::int64_t now = clock_manual_ ? engine_ms_ : wall;
     lock.unlock();
@@ -499,26 +501,29 @@ void EdgeApp::saw_engine_time(std::int64_t ts_ms) {
 }
 
 HttpResponse EdgeApp::http_view(std::string_view target) const {
-  return public_view(target, PublicViews{[this](const std::string& channel) {
-                                           std::lock_guard lock(mu_);
-                                           auto it = cache_.find(channel);
-                                           return it == cache_.end() ? json::value(nullptr) : it->second;
-                                         },
-                                         [this] {
-                                           std::vector<std::pair<std::string, json::value>> rows;
-                                           {
-                                             std::lock_guard lock(mu_);
-                                             for (const auto& [channel, data] : cache_) {
-                                               if (channel.starts_with("auction.")) rows.emplace_back(channel, data);
-                                             }
-                                           }
-                                           std::sort(rows.begin(), rows.end(),
-                                                     [](const auto& a, const auto& b) { return a.first < b.first; });
-                                           json::array out;
-                                           out.reserve(rows.size());
-                                           for (auto& [channel, data] : rows) out.push_back(std::move(data));
-                                           return out;
-                                         }});
+  return public_view(
+      target, PublicViews{[this](const std::string& channel) {
+                            std::lock_guard lock(mu_);
+                            auto it = cache_.find(channel);
+                            return it == cache_.end() ? json::value(nullptr) : it->second;
+                          },
+                          [this] {
+                            std::vector<std::pair<std::string, json::value>> rows;
+                            {
+                              std::lock_guard lock(mu_);
+                              for (const auto& [channel, data] : cache_) {
+                                if (channel.starts_with("auction."))
+                                  rows.emplace_back(channel, data);
+                              }
+                            }
+                            std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+                              return a.first < b.first;
+                            });
+                            json::array out;
+                            out.reserve(rows.size());
+                            for (auto& [channel, data] : rows) out.push_back(std::move(data));
+                            return out;
+                          }});
 }
 
 // ---------------------------------------------------------------------------------------
@@ -578,7 +583,9 @@ bool EdgeFollower::load(const std::string& channel, Channel& ch) {
 bool EdgeFollower::sync() {
   const std::string& p = options_.prefix;
   std::vector<RedisValue> r;
-  if (!conn_.run({{"GET", p + "epoch"}, {"GET", p + "cred:version"}, {"SMEMBERS", p + "channels"},
+  if (!conn_.run({{"GET", p + "epoch"},
+                  {"GET", p + "cred:version"},
+                  {"SMEMBERS", p + "channels"},
                   {"GET", p + "clock"}},
                  r)) {
     return false;
@@ -669,8 +676,9 @@ bool EdgeFollower::read() {
         data = json::parse(snap);
         update = [&] { app_.set_snapshot(channel, std::move(data)); };
       }
-      const std::uint64_t got = hub_.publish(channel, f.at("type").as_string(), f.at("ts").to_number<std::int64_t>(),
-                                             f.at("data"), update);
+      const std::uint64_t got =
+          hub_.publish(channel, f.at("type").as_string(), f.at("ts").to_number<std::int64_t>(),
+                       f.at("data"), update);
       IPX_ASSERT(got == seq);
       ch.seq = seq;
     }

@@ -140,7 +140,7 @@ class RedisPublisher final : public PushSink {
   std::map<std::string, std::pair<std::uint64_t, SharedSnapshot>> latest_;  // every channel
   std::map<std::string, std::string> creds_;        // key -> JSON, every credential
   std::set<std::string> dirty_creds_;
-  std::string clock_;                               // ipx:clock's value, {"now","manual"}
+  std::string clock_;  // ipx:clock's value, {"now","manual"}
   bool clock_dirty_ = false;
   bool resend_all_ = true;                          // after a (re)connect
   std::string pending_channel_;                     // public_snapshot → public_push
@@ -210,9 +210,9 @@ class EdgeApp final : public Application {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Credential> keys_;
   std::unordered_map<std::string, boost::json::value> cache_;
-  bool clock_known_ = false;       // ipx:clock read at least once
+  bool clock_known_ = false;  // ipx:clock read at least once
   bool clock_manual_ = false;
-  std::int64_t engine_ms_ = 0;     // the latest engine time seen (ipx:clock, push ts)
+  std::int64_t engine_ms_ = 0;  // the latest engine time seen (ipx:clock, push ts)
 };
 
 // Follows the streams on its own thread: channels from ipx:channels, each starting at its

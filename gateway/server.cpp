@@ -1,7 +1,8 @@
 // The gateway transport: acceptor, HTTP sessions, WebSocket sessions (plain and TLS, one
 // template), the envelope checks, auth.login, subscribe/unsubscribe, limits and drain.
-// Every session's handlers run on its own strand; the only shared state is in `Shared`
-// (atomics, a registry under a mutex, the hub with its per-topic locks).
+// Every session's handlers run on its own strand (the one thread of the io_context it was
+// given at accept, see Server::Impl); the only shared state is in `Shared` (atomics, a
+// registry under a mutex, the hub with its per-topic locks).
 #include "gateway/server.hpp"
 
 #include <algorithm>
@@ -49,8 +50,12 @@ namespace json = boost::json;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// A connection's executor is its io_context's (one thread each, see Server::Impl), named by
+// its concrete type so that no operation goes through a type-erased executor.
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using PlainStream = beast::basic_stream<tcp, Executor>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 constexpr std::uint16_t close_slow_consumer = 4001;
 constexpr std::size_t request_id_chars_max = 64;
@@ -152,7 +157,12 @@ struct Shared {
   Metrics metrics;
   Hub hub;
   std::shared_ptr<NonceStore> nonces;
-  std::vector<std::pair<std::string, RouteHandler>> routes;  // fixed after start()
+  struct Route {
+    std::string prefix;
+    RouteHandler handler;             // synchronous, or
+    AsyncRouteHandler async_handler;  // asynchronous
+  };
+  std::vector<Route> routes;  // fixed after start()
   std::atomic<bool> draining{false};
 
   Gauge& ws_connections;
@@ -211,25 +221,39 @@ class ConnectionSlot {
 // ---------------------------------------------------------------------------------------
 // HTTP
 
-http::response<http::string_body> make_response(const http::request<http::string_body>& req,
+http::response<http::string_body> make_response(unsigned version, bool keep_alive,
                                                 http::status status, std::string content_type,
                                                 std::string body) {
-  http::response<http::string_body> res{status, req.version()};
+  http::response<http::string_body> res{status, version};
   res.set(http::field::server, "ipx");
   res.set(http::field::content_type, content_type);
   res.set(http::field::cache_control, "no-store");
-  res.keep_alive(req.keep_alive());
+  res.keep_alive(keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+http::response<http::string_body> make_response(const http::request<http::string_body>& req,
+                                                http::status status, std::string content_type,
+                                                std::string body) {
+  return make_response(req.version(), req.keep_alive(), status, std::move(content_type),
+                       std::move(body));
 }
 
 std::string json_error_body(std::string_view code, std::string_view message) {
   return json::serialize(make_error(code, message));
 }
 
-http::response<http::string_body> handle_http(Shared& shared,
-                                              const http::request<http::string_body>& req) {
+// The response, or the asynchronous route that will give it.
+struct HttpAnswer {
+  HttpAnswer(http::response<http::string_body> r) : response(std::move(r)) {}  // NOLINT
+  explicit HttpAnswer(const AsyncRouteHandler* route) : async_route(route) {}
+  std::optional<http::response<http::string_body>> response;
+  const AsyncRouteHandler* async_route = nullptr;
+};
+
+HttpAnswer handle_http(Shared& shared, const http::request<http::string_body>& req) {
   shared.http_requests.inc();
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -260,12 +284,12 @@ http::response<http::string_body> handle_http(Shared& shared,
     return make_response(req, http::status::upgrade_required, "application/json",
                          json_error_body("BAD_REQUEST", "/v1/ws takes a WebSocket upgrade"));
   }
-  for (const auto& [prefix, handler] : shared.routes) {
-    if (path.starts_with(prefix)) {
-      HttpResponse r = handler(target);
-      return make_response(req, static_cast<http::status>(r.status), std::move(r.content_type),
-                           std::move(r.body));
-    }
+  for (const auto& route : shared.routes) {
+    if (!path.starts_with(route.prefix)) continue;
+    if (route.async_handler) return HttpAnswer(&route.async_handler);
+    HttpResponse r = route.handler(target);
+    return make_response(req, static_cast<http::status>(r.status), std::move(r.content_type),
+                         std::move(r.body));
   }
   return make_response(req, http::status::not_found, "application/json",
                        json_error_body("NOT_FOUND", "no such path"));
@@ -419,7 +443,8 @@ class WsSession final : public SessionBase,
       }
     }
     void deliver(std::string body_json) override {
-      if (auto s = session.lock()) post_reply(std::move(s), std::move(id), std::move(body_json), t0);
+      if (auto s = session.lock())
+        post_reply(std::move(s), std::move(id), std::move(body_json), t0);
     }
     std::weak_ptr<WsSession> session;
     json::value id;
@@ -539,7 +564,8 @@ class WsSession final : public SessionBase,
     if (auto* e = std::get_if<Error>(&parsed)) return login_failed(id, *e, t0);
     LoginParams login = std::get<LoginParams>(std::move(parsed));
     const std::int64_t wall = shared_->wall_ms();
-    if (auto e = check_login_ts(login, wall, shared_->config.limits)) return login_failed(id, *e, t0);
+    if (auto e = check_login_ts(login, wall, shared_->config.limits))
+      return login_failed(id, *e, t0);
     IPX_ASSERT(!login_pending_);
     login_pending_ = true;
     ++inflight_;  // a drain waits for it like for an application reply
@@ -549,24 +575,33 @@ class WsSession final : public SessionBase,
     login_timer_.expires_after(shared_->config.limits.login_timeout);
     login_timer_.async_wait([self = this->shared_from_this(), seq, id, t0](beast::error_code ec) {
       if (ec || !self->login_pending_ || self->login_seq_ != seq) return;
-      self->login_failed(id, Error{"UNAVAILABLE", "the login could not be checked in time; retry"}, t0);
+      self->login_failed(id, Error{"UNAVAILABLE", "the login could not be checked in time; retry"},
+                         t0);
       self->end_login();
     });
     const std::string nonce = login.nonce;
-    shared_->nonces->record_async(
-        nonce, wall,
-        [weak = this->weak_from_this(), seq, id, login = std::move(login), t0](NonceStore::Outcome outcome) mutable {
-          auto session = weak.lock();
-          if (!session) return;
-          // The reference goes with the handler: released on the session's strand.
-          auto ex = session->strand_;
-          net::post(ex, [self = std::move(session), seq, id = std::move(id), login = std::move(login),
-                         outcome, t0]() mutable {
-            if (!self->login_pending_ || self->login_seq_ != seq) return;  // timed out before
-            self->complete_login(id, login, outcome, t0);
-            self->end_login();
-          });
-        });
+    shared_->nonces->record_async(nonce, wall, nonce_answer(seq, id, std::move(login), t0));
+  }
+
+  // The nonce store's answer, from any thread: posted to the strand with the reference it
+  // locks, which is released there.
+  NonceStore::Done nonce_answer(std::uint64_t seq, json::value id, LoginParams login,
+                                Clock::time_point t0) {
+    return [weak = this->weak_from_this(), seq, id = std::move(id), login = std::move(login),
+            t0](NonceStore::Outcome outcome) mutable {
+      auto session = weak.lock();
+      if (!session) return;
+      auto ex = session->strand_;
+      net::post(ex, [self = std::move(session), seq, id = std::move(id), login = std::move(login),
+                     outcome, t0] { self->on_nonce(seq, id, login, outcome, t0); });
+    };
+  }
+
+  void on_nonce(std::uint64_t seq, const json::value& id, const LoginParams& login,
+                NonceStore::Outcome outcome, Clock::time_point t0) {
+    if (!login_pending_ || login_seq_ != seq) return;  // timed out before
+    complete_login(id, login, outcome, t0);
+    end_login();
   }
 
   void login_failed(const json::value& id, const Error& e, Clock::time_point t0) {
@@ -748,7 +783,7 @@ class WsSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   websocket::stream<Stream> ws_;
-  const net::any_io_executor strand_;  // ws_'s: read from other threads, so kept apart
+  const Executor strand_;  // ws_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   net::steady_timer close_timer_;
   net::steady_timer login_timer_;
@@ -761,7 +796,7 @@ class WsSession final : public SessionBase,
   bool writing_ = false;
   bool close_started_ = false;
   bool draining_ = false;
-  bool login_pending_ = false;  // an auth.login waits for its nonce check: reads are paused
+  bool login_pending_ = false;   // an auth.login waits for its nonce check: reads are paused
   std::uint64_t login_seq_ = 0;  // the latest login's number: a late answer for another is dropped
   std::size_t inflight_ = 0;  // requests handed to the application (or a login), not yet answered
   std::unordered_map<std::string, Subscription> subs_;  // by channel as the client named it
@@ -778,7 +813,8 @@ class HttpSession final : public SessionBase,
         stream_(std::move(stream)),
         strand_(stream_.get_executor()),
         slot_(std::move(slot)),
-        admission_(admission) {}
+        admission_(admission),
+        route_timer_(strand_) {}
 
   ~HttpSession() override {
     if (id_ != 0) shared_->leave(id_);
@@ -855,10 +891,61 @@ class HttpSession final : public SessionBase,
           ->run(std::move(req));
       return;
     }
-    auto res = handle_http(*shared_, req);
-    if (shared_->draining.load()) res.keep_alive(false);
+    HttpAnswer answer = handle_http(*shared_, req);
+    if (answer.async_route != nullptr) return start_async(*answer.async_route, req);
+    if (shared_->draining.load()) answer.response->keep_alive(false);
+    write(std::move(*answer.response));
+  }
+
+  // An asynchronous route: no read is pending meanwhile; the timer keeps the session alive
+  // (its handler holds the reference, on the strand) and bounds the wait.
+  void start_async(const AsyncRouteHandler& route, const http::request<http::string_body>& req) {
+    const std::uint64_t seq = ++route_seq_;
+    waiting_ = true;
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    route_timer_.expires_after(shared_->config.limits.http_route_timeout);
+    route_timer_.async_wait([self = this->shared_from_this(), seq](beast::error_code ec) {
+      if (ec) return;
+      self->respond(seq,
+                    HttpResponse{503, "application/json",
+                                 json_error_body("UNAVAILABLE", "no answer in time; retry later")});
+    });
+    auto state = std::make_shared<RouteState>(this->weak_from_this(), seq);
+    route(req.target(), [state](HttpResponse r) { state->deliver(std::move(r)); });
+  }
+
+  void respond(std::uint64_t seq, HttpResponse r) {  // on the strand
+    if (!waiting_ || seq != route_seq_) return;      // answered already (or timed out)
+    waiting_ = false;
+    route_timer_.cancel();
+    auto res = make_response(version_, keep_alive_ && !shared_->draining.load(),
+                             static_cast<http::status>(r.status), std::move(r.content_type),
+                             std::move(r.body));
     write(std::move(res));
   }
+
+  // Shared by the copies of one RouteResponder: the first call answers; none at all: 503.
+  struct RouteState {
+    RouteState(std::weak_ptr<HttpSession> s, std::uint64_t n) : session(std::move(s)), seq(n) {}
+    ~RouteState() {
+      if (!done.load()) {
+        deliver(HttpResponse{503, "application/json", json_error_body("UNAVAILABLE", "no answer")});
+      }
+    }
+    void deliver(HttpResponse r) {
+      if (done.exchange(true)) return;
+      auto s = session.lock();
+      if (!s) return;
+      auto ex = s->strand_;  // the reference goes with the handler, released on the strand
+      net::post(ex, [self = std::move(s), seq = seq, r = std::move(r)]() mutable {
+        self->respond(seq, std::move(r));
+      });
+    }
+    std::weak_ptr<HttpSession> session;
+    std::uint64_t seq;
+    std::atomic<bool> done{false};
+  };
 
   void write(http::response<http::string_body> res) {
     auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
@@ -884,7 +971,7 @@ class HttpSession final : public SessionBase,
 
   std::shared_ptr<Shared> shared_;
   Stream stream_;
-  const net::any_io_executor strand_;  // stream_'s: read from other threads, so kept apart
+  const Executor strand_;  // stream_'s: read from other threads, so kept apart
   ConnectionSlot slot_;
   Shared::Admission admission_;
   beast::flat_buffer buffer_;
@@ -893,6 +980,12 @@ class HttpSession final : public SessionBase,
   bool writing_ = false;
   bool draining_ = false;
   bool upgraded_ = false;
+  // An asynchronous route's request being answered (no read pending meanwhile).
+  net::steady_timer route_timer_;
+  bool waiting_ = false;
+  std::uint64_t route_seq_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
 };
 
 }  // namespace
@@ -900,16 +993,48 @@ class HttpSession final : public SessionBase,
 // ---------------------------------------------------------------------------------------
 // Server
 
+// Threads: one io_context per I/O thread (concurrency hint 1), each connection on one of them
+// (round robin at accept). A connection's handlers all run on its context's one thread, so
+// that executor is the connection's strand: no strand object, no lock per handler, and the
+// completion of an operation started on that thread is run without the scheduler's lock.
+// Other threads (the engine's post-commit thread, the hub's publishers, Redis) post to it.
+// The acceptor, the signals and the drain timer live on the first context.
 struct Server::Impl {
   Impl(Application& app, ServerConfig config)
       : shared(std::make_shared<Shared>(app, std::move(config))),
         ssl_ctx(ssl::context::tls_server),
-        acceptor(net::make_strand(ioc)),
-        signals(acceptor.get_executor()),
-        drain_timer(acceptor.get_executor()) {}
+        contexts(make_contexts(shared->config.threads)),
+        acceptor(*contexts.front()),
+        signals(*contexts.front()),
+        drain_timer(*contexts.front()) {
+    // Every context runs until the drain is over, sessions or not.
+    for (auto& c : contexts) guards.emplace_back(c->get_executor());
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned n) {
+    IPX_ASSERT(n > 0);
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
+
+  net::io_context& next_context() {
+    const std::size_t i = next_context_index++ % contexts.size();  // the acceptor's thread only
+    return *contexts[i];
+  }
+
+  void stop_all() {
+    for (auto& c : contexts) c->stop();
+  }
+
+  // The drain is over (or there was nothing to drain): the contexts may run out of work.
+  void finish() {  // on the first context
+    drain_timer.cancel();
+    guards.clear();
+  }
 
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    acceptor.async_accept(next_context().get_executor(), [this](beast::error_code ec, Socket s) {
       if (ec) {
         if (!acceptor.is_open() || ec == net::error::operation_aborted) return;
         std::fprintf(stderr, "ipx gateway: accept: %s\n", ec.message().c_str());
@@ -920,7 +1045,7 @@ struct Server::Impl {
     });
   }
 
-  void on_accept(tcp::socket socket) {
+  void on_accept(Socket socket) {
     beast::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     if (ec) return;
@@ -960,9 +1085,7 @@ struct Server::Impl {
     bool none_left = false;
     {
       std::lock_guard lock(shared->mu);
-      shared->on_drained = [this] {
-        net::post(drain_timer.get_executor(), [this] { drain_timer.cancel(); });
-      };
+      shared->on_drained = [this] { net::post(drain_timer.get_executor(), [this] { finish(); }); };
       for (auto& [id, weak] : shared->sessions) {
         if (auto s = weak.lock()) live.push_back(std::move(s));
       }
@@ -972,17 +1095,19 @@ struct Server::Impl {
       SessionBase& session = *s;
       session.shutdown(std::move(s));  // the reference ends on the session's strand
     }
-    if (none_left) return;
+    if (none_left) return finish();
     drain_timer.expires_after(shared->config.limits.drain_timeout);
     drain_timer.async_wait([this](beast::error_code e) {
-      if (!e) ioc.stop();  // in-flight work did not finish in time
+      if (!e) stop_all();  // in-flight work did not finish in time
     });
   }
 
   std::shared_ptr<Shared> shared;
-  ssl::context ssl_ctx;  // declared before ioc: outlives every session
+  ssl::context ssl_ctx;  // declared before the contexts: outlives every session
   bool tls = false;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;  // one per I/O thread
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  std::size_t next_context_index = 0;
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer drain_timer;
@@ -1001,14 +1126,22 @@ Server::~Server() {
     std::lock_guard lock(impl_->shared->mu);
     impl_->shared->on_drained = nullptr;  // the drain timer is about to go
   }
-  impl_->ioc.stop();
+  impl_->stop_all();
   // Sessions (and their sockets) go with the io_context's pending handlers.
 }
 
 void Server::add_route(std::string path_prefix, RouteHandler handler) {
   IPX_ASSERT(!impl_->started);
   IPX_ASSERT(!path_prefix.empty() && path_prefix.front() == '/');
-  impl_->shared->routes.emplace_back(std::move(path_prefix), std::move(handler));
+  IPX_ASSERT(handler);
+  impl_->shared->routes.push_back({std::move(path_prefix), std::move(handler), {}});
+}
+
+void Server::add_async_route(std::string path_prefix, AsyncRouteHandler handler) {
+  IPX_ASSERT(!impl_->started);
+  IPX_ASSERT(!path_prefix.empty() && path_prefix.front() == '/');
+  IPX_ASSERT(handler);
+  impl_->shared->routes.push_back({std::move(path_prefix), {}, std::move(handler)});
 }
 
 void Server::start() {
@@ -1053,21 +1186,22 @@ Metrics& Server::metrics() noexcept { return impl_->shared->metrics; }
 
 void Server::run() {
   if (!impl_->started) start();
-  auto loop = [this] {
+  auto loop = [](net::io_context& ioc) {
     for (;;) {
       try {
-        impl_->ioc.run();
+        ioc.run();
         return;
       } catch (const std::exception& e) {
         std::fprintf(stderr, "ipx gateway: handler threw: %s\n", e.what());
       }
     }
   };
+  auto& contexts = impl_->contexts;
   std::vector<std::thread> threads;
-  const unsigned n = impl_->shared->config.threads;
-  threads.reserve(n - 1);
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back(loop);
-  loop();
+  threads.reserve(contexts.size() - 1);
+  for (std::size_t i = 1; i < contexts.size(); ++i)
+    threads.emplace_back(loop, std::ref(*contexts[i]));
+  loop(*contexts.front());
   for (auto& t : threads) t.join();
 }
 

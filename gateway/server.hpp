@@ -1,7 +1,7 @@
 #pragma once
 // The gateway server: one port for HTTP (/healthz, /readyz, /metrics, added routes) and
-// WebSocket (GET /v1/ws), plain or TLS, on one io_context run by N threads with a strand
-// per connection. See docs/gateway.md.
+// WebSocket (GET /v1/ws), plain or TLS, on N I/O threads, each running an io_context of its
+// own; a connection lives on one of them, which serialises its handlers. See docs/gateway.md.
 //
 //   ipx::gateway::Server server(app, config);   // app: an ipx::gateway::Application
 //   server.add_route("/v1/views/", handler);     // optional, before start()
@@ -35,6 +35,8 @@ class Server {
 
   // A read-only view: GET requests whose path starts with path_prefix go to handler.
   void add_route(std::string path_prefix, RouteHandler handler);
+  // The same, answered later through a RouteResponder (the handler must not block).
+  void add_async_route(std::string path_prefix, AsyncRouteHandler handler);
 
   void start();                   // bind + listen; throws std::runtime_error on failure
   std::uint16_t port() const;     // the bound port (after start)

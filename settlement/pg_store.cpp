@@ -118,26 +118,37 @@ const std::error_category& store_category() noexcept {
 std::error_code write_ledger_rows(PGconn* conn, std::span<const Account> accounts,
                                   std::span<const Transfer> transfers, std::int64_t journal_seq,
                                   std::int64_t ts_ms, std::string* error) {
-  if (accounts.empty() && transfers.empty()) return {};
+  const LedgerBatch one[1] = {{accounts, transfers, journal_seq, ts_ms}};
+  return write_ledger_rows(conn, one, error);
+}
+
+std::error_code write_ledger_rows(PGconn* conn, std::span<const LedgerBatch> batches,
+                                  std::string* error) {
+  std::size_t n_accounts = 0, n_transfers = 0;
+  for (const LedgerBatch& b : batches) {
+    n_accounts += b.accounts.size();
+    n_transfers += b.transfers.size();
+  }
   thread_local std::string buf;  // reused per thread: the committer encodes every batch here
-  const auto seq = static_cast<std::uint64_t>(journal_seq);
-  if (!accounts.empty()) {
+  if (n_accounts > 0) {
     buf.clear();
-    buf.reserve(19 + accounts.size() * 74 + 2);
+    buf.reserve(19 + n_accounts * 74 + 2);
     put_header(buf);
-    for (const Account& a : accounts) {
-      if (a.id == 0 || a.id > kBigintMax) {
-        if (error != nullptr) *error = "account id " + to_s(a.id) + " does not fit a bigint";
-        return store_errc::bad_row;
+    for (const LedgerBatch& b : batches) {
+      for (const Account& a : b.accounts) {
+        if (a.id == 0 || a.id > kBigintMax) {
+          if (error != nullptr) *error = "account id " + to_s(a.id) + " does not fit a bigint";
+          return store_errc::bad_row;
+        }
+        put_u16(buf, 7);
+        field_i64(buf, a.id);
+        field_i32(buf, a.ledger);
+        field_i32(buf, a.code);
+        field_i32(buf, a.flags);
+        field_i64(buf, a.owner);
+        field_i64(buf, static_cast<std::uint64_t>(b.journal_seq));
+        field_i64(buf, static_cast<std::uint64_t>(b.ts_ms));
       }
-      put_u16(buf, 7);
-      field_i64(buf, a.id);
-      field_i32(buf, a.ledger);
-      field_i32(buf, a.code);
-      field_i32(buf, a.flags);
-      field_i64(buf, a.owner);
-      field_i64(buf, seq);
-      field_i64(buf, static_cast<std::uint64_t>(ts_ms));
     }
     put_u16(buf, 0xFFFF);
     if (auto ec = copy_in(conn,
@@ -147,33 +158,35 @@ std::error_code write_ledger_rows(PGconn* conn, std::span<const Account> account
       return ec;
     }
   }
-  if (!transfers.empty()) {
+  if (n_transfers > 0) {
     buf.clear();
-    buf.reserve(19 + transfers.size() * 136 + 2);
+    buf.reserve(19 + n_transfers * 136 + 2);
     put_header(buf);
-    for (const Transfer& t : transfers) {
-      if (t.id == 0 || t.id > kBigintMax || t.debit_account_id > kBigintMax ||
-          t.credit_account_id > kBigintMax || t.pending_id > kBigintMax) {
-        if (error != nullptr) *error = "transfer " + to_s(t.id) + ": an id does not fit a bigint";
-        return store_errc::bad_row;
+    for (const LedgerBatch& b : batches) {
+      for (const Transfer& t : b.transfers) {
+        if (t.id == 0 || t.id > kBigintMax || t.debit_account_id > kBigintMax ||
+            t.credit_account_id > kBigintMax || t.pending_id > kBigintMax) {
+          if (error != nullptr) *error = "transfer " + to_s(t.id) + ": an id does not fit a bigint";
+          return store_errc::bad_row;
+        }
+        put_u16(buf, 12);
+        field_i64(buf, t.id);
+        field_i64(buf, static_cast<std::uint64_t>(b.journal_seq));
+        field_i64(buf, t.debit_account_id);
+        field_i64(buf, t.credit_account_id);
+        field_i64(buf, static_cast<std::uint64_t>(t.amount));
+        field_i32(buf, t.ledger);
+        field_i32(buf, t.flags);
+        if (t.pending_id == 0) {
+          field_null(buf);
+        } else {
+          field_i64(buf, t.pending_id);
+        }
+        field_i64(buf, t.code);
+        field_i64(buf, t.ref);
+        field_i64(buf, static_cast<std::uint64_t>(t.expires_at_ms));
+        field_i64(buf, static_cast<std::uint64_t>(t.ts_ms));
       }
-      put_u16(buf, 12);
-      field_i64(buf, t.id);
-      field_i64(buf, seq);
-      field_i64(buf, t.debit_account_id);
-      field_i64(buf, t.credit_account_id);
-      field_i64(buf, static_cast<std::uint64_t>(t.amount));
-      field_i32(buf, t.ledger);
-      field_i32(buf, t.flags);
-      if (t.pending_id == 0) {
-        field_null(buf);
-      } else {
-        field_i64(buf, t.pending_id);
-      }
-      field_i64(buf, t.code);
-      field_i64(buf, t.ref);
-      field_i64(buf, static_cast<std::uint64_t>(t.expires_at_ms));
-      field_i64(buf, static_cast<std::uint64_t>(t.ts_ms));
     }
     put_u16(buf, 0xFFFF);
     if (auto ec = copy_in(conn,

@@ -46,6 +46,19 @@ std::error_code write_ledger_rows(PGconn* conn, std::span<const Account> account
                                   std::span<const Transfer> transfers, std::int64_t journal_seq,
                                   std::int64_t ts_ms = 0, std::string* error = nullptr);
 
+// The rows of several journal batches, each with its own journal_seq and ts_ms, written with
+// one COPY per table (as the engine's group committer merges its submissions' rows): all the
+// accounts, then all the transfers. The ledger's checks run once per statement, on the rows of
+// every batch together; as each batch was valid after the one before, so is their end state.
+struct LedgerBatch {
+  std::span<const Account> accounts;
+  std::span<const Transfer> transfers;
+  std::int64_t journal_seq = 0;
+  std::int64_t ts_ms = 0;
+};
+std::error_code write_ledger_rows(PGconn* conn, std::span<const LedgerBatch> batches,
+                                  std::string* error = nullptr);
+
 // The same as an ExtraWriter for ipx::pg::GroupCommitter::submit / Journal::append (the type
 // is std::function<std::error_code(PGconn*)>, identical to ipx::pg::ExtraWriter). Owns the
 // rows; encodes them on the thread that runs it (the committer's), again on a retry.

@@ -28,6 +28,8 @@
 //       speed.
 //       --publisher: attach a publisher that drops what it gets, so pushes and channel
 //       snapshots are built as in ipxd (without it the engine builds none).
+// Every command writes the ledger's rows in its batch's transaction, as ipxd does;
+// --no-ledger leaves them out (the journal alone, for comparison).
 // --pg defaults to $IPX_PG. Exit 2 on usage or connection errors.
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -72,6 +74,7 @@ struct Args {
   int restarts = 1;
   bool keep = false;
   bool publisher = false;
+  bool ledger = true;
 };
 
 int usage() {
@@ -83,6 +86,7 @@ int usage() {
                "       ipx-engine-driver bench [--pg C] [--commands N] [--rate R] "
                "[--latency-seconds S] [--commit-batch B] [--snapshot-every N] [--restarts K] "
                "[--keep] [--publisher]\n"
+               "any command: [--no-ledger]\n"
                "--pg defaults to $IPX_PG\n");
   return 2;
 }
@@ -105,6 +109,10 @@ bool parse(int argc, char** argv, Args& a) {
     }
     if (k == "--keep") {
       a.keep = true;
+      continue;
+    }
+    if (k == "--no-ledger") {
+      a.ledger = false;
       continue;
     }
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
@@ -192,7 +200,7 @@ class AckPrinter {
 // --publisher: a publisher that takes every push and drops it, so the engine builds pushes
 // and channel snapshots as it does in ipxd (without one it builds none).
 struct NullPublisher final : engine::Publisher {
-  void publish(const engine::Push& p) override { pushes += p.snapshot.is_null() ? 1 : 2; }
+  void publish(engine::Push& p) override { pushes += p.snapshot.is_null() ? 1 : 2; }
   std::size_t pushes = 0;
 };
 
@@ -204,6 +212,7 @@ struct Node {
   static pg::DurabilityOptions options(const Args& a) {
     pg::DurabilityOptions o;
     o.snapshot_every = a.snapshot_every;
+    o.ledger_rows = a.ledger;
     o.committer.batch_records_max = a.commit_batch;
     o.committer.batch_bytes_max = std::max<std::size_t>(1u << 20, a.commit_batch * 256);
     o.committer.queue_records_max = std::max<std::size_t>(65'536, a.commit_batch * 4);

@@ -8,6 +8,7 @@
 
 #include "engine/pg/errc.hpp"
 #include "matching/assert.hpp"
+#include "settlement/pg_store.hpp"
 
 namespace ipx::pg {
 
@@ -20,6 +21,33 @@ namespace {
                what.c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+// One batch's ledger rows, merged with the other batches of its transaction by write_ledger.
+struct LedgerRows final : Rows {
+  std::vector<ledger::Account> accounts;
+  std::vector<ledger::Transfer> transfers;
+  std::int64_t journal_seq = 0;  // the batch's last record
+  std::int64_t ts_ms = 0;
+};
+
+std::error_code write_ledger(PGconn* conn, std::span<const Rows* const> rows) {
+  thread_local std::vector<ledger::pg::LedgerBatch> batches;  // the committer's thread
+  batches.clear();
+  for (const Rows* r : rows) {
+    const auto& l = static_cast<const LedgerRows&>(*r);
+    batches.push_back({l.accounts, l.transfers, l.journal_seq, l.ts_ms});
+  }
+  std::string error;
+  const auto ec = ledger::pg::write_ledger_rows(conn, batches, &error);
+  if (ec == ledger::pg::store_errc::bad_row) std::fprintf(stderr, "ipx: %s\n", error.c_str());
+  return ec;
+}
+
+CommitterOptions committer_options(const DurabilityOptions& o) {
+  CommitterOptions c = o.committer;
+  if (o.ledger_rows) c.rows_writer = write_ledger;
+  return c;
 }
 
 }  // namespace
@@ -36,7 +64,8 @@ std::string state_hash_hex(std::uint64_t h) {
 
 PgDurability::PgDurability(std::string conninfo, DurabilityOptions options)
     : options_(std::move(options)),
-      committer_(conninfo, options_.committer),
+      conninfo_(conninfo),
+      committer_(conninfo, committer_options(options_)),
       writer_(conninfo, options_.snapshots) {
   IPX_ASSERT(options_.snapshot_every >= 0);
 }
@@ -57,9 +86,36 @@ std::error_code PgDurability::start(engine::Engine& engine) {
     committer_.stop();
     return errc::sequence_mismatch;
   }
+  if (options_.ledger_rows) {
+    if (auto ec = sync_ledger(engine)) {
+      committer_.stop();
+      return ec;
+    }
+  }
   engine_ = &engine;
   writer_.start(committer_.start_seq());
   return {};
+}
+
+// The rows of the ledger's accounts made outside any batch (the domain's own at its birth), or
+// of a journal written before its ledger rows were stored, go in once, so the first batch that
+// moves money through them is not refused.
+std::error_code PgDurability::sync_ledger(engine::Engine& engine) {
+  Connection conn(conninfo_);
+  std::string error;
+  std::error_code ec = conn.ensure();
+  if (!ec) ec = conn.exec("BEGIN");
+  if (!ec) {
+    ec = ledger::pg::sync_ledger_rows(conn.get(), engine.domain().ledger(), engine.last_seq(),
+                                      engine.domain().now(), nullptr, &error);
+    if (ec) conn.set_error(error);
+  }
+  if (!ec) ec = conn.exec("COMMIT");
+  if (ec) {
+    std::lock_guard lock(mu_);
+    start_error_ = "cannot bring the stored ledger up to the journal: " + conn.last_error();
+  }
+  return ec;
 }
 
 void PgDurability::stop() {
@@ -137,7 +193,7 @@ void PgDurability::take_snapshot(std::int64_t seq, std::int64_t ts_ms) {
 
 void PgDurability::ledger_rows(std::vector<ledger::Account> accounts,
                                std::vector<ledger::Transfer> transfers) {
-  if (!options_.ledger_writer) return;
+  if (!options_.ledger_rows) return;
   pending_accounts_ = std::move(accounts);
   pending_transfers_ = std::move(transfers);
 }
@@ -158,14 +214,16 @@ void PgDurability::submit(std::vector<engine::Record> records,
     return;
   }
   IPX_ASSERT(engine_ != nullptr);  // start() first
-  ExtraWriter extra;
   const std::int64_t first = records.front().seq;
   const std::int64_t last = records.back().seq;
   maybe_snapshot(first, last, records.back().ts_ms);
-  if (options_.ledger_writer && (!pending_accounts_.empty() || !pending_transfers_.empty())) {
-    extra = options_.ledger_writer(std::exchange(pending_accounts_, {}),
-                                   std::exchange(pending_transfers_, {}), last,
-                                   records.back().ts_ms);
+  std::shared_ptr<LedgerRows> rows;
+  if (!pending_accounts_.empty() || !pending_transfers_.empty()) {
+    rows = std::make_shared<LedgerRows>();
+    rows->accounts = std::exchange(pending_accounts_, {});
+    rows->transfers = std::exchange(pending_transfers_, {});
+    rows->journal_seq = last;
+    rows->ts_ms = records.back().ts_ms;
   }
   std::vector<JournalRecord> out;
   out.reserve(records.size());
@@ -175,7 +233,7 @@ void PgDurability::submit(std::vector<engine::Record> records,
     entries_.push_back({true, std::move(on_committed)});
   }
   const auto ec = committer_.submit(
-      std::move(out), [this](std::error_code e) { on_completion(e); }, std::move(extra));
+      std::move(out), [this](std::error_code e) { on_completion(e); }, {}, std::move(rows));
   if (!ec) return;
   if (ec == make_error_code(errc::stopped)) {
     std::lock_guard lock(mu_);

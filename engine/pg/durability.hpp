@@ -51,18 +51,14 @@
 
 namespace ipx::pg {
 
-// Turns a batch's ledger rows (Durability::ledger_rows) into an ExtraWriter run in the same
-// transaction as the batch's journal records; journal_seq/ts_ms are the batch's last record's.
-// settlement's make_extra_writer (settlement/pg_store.hpp) has exactly this signature.
-using LedgerWriterFactory = std::function<ExtraWriter(
-    std::vector<ledger::Account>, std::vector<ledger::Transfer>, std::int64_t journal_seq,
-    std::int64_t ts_ms)>;
-
 struct DurabilityOptions {
   CommitterOptions committer;
   std::int64_t snapshot_every = 100'000;  // records between snapshots; 0: none
   SnapshotWriterOptions snapshots;        // states kept, fault hooks
-  LedgerWriterFactory ledger_writer;      // empty: ledger rows are not written
+  // Write the ledger's rows (Durability::ledger_rows: ledger_accounts, ledger_transfers) in the
+  // journal's transaction: the rows of all the submissions a transaction holds go in with one
+  // COPY per table (RowsWriter), each row with the journal seq of its own batch.
+  bool ledger_rows = false;
 };
 
 // What snapshots cost: the engine thread's pause to take each, and the writer's time to make
@@ -92,7 +88,10 @@ class PgDurability final : public engine::Durability {
   // After recover(), before engine.start(): starts the committer (connects, reads the journal
   // head) and checks that the head is the engine's last seq (sequence_mismatch otherwise:
   // another writer, or the journal moved after recovery). `engine` is used on the engine
-  // thread only (its Domain's state hash, for snapshots).
+  // thread only (its Domain's state hash, for snapshots). With ledger_rows, also writes the
+  // ledger rows the database lacks (sync_ledger_rows: the domain's own accounts, or a journal
+  // older than its ledger rows); fails (last_error says why) when it holds rows the engine
+  // does not.
   std::error_code start(engine::Engine& engine);
   // After engine.stop(): commits what is queued while the database answers, drops the rest;
   // then finishes the snapshot in hand if its seq committed, else abandons it.
@@ -120,8 +119,10 @@ class PgDurability final : public engine::Durability {
   void on_completion(std::error_code ec);
   void maybe_snapshot(std::int64_t first, std::int64_t last, std::int64_t ts_ms);
   void take_snapshot(std::int64_t seq, std::int64_t ts_ms);
+  std::error_code sync_ledger(engine::Engine& engine);
 
   const DurabilityOptions options_;
+  const std::string conninfo_;
   GroupCommitter committer_;
   SnapshotWriter writer_;
   engine::Engine* engine_ = nullptr;

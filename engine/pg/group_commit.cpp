@@ -45,7 +45,7 @@ void GroupCommitter::stop() {
 }
 
 std::error_code GroupCommitter::submit(std::vector<JournalRecord>&& records, Completion done,
-                                       ExtraWriter extra) {
+                                       ExtraWriter extra, std::shared_ptr<const Rows> rows) {
   auto sub = std::make_unique<Submission>();
   for (const auto& r : records) sub->bytes += r.payload.size() + 32;
   {
@@ -68,6 +68,7 @@ std::error_code GroupCommitter::submit(std::vector<JournalRecord>&& records, Com
     sub->records = std::move(records);
     sub->done = std::move(done);
     sub->extra = std::move(extra);
+    sub->rows = std::move(rows);
     queue_.push_back(std::move(sub));
     update_available();
   }
@@ -103,12 +104,14 @@ bool GroupCommitter::wait_idle(std::chrono::milliseconds timeout) {
          queue_.empty();
 }
 
-// Takes the oldest submissions up to the batch bounds (at least one) and fills parts_/extras_.
+// Takes the oldest submissions up to the batch bounds (at least one) and fills parts_,
+// extras_ and rows_.
 // Submissions stay in queue_ until committed; deque push_back keeps references valid.
 std::size_t GroupCommitter::take_batch() {
   std::lock_guard lock(mu_);
   parts_.clear();
   extras_.clear();
+  rows_.clear();
   std::size_t records = 0, bytes = 0, n = 0;
   for (const auto& sub : queue_) {
     if (n > 0 && (records + sub->records.size() > options_.batch_records_max ||
@@ -119,6 +122,7 @@ std::size_t GroupCommitter::take_batch() {
     bytes += sub->bytes;
     parts_.emplace_back(sub->records);
     if (sub->extra) extras_.push_back(&sub->extra);
+    if (sub->rows) rows_.push_back(sub->rows.get());
     ++n;
   }
   return n;
@@ -211,7 +215,7 @@ bool GroupCommitter::recover() {
 }
 
 bool GroupCommitter::commit_batch(std::size_t n) {
-  const auto ec = journal_.append_parts(parts_, extras_);
+  const auto ec = journal_.append_parts(parts_, extras_, &options_.rows_writer, rows_);
   if (!ec) {
     {
       std::lock_guard lock(mu_);

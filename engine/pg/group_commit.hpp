@@ -51,6 +51,7 @@ struct CommitterOptions {
   std::chrono::milliseconds backoff_max{1000};
   std::chrono::milliseconds health_interval{1000};  // ping when idle this long
   std::function<bool()> fault_drop_ack;              // tests: see Journal::set_fault_drop_ack
+  RowsWriter rows_writer;  // writes the submissions' `rows` (see Rows), one call per transaction
 };
 
 // Called on the committer thread, in seq order: {} once committed; errc::stopped or
@@ -84,9 +85,11 @@ class GroupCommitter {
   // Engine thread. Records must continue the sequence (first seq == last submitted + 1, no
   // gaps). Never blocks on I/O. Errors: sequence_mismatch, bad_record (payload too large,
   // empty submission), queue_full (the engine should have checked available()), stopped, fatal.
-  // On an error `records` is left untouched (moved from only when accepted).
+  // On an error `records` is left untouched (moved from only when accepted). `rows` go to
+  // CommitterOptions::rows_writer together with those of the other submissions of the same
+  // transaction.
   std::error_code submit(std::vector<JournalRecord>&& records, Completion done,
-                         ExtraWriter extra = {});
+                         ExtraWriter extra = {}, std::shared_ptr<const Rows> rows = {});
 
   // False while the database fails, while the queue is above 3/4 of its bound, after a fatal
   // error, and when stopped.
@@ -104,6 +107,7 @@ class GroupCommitter {
     std::vector<JournalRecord> records;
     Completion done;
     ExtraWriter extra;
+    std::shared_ptr<const Rows> rows;
     std::size_t bytes = 0;
   };
 
@@ -141,6 +145,7 @@ class GroupCommitter {
   std::chrono::milliseconds backoff_{0};
   std::vector<std::span<const JournalRecord>> parts_;  // reused per batch
   std::vector<const ExtraWriter*> extras_;
+  std::vector<const Rows*> rows_;
   std::thread thread_;
 };
 

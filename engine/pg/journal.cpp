@@ -185,24 +185,30 @@ std::error_code Journal::copy_in(std::span<const std::span<const JournalRecord>>
 }
 
 std::error_code Journal::append_parts(std::span<const std::span<const JournalRecord>> parts,
-                                      std::span<const ExtraWriter* const> extras) {
+                                      std::span<const ExtraWriter* const> extras,
+                                      const RowsWriter* rows_writer,
+                                      std::span<const Rows* const> rows) {
   if (auto ec = ready()) return fail_batch(ec);
   Head next = head_;
   std::size_t count = 0;
   for (const auto& part : parts) count += part.size();
-  if (count == 0 && extras.empty()) return {};
+  if (count == 0 && extras.empty() && rows.empty()) return {};
   if (auto ec = conn_.exec("BEGIN")) return fail_batch(ec);
   if (count > 0) {
     if (auto ec = copy_in(parts, next)) return fail_batch(ec);
   }
+  auto failed = [&](const char* who, std::error_code ec) {
+    std::string detail = PQerrorMessage(conn_.get());
+    while (!detail.empty() && detail.back() == '\n') detail.pop_back();
+    conn_.set_error(std::string(who) + ": " + ec.message() + (detail.empty() ? "" : ": " + detail));
+    return fail_batch(conn_.ok() ? ec : make_error_code(errc::connection_lost));
+  };
+  if (!rows.empty() && rows_writer != nullptr && *rows_writer) {
+    if (auto ec = (*rows_writer)(conn_.get(), rows)) return failed("rows writer", ec);
+  }
   for (const ExtraWriter* extra : extras) {
     if (extra == nullptr || !*extra) continue;
-    if (auto ec = (*extra)(conn_.get())) {
-      std::string detail = PQerrorMessage(conn_.get());
-      while (!detail.empty() && detail.back() == '\n') detail.pop_back();
-      conn_.set_error("extra writer: " + ec.message() + (detail.empty() ? "" : ": " + detail));
-      return fail_batch(conn_.ok() ? ec : make_error_code(errc::connection_lost));
-    }
+    if (auto ec = (*extra)(conn_.get())) return failed("extra writer", ec);
   }
   PgResult r(PQexec(conn_.get(), "COMMIT"));
   // A COMMIT of a transaction that had failed answers "ROLLBACK": that is a failure too.

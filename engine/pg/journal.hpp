@@ -39,6 +39,15 @@ inline constexpr std::size_t kPayloadBytesMax = 16u << 20;  // one record, 16 Mi
 // Runs inside the batch's transaction after the journal rows are written (e.g. ledger rows,
 // a snapshot). A non-empty error rolls the whole batch back.
 using ExtraWriter = std::function<std::error_code(PGconn*)>;
+
+// Rows for other tables that merge across the submissions of one transaction (the ledger's).
+// An ExtraWriter runs once per submission, so a transaction of 300 one-command submissions
+// would send 300 statements for their ledger rows; RowsWriter gets every submission's rows of
+// the transaction at once, in seq order, and writes each table with one statement.
+struct Rows {
+  virtual ~Rows() = default;
+};
+using RowsWriter = std::function<std::error_code(PGconn*, std::span<const Rows* const>)>;
 using RecordFn = std::function<void(const JournalRecord&)>;
 
 struct Head {
@@ -73,10 +82,13 @@ class Journal {
   std::error_code open();
   std::error_code ping();
 
-  // One transaction: COPY of all records of every part, then every extra, then COMMIT.
+  // One transaction: COPY of all records of every part, then `rows` through `rows_writer`
+  // (one call, when any), then every extra, then COMMIT.
   std::error_code append(std::span<const JournalRecord> records, const ExtraWriter& extra = {});
   std::error_code append_parts(std::span<const std::span<const JournalRecord>> parts,
-                               std::span<const ExtraWriter* const> extras);
+                               std::span<const ExtraWriter* const> extras,
+                               const RowsWriter* rows_writer = nullptr,
+                               std::span<const Rows* const> rows = {});
 
   // After a failure: are these records (re-sent) already committed, with the same content?
   // Sets `committed`; chain_mismatch when the journal holds other content at those seqs.

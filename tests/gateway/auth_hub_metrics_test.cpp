@@ -74,7 +74,8 @@ TEST(GatewayAuth, LoginParamsStrict) {
 // Frames are built from parts; each part must be exactly json::serialize's text.
 TEST(GatewayJson, AppendJsonIsSerialize) {
   json::object big;
-  for (int i = 0; i < 300; ++i) big["k" + std::to_string(i)] = json::array{i, "v\"\n\u00e9", 1.5, nullptr, true};
+  for (int i = 0; i < 300; ++i)
+    big["k" + std::to_string(i)] = json::array{i, "v\"\n\u00e9", 1.5, nullptr, true};
   const json::value values[] = {json::value(big), json::value(nullptr), json::value(-7),
                                 json::value(18446744073709551615ull), json::value("a\"b\\c\x01")};
   for (const auto& v : values) {

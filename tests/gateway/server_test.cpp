@@ -49,6 +49,57 @@ TEST(GatewayHttp, HealthReadyMetricsRoutesAnd404) {
 #endif
 }
 
+// Asynchronous routes: answered later from another thread, the I/O thread free meanwhile;
+// a responder dropped without an answer, or no answer in time, is 503 UNAVAILABLE.
+TEST(GatewayHttp, AsyncRoutesAnswerLaterWithoutHoldingAnIoThread) {
+  TestApp app;
+  ServerConfig config;
+  config.threads = 1;
+  config.listen_host = "127.0.0.1";
+  config.handle_signals = false;
+  config.limits.http_route_timeout = 300ms;
+  Server server(app, config);
+  std::mutex mu;
+  std::vector<std::thread> answerers;
+  server.add_async_route("/v1/later/", [&](std::string_view target, RouteResponder respond) {
+    std::lock_guard lock(mu);
+    answerers.emplace_back([t = std::string(target), respond] {
+      std::this_thread::sleep_for(200ms);
+      respond(HttpResponse{200, "application/json", "{\"target\":\"" + t + "\"}"});
+    });
+  });
+  server.add_async_route("/v1/dropped/", [](std::string_view, RouteResponder) {});
+  server.add_async_route("/v1/never/", [&](std::string_view, RouteResponder respond) {
+    std::lock_guard lock(mu);
+    answerers.emplace_back([respond] {
+      std::this_thread::sleep_for(600ms);
+      respond(HttpResponse{});
+    });
+  });
+  server.start();
+  std::thread runner([&] { server.run(); });
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread slow([&] {
+    const auto r = http_get(server.port(), "/v1/later/x?y=1");
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(json::parse(r.body).at("target").as_string(), "/v1/later/x?y=1");
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(http_get(server.port(), "/healthz").status, 200u);  // not behind the slow route
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 180ms);
+  slow.join();
+  const auto dropped = http_get(server.port(), "/v1/dropped/");
+  EXPECT_EQ(dropped.status, 503u);
+  EXPECT_EQ(json::parse(dropped.body).at("error").at("code").as_string(), "UNAVAILABLE");
+  const auto never = http_get(server.port(), "/v1/never/");  // the late answer is dropped
+  EXPECT_EQ(never.status, 503u);
+  server.drain();
+  runner.join();
+  std::lock_guard lock(mu);
+  for (auto& t : answerers) t.join();
+}
+
 // --- Login -----------------------------------------------------------------------------
 
 TEST(GatewayLogin, SuccessGivesPrincipalAndRoles) {
@@ -174,8 +225,10 @@ TEST(GatewayLogin, NonceCheckIsAsynchronousAndLaterFramesWaitInOrder) {
   WsClient a, b;
   ASSERT_TRUE(a.connect(server.port()));
   ASSERT_TRUE(b.connect(server.port()));
-  json::object login{{"id", "login"}, {"method", "auth.login"},
-                     {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}};
+  json::object login{
+      {"id", "login"},
+      {"method", "auth.login"},
+      {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}};
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(a.send_json(login));
   ASSERT_TRUE(a.send(R"({"id":2,"method":"test.echo"})"));
@@ -211,7 +264,8 @@ TEST(GatewayLogin, NonceCheckTimeoutIsUnavailable) {
   TestServer server(app, config);
   WsClient c;
   ASSERT_TRUE(c.connect(server.port()));
-  auto r = c.call(1, "auth.login", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce()));
+  auto r =
+      c.call(1, "auth.login", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce()));
   EXPECT_EQ(error_code_of(r), "UNAVAILABLE");
   EXPECT_EQ(error_code_of(c.call(2, "test.echo")), "UNAUTHENTICATED");
   std::this_thread::sleep_for(400ms);  // the late answer arrives and changes nothing
@@ -228,7 +282,8 @@ TEST(GatewayLogin, DrainWaitsForALoginInProgress) {
   WsClient c;
   ASSERT_TRUE(c.connect(server.port()));
   ASSERT_TRUE(c.send_json(json::object{
-      {"id", "login"}, {"method", "auth.login"},
+      {"id", "login"},
+      {"method", "auth.login"},
       {"params", login_params("k-trader", "s-trader", wall_now_ms(), fresh_nonce())}}));
   std::this_thread::sleep_for(50ms);
   server->drain();
@@ -321,9 +376,9 @@ TEST(GatewayEnvelope, NonObjectFramesAndBadIds) {
   EXPECT_TRUE(served->at("id").is_null());
   EXPECT_TRUE(served->contains("result"));
   for (const char* frame :
-       {R"({"id":7.0,"method":"test.echo"})",
-        R"({"id":{"a":1},"method":"test.echo"})", R"({"id":true,"method":"test.echo"})",
-        R"({"id":null,"method":"test.echo"})", R"({"id":9223372036854775808,"method":"test.echo"})"}) {
+       {R"({"id":7.0,"method":"test.echo"})", R"({"id":{"a":1},"method":"test.echo"})",
+        R"({"id":true,"method":"test.echo"})", R"({"id":null,"method":"test.echo"})",
+        R"({"id":9223372036854775808,"method":"test.echo"})"}) {
     ASSERT_TRUE(c.send(frame));
     auto r = c.read_json();
     ASSERT_TRUE(r) << frame;
@@ -625,10 +680,11 @@ TEST(GatewayHub, SessionsCutDuringFanOutAndReplies) {
   TestServer server(app);
   const std::string topic = "auction.A-9";
   std::atomic<bool> stop{false};
-  std::thread publisher([&] {
+  std::thread publisher([&] {  // ~1,000 pushes/s: a stream, not a flood (sanitizer builds)
     while (!stop.load()) {
       server->hub().publish(topic, "bid", wall_now_ms(), json::object{{"x", 1}},
                             app.count_update(topic));
+      std::this_thread::sleep_for(1ms);
     }
   });
   std::thread replier([&] {  // answers test.defer from a thread of its own, like the engine
@@ -645,8 +701,10 @@ TEST(GatewayHub, SessionsCutDuringFanOutAndReplies) {
     clients.emplace_back([&] {
       for (int i = 0; i < rounds; ++i) {
         WsClient c;
-        if (!c.connect(server.port()) || !c.login("k-trader", "s-trader").contains("result")) continue;
-        if (c.call(1, "subscribe", json::object{{"channels", json::array{topic}}}).contains("result")) {
+        if (!c.connect(server.port()) || !c.login("k-trader", "s-trader").contains("result"))
+          continue;
+        if (c.call(1, "subscribe", json::object{{"channels", json::array{topic}}})
+                .contains("result")) {
           ++subscribed;
         }
         c.send(R"({"id":2,"method":"test.defer"})");
@@ -661,7 +719,9 @@ TEST(GatewayHub, SessionsCutDuringFanOutAndReplies) {
   for (auto& r : app.take_deferred()) r.result(json::object{});  // replies to closed sessions
   EXPECT_EQ(subscribed.load(), workers * rounds);
   // Every cut session is gone (pruned or unsubscribed), and the server still serves.
-  for (int i = 0; i < 200 && server->metrics().render().find("ipx_ws_connections 0\n") == std::string::npos; ++i) {
+  for (int i = 0;
+       i < 200 && server->metrics().render().find("ipx_ws_connections 0\n") == std::string::npos;
+       ++i) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_NE(server->metrics().render().find("ipx_ws_connections 0\n"), std::string::npos);

@@ -290,6 +290,42 @@ TEST_F(PgStore, ExtraWriterWritesInTheCallersTransaction) {
   EXPECT_TRUE(reconcile(read(), s.l).ok());
 }
 
+// The group committer's merged form: the rows of two engine batches in one call, one COPY per
+// table, each row with its own batch's journal_seq (and the accounts' ts_ms).
+TEST_F(PgStore, SeveralBatchesInOneCallKeepTheirJournalSeqs) {
+  Scenario s;
+  batch1(s);
+  auto [a1, t1] = s.take();
+  batch2(s);
+  auto [a2, t2] = s.take();
+  ASSERT_FALSE(a1.empty());
+  ASSERT_FALSE(t1.empty());
+  ASSERT_FALSE(t2.empty());
+  const LedgerBatch batches[2] = {{a1, t1, 7, 70}, {a2, t2, 9, 90}};
+  ASSERT_EQ(db_->exec("BEGIN"), "");
+  std::string err;
+  ASSERT_FALSE(write_ledger_rows(db_->c, batches, &err)) << err;
+  ASSERT_EQ(db_->exec("COMMIT"), "");
+  EXPECT_EQ(db_->value("SELECT count(*) FROM ledger_transfers WHERE journal_seq = 7"),
+            std::to_string(t1.size()));
+  EXPECT_EQ(db_->value("SELECT count(*) FROM ledger_transfers WHERE journal_seq = 9"),
+            std::to_string(t2.size()));
+  EXPECT_EQ(db_->value("SELECT count(*) FROM ledger_accounts WHERE journal_seq = 7 AND ts_ms = 70"),
+            std::to_string(a1.size()));
+  EXPECT_EQ(db_->value("SELECT count(*) FROM ledger_accounts WHERE journal_seq = 9 AND ts_ms = 90"),
+            std::to_string(a2.size()));
+  EXPECT_TRUE(reconcile(read(), s.l).ok());
+  // A bad row in the second batch refuses the whole call before anything reaches the server.
+  const Transfer bad[1] = {{.id = std::uint64_t{1} << 63, .debit_account_id = 1,
+                            .credit_account_id = 2, .amount = 1, .ledger = 1}};
+  const LedgerBatch with_bad[2] = {{{}, t1, 11, 0}, {{}, bad, 12, 0}};
+  ASSERT_EQ(db_->exec("BEGIN"), "");
+  EXPECT_EQ(write_ledger_rows(db_->c, with_bad, &err), make_error_code(store_errc::bad_row));
+  ASSERT_EQ(db_->exec("ROLLBACK"), "");
+  EXPECT_EQ(db_->value("SELECT count(*) FROM ledger_transfers"),
+            std::to_string(t1.size() + t2.size()));
+}
+
 TEST_F(PgStore, ReconcileReportsTheFirstDifference) {
   Scenario s;
   batch1(s);

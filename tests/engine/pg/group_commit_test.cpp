@@ -113,6 +113,71 @@ TEST_F(GroupCommitTest, CoalescesAndCompletesInOrder) {
   expect_journal_is(db_.conninfo(), seq);
 }
 
+// Rows (the ledger's) of every submission in a transaction reach the RowsWriter in one call,
+// in seq order, inside that transaction: a failing call rolls the journal rows back too, and
+// the retry hands the same rows again.
+struct SeqRows final : Rows {
+  explicit SeqRows(std::int64_t s) : seq(s) {}
+  std::int64_t seq;
+};
+
+TEST_F(GroupCommitTest, MergesTheRowsOfATransactionIntoOneWriterCall) {
+  std::mutex mu;
+  std::vector<std::vector<std::int64_t>> calls;
+  std::atomic<int> fail_next{0};
+  CommitterOptions o;
+  o.backoff_min = 1ms;
+  o.rows_writer = [&](PGconn* conn, std::span<const Rows* const> rows) -> std::error_code {
+    std::vector<std::int64_t> seqs;
+    for (const Rows* r : rows) seqs.push_back(static_cast<const SeqRows&>(*r).seq);
+    // Inside the transaction: the journal rows of this batch are visible to this connection.
+    PGresult* res = PQexec(conn, ("SELECT count(*) FROM journal WHERE seq = " +
+                                  std::to_string(seqs.back())).c_str());
+    const bool inside = PQresultStatus(res) == PGRES_TUPLES_OK &&
+                        std::string(PQgetvalue(res, 0, 0)) == "1";
+    PQclear(res);
+    if (!inside) return errc::bad_record;
+    if (fail_next.load() > 0) {
+      --fail_next;
+      return errc::query_failed;
+    }
+    std::lock_guard lock(mu);
+    calls.push_back(std::move(seqs));
+    return {};
+  };
+  GroupCommitter gc(db_.conninfo(), o);
+  ASSERT_FALSE(gc.start()) << gc.last_error();
+  Log log;
+  fail_next = 1;  // the first transaction's rows fail once: nothing of it is committed
+  std::int64_t seq = 0;
+  std::vector<std::int64_t> with_rows;
+  for (int i = 0; i < 3000; ++i) {
+    const std::size_t n = 1 + static_cast<std::size_t>(i % 3);
+    const std::int64_t last = seq + static_cast<std::int64_t>(n);
+    std::shared_ptr<const Rows> rows;
+    if (i % 4 != 1) {  // some submissions carry no rows
+      rows = std::make_shared<SeqRows>(last);
+      with_rows.push_back(last);
+    }
+    ASSERT_FALSE(gc.submit(records(seq + 1, n), log.on(last), {}, std::move(rows)));
+    seq = last;
+  }
+  ASSERT_TRUE(gc.wait_idle(60s));
+  gc.stop();
+  expect_log_in_order(log, seq);
+  expect_journal_is(db_.conninfo(), seq);
+  const auto stats = gc.stats();
+  EXPECT_EQ(stats.failures, 1u);
+  std::vector<std::int64_t> all;
+  for (const auto& c : calls) {
+    ASSERT_FALSE(c.empty());
+    all.insert(all.end(), c.begin(), c.end());
+  }
+  EXPECT_EQ(all, with_rows);                        // each once, in order, after the retry
+  EXPECT_LE(calls.size(), stats.commits);           // one call per transaction at most
+  EXPECT_LT(calls.size(), with_rows.size());        // merged: fewer calls than submissions
+}
+
 TEST_F(GroupCommitTest, SubmitChecksSequenceAndBounds) {
   CommitterOptions o;
   o.queue_records_max = 4096;
