@@ -139,9 +139,9 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   if (m != Method::time_advance) fire_timers(now, ctx);
   now_ = now;
   // Forget request_ids older than 24 h of engine time.
-  while (!remembered_by_time_.empty() && remembered_by_time_.front().first + kRememberMs <= now) {
-    remembered_.erase(remembered_by_time_.front().second);
-    remembered_by_time_.pop_front();
+  while (!remembered_log_.empty() && remembered_log_.front().at_ms + kRememberMs <= now) {
+    remembered_.erase(std::string(remembered_log_.front().key));
+    remembered_log_.pop_front();
   }
   std::string canonical, key;
   if (!request_id.empty()) {
@@ -156,11 +156,11 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     key = pair_key(actor_id, request_id);
     auto it = remembered_.find(key);
     if (it != remembered_.end()) {
-      if (it->second.params != canonical) {
+      const RememberedLog::Entry r = remembered_log_.get(it->second);
+      if (r.params != canonical) {
         return Outcome::error(Code::duplicate, "request_id already used with other params");
       }
-      const Remembered& r = it->second;
-      if (r.code != Code::ok) return Outcome::error(r.code, r.message);
+      if (r.code != Code::ok) return Outcome::error(r.code, std::string(r.message));
       return Outcome::success(json::parse(r.result_json).as_object());
     }
   }
@@ -182,9 +182,11 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   // Remembered: the result's text is made once, for the hash and for the table.
   std::string text = json::serialize(out.result);
   hash_ = mix_bytes(hash_ ^ static_cast<std::uint64_t>(out.code), text);
-  remembered_by_time_.emplace_back(now, key);
-  remembered_.insert_or_assign(std::move(key), Remembered{std::move(canonical), out.code, out.message,
-                                                          out.ok() ? std::move(text) : std::string(), now});
+  // Not remembered yet (looked up above), so the key is new to the table.
+  const auto ref = remembered_log_.append(now, key, canonical, out.code, out.message,
+                                          out.ok() ? std::string_view(text) : std::string_view());
+  const bool inserted = remembered_.try_emplace(std::move(key), ref).second;
+  IPX_ASSERT(inserted);
   return out;
 }
 

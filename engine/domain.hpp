@@ -21,6 +21,7 @@
 
 #include "engine/methods.hpp"
 #include "engine/outcome.hpp"
+#include "engine/remembered_log.hpp"
 #include "matching/auction.hpp"
 #include "matching/order_book.hpp"
 #include "settlement/ledger.hpp"
@@ -234,7 +235,22 @@ class Domain {
   // not whole, of another format version, or inconsistent is refused with the reason in
   // `error` and the domain left as it was; so is one whose state_hash() is not `expect_hash`
   // when given (a snapshot row's). Both are deterministic and run on the engine thread.
+  // save() is capture().bytes().
   std::string save() const;
+  // A snapshot in two steps, so the engine thread pays only for the first: capture() encodes
+  // the state section and takes the remembered replies by reference (engine/remembered_log.hpp);
+  // Image::bytes() makes the blob save() gives, on any thread, any time later (the image does
+  // not refer to the domain).
+  class Image {
+   public:
+    std::string bytes() const;
+
+   private:
+    friend class Domain;
+    RememberedLog::Image remembered;
+    std::string state;  // the state section's bytes
+  };
+  Image capture() const;
   bool load(std::string_view bytes, std::string& error,
             std::optional<std::uint64_t> expect_hash = std::nullopt);
 
@@ -436,7 +452,6 @@ class Domain {
   void load_ledger(snap::Reader& r);
   void save_market(snap::Writer& w, const Market& m) const;
   void load_market(snap::Reader& r, Market& m) const;
-  void save_remembered(snap::Writer& w) const;
   void load_remembered(snap::Reader& r);
   void rebuild_lookups(snap::Reader& r);
   void check_loaded(snap::Reader& r) const;
@@ -459,19 +474,12 @@ class Domain {
 
   // Idempotency (PROTOCOL.md "Idempotency"): (participant, request_id) -> first reply, kept
   // for 24 h of engine time.
-  // Keyed by pair_key(participant, request_id). Engine time never goes back, so the time
-  // index is a queue in insertion order (oldest first).
-  // The reply is kept as its result's JSON text (the bytes the state hash already reads):
-  // one string per remembered request instead of a JSON tree.
-  struct Remembered {
-    std::string params;  // canonical encoding
-    Code code = Code::ok;
-    std::string message;      // errors
-    std::string result_json;  // successes
-    std::int64_t at_ms = 0;
-  };
-  boost::unordered_flat_map<std::string, Remembered> remembered_;
-  std::deque<std::pair<std::int64_t, std::string>> remembered_by_time_;
+  // Keyed by pair_key(participant, request_id). The replies are in remembered_log_, in the
+  // order they were remembered (engine time never goes back: the log is also the time index),
+  // each encoded once as a snapshot stores it; the reply is its result's JSON text (the bytes
+  // the state hash already reads).
+  RememberedLog remembered_log_;
+  boost::unordered_flat_map<std::string, RememberedLog::Ref> remembered_;
 
   std::uint64_t participants_n_ = 0, assets_n_ = 0, auctions_n_ = 0, markets_n_ = 0,
                 cases_n_ = 0, settlements_n_ = 0, offers_n_ = 0, orders_n_ = 0,

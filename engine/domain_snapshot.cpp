@@ -108,16 +108,6 @@ void fields(Io& io, Like<OrderMeta> auto& o) {
      o.fills, o.last);
 }
 
-// A protocol code (a remembered reply's): one of the protocol's.
-void put(Writer& w, Code c) {
-  w.u64(static_cast<std::uint64_t>(c));
-}
-void get(Reader& r, Code& c) {
-  const std::uint64_t v = r.u64();
-  if (v > static_cast<std::uint64_t>(Code::internal)) r.fail("a reply code out of range");
-  c = static_cast<Code>(v);
-}
-
 // ---- matching: auction mechanisms and the order book --------------------------------------
 
 template <class Io>
@@ -206,16 +196,28 @@ void get(Reader& r, std::unique_ptr<matching::Auction>& a) {
   if (a->restore(state) != matching::errc::ok) r.fail("an auction state its config refuses");
 }
 
-// An unordered map is written sorted by key, so equal states give equal bytes.
+// An unordered map is written sorted by key, so equal states give equal bytes. Integer keys
+// (a market's ~600k orders at 1M commands, part of the engine's snapshot pause) are sorted
+// beside their row's address, so the sort never reads the scattered rows.
 template <class K, class V>
 void put(Writer& w, const std::unordered_map<K, V>& m) {
-  std::vector<const typename std::unordered_map<K, V>::value_type*> rows;
-  rows.reserve(m.size());
-  for (const auto& kv : m) rows.push_back(&kv);
-  std::sort(rows.begin(), rows.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  w.u64(rows.size());
-  for (const auto* kv : rows) w(kv->first, kv->second);
+  using Row = typename std::unordered_map<K, V>::value_type;
+  w.u64(m.size());
+  if constexpr (std::is_integral_v<K>) {
+    std::vector<std::pair<K, const Row*>> rows;
+    rows.reserve(m.size());
+    for (const auto& kv : m) rows.emplace_back(kv.first, &kv);
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [k, kv] : rows) w(k, kv->second);
+  } else {
+    std::vector<const Row*> rows;
+    rows.reserve(m.size());
+    for (const auto& kv : m) rows.push_back(&kv);
+    std::sort(rows.begin(), rows.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* kv : rows) w(kv->first, kv->second);
+  }
 }
 template <class K, class V>
 void get(Reader& r, std::unordered_map<K, V>& m) {
@@ -253,30 +255,36 @@ namespace ipx::engine {
 
 Domain::Domain(Unfilled) : ledger_(ledger::Limits{1, 1}) {}
 
-// Two sections, written and read at once by two threads (the engine's snapshot pause and a
-// restart take the longer of the two, not the sum): the remembered replies (most of the bytes),
-// and everything else. Both threads only read the domain while saving, and fill disjoint
-// members of the fresh domain while loading.
-std::string Domain::save() const {
-  // Reserved past what the bulk takes (a remembered reply ~350 bytes, the rest ~200 bytes per
-  // transfer or order): growing strings of hundreds of MB by doubling would copy them several
-  // times, and pages reserved but never written cost nothing.
-  std::string out, rest;
-  out.reserve((std::size_t{1} << 20) + remembered_.size() * 512);
-  rest.reserve((std::size_t{1} << 20) + (ledger_.transfer_count() + orders_n_) * 256);
-  std::jthread other([this, &rest] {
-    snap::Writer w(rest);
-    save_state(w);
-  });
+// Two sections: the remembered replies (most of the bytes) and everything else. capture()
+// encodes the second on the engine thread and shares the first, which is kept encoded
+// (RememberedLog); bytes() frames both and checksums them, on the thread that wants them. A
+// load reads the two at once on two threads (a restart takes the longer, not the sum); they
+// fill disjoint members of the fresh domain.
+Domain::Image Domain::capture() const {
+  Image image;
+  image.remembered = remembered_log_.image();
+  // Reserved past what the bulk takes (~200 bytes per transfer or order): growing a string of
+  // tens of MB by doubling would copy it several times, and pages reserved but never written
+  // cost nothing.
+  image.state.reserve((std::size_t{1} << 20) + (ledger_.transfer_count() + orders_n_) * 256);
+  snap::Writer w(image.state);
+  save_state(w);
+  return image;
+}
+
+std::string Domain::Image::bytes() const {
+  std::string out;
+  out.reserve(snap::kHeadBytes + 2 * snap::kSectionHeadBytes + remembered.bytes() + state.size());
   snap::begin_frame(out);
   const std::size_t at = snap::open_section(out);
   snap::Writer w(out);
-  save_remembered(w);
+  remembered.write(w);
   snap::close_section(out, at);
-  other.join();
-  snap::append_section(out, rest);
+  snap::append_section(out, state);
   return out;
 }
+
+std::string Domain::save() const { return capture().bytes(); }
 
 bool Domain::load(std::string_view bytes, std::string& error,
                   std::optional<std::uint64_t> expect_hash) {
@@ -462,34 +470,24 @@ void Domain::load_market(snap::Reader& r, Market& m) const {
   }
 }
 
-// The idempotency table in the order of its time index (oldest first): the index is rebuilt
-// exactly, and the table, whose key each index entry names once, from the same entries.
-void Domain::save_remembered(snap::Writer& w) const {
-  IPX_ASSERT(remembered_.size() == remembered_by_time_.size());
-  w.u64(remembered_by_time_.size());
-  for (const auto& [at, key] : remembered_by_time_) {
-    const Remembered& rem = remembered_.at(key);
-    IPX_ASSERT(rem.at_ms == at);
-    w(at, key, rem.params, rem.code, rem.message, rem.result_json);
-  }
-}
-
+// The idempotency table in the order it was remembered (oldest first), as RememberedLog keeps
+// it: each entry is read, checked, and appended to the fresh log (encoded again, so the log
+// holds exactly what append writes), and the table maps its key to it.
 void Domain::load_remembered(snap::Reader& r) {
+  remembered_log_ = RememberedLog();
   remembered_.clear();
-  remembered_by_time_.clear();
   const std::size_t n = r.count();
   remembered_.reserve(n);
   std::int64_t last = INT64_MIN;
   for (std::size_t i = 0; i < n; ++i) {
-    std::int64_t at = 0;
-    std::string key;
-    Remembered rem;
-    r(at, key, rem.params, rem.code, rem.message, rem.result_json);
-    if (at < last) r.fail("request ids out of time order");
-    last = rem.at_ms = at;
-    auto [it, inserted] = remembered_.try_emplace(key, std::move(rem));
-    if (!inserted) r.fail("a request id remembered twice");
-    remembered_by_time_.emplace_back(at, std::move(key));
+    const RememberedLog::Entry e = RememberedLog::read(r);
+    if (e.at_ms < last) r.fail("request ids out of time order");
+    last = e.at_ms;
+    const auto ref = remembered_log_.append(e.at_ms, e.key, e.params, e.code, e.message,
+                                            e.result_json);
+    if (!remembered_.try_emplace(std::string(e.key), ref).second) {
+      r.fail("a request id remembered twice");
+    }
   }
 }
 

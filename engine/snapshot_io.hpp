@@ -8,8 +8,9 @@
 //   blob    = magic "IPXSNAP\0" (8) | version u32 LE | section... (as many as the version has)
 //   section = length u64 LE | checksum u64 LE (of its bytes) | bytes
 //
-// Sections can be written and read by different threads at once (Domain uses two: the
-// remembered replies, most of the bytes, and the rest). The reader checks the frame first
+// Sections can be made and read by different threads at once (Domain has two: the remembered
+// replies, most of the bytes, kept encoded as they are made, and the rest; a load reads both at
+// once). The reader checks the frame first
 // (magic, version, every length, nothing after the last section), each section's checksum
 // before reading it (a cut or damaged blob is refused before anything is parsed), then refuses
 // any read past the section's end, any count larger than the bytes left, any integer that does
@@ -19,9 +20,11 @@
 //
 // Back of the envelope: a snapshot of 1M journaled commands holds ~1M remembered replies
 // (~330 bytes each: params and result text), ~600k orders (~50 bytes) and ~1M ledger transfers
-// (~20 bytes), ~350 MB; the writer appends into reserved strings and the checksum mixes 32
+// (~20 bytes), ~285 MB; the writer appends into reserved strings and the checksum mixes 32
 // bytes per step in four lanes, so both run near memory speed, far below the replay they
-// replace (~100k commands/s, 10 s for 1M).
+// replace (~100k commands/s, 10 s for 1M). Of that, the engine thread encodes only the state
+// section (~40 MB); the remembered replies are already encoded (engine/remembered_log.hpp),
+// and the blob is framed and checksummed on the snapshot writer's thread.
 #include <boost/json.hpp>
 #include <concepts>
 #include <cstdint>
@@ -82,6 +85,7 @@ class Writer {
   }
   void le64(std::uint64_t v);  // fixed 8 bytes
   void bytes(std::string_view s);
+  void raw(std::string_view s) { out_.append(s); }  // bytes already encoded
   // Writes each argument with its put() overload (a field list: io(a.x, a.y, ...)).
   template <class... Ts>
   void operator()(const Ts&... xs);
@@ -94,6 +98,8 @@ class Reader {
  public:
   // Checks the section's checksum; throws Error when it does not hold.
   explicit Reader(const Section& s);
+  // Bytes this process wrote itself (no checksum to check): engine/remembered_log.hpp's.
+  Reader(const char* name, std::string_view bytes) : name_(name), in_(bytes) {}
   bool done() const { return pos_ == in_.size(); }
   std::size_t offset() const { return pos_; }
 

@@ -21,7 +21,7 @@
 //       in a database of its own (ipx_bench_engine_<pid>, dropped unless --keep): durable
 //       throughput (N commands journaled as fast as acknowledged, UNAVAILABLE answers made up
 //       by new commands; a snapshot every --snapshot-every records, 100,000 by default, and
-//       what each cost the engine and the committer), ack latency at R/s offered measured
+//       what each cost the engine and the snapshot writer), ack latency at R/s offered measured
 //       from each command's intended send time, then K restarts (default 1) to ready of
 //       everything journaled (from the latest snapshot plus the tail), each recovered hash
 //       checked against the live one, and one replay from seq 1 (the audit path) for its
@@ -437,16 +437,20 @@ std::int64_t percentile(std::vector<std::int64_t>& v, double p) {
   return v[k];
 }
 
-// What snapshots cost the live engine: its pause to save the state (engine thread), and the
-// committer's time to write it (the batches behind it wait).
+// What snapshots cost the live engine: its pause to take each (engine thread), and the
+// writer's time to make the bytes and write them (its own thread and connection).
 void print_snapshots(const pg::SnapshotStats& st) {
-  if (st.snapshots == 0) return;
+  if (st.taken == 0 && st.skipped == 0) return;
   auto ms = [](std::chrono::microseconds d) { return static_cast<double>(d.count()) / 1e3; };
-  std::printf("snapshots: %lld taken; the last %.1f MB; engine pause to save: last %.0f ms, "
-              "max %.0f ms, mean %.0f ms; committer write: last %.0f ms, max %.0f ms\n",
-              static_cast<long long>(st.snapshots), static_cast<double>(st.last_bytes) / 1e6,
-              ms(st.last_save), ms(st.max_save), ms(st.total_save) / static_cast<double>(st.snapshots),
-              ms(st.last_write), ms(st.max_write));
+  std::printf("snapshots: %lld taken, %lld written, %lld skipped (the writer busy), %lld failed; "
+              "the last %.1f MB; engine pause: last %.0f ms, max %.0f ms, mean %.0f ms; writer: "
+              "bytes made in last %.0f ms, max %.0f ms; row written in last %.0f ms, max %.0f ms\n",
+              static_cast<long long>(st.taken), static_cast<long long>(st.written),
+              static_cast<long long>(st.skipped), static_cast<long long>(st.failed),
+              static_cast<double>(st.last_bytes) / 1e6, ms(st.last_pause), ms(st.max_pause),
+              ms(st.total_pause) / static_cast<double>(std::max<std::int64_t>(st.taken, 1)),
+              ms(st.last_build), ms(st.max_build), ms(st.last_write), ms(st.max_write));
+  if (!st.last_error.empty()) std::printf("snapshots: last failure: %s\n", st.last_error.c_str());
   std::fflush(stdout);
 }
 
@@ -462,7 +466,7 @@ int bench_in(const Args& a, const std::string& db) {
 
     // 1. Durable throughput: as fast as acknowledged (at most 64k unacknowledged), until N
     // commands are journaled: those answered UNAVAILABLE before being applied (the
-    // committer's queue fills while it writes a snapshot) are made up by as many new ones.
+    // committer's queue was above 3/4 of its bound) are made up by as many new ones.
     LoadStats st;
     const auto c0 = node.durability.stats();
     load(node.engine, w, 0, a.commands, 0, 65'536, nullptr, st, false);

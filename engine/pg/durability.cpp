@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "engine/pg/errc.hpp"
-#include "engine/pg/snapshots.hpp"
 #include "matching/assert.hpp"
 #include "settlement/pg_store.hpp"
 
@@ -69,8 +68,10 @@ std::string state_hash_hex(std::uint64_t h) {
 }
 
 PgDurability::PgDurability(std::string conninfo, DurabilityOptions options)
-    : options_(std::move(options)), conninfo_(conninfo),
-      committer_(std::move(conninfo), committer_options(options_)) {
+    : options_(std::move(options)),
+      conninfo_(conninfo),
+      committer_(conninfo, committer_options(options_)),
+      writer_(conninfo, options_.snapshots) {
   IPX_ASSERT(options_.snapshot_every >= 0);
 }
 
@@ -97,6 +98,7 @@ std::error_code PgDurability::start(engine::Engine& engine) {
     }
   }
   engine_ = &engine;
+  writer_.start(committer_.start_seq());
   return {};
 }
 
@@ -121,7 +123,10 @@ std::error_code PgDurability::sync_ledger(engine::Engine& engine) {
   return ec;
 }
 
-void PgDurability::stop() { committer_.stop(); }
+void PgDurability::stop() {
+  committer_.stop();  // every completion has run: the writer knows what was committed
+  writer_.stop();
+}
 
 bool PgDurability::available() const { return committer_.available(); }
 
@@ -133,55 +138,62 @@ std::string PgDurability::last_error() const {
   return committer_.last_error();
 }
 
-std::int64_t PgDurability::snapshots_written() const {
-  std::lock_guard lock(mu_);
-  return snapshot_stats_.snapshots;
-}
+std::int64_t PgDurability::snapshots_written() const { return writer_.stats().written; }
 
 SnapshotStats PgDurability::snapshot_stats() const {
-  std::lock_guard lock(mu_);
-  return snapshot_stats_;
+  SnapshotStats st;
+  {
+    std::lock_guard lock(mu_);
+    st = snapshot_stats_;
+  }
+  const SnapshotWriterStats w = writer_.stats();
+  st.written = w.written;
+  st.failed = w.failed;
+  st.last_bytes = w.last_bytes;
+  st.last_build = w.last_build;
+  st.max_build = w.max_build;
+  st.last_write = w.last_write;
+  st.max_write = w.max_write;
+  st.last_error = writer_.last_error();
+  return st;
 }
 
-// Engine thread, right after the batch that ends at `seq` was applied: the state is that of seq.
-ExtraWriter PgDurability::snapshot_writer(std::int64_t seq, std::int64_t ts_ms) {
+// Engine thread, right after the batch [first, last] was applied. The batch crosses `due`
+// multiples of snapshot_every: one snapshot is owed for them (the others are skipped), and
+// while the writer still has the previous one, one owed snapshot waits (any more due meanwhile
+// are skipped) and is taken after the first batch that finds the writer free: the writer
+// never holds more than one state, and the latest state written stays as recent as it can.
+void PgDurability::maybe_snapshot(std::int64_t first, std::int64_t last, std::int64_t ts_ms) {
+  const std::int64_t every = options_.snapshot_every;
+  const std::int64_t due = every > 0 ? last / every - (first - 1) / every : 0;
+  if (due > 0) {
+    std::lock_guard lock(mu_);
+    snapshot_stats_.skipped += snapshot_owed_ ? due : due - 1;
+    snapshot_owed_ = true;
+  }
+  if (snapshot_owed_ && !writer_.busy()) {
+    snapshot_owed_ = false;
+    take_snapshot(last, ts_ms);
+  }
+}
+
+// Engine thread, right after the batch that ends at `seq` was applied: the state is that of
+// seq; the writer is free.
+void PgDurability::take_snapshot(std::int64_t seq, std::int64_t ts_ms) {
   using Clock = std::chrono::steady_clock;
-  const std::string hash = state_hash_hex(engine_->domain().state_hash());
   const auto t0 = Clock::now();
-  auto state = std::make_shared<const std::string>(engine_->domain().save());
-  const auto saved = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
-  const std::string payload = "{\"seq\":" + std::to_string(seq) +
-                              ",\"ts_ms\":" + std::to_string(ts_ms) + ",\"state_hash\":\"" +
-                              hash + "\",\"state_bytes\":" + std::to_string(state->size()) +
-                              ",\"save_us\":" + std::to_string(saved.count()) + "}";
+  auto image = std::make_shared<const engine::Domain::Image>(engine_->domain().capture());
+  const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
   {
     std::lock_guard lock(mu_);
     SnapshotStats& st = snapshot_stats_;
-    ++st.snapshots;
-    st.last_bytes = static_cast<std::int64_t>(state->size());
-    st.last_save = saved;
-    st.max_save = std::max(st.max_save, saved);
-    st.total_save += saved;
+    ++st.taken;
+    st.last_pause = pause;
+    st.max_pause = std::max(st.max_pause, pause);
+    st.total_pause += pause;
   }
-  const std::size_t kept = options_.snapshot_states_kept;
-  return [this, seq, hash, payload, state, kept](PGconn* conn) -> std::error_code {
-    std::string error;
-    const auto t = Clock::now();
-    const auto ec = save_snapshot(conn, SnapshotWrite{seq, hash, payload, *state, kept}, &error);
-    const auto wrote = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t);
-    {
-      std::lock_guard lock(mu_);
-      snapshot_stats_.last_write = wrote;
-      snapshot_stats_.max_write = std::max(snapshot_stats_.max_write, wrote);
-    }
-    if (ec == make_error_code(errc::snapshot_conflict)) {
-      // The same seq with another state hash: the engine is not deterministic. Re-sending
-      // cannot help; bad_record makes the committer fatal (and so this process abort).
-      std::fprintf(stderr, "ipx: %s\n", error.c_str());
-      return errc::bad_record;
-    }
-    return ec;
-  };
+  writer_.offer(SnapshotJob{seq, ts_ms, state_hash_hex(engine_->domain().state_hash()),
+                            [image] { return image->bytes(); }, pause});
 }
 
 void PgDurability::ledger_rows(std::vector<ledger::Account> accounts,
@@ -207,13 +219,9 @@ void PgDurability::submit(std::vector<engine::Record> records,
     return;
   }
   IPX_ASSERT(engine_ != nullptr);  // start() first
-  ExtraWriter extra;
   const std::int64_t first = records.front().seq;
   const std::int64_t last = records.back().seq;
-  if (options_.snapshot_every > 0 &&
-      last / options_.snapshot_every > (first - 1) / options_.snapshot_every) {
-    extra = snapshot_writer(last, records.back().ts_ms);
-  }
+  maybe_snapshot(first, last, records.back().ts_ms);
   std::shared_ptr<LedgerRows> rows;
   if (!pending_accounts_.empty() || !pending_transfers_.empty()) {
     rows = std::make_shared<LedgerRows>();
@@ -230,8 +238,7 @@ void PgDurability::submit(std::vector<engine::Record> records,
     entries_.push_back({true, std::move(on_committed)});
   }
   const auto ec = committer_.submit(
-      std::move(out), [this](std::error_code e) { on_completion(e); }, std::move(extra),
-      std::move(rows));
+      std::move(out), [this](std::error_code e) { on_completion(e); }, {}, std::move(rows));
   if (!ec) return;
   if (ec == make_error_code(errc::stopped)) {
     std::lock_guard lock(mu_);
@@ -252,6 +259,7 @@ void PgDurability::on_completion(std::error_code ec) {
     return;
   }
   if (ec) die("journal commit failed for good (" + ec.message() + "): " + committer_.last_error());
+  writer_.committed(committer_.committed_seq());
   std::lock_guard deliver(deliver_mu_);
   std::vector<std::function<void()>> ready;
   {
@@ -274,8 +282,15 @@ void PgDurability::on_completion(std::error_code ec) {
 }
 
 bool PgDurability::wait_idle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return idle_.wait_for(lock, timeout, [this] { return entries_.empty() && !delivering_; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  {
+    std::unique_lock lock(mu_);
+    if (!idle_.wait_until(lock, deadline, [this] { return entries_.empty() && !delivering_; })) {
+      return false;
+    }
+  }
+  return writer_.wait_idle(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{})));
 }
 
 }  // namespace ipx::pg

@@ -6,13 +6,19 @@
 // order, once the batch is durable. An empty submission (a batch of reads) is a barrier: its
 // on_committed runs after every earlier batch's, at once when nothing is in flight.
 //
-// Snapshots: every `snapshot_every` records, the batch that reaches (or crosses) the next
-// multiple carries a snapshot {seq = the batch's last seq, state_hash = hex of
-// Domain::state_hash(), state = Domain::save(), payload = a small JSON summary}, written in the
-// same transaction (an ExtraWriter) with the journal's record hash at seq; the states of all
-// but the newest `snapshot_states_kept` snapshots are dropped there too. The state is saved on
-// the engine thread right after the batch (the engine's pause: snapshot_stats()); its bytes
-// go to the database on the committer thread. recover() starts from the latest state.
+// Snapshots: every `snapshot_every` records, right after the batch that reaches (or crosses)
+// the next multiple, the engine thread takes a snapshot of the domain at that batch's last seq
+// (Domain::capture(): the engine's pause, snapshot_stats()) and hands it to the SnapshotWriter
+// (engine/pg/snapshot_writer.hpp), which makes its bytes and writes the row {seq, state_hash =
+// hex of Domain::state_hash(), state, payload = a small JSON summary, the journal's record hash
+// at seq} on a thread and a connection of its own once the journal has committed seq, and
+// drops the states of all but the newest `snapshots.states_kept` rows. Nothing of it is in the
+// committer's transactions: the batches behind a snapshot commit as if there were none. The
+// writer holds one state at most: a snapshot that falls due while the previous one is still
+// being written waits (without a state) for the first batch after the writer is free, and any
+// more that fall due meanwhile are skipped (counted).
+// A failed snapshot write is dropped (the journal is unaffected); a conflicting row (another
+// state hash at that seq) aborts the process. recover() starts from the latest state.
 //
 // Failure policy: while PostgreSQL is down the committer keeps the batches and available() is
 // false (the engine answers UNAVAILABLE). A `fatal` completion, or a submission the committer
@@ -41,28 +47,32 @@
 
 #include "engine/engine.hpp"
 #include "engine/pg/group_commit.hpp"
+#include "engine/pg/snapshot_writer.hpp"
 
 namespace ipx::pg {
 
 struct DurabilityOptions {
   CommitterOptions committer;
   std::int64_t snapshot_every = 100'000;  // records between snapshots; 0: none
-  // Snapshot states kept in the database (the newest; the one before is the fallback when
-  // the newest does not load). Each is the whole state (hundreds of MB for 1M commands).
-  std::size_t snapshot_states_kept = 2;
+  SnapshotWriterOptions snapshots;        // states kept, fault hooks
   // Write the ledger's rows (Durability::ledger_rows: ledger_accounts, ledger_transfers) in the
   // journal's transaction: the rows of all the submissions a transaction holds go in with one
   // COPY per table (RowsWriter), each row with the journal seq of its own batch.
   bool ledger_rows = false;
 };
 
-// What snapshots cost: the engine thread's pause to save the state, and the committer's time
-// to write it (inside the batch's transaction, so the batches behind it wait that long).
+// What snapshots cost: the engine thread's pause to take each, and the writer's time to make
+// its bytes and write it (on its own thread and connection: the journal does not wait).
 struct SnapshotStats {
-  std::int64_t snapshots = 0;
+  std::int64_t taken = 0;    // handed to the writer
+  std::int64_t skipped = 0;  // due while one was still being written and another owed
+  std::int64_t written = 0;
+  std::int64_t failed = 0;   // write failed, dropped
   std::int64_t last_bytes = 0;
-  std::chrono::microseconds last_save{0}, max_save{0}, total_save{0};
-  std::chrono::microseconds last_write{0}, max_write{0};
+  std::chrono::microseconds last_pause{0}, max_pause{0}, total_pause{0};  // engine thread
+  std::chrono::microseconds last_build{0}, max_build{0};  // writer thread: the bytes
+  std::chrono::microseconds last_write{0}, max_write{0};  // writer thread: the row
+  std::string last_error;  // the last failed write's
 };
 
 // 16 lowercase hex digits of a Domain::state_hash() (what snapshots store).
@@ -83,7 +93,8 @@ class PgDurability final : public engine::Durability {
   // older than its ledger rows); fails (last_error says why) when it holds rows the engine
   // does not.
   std::error_code start(engine::Engine& engine);
-  // After engine.stop(): commits what is queued while the database answers, drops the rest.
+  // After engine.stop(): commits what is queued while the database answers, drops the rest;
+  // then finishes the snapshot in hand if its seq committed, else abandons it.
   void stop();
 
   bool available() const override;
@@ -92,7 +103,8 @@ class PgDurability final : public engine::Durability {
   void ledger_rows(std::vector<ledger::Account> accounts,
                    std::vector<ledger::Transfer> transfers) override;
 
-  // Waits until every submitted batch is committed and delivered.
+  // Waits until every submitted batch is committed and delivered, and the snapshot in hand (if
+  // any) is written or dropped.
   bool wait_idle(std::chrono::milliseconds timeout);
   CommitterStats stats() const { return committer_.stats(); }
   std::string last_error() const;
@@ -105,14 +117,17 @@ class PgDurability final : public engine::Durability {
     std::function<void()> on_committed;
   };
   void on_completion(std::error_code ec);
-  ExtraWriter snapshot_writer(std::int64_t seq, std::int64_t ts_ms);
+  void maybe_snapshot(std::int64_t first, std::int64_t last, std::int64_t ts_ms);
+  void take_snapshot(std::int64_t seq, std::int64_t ts_ms);
   std::error_code sync_ledger(engine::Engine& engine);
 
   const DurabilityOptions options_;
   const std::string conninfo_;
   GroupCommitter committer_;
+  SnapshotWriter writer_;
   engine::Engine* engine_ = nullptr;
   std::string start_error_;
+  bool snapshot_owed_ = false;                       // engine thread
   std::vector<ledger::Account> pending_accounts_;    // engine thread
   std::vector<ledger::Transfer> pending_transfers_;  // engine thread
 
@@ -123,7 +138,7 @@ class PgDurability final : public engine::Durability {
   std::condition_variable idle_;
   std::deque<Entry> entries_;  // in submission order; front = oldest undelivered
   bool delivering_ = false;
-  SnapshotStats snapshot_stats_;  // under mu_
+  SnapshotStats snapshot_stats_;  // under mu_: what the engine thread counts
 };
 
 }  // namespace ipx::pg

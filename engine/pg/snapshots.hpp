@@ -3,8 +3,8 @@
 // only be written for a seq the journal holds (checked in the same statement, which also reads
 // the journal's record hash at that seq), so a restore never starts ahead of the journal.
 // Saving the same (seq, state_hash) twice is a no-op; another hash is an error (the engine is
-// not deterministic). These functions take a connection so they can run inside the group
-// committer's batch transaction (as an ExtraWriter) or on their own connection.
+// not deterministic). These functions take a connection: the snapshot writer's own
+// (engine/pg/snapshot_writer.hpp), recovery's, or a test's.
 //
 // `state` is Domain::save()'s bytes (schema/0004_snapshot_state.sql); a row may hold the hash
 // alone (rows from before, or a state dropped to bound the disk: save_snapshot keeps the states

@@ -205,7 +205,9 @@ TEST(Recovery, SeededStreamReplaysToTheSameStateHash) {
       ASSERT_TRUE(live.recovered().ok());
       tools::Workload w({.seed = seed, .tag = "s" + std::to_string(seed)});
       live.setup(w);
-      live.drive(w, 3000);
+      // In waves: a wave crosses a multiple of 300, and the writer has time for its snapshot
+      // (one wave in a single batch would take one snapshot, the others skipped).
+      for (int wave = 0; wave < 10; ++wave) live.drive(w, 300);
       live.close();
       live_hash = live.hash();
       live_seq = live.last_seq();
@@ -470,6 +472,138 @@ TEST(Recovery, ReadOnlyBatchesAreDeliveredInOrderBehindWrites) {
   std::lock_guard lock(mu);
   ASSERT_EQ(order.size(), 400u);
   for (int i = 0; i < 400; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
+}
+
+// --- snapshots off the commit path ---------------------------------------------------------
+
+// One value of a query (the first row's first column), or "" with a test failure.
+std::string query_value(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  std::string out;
+  PGresult* r = PQexec(c, sql.c_str());
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    out = PQgetvalue(r, 0, 0);
+  } else {
+    ADD_FAILURE() << sql << ": " << PQerrorMessage(c);
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+// Holds the snapshots table locked (as the superuser, in an open transaction) until release():
+// a snapshot write waits, as it would for a slow disk.
+class SnapshotsLocked {
+ public:
+  explicit SnapshotsLocked(const std::string& super) : c_(PQconnectdb(super.c_str())) {
+    PGresult* r = PQexec(c_, "BEGIN; LOCK TABLE snapshots IN ACCESS EXCLUSIVE MODE");
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c_);
+    PQclear(r);
+  }
+  ~SnapshotsLocked() { release(); }
+  void release() {
+    if (c_ == nullptr) return;
+    PQclear(PQexec(c_, "ROLLBACK"));
+    PQfinish(c_);
+    c_ = nullptr;
+  }
+
+ private:
+  PGconn* c_;
+};
+
+// Until the snapshot writer's connection waits on a lock (true), or 20 s.
+bool writer_waits_on_a_lock(const std::string& super) {
+  const auto deadline = Clock::now() + 20s;
+  while (Clock::now() < deadline) {
+    if (query_value(super, "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                           " 'ipx_snapshot_writer' AND wait_event_type = 'Lock'") == "1") {
+      return true;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+std::size_t count_code(const std::vector<std::pair<std::string, engine::Code>>& acks,
+                       engine::Code code) {
+  std::size_t n = 0;
+  for (const auto& a : acks) n += a.second == code ? 1 : 0;
+  return n;
+}
+
+// A snapshot is written on the writer's own connection after its seq commits: while its write
+// waits, the journal commits every batch (nothing is answered UNAVAILABLE) and of the snapshots
+// that fall due one is owed and the rest skipped, none queued; once it is written, the row
+// carries the journal's record hash at its seq, the owed one is taken with the next batch, and a
+// restart starts from the latest.
+TEST(Recovery, SnapshotsAreWrittenOffTheCommitPathAndSkippedWhileOneIsBeingWritten) {
+  test::TestDb db;
+  ASSERT_TRUE(db.ok());
+  LiveEngine live(db.conninfo(), 100);
+  tools::Workload w({.seed = 23, .tag = "w"});
+  live.setup(w);
+  SnapshotsLocked locked(db.super_conninfo());
+  for (int wave = 0; wave < 10; ++wave) live.drive(w, 100);  // each crosses a multiple of 100
+  EXPECT_EQ(count_code(live.acks(), engine::Code::unavailable), 0u);
+  EXPECT_EQ(live.durability().stats().committed_seq, live.last_seq()) << "the journal has all";
+  ASSERT_TRUE(writer_waits_on_a_lock(db.super_conninfo()));
+  auto st = live.durability().snapshot_stats();
+  EXPECT_EQ(st.taken, 1);
+  EXPECT_EQ(st.written, 0);
+  // One due every 100 records: the first taken, the second owed, the rest skipped.
+  EXPECT_EQ(st.skipped, live.last_seq() / 100 - 2);
+  locked.release();
+  ASSERT_TRUE(live.durability().wait_idle(30s));
+  EXPECT_EQ(live.durability().snapshots_written(), 1);
+  EXPECT_EQ(query_value(db.super_conninfo(),
+                        "SELECT count(*) FROM snapshots s JOIN journal j USING (seq)"
+                        " WHERE s.record_hash = j.hash AND s.state IS NOT NULL"),
+            "1");
+  live.drive(w, 200);
+  live.close();
+  st = live.durability().snapshot_stats();
+  EXPECT_GE(st.written, 2) << "the owed one, then the ones due";
+  EXPECT_EQ(st.taken, st.written);
+  const auto r = restart(db.conninfo());
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_GT(r.snapshot_seq, live.last_seq() - 200);
+  EXPECT_EQ(r.state_hash, live.hash());
+}
+
+// The snapshot writer's connection is lost in the middle of a write (the server ends it): that
+// snapshot is dropped and counted, the journal goes on as if nothing happened, the writer
+// reconnects for the next one, and a restart starts from that one with the live state.
+TEST(Recovery, ASnapshotWriteThatFailsLeavesTheJournalAlone) {
+  test::TestDb db;
+  ASSERT_TRUE(db.ok());
+  LiveEngine live(db.conninfo(), 100);
+  tools::Workload w({.seed = 29, .tag = "x"});
+  live.setup(w);
+  {
+    SnapshotsLocked locked(db.super_conninfo());
+    live.drive(w, 300);
+    ASSERT_TRUE(writer_waits_on_a_lock(db.super_conninfo()));
+    EXPECT_EQ(query_value(db.super_conninfo(),
+                          "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+                          " WHERE application_name = 'ipx_snapshot_writer'"),
+              "t");
+  }
+  ASSERT_TRUE(live.durability().wait_idle(30s));
+  auto st = live.durability().snapshot_stats();
+  EXPECT_EQ(st.failed, 1);
+  EXPECT_EQ(st.written, 0);
+  EXPECT_NE(st.last_error.find("not written"), std::string::npos) << st.last_error;
+  EXPECT_TRUE(live.durability().available());
+  live.drive(w, 300);
+  live.close();
+  EXPECT_EQ(count_code(live.acks(), engine::Code::unavailable), 0u);
+  EXPECT_GE(live.durability().snapshots_written(), 1);
+  const auto r = restart(db.conninfo());
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_GT(r.snapshot_seq, 300);
+  EXPECT_EQ(r.state_hash, live.hash());
+  EXPECT_EQ(replay_from_scratch(db.conninfo()).state_hash, live.hash());
 }
 
 // --- tamper --------------------------------------------------------------------------------

@@ -1,0 +1,173 @@
+#include "engine/pg/snapshot_writer.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "engine/pg/errc.hpp"
+#include "engine/pg/snapshots.hpp"
+#include "matching/assert.hpp"
+
+namespace ipx::pg {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::microseconds since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
+}
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "ipx: FATAL: %s; aborting\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+SnapshotWriter::SnapshotWriter(const std::string& conninfo, SnapshotWriterOptions options)
+    : options_(std::move(options)),
+      // Later keywords win: the name is the writer's even if conninfo carries another.
+      conn_(conninfo + " application_name=ipx_snapshot_writer") {}
+
+SnapshotWriter::~SnapshotWriter() {
+  stop();
+}
+
+void SnapshotWriter::start(std::int64_t committed_seq) {
+  IPX_ASSERT(!thread_.joinable());
+  {
+    std::lock_guard lock(mu_);
+    committed_seq_ = committed_seq;
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void SnapshotWriter::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  conn_.close();
+}
+
+bool SnapshotWriter::busy() const {
+  std::lock_guard lock(mu_);
+  return job_.has_value() || writing_;
+}
+
+void SnapshotWriter::offer(SnapshotJob job) {
+  {
+    std::lock_guard lock(mu_);
+    IPX_ASSERT(!job_ && !writing_ && thread_.joinable());
+    job_ = std::move(job);
+  }
+  wake_.notify_all();
+}
+
+void SnapshotWriter::committed(std::int64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    if (seq <= committed_seq_) return;
+    committed_seq_ = seq;
+    if (!job_ || job_->seq > seq) return;
+  }
+  wake_.notify_all();
+}
+
+bool SnapshotWriter::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return idle_.wait_for(lock, timeout, [this] { return !job_ && !writing_; });
+}
+
+SnapshotWriterStats SnapshotWriter::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::string SnapshotWriter::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+void SnapshotWriter::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || (job_ && job_->seq <= committed_seq_); });
+    if (job_ && job_->seq <= committed_seq_) {
+      SnapshotJob job = std::move(*job_);
+      job_.reset();
+      writing_ = true;
+      lock.unlock();
+      write(job);
+      job = {};  // the state's bytes go here, not under the lock
+      lock.lock();
+      writing_ = false;
+      idle_.notify_all();
+      continue;
+    }
+    // Stopping, and the journal never committed the snapshot's seq: nothing may describe it.
+    if (job_) {
+      ++stats_.abandoned;
+      job_.reset();
+    }
+    idle_.notify_all();
+    return;
+  }
+}
+
+// Writer thread, without the lock.
+void SnapshotWriter::write(SnapshotJob& job) {
+  const auto t0 = Clock::now();
+  const std::string state = job.state();
+  const auto built = since(t0);
+  const std::string payload =
+      "{\"seq\":" + std::to_string(job.seq) + ",\"ts_ms\":" + std::to_string(job.ts_ms) +
+      ",\"state_hash\":\"" + job.state_hash + "\",\"state_bytes\":" + std::to_string(state.size()) +
+      ",\"pause_us\":" + std::to_string(job.pause.count()) +
+      ",\"build_us\":" + std::to_string(built.count()) + "}";
+  if (options_.before_write) options_.before_write();
+  const auto t1 = Clock::now();
+  std::string error;
+  std::error_code ec = conn_.ensure();
+  if (ec) {
+    error = conn_.last_error();
+  } else if (!(ec = conn_.exec("BEGIN"))) {
+    ec = save_snapshot(conn_.get(),
+                       SnapshotWrite{job.seq, job.state_hash, payload, state, options_.states_kept},
+                       &error);
+    if (!ec && (ec = conn_.exec("COMMIT"))) error = conn_.last_error();
+    if (ec && conn_.ok()) conn_.exec("ROLLBACK");
+  } else {
+    error = conn_.last_error();
+  }
+  const auto wrote = since(t1);
+  if (ec == make_error_code(errc::snapshot_conflict)) {
+    if (options_.on_fatal) {
+      options_.on_fatal(error);
+    } else {
+      die(error + " (the engine is not deterministic)");
+    }
+  }
+  std::lock_guard lock(mu_);
+  SnapshotWriterStats& st = stats_;
+  st.last_bytes = static_cast<std::int64_t>(state.size());
+  st.last_build = built;
+  st.max_build = std::max(st.max_build, built);
+  if (ec) {
+    ++st.failed;
+    last_error_ = "snapshot at seq " + std::to_string(job.seq) + " not written (" + ec.message() +
+                  "): " + error;
+    return;
+  }
+  ++st.written;
+  st.last_write = wrote;
+  st.max_write = std::max(st.max_write, wrote);
+}
+
+}  // namespace ipx::pg

@@ -1,0 +1,114 @@
+// engine/remembered_log: entries found by their Ref until popped, oldest first, across sealed
+// chunks; a snapshot's image writes exactly the entries alive when it was taken (whatever the
+// log does afterwards) in the section's encoding, and reads back entry by entry.
+#include "engine/remembered_log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/snapshot_io.hpp"
+
+namespace ipx::engine {
+namespace {
+
+struct Row {
+  std::int64_t at_ms;
+  std::string key, params;
+  Code code;
+  std::string message, result_json;
+};
+
+// ~1,000-5,000 bytes each, so a few thousand fill several 1 MiB chunks.
+Row row(int i) {
+  return {1000 + i / 3,
+          "p" + std::to_string(i % 97) + '\0' + "r" + std::to_string(i),
+          "order.place " + std::string(static_cast<std::size_t>(1000 + (i * 37) % 4000), 'x'),
+          i % 5 == 0 ? Code::not_found : Code::ok,
+          i % 5 == 0 ? "no such order" : "",
+          i % 5 == 0 ? "" : "{\"order_id\":" + std::to_string(i) + "}"};
+}
+
+void expect_entry(const RememberedLog::Entry& e, const Row& r) {
+  EXPECT_EQ(e.at_ms, r.at_ms);
+  EXPECT_EQ(e.key, r.key);
+  EXPECT_EQ(e.params, r.params);
+  EXPECT_EQ(e.code, r.code);
+  EXPECT_EQ(e.message, r.message);
+  EXPECT_EQ(e.result_json, r.result_json);
+}
+
+// Reads an image back as a snapshot's section: the count, then each entry.
+std::vector<RememberedLog::Entry> read_image(const RememberedLog::Image& image,
+                                             std::string& bytes) {
+  bytes.clear();
+  snap::Writer w(bytes);
+  image.write(w);
+  EXPECT_LE(bytes.size(), image.bytes());
+  snap::Reader r("test", bytes);
+  std::vector<RememberedLog::Entry> out(r.u64());
+  for (auto& e : out) e = RememberedLog::read(r);
+  EXPECT_TRUE(r.done());
+  return out;
+}
+
+TEST(RememberedLog, EntriesAcrossChunksUntilPoppedAndImagesKeepTheirEntries) {
+  RememberedLog log;
+  std::vector<RememberedLog::Ref> refs;
+  constexpr int kRows = 3000;  // ~9 MB: several sealed chunks
+  for (int i = 0; i < kRows; ++i) {
+    const Row r = row(i);
+    refs.push_back(log.append(r.at_ms, r.key, r.params, r.code, r.message, r.result_json));
+  }
+  ASSERT_EQ(log.size(), static_cast<std::size_t>(kRows));
+  EXPECT_GT(refs.back().chunk, 4u);
+  for (int i = 0; i < kRows; i += 7)
+    expect_entry(log.get(refs[static_cast<std::size_t>(i)]), row(i));
+
+  const RememberedLog::Image all = log.image();
+  // Expire the oldest 2,000 (through several chunks); the image taken before still has them.
+  for (int i = 0; i < 2000; ++i) {
+    expect_entry(log.front(), row(i));
+    log.pop_front();
+  }
+  for (int i = 2000; i < kRows; i += 7) {
+    expect_entry(log.get(refs[static_cast<std::size_t>(i)]), row(i));
+  }
+  const RememberedLog::Image rest = log.image();
+  for (int i = kRows; i < kRows + 10; ++i) {
+    const Row r = row(i);
+    log.append(r.at_ms, r.key, r.params, r.code, r.message, r.result_json);
+  }
+  std::string bytes;
+  const auto a = read_image(all, bytes);
+  ASSERT_EQ(a.size(), static_cast<std::size_t>(kRows));
+  for (int i = 0; i < kRows; ++i) expect_entry(a[static_cast<std::size_t>(i)], row(i));
+  const auto b = read_image(rest, bytes);
+  ASSERT_EQ(b.size(), static_cast<std::size_t>(kRows - 2000));
+  for (int i = 2000; i < kRows; ++i) expect_entry(b[static_cast<std::size_t>(i - 2000)], row(i));
+
+  // Everything expires; the log starts again and still works.
+  while (!log.empty()) log.pop_front();
+  EXPECT_EQ(read_image(log.image(), bytes).size(), 0u);
+  const Row r = row(kRows + 10);
+  const auto ref = log.append(r.at_ms, r.key, r.params, r.code, r.message, r.result_json);
+  expect_entry(log.get(ref), r);
+  expect_entry(log.front(), r);
+}
+
+TEST(RememberedLog, AReplyCodeOutOfRangeIsRefusedOnRead) {
+  std::string bytes;
+  snap::Writer w(bytes);
+  w.i64(1);
+  w.bytes("k");
+  w.bytes("p");
+  w.u64(static_cast<std::uint64_t>(Code::internal) + 1);
+  w.bytes("");
+  w.bytes("");
+  snap::Reader r("test", bytes);
+  EXPECT_THROW(RememberedLog::read(r), snap::Error);
+}
+
+}  // namespace
+}  // namespace ipx::engine
