@@ -113,6 +113,9 @@ std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error 
 // is refused (accounts must exist) and the committer retries it forever. Refuses
 // (copy_failed, *error says why) when the database holds rows the engine does not: that is a
 // reconciliation failure, not a gap. `written` (optional): rows written (accounts + transfers).
+// When both tables' row counts and highest ids equal the engine's (every start of a server
+// whose rows went in with their journal batches) nothing is read or written: a difference in
+// content alone is then for reconcile() (`ipx-ledger reconcile`) to find.
 std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_t journal_seq,
                                  std::int64_t ts_ms, std::size_t* written = nullptr,
                                  std::string* error = nullptr);

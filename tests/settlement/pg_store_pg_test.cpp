@@ -327,6 +327,44 @@ TEST_F(PgStore, SeveralBatchesInOneCallKeepTheirJournalSeqs) {
             std::to_string(t1.size() + t2.size()));
 }
 
+// A start-up's catching up: the rows the database lacks (the domain's own accounts, made
+// before any batch; a journal older than its ledger rows) go in once; a database that holds
+// them all is left alone (the quick check of counts and highest ids); one holding a row the
+// engine does not know is refused.
+TEST_F(PgStore, SyncWritesWhatIsMissingOnceAndRefusesRowsTheEngineLacks) {
+  Scenario s;
+  batch1(s);
+  auto [a1, t1] = s.take();
+  batch2(s);
+  s.take();
+  ASSERT_GT(a1.size(), 1u);
+  // Only part of batch 1 was stored.
+  ASSERT_EQ(write_batch(a1, t1.first(1), 1), "");
+  std::size_t written = 0;
+  std::string err;
+  ASSERT_EQ(db_->exec("BEGIN"), "");
+  ASSERT_FALSE(sync_ledger_rows(db_->c, s.l, 9, 900, &written, &err)) << err;
+  ASSERT_EQ(db_->exec("COMMIT"), "");
+  EXPECT_EQ(written, (s.l.accounts().size() - a1.size()) + (s.l.transfer_count() - 1));
+  EXPECT_TRUE(reconcile(read(), s.l).ok());
+  ASSERT_EQ(db_->exec("BEGIN"), "");
+  ASSERT_FALSE(sync_ledger_rows(db_->c, s.l, 10, 1000, &written, &err)) << err;
+  ASSERT_EQ(db_->exec("COMMIT"), "");
+  EXPECT_EQ(written, 0u);
+  EXPECT_EQ(db_->value("SELECT count(*) FROM ledger_accounts WHERE journal_seq = 10"), "0");
+  // A transfer the engine never made: refused, nothing written.
+  Scenario other;
+  batch1(other);
+  batch2(other);
+  const Transfer extra = other.plain(kAlice, kBob, 1);
+  ASSERT_EQ(write_batch({}, std::span<const Transfer>(&extra, 1), 11), "");
+  ASSERT_EQ(db_->exec("BEGIN"), "");
+  EXPECT_EQ(sync_ledger_rows(db_->c, s.l, 12, 1200, &written, &err),
+            make_error_code(store_errc::copy_failed));
+  EXPECT_NE(err.find("unknown to the engine"), std::string::npos) << err;
+  ASSERT_EQ(db_->exec("ROLLBACK"), "");
+}
+
 TEST_F(PgStore, ReconcileReportsTheFirstDifference) {
   Scenario s;
   batch1(s);
