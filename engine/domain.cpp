@@ -121,10 +121,16 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     return Outcome::error(Code::unauthenticated, "unknown participant");
   }
   // Well-formed comes before the role (PROTOCOL "Edges"): invalid params skip the role check.
-  if (invalid == nullptr && info.roles != role_any && info.roles != role_system &&
-      (actor->roles & info.roles) == 0) {
-    return Outcome::error(Code::forbidden, std::string(info.name) + " is not allowed for role " +
-                                               actor->kind);
+  // A refused change with a request_id is kept like any other reply (PROTOCOL "Idempotency":
+  // the first reply, success or error), so it goes on below and is remembered.
+  const bool forbidden = invalid == nullptr && info.roles != role_any &&
+                         info.roles != role_system && (actor->roles & info.roles) == 0;
+  auto forbidden_outcome = [&] {
+    return Outcome::error(Code::forbidden,
+                          std::string(info.name) + " is not allowed for role " + actor->kind);
+  };
+  if (forbidden && (!info.mutating || request_id.empty() || m == Method::time_advance)) {
+    return forbidden_outcome();
   }
   if (!info.mutating) {
     // Reads change nothing, fire no timer, and are not journaled.
@@ -166,7 +172,9 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   const std::size_t pushes_before = pushes.size();
   const std::size_t transfers_before = ledger_.transfer_count();
-  Outcome out = invalid != nullptr ? Outcome::error(Code::bad_request, *invalid) : dispatch(m, ctx, params);
+  Outcome out = invalid != nullptr ? Outcome::error(Code::bad_request, *invalid)
+                : forbidden       ? forbidden_outcome()
+                                  : dispatch(m, ctx, params);
   if (!out.ok()) {
     // A rejected request changes nothing: handlers check before they change; pushes made by
     // timers that fired before the command stay (they are the timers' own effects).

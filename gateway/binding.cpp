@@ -113,19 +113,20 @@ void Binding::handle(const Principal& principal, RequestCtx ctx) {
   engine::Command cmd;
   cmd.method = info->method;
   engine::codec::ParseError err;
+  // A state-changing request with a request_id keeps even a BAD_REQUEST or FORBIDDEN reply
+  // (PROTOCOL "Idempotency": the first reply, success or error): the engine makes and records
+  // it, so a later request with the same id and other params is DUPLICATE, on any gateway and
+  // after a restart.
+  const bool keep = info->mutating && !request_id.empty() &&
+                    info->method != engine::Method::time_advance && engine_ != nullptr &&
+                    engine_->accepting();
   if (!info->parse(params, cmd.params, err)) {
-    // A state-changing request with a request_id keeps even this reply (PROTOCOL
-    // "Idempotency"): the engine records it, so a later request with the same id and other
-    // params is DUPLICATE, on any gateway and after a restart.
-    const bool keep = info->mutating && !request_id.empty() &&
-                      info->method != engine::Method::time_advance && engine_ != nullptr &&
-                      engine_->accepting();
     if (!keep) return ctx.reply.error("BAD_REQUEST", err.text());
     json::object sent = params;
     sent.erase("request_id");
     cmd.invalid = err.text();
     cmd.invalid_params = json::serialize(sent);
-  } else if (info->roles != engine::role_any &&
+  } else if (!keep && info->roles != engine::role_any &&
              (engine::roles_of_kind(principal.kind) & info->roles) == 0) {
     return ctx.reply.error("FORBIDDEN", std::string(info->name) + " is not allowed for " +
                                             (principal.kind.empty() ? "anonymous" : principal.kind));

@@ -511,6 +511,19 @@ async def test_idempotency(env):
     eq(await code(p.c, "auction.register", auction_id=auc3, request_id=rid4), "DUPLICATE",
        "the kept BAD_REQUEST makes other params DUPLICATE")
     eq((await p.call("auction.get", auction_id=auc3))["registered"], 0, "nothing registered")
+    # So is a FORBIDDEN (a change the caller's role may not make): the same request gets it
+    # again, the same id on a request it may make is DUPLICATE, and nothing is applied.
+    rid5 = env.uid("rid")
+    eq(await code(p.c, "auction.cancel", auction_id=auc3, reason="x", request_id=rid5), "FORBIDDEN",
+       "auction.cancel is the operator's")
+    eq(await code(p.c, "auction.cancel", auction_id=auc3, reason="x", request_id=rid5), "FORBIDDEN",
+       "again")
+    eq(await code(p.c, "auction.register", auction_id=auc3, request_id=rid5), "DUPLICATE",
+       "the kept FORBIDDEN makes other params DUPLICATE")
+    eq((await p.call("auction.get", auction_id=auc3))["registered"], 0, "still nothing registered")
+    eq((await p.call("auction.get", auction_id=auc3))["state"] != "cancelled", True, "not cancelled")
+    # Without a request_id nothing is kept: the same refusal, each time.
+    eq(await code(p.c, "auction.cancel", auction_id=auc3, reason="x"), "FORBIDDEN", "no request_id")
     # A retried success does not apply again (no second DUPLICATE registration error).
     rid3 = env.uid("rid")
     auc2 = (await env.auction(q, deposit=100))["auction_id"]
