@@ -117,7 +117,8 @@ TEST_F(SnapshotWriterTest, ADatabaseThatCannotBeReachedFailsTheWriteAndTheNextOn
     if (++writes == 2) {
       EXPECT_EQ(test::run_sql(db_.super_conninfo(),
                               "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
-                              " WHERE application_name = 'ipx_snapshot_writer'"),
+                              " WHERE application_name = 'ipx_snapshot_writer'"
+                              " AND datname = current_database()"),
                 "");
     }
   };

@@ -516,8 +516,10 @@ class SnapshotsLocked {
 bool writer_waits_on_a_lock(const std::string& super) {
   const auto deadline = Clock::now() + 20s;
   while (Clock::now() < deadline) {
+    // This test's database only: other tests run their own writers beside it.
     if (query_value(super, "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
-                           " 'ipx_snapshot_writer' AND wait_event_type = 'Lock'") == "1") {
+                           " 'ipx_snapshot_writer' AND wait_event_type = 'Lock'"
+                           " AND datname = current_database()") == "1") {
       return true;
     }
     std::this_thread::sleep_for(10ms);
@@ -586,7 +588,8 @@ TEST(Recovery, ASnapshotWriteThatFailsLeavesTheJournalAlone) {
     ASSERT_TRUE(writer_waits_on_a_lock(db.super_conninfo()));
     EXPECT_EQ(query_value(db.super_conninfo(),
                           "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
-                          " WHERE application_name = 'ipx_snapshot_writer'"),
+                          " WHERE application_name = 'ipx_snapshot_writer'"
+                          " AND datname = current_database()"),
               "t");
   }
   ASSERT_TRUE(live.durability().wait_idle(30s));
