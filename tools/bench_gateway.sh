@@ -27,7 +27,9 @@ done
 # 10,000 idle connections need 10,000+ descriptors in the client and in the server.
 hard=$(ulimit -Hn)
 if [[ "$hard" == unlimited || "$hard" -gt 65536 ]]; then hard=65536; fi
-ulimit -n "$hard" || true
+if ! ulimit -n "$hard"; then
+  echo "bench_gateway: could not raise ulimit -n to $hard" >&2  # checked just below
+fi
 if (( $(ulimit -n) < idle_conns + 200 )); then
   idle_conns=$(( $(ulimit -n) - 200 ))
   echo "bench_gateway: ulimit -n is $(ulimit -n); idle connections lowered to $idle_conns" >&2
