@@ -117,17 +117,20 @@ void Binding::handle(const Principal& principal, RequestCtx ctx) {
   // (PROTOCOL "Idempotency": the first reply, success or error): the engine makes and records
   // it, so a later request with the same id and other params is DUPLICATE, on any gateway and
   // after a restart.
-  const bool keep = info->mutating && !request_id.empty() &&
-                    info->method != engine::Method::time_advance && engine_ != nullptr &&
-                    engine_->accepting();
+  // Asked only on a refusal: the usual request does not pay for it.
+  auto keep = [&] {
+    return info->mutating && !request_id.empty() &&
+           info->method != engine::Method::time_advance && engine_ != nullptr &&
+           engine_->accepting();
+  };
   if (!info->parse(params, cmd.params, err)) {
-    if (!keep) return ctx.reply.error("BAD_REQUEST", err.text());
+    if (!keep()) return ctx.reply.error("BAD_REQUEST", err.text());
     json::object sent = params;
     sent.erase("request_id");
     cmd.invalid = err.text();
     cmd.invalid_params = json::serialize(sent);
-  } else if (!keep && info->roles != engine::role_any &&
-             (engine::roles_of_kind(principal.kind) & info->roles) == 0) {
+  } else if (info->roles != engine::role_any &&
+             (engine::roles_of_kind(principal.kind) & info->roles) == 0 && !keep()) {
     return ctx.reply.error("FORBIDDEN", std::string(info->name) + " is not allowed for " +
                                             (principal.kind.empty() ? "anonymous" : principal.kind));
   }
