@@ -138,6 +138,11 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     return dispatch(m, ctx, params);
   }
   IPX_ASSERT(now >= now_);
+  // Runs once the reply below is made, whichever return makes it.
+  struct AfterChange {
+    Domain& d;
+    ~AfterChange() { d.after_change(); }
+  } after_change_guard{*this};
   Ctx ctx{actor, now, pushes};
   const std::size_t pushes_first = pushes.size();
   ++command_n_;

@@ -313,6 +313,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   m.orders.emplace(op.id, std::move(meta));
   client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
+  retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
   return Outcome::success(order_json(m.orders.at(op.id)));
 }
 
@@ -417,6 +418,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
       IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
     }
     meta.last = view;
+    if (event != matching::order_event::accepted) retiring_.emplace_back(&m, view.id);
     if (!quiet()) push_private(c, meta.owner, "order", order_json(meta));
     touch(meta.owner);
   }
@@ -490,11 +492,33 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
     auto co = client_order_ids_.find(pair_key(c.actor->id, *p.client_order_id));
     if (co != client_order_ids_.end()) id = co->second;
   }
-  auto o = m->orders.find(id);
-  if (id == 0 || o == m->orders.end() || o->second.owner != c.actor->id) {
-    return Outcome::error(Code::not_found, "no such order");
+  // A done order is found too (the caller's book call then says INVALID_STATE).
+  bool mine = false;
+  if (auto o = m->orders.find(id); o != m->orders.end()) {
+    mine = o->second.owner == c.actor->id;
+  } else if (auto f = finished_.find(id); f != finished_.end()) {
+    const FinishedOrder done = read_finished(finished_log_.at(f->second));
+    mine = done.market_num == m->num && done.owner == c.actor->id;
   }
+  if (id == 0 || !mine) return Outcome::error(Code::not_found, "no such order");
   return Outcome::success({});
+}
+
+// An order is retired once it is off the book with nothing held: nothing it still needs
+// changes after that, and a later command reads only what finished_log_ keeps of it.
+void Domain::after_change() {
+  for (const auto& [m, id] : retiring_) {
+    auto o = m->orders.find(id);
+    if (o == m->orders.end() || o->second.hold_id != 0 || m->book->find(id)) continue;
+    const OrderMeta& meta = o->second;
+    const SealedLog::Ref ref = finished_log_.append([&](snap::Writer& w) {
+      write_finished(w, FinishedOrder{id, m->num, meta.owner, meta.client_order_id});
+    });
+    finished_.emplace(id, ref);
+    m->orders.erase(o);
+  }
+  retiring_.clear();
+  if (ledger_.transfer_count() - transfer_coder_.encoded >= kEncodeEvery) encode_transfers();
 }
 
 Outcome Domain::order_cancel(Ctx& c, const OrderRef& p) {

@@ -6,14 +6,18 @@
 // mechanisms and the ledger are saved through their own snapshot APIs (config + State, the
 // resting orders in priority order, the accounts and the transfer log).
 //
-// Format version 2 (engine/snapshot_io.hpp frames it; 2: an asset's pledges are a list in
-// registration order, and a case keeps the pledges it pays): section "remembered", the idempotency
-// table in the order of its time index; section "state", in order: counters and clock; the
-// ledger (accounts and log); participants, assets; auctions (mechanism config + state);
-// markets (book orders and order metadata); cases, settlements, backstop offers, new
-// credentials, balances due; the timer indexes; the holdings indexes. A change to any of
-// these types is a new format version (the reader refuses other versions: recovery then falls
-// back to an older snapshot or a full replay).
+// Format version 3 (engine/snapshot_io.hpp frames it; 2: an asset's pledges are a list in
+// registration order, and a case keeps the pledges it pays; 3: the transfers and the finished
+// orders have sections of their own). Sections: "remembered", the idempotency table in the
+// order of its time index; "state", in order: counters and clock; the ledger's accounts and
+// its transfer count; participants, assets; auctions (mechanism config + state); markets (book
+// orders and the metadata of the orders not yet finished); cases, settlements, backstop offers,
+// new credentials, balances due; the timer indexes; the holdings indexes; "transfers", the
+// ledger's log (save_ledger's compact form); "finished", the orders done, in the order they
+// finished. The first, third and fourth are kept encoded as the engine runs (RememberedLog,
+// SealedLog), so a capture encodes only the state section. A change to any of these types is a
+// new format version (the reader refuses other versions: recovery then falls back to an older
+// snapshot or a full replay).
 #include <algorithm>
 #include <exception>
 #include <thread>
@@ -21,6 +25,7 @@
 
 #include "engine/domain.hpp"
 #include "engine/snapshot_io.hpp"
+#include "matching/assert.hpp"
 
 namespace ipx::engine::snap {
 
@@ -263,10 +268,14 @@ Domain::Domain(Unfilled) : ledger_(ledger::Limits{1, 1}) {}
 Domain::Image Domain::capture() const {
   Image image;
   image.remembered = remembered_log_.image();
-  // Reserved past what the bulk takes (~200 bytes per transfer or order): growing a string of
-  // tens of MB by doubling would copy it several times, and pages reserved but never written
-  // cost nothing.
-  image.state.reserve((std::size_t{1} << 20) + (ledger_.transfer_count() + orders_n_) * 256);
+  encode_transfers();
+  image.transfers = transfer_log_.image();
+  image.finished = finished_log_.image();
+  // Reserved past what the bulk takes (~200 bytes per live order): growing a string of MBs by
+  // doubling would copy it several times, and pages reserved but never written cost nothing.
+  std::size_t live = 0;
+  for (const auto& [id, m] : markets_) live += m.orders.size();
+  image.state.reserve((std::size_t{1} << 20) + live * 256);
   snap::Writer w(image.state);
   save_state(w);
   return image;
@@ -274,13 +283,19 @@ Domain::Image Domain::capture() const {
 
 std::string Domain::Image::bytes() const {
   std::string out;
-  out.reserve(snap::kHeadBytes + 2 * snap::kSectionHeadBytes + remembered.bytes() + state.size());
+  out.reserve(snap::kHeadBytes + 4 * (snap::kSectionHeadBytes + 10) + remembered.bytes() +
+              state.size() + transfers.bytes() + finished.bytes());
   snap::begin_frame(out);
   const std::size_t at = snap::open_section(out);
   snap::Writer w(out);
   remembered.write(w);
   snap::close_section(out, at);
   snap::append_section(out, state);
+  for (const SealedLog::Image* log : {&transfers, &finished}) {
+    const std::size_t head = snap::open_section(out);
+    log->write(w);
+    snap::close_section(out, head);
+  }
   return out;
 }
 
@@ -289,7 +304,8 @@ std::string Domain::save() const { return capture().bytes(); }
 bool Domain::load(std::string_view bytes, std::string& error,
                   std::optional<std::uint64_t> expect_hash) {
   try {
-    const auto sections = snap::read_frame(bytes, {"remembered", "state"});
+    const auto sections =
+        snap::read_frame(bytes, {"remembered", "state", "transfers", "finished"});
     Domain fresh{Unfilled{}};
     std::exception_ptr failed;
     {
@@ -303,7 +319,7 @@ bool Domain::load(std::string_view bytes, std::string& error,
         }
       });
       snap::Reader r(sections[1]);
-      fresh.load_state(r);
+      fresh.load_state(r, sections[2], sections[3]);
       if (!r.done()) r.fail("bytes left after the state");
       fresh.check_loaded(r);
     }  // joins `other` (also when the state's reading threw)
@@ -334,10 +350,11 @@ void Domain::save_state(snap::Writer& w) const {
   w(auction_due_, payment_due_, titles_held_, units_held_);
 }
 
-void Domain::load_state(snap::Reader& r) {
+void Domain::load_state(snap::Reader& r, const snap::Section& transfers,
+                        const snap::Section& finished) {
   r(now_, command_n_, hash_, participants_n_, assets_n_, auctions_n_, markets_n_, cases_n_,
     settlements_n_, offers_n_, orders_n_, bidder_codes_n_);
-  load_ledger(r);
+  load_ledger(r, transfers);
   r(participants_, assets_, auctions_);
   markets_.clear();
   for (std::size_t i = 0, n = r.count(); i < n; ++i) {
@@ -350,6 +367,9 @@ void Domain::load_state(snap::Reader& r) {
   r(cases_, settlements_, offers_, new_credentials_, balances_due_);
   r(auction_due_, payment_due_, titles_held_, units_held_);
   rebuild_lookups(r);
+  snap::Reader f(finished);
+  load_finished(f);
+  if (!f.done()) f.fail("bytes left after the finished orders");
 }
 
 // The lookups that are functions of the state read: rebuilt, and refused when the state read
@@ -381,67 +401,127 @@ void Domain::rebuild_lookups(snap::Reader& r) {
   }
 }
 
-// The ledger: its accounts (with balances, checked against the log on the way in) and its
-// log; its limits are the engine's configuration, not state (a replay would use the engine's
-// own too). Transfers are the bulk of a snapshot, so they are written compactly: account ids
-// as their index in the account table, the id, pending id and time as deltas.
+// The ledger: its accounts (with balances, checked against the log on the way in) in the
+// state section, and its log in the "transfers" section; its limits are the engine's
+// configuration, not state (a replay would use the engine's own too). Transfers are the bulk,
+// so they are written compactly: account ids as their index in the account table (accounts
+// are only ever appended), the id, pending id and time as deltas. They are encoded as the
+// ledger grows (encode_transfers), not per snapshot.
 void Domain::save_ledger(snap::Writer& w) const {
   const auto accounts = ledger_.accounts();
   w.u64(accounts.size());
-  std::unordered_map<std::uint64_t, std::uint64_t> index;
-  index.reserve(accounts.size());
-  for (std::size_t i = 0; i < accounts.size(); ++i) {
-    w(accounts[i]);
-    index.emplace(accounts[i].id, i);
-  }
-  const auto log = ledger_.transfers_since(0);
-  w.u64(log.size());
-  std::uint64_t prev_id = 0;
-  std::int64_t prev_ts = 0;
-  for (const ledger::Transfer& t : log) {
-    w.i64(static_cast<std::int64_t>(t.id - prev_id));
-    w(index.at(t.debit_account_id), index.at(t.credit_account_id), t.amount);
-    w.i64(t.pending_id == 0 ? 0 : static_cast<std::int64_t>(t.id - t.pending_id));
-    w(t.code, t.ref, t.expires_at_ms);
-    w.i64(t.ts_ms - prev_ts);
-    w(t.ledger, t.flags);
-    prev_id = t.id;
-    prev_ts = t.ts_ms;
-  }
+  for (const ledger::Account& a : accounts) w(a);
+  IPX_ASSERT(transfer_coder_.encoded == ledger_.transfer_count());
+  w.u64(ledger_.transfer_count());
 }
 
-void Domain::load_ledger(snap::Reader& r) {
+void Domain::encode_transfers() const {
+  TransferCoder& k = transfer_coder_;
+  const auto accounts = ledger_.accounts();
+  for (; k.accounts < accounts.size(); ++k.accounts) k.index.emplace(accounts[k.accounts].id, k.accounts);
+  const auto log = ledger_.transfers_since(k.encoded);
+  for (const ledger::Transfer& t : log) {
+    transfer_log_.append([&](snap::Writer& w) {
+      w.i64(static_cast<std::int64_t>(t.id - k.prev_id));
+      w(k.index.at(t.debit_account_id), k.index.at(t.credit_account_id), t.amount);
+      w.i64(t.pending_id == 0 ? 0 : static_cast<std::int64_t>(t.id - t.pending_id));
+      w(t.code, t.ref, t.expires_at_ms);
+      w.i64(t.ts_ms - k.prev_ts);
+      w(t.ledger, t.flags);
+    });
+    k.prev_id = t.id;
+    k.prev_ts = t.ts_ms;
+  }
+  k.encoded += log.size();
+}
+
+void Domain::load_ledger(snap::Reader& r, const snap::Section& transfers) {
   const ledger::Limits lim = kLedgerLimits;
   std::vector<ledger::Account> accounts;
   r(accounts);
-  const std::uint64_t n = r.count();
+  const std::uint64_t n = r.u64();
+  snap::Reader t(transfers);
+  if (t.count() != n) t.fail("not the ledger's transfer count");
+  const std::size_t from = t.offset();
   std::uint64_t prev_id = 0;
   std::int64_t prev_ts = 0;
   auto account_id = [&](std::uint64_t i) {
-    if (i >= accounts.size()) r.fail("a transfer names no account");
+    if (i >= accounts.size()) t.fail("a transfer names no account");
     return accounts[i].id;
   };
   // Wrapping arithmetic on corrupt deltas is harmless: the ledger re-checks every transfer.
-  auto next = [&](ledger::Transfer& t) {
-    t.id = prev_id + static_cast<std::uint64_t>(r.i64());
+  auto next = [&](ledger::Transfer& x) {
+    x.id = prev_id + static_cast<std::uint64_t>(t.i64());
     std::uint64_t debit = 0, credit = 0;
-    r(debit, credit, t.amount);
-    t.debit_account_id = account_id(debit);
-    t.credit_account_id = account_id(credit);
-    const auto back = static_cast<std::uint64_t>(r.i64());
-    t.pending_id = back == 0 ? 0 : t.id - back;
-    r(t.code, t.ref, t.expires_at_ms);
-    t.ts_ms = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
-                                        static_cast<std::uint64_t>(r.i64()));
-    r(t.ledger, t.flags);
-    prev_id = t.id;
-    prev_ts = t.ts_ms;
+    t(debit, credit, x.amount);
+    x.debit_account_id = account_id(debit);
+    x.credit_account_id = account_id(credit);
+    const auto back = static_cast<std::uint64_t>(t.i64());
+    x.pending_id = back == 0 ? 0 : x.id - back;
+    t(x.code, x.ref, x.expires_at_ms);
+    x.ts_ms = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
+                                        static_cast<std::uint64_t>(t.i64()));
+    t(x.ledger, x.flags);
+    prev_id = x.id;
+    prev_ts = x.ts_ms;
     return true;
   };
   std::string error;
   auto restored = ledger::Ledger::restore(lim, accounts, n, next, error);
   if (!restored) r.fail(error);
+  if (!t.done()) t.fail("bytes left after the transfers");
   ledger_ = std::move(*restored);
+  // The section's entries are the log's bytes: kept as they are (one sealed chunk).
+  transfer_log_.adopt(std::string(t.read_since(from)), n);
+  transfer_coder_ = TransferCoder{n, prev_id, prev_ts, 0, {}};
+}
+
+// A finished order (FinishedOrder): id, market num, owner, client_order_id.
+void Domain::write_finished(snap::Writer& w, const FinishedOrder& f) {
+  w.u64(f.id);
+  w.u64(f.market_num);
+  w.bytes(f.owner);
+  w.bytes(f.client_order_id);
+}
+
+FinishedOrder Domain::read_finished(snap::Reader& r) {
+  FinishedOrder f;
+  f.id = r.u64();
+  f.market_num = r.u64();
+  f.owner = r.bytes();
+  f.client_order_id = r.bytes();
+  return f;
+}
+
+FinishedOrder Domain::read_finished(std::string_view at) {
+  snap::Reader r("finished orders", at);
+  return read_finished(r);
+}
+
+// The finished orders, re-appended in order (so each has its Ref), each checked against the
+// state read before it: a market that exists, an order id that was issued and is not live,
+// once, and a client_order_id nobody else's order took.
+void Domain::load_finished(snap::Reader& r) {
+  finished_log_ = SealedLog();
+  finished_.clear();
+  std::unordered_map<std::uint64_t, const Market*> by_num;
+  for (const auto& [id, m] : markets_) by_num.emplace(m.num, &m);
+  const std::size_t n = r.count();
+  finished_.reserve(n);
+  client_order_ids_.reserve(client_order_ids_.size() + n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const FinishedOrder f = read_finished(r);
+    auto m = by_num.find(f.market_num);
+    if (m == by_num.end()) r.fail("a finished order of no market");
+    if (f.id == 0 || f.id > orders_n_ || m->second->orders.count(f.id)) {
+      r.fail("a finished order that is not a done order");
+    }
+    const SealedLog::Ref ref = finished_log_.append([&](snap::Writer& w) { write_finished(w, f); });
+    if (!finished_.emplace(f.id, ref).second) r.fail("an order finished twice");
+    if (!client_order_ids_.emplace(pair_key(f.owner, f.client_order_id), f.id).second) {
+      r.fail("client_order_id " + std::string(f.client_order_id) + " used twice");
+    }
+  }
 }
 
 // A market's own fields, then its book (trade id counter, resting orders in priority order),

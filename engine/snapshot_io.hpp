@@ -46,7 +46,9 @@ namespace ipx::engine::snap {
 namespace json = boost::json;
 
 inline constexpr char kMagic[8] = {'I', 'P', 'X', 'S', 'N', 'A', 'P', '\0'};
-inline constexpr std::uint32_t kVersion = 2;  // 2: several pledges per asset
+// 2: several pledges per asset; 3: the ledger's transfers and the finished orders in sections
+// of their own (engine/sealed_log.hpp)
+inline constexpr std::uint32_t kVersion = 3;
 inline constexpr std::size_t kHeadBytes = 8 + 4;
 inline constexpr std::size_t kSectionHeadBytes = 8 + 8;
 inline constexpr int kJsonDepthMax = 32;
@@ -102,6 +104,8 @@ class Reader {
   Reader(const char* name, std::string_view bytes) : name_(name), in_(bytes) {}
   bool done() const { return pos_ == in_.size(); }
   std::size_t offset() const { return pos_; }
+  // The bytes read since `from` (an earlier offset()).
+  std::string_view read_since(std::size_t from) const { return in_.substr(from, pos_ - from); }
 
   std::uint8_t u8();
   std::uint64_t u64();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/snapshot_io.hpp"
 #include "tests/engine/domain/harness.hpp"
 
 namespace ipx::engine::test {
@@ -974,6 +975,52 @@ TEST_F(DomainMarketInvariants, SameCommandsSameStateHash) {
   run(other);
   EXPECT_EQ(one.domain.state_hash(), other.domain.state_hash());
   EXPECT_TRUE(one.observe() == other.observe());
+}
+
+
+// A done order leaves its market's live table for the finished orders' log (what a snapshot
+// takes by reference): it is still found as done (INVALID_STATE for its owner, NOT_FOUND for
+// anyone else or in another market), its client_order_id stays taken, and all of it survives
+// a snapshot's save and load.
+class DomainMarketFinished : public MarketTest {};
+
+TEST_F(DomainMarketFinished, ADoneOrderIsStillItsOwnersAndDoneAfterASnapshot) {
+  ASSERT_TRUE(create_market(alice, "M2", "PAT-2").ok());
+  const std::string sell = std::string(offer(1'000, 10, "s1").at("order_id").as_string());
+  json::object b = placed(alice, limit("buy", 1'000, 10, "b1"));
+  ASSERT_EQ(status(b), "filled");
+  const std::string buy = std::string(b.at("order_id").as_string());
+  const std::string resting = std::string(offer(2'000, 10, "s2").at("order_id").as_string());
+  auto checks = [&] {
+    EXPECT_EQ(cancel(alice, "client_order_id", "b1").code, Code::invalid_state);
+    EXPECT_EQ(cancel(alice, "order_id", buy).code, Code::invalid_state);
+    EXPECT_EQ(cancel(lic, "client_order_id", "s1").code, Code::invalid_state);
+    EXPECT_EQ(h.call(lic, "order.replace",
+                     R"({"market_id":"M","order_id":")" + sell + R"(","price":900})").code,
+              Code::invalid_state);
+    EXPECT_EQ(cancel(bob, "order_id", buy).code, Code::not_found);
+    EXPECT_EQ(h.call(alice, "order.cancel", R"({"market_id":"M2","order_id":")" + buy + R"("})").code,
+              Code::not_found);
+    rejected(Code::duplicate, alice, limit("buy", 1'000, 10, "b1"));
+    rejected(Code::duplicate, lic, limit("sell", 3'000, 10, "s2"));
+  };
+  checks();
+  // The same after a snapshot, in a domain loaded from it; the resting order still cancels.
+  const std::string bytes = h.domain.save();
+  const auto sections = snap::read_frame(bytes, {"remembered", "state", "transfers", "finished"});
+  snap::Reader finished(sections[3]);
+  EXPECT_EQ(finished.count(), 2u);  // s1 and b1; s2 rests
+  Domain loaded;
+  std::string error;
+  ASSERT_TRUE(loaded.load(bytes, error)) << error;
+  EXPECT_EQ(loaded.state_hash(), h.domain.state_hash());
+  EXPECT_TRUE(loaded.save() == bytes);
+  h.domain = std::move(loaded);
+  checks();
+  Outcome c = cancel(lic, "order_id", resting);
+  ASSERT_TRUE(c.ok()) << c.message;
+  EXPECT_EQ(status(c.result), "cancelled");
+  EXPECT_EQ(cancel(lic, "order_id", resting).code, Code::invalid_state);
 }
 
 }  // namespace

@@ -462,10 +462,10 @@ TEST(DomainSnapshot, DisposalLoadRoundTripsAndRunsOnAlikeForSeveralSeeds) {
   EXPECT_GT(seen["book levels"], 0);
 }
 
-// The blob's two sections, one of them replaced by `bytes`, framed again with the checksums
+// The blob's sections, one of them replaced by `bytes`, framed again with the checksums
 // made for them (so the reader gets past the frame and reads the replaced bytes).
 std::string reframed(const std::string& blob, std::size_t section, const std::string& bytes) {
-  const auto sections = snap::read_frame(blob, {"remembered", "state"});
+  const auto sections = snap::read_frame(blob, {"remembered", "state", "transfers", "finished"});
   std::string out;
   snap::begin_frame(out);
   for (std::size_t i = 0; i < sections.size(); ++i) {
@@ -507,7 +507,7 @@ TEST(DomainSnapshot, ACutCorruptOrForeignBlobIsRefusedAndChangesNothing) {
 
   // Each section cut short under a checksum made for it: refused at the cut, at every 1/11 of
   // it, never read past it.
-  const auto sections = snap::read_frame(bytes, {"remembered", "state"});
+  const auto sections = snap::read_frame(bytes, {"remembered", "state", "transfers", "finished"});
   for (std::size_t s = 0; s < sections.size(); ++s) {
     const std::string_view whole = sections[s].bytes;
     for (std::size_t i = 0; i < 11; ++i) {
@@ -520,7 +520,7 @@ TEST(DomainSnapshot, ACutCorruptOrForeignBlobIsRefusedAndChangesNothing) {
   std::mt19937 rng(7);
   int loaded = 0;
   for (int i = 0; i < 30; ++i) {
-    const std::size_t s = static_cast<std::size_t>(i % 2);
+    const std::size_t s = static_cast<std::size_t>(i % 4);
     std::string bad(sections[s].bytes);
     bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
     Domain x;
