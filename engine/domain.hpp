@@ -252,7 +252,8 @@ class Domain {
   // not refer to the domain).
   class Image {
    public:
-    std::string bytes() const;
+    std::string bytes() const;  // blob().join()
+    snap::Blob blob() const;    // the same bytes in pieces, the sealed chunks by reference
 
    private:
     friend class Domain;

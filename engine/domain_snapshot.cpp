@@ -281,23 +281,26 @@ Domain::Image Domain::capture() const {
   return image;
 }
 
-std::string Domain::Image::bytes() const {
-  std::string out;
-  out.reserve(snap::kHeadBytes + 4 * (snap::kSectionHeadBytes + 10) + remembered.bytes() +
-              state.size() + transfers.bytes() + finished.bytes());
-  snap::begin_frame(out);
-  const std::size_t at = snap::open_section(out);
-  snap::Writer w(out);
-  remembered.write(w);
-  snap::close_section(out, at);
-  snap::append_section(out, state);
+snap::Blob Domain::Image::blob() const {
+  snap::Blob b;
+  std::string head;
+  snap::begin_frame(head);
+  b.add(head);
+  snap::Blob section;
+  remembered.add_to(section);
+  b.add_section(section);
+  section = {};
+  section.add(state);
+  b.add_section(section);
   for (const SealedLog::Image* log : {&transfers, &finished}) {
-    const std::size_t head = snap::open_section(out);
-    log->write(w);
-    snap::close_section(out, head);
+    section = {};
+    log->add_to(section);
+    b.add_section(section);
   }
-  return out;
+  return b;
 }
+
+std::string Domain::Image::bytes() const { return blob().join(); }
 
 std::string Domain::save() const { return capture().bytes(); }
 

@@ -94,20 +94,16 @@ RememberedLog::Image RememberedLog::image() const {
   return Image{{sealed_.begin(), sealed_.end()}, front_, open_, count_};
 }
 
-std::size_t RememberedLog::Image::bytes() const {
-  std::size_t n = open.size() + 10;
-  for (const auto& c : sealed) n += c->size();
-  return n;
-}
-
-void RememberedLog::Image::write(snap::Writer& w) const {
-  w.u64(count);
+void RememberedLog::Image::add_to(snap::Blob& b) const {
+  std::string count_bytes;
+  snap::Writer(count_bytes).u64(count);
+  b.add(count_bytes);
   std::size_t from = offset;
   for (const auto& c : sealed) {
-    w.raw(std::string_view(*c).substr(from));
+    b.add(c, from);
     from = 0;
   }
-  w.raw(std::string_view(open).substr(from));
+  b.add(std::string_view(open).substr(from));
 }
 
 }  // namespace ipx::engine

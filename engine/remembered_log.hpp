@@ -29,6 +29,7 @@ namespace ipx::engine {
 namespace snap {
 class Writer;
 class Reader;
+struct Blob;
 }  // namespace snap
 
 class RememberedLog {
@@ -50,9 +51,9 @@ class RememberedLog {
     std::size_t offset = 0;  // of the oldest entry, in the first chunk (sealed[0], else open)
     std::string open;
     std::size_t count = 0;
-    // Writes the section's contents (the count, then every entry, oldest first).
-    void write(snap::Writer& w) const;
-    std::size_t bytes() const;  // about how many write() adds
+    // Adds the section's contents (the count, then every entry, oldest first), the sealed
+    // chunks by reference.
+    void add_to(snap::Blob& b) const;
   };
 
   // Appends an entry; at_ms must not be before the newest entry's.

@@ -5,7 +5,6 @@
 namespace ipx::engine {
 
 void SealedLog::seal() {
-  sealed_bytes_ += open_.size();
   sealed_.push_back(std::make_shared<const std::string>(std::move(open_)));
   open_ = std::string();
 }
@@ -17,28 +16,20 @@ std::string_view SealedLog::at(Ref ref) const {
   return std::string_view(c).substr(ref.offset);
 }
 
-std::size_t SealedLog::bytes() const { return sealed_bytes_ + open_.size(); }
-
 void SealedLog::adopt(std::string entries, std::size_t count) {
   sealed_.clear();
   open_.clear();
-  sealed_bytes_ = 0;
   count_ = count;
   if (entries.empty()) return;
-  sealed_bytes_ = entries.size();
   sealed_.push_back(std::make_shared<const std::string>(std::move(entries)));
 }
 
-std::size_t SealedLog::Image::bytes() const {
-  std::size_t n = open.size();
-  for (const auto& c : sealed) n += c->size();
-  return n;
-}
-
-void SealedLog::Image::write(snap::Writer& w) const {
-  w.u64(count);
-  for (const auto& c : sealed) w.raw(*c);
-  w.raw(open);
+void SealedLog::Image::add_to(snap::Blob& b) const {
+  std::string count_bytes;
+  snap::Writer(count_bytes).u64(count);
+  b.add(count_bytes);
+  for (const auto& c : sealed) b.add(c);
+  b.add(open);
 }
 
 }  // namespace ipx::engine

@@ -32,9 +32,9 @@ class SealedLog {
     std::vector<std::shared_ptr<const std::string>> sealed;
     std::string open;
     std::size_t count = 0;
-    std::size_t bytes() const;  // the entries' bytes (write() adds the count's few)
-    // Writes the section's contents: the count, then every entry, oldest first.
-    void write(snap::Writer& w) const;
+    // Adds the section's contents (the count, then every entry, oldest first), the sealed
+    // chunks by reference.
+    void add_to(snap::Blob& b) const;
   };
 
   // Appends one entry: encode(snap::Writer&) writes its bytes.
@@ -52,7 +52,6 @@ class SealedLog {
   // The bytes from the entry at `ref` to the end of its chunk (its own bytes come first).
   std::string_view at(Ref ref) const;
   std::size_t size() const { return count_; }
-  std::size_t bytes() const;
   Image image() const { return Image{sealed_, open_, count_}; }
   // Replaces the log with `count` entries already encoded back to back (a snapshot's section,
   // read and checked by the caller): held as one sealed chunk, so no entry in it has a Ref.
@@ -65,7 +64,6 @@ class SealedLog {
   std::vector<std::shared_ptr<const std::string>> sealed_;
   std::string open_;
   std::size_t count_ = 0;
-  std::size_t sealed_bytes_ = 0;
 };
 
 }  // namespace ipx::engine

@@ -1,5 +1,6 @@
 #include "engine/snapshot_io.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -40,20 +41,93 @@ void append_le(std::string& out, std::uint64_t v, int n) {
 // wait on each product: ~1.5 GB/s; four overlap), then the tail: not cryptographic (the
 // journal's SHA-256 chain is the tamper evidence); it tells a whole section from a cut or
 // damaged one.
-std::uint64_t checksum(std::string_view bytes) {
-  std::uint64_t lane[4] = {0x9E37'79B9'7F4A'7C15ull ^ bytes.size(), 0xC2B2'AE3D'27D4'EB4Full,
-                           0x1656'67B1'9E37'79F9ull, 0x85EB'CA77'C2B2'AE63ull};
-  auto mix = [](std::uint64_t h, std::uint64_t w) {
-    h = (h ^ w) * 0xBF58'476D'1CE4'E5B9ull;
-    return h ^ (h >> 31);
-  };
+namespace {
+std::uint64_t mix(std::uint64_t h, std::uint64_t w) {
+  h = (h ^ w) * 0xBF58'476D'1CE4'E5B9ull;
+  return h ^ (h >> 31);
+}
+}  // namespace
+
+Checksum::Checksum(std::size_t total)
+    : lane_{0x9E37'79B9'7F4A'7C15ull ^ total, 0xC2B2'AE3D'27D4'EB4Full, 0x1656'67B1'9E37'79F9ull,
+            0x85EB'CA77'C2B2'AE63ull} {}
+
+void Checksum::add(std::string_view bytes) {
   std::size_t i = 0;
-  for (; i + 32 <= bytes.size(); i += 32) {
-    for (std::size_t k = 0; k < 4; ++k) lane[k] = mix(lane[k], read_le(bytes, i + 8 * k, 8));
+  if (carried_ > 0) {  // complete the block a previous piece began
+    const std::size_t n = std::min(bytes.size(), 32 - carried_);
+    std::memcpy(carry_ + carried_, bytes.data(), n);
+    carried_ += n;
+    i = n;
+    if (carried_ < 32) return;
+    const std::string_view block(carry_, 32);
+    for (std::size_t k = 0; k < 4; ++k) lane_[k] = mix(lane_[k], read_le(block, 8 * k, 8));
+    carried_ = 0;
   }
-  std::uint64_t h = mix(mix(mix(lane[0], lane[1]), lane[2]), lane[3]);
-  for (; i < bytes.size(); ++i) h = mix(h, static_cast<unsigned char>(bytes[i]));
+  for (; i + 32 <= bytes.size(); i += 32) {
+    for (std::size_t k = 0; k < 4; ++k) lane_[k] = mix(lane_[k], read_le(bytes, i + 8 * k, 8));
+  }
+  std::memcpy(carry_, bytes.data() + i, bytes.size() - i);
+  carried_ = bytes.size() - i;
+}
+
+std::uint64_t Checksum::value() const {
+  std::uint64_t h = mix(mix(mix(lane_[0], lane_[1]), lane_[2]), lane_[3]);
+  for (std::size_t i = 0; i < carried_; ++i) h = mix(h, static_cast<unsigned char>(carry_[i]));
   return h;
+}
+
+// Multiply-xorshift over 8-byte words in four independent lanes (one multiply chain would
+// wait on each product: ~1.5 GB/s; four overlap), then the tail: not cryptographic (the
+// journal's SHA-256 chain is the tamper evidence); it tells a whole section from a cut or
+// damaged one.
+std::uint64_t checksum(std::string_view bytes) {
+  Checksum c(bytes.size());
+  c.add(bytes);
+  return c.value();
+}
+
+// ---- blobs in pieces ---------------------------------------------------------------------
+
+void Blob::add(std::string_view own) {
+  if (own.empty()) return;
+  if (pieces.empty() || pieces.back().chunk) pieces.emplace_back();
+  pieces.back().own.append(own);
+}
+
+void Blob::add(std::shared_ptr<const std::string> chunk, std::size_t from) {
+  if (from >= chunk->size()) return;
+  pieces.push_back(Piece{std::move(chunk), from, {}});
+}
+
+void Blob::add_section(const Blob& content) {
+  const std::size_t n = content.size();
+  Checksum c(n);
+  for (const Piece& p : content.pieces) c.add(p.bytes());
+  std::string head;
+  append_le(head, n, 8);
+  append_le(head, c.value(), 8);
+  add(head);
+  for (const Piece& p : content.pieces) {
+    if (p.chunk) {
+      add(p.chunk, p.from);
+    } else {
+      add(p.own);
+    }
+  }
+}
+
+std::size_t Blob::size() const {
+  std::size_t n = 0;
+  for (const Piece& p : pieces) n += p.bytes().size();
+  return n;
+}
+
+std::string Blob::join() const {
+  std::string out;
+  out.reserve(size());
+  for (const Piece& p : pieces) out.append(p.bytes());
+  return out;
 }
 
 // ---- framing --------------------------------------------------------------------------------

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -58,6 +59,42 @@ struct Error : std::runtime_error {
 };
 
 std::uint64_t checksum(std::string_view bytes);
+
+// checksum() of bytes given in pieces: the total size first (it seeds the lanes), then the
+// pieces in order; value() equals checksum() of their concatenation.
+class Checksum {
+ public:
+  explicit Checksum(std::size_t total);
+  void add(std::string_view piece);
+  std::uint64_t value() const;
+
+ private:
+  std::uint64_t lane_[4];
+  char carry_[32];
+  std::size_t carried_ = 0;
+};
+
+// A snapshot's bytes as pieces (Domain::Image::blob()): sealed chunks shared with the live
+// domain, which never change (engine/sealed_log.hpp, engine/remembered_log.hpp: a store may
+// keep each once, engine/pg/snapshots.hpp), and bytes of the blob's own between them.
+struct Blob {
+  struct Piece {
+    std::shared_ptr<const std::string> chunk;  // set: this chunk's bytes from `from` on
+    std::size_t from = 0;
+    std::string own;  // otherwise these
+    std::string_view bytes() const {
+      return chunk ? std::string_view(*chunk).substr(from) : std::string_view(own);
+    }
+  };
+  std::vector<Piece> pieces;
+
+  void add(std::string_view own);  // appended to the last piece when it is the blob's own
+  void add(std::shared_ptr<const std::string> chunk, std::size_t from = 0);
+  // A section (snapshot_io's frame): its head (length, checksum of `content`), then `content`.
+  void add_section(const Blob& content);
+  std::size_t size() const;
+  std::string join() const;  // the bytes
+};
 
 // Framing. begin_frame clears `out` and writes the magic and version; a section is either
 // appended whole, or written in place between open_section (a head reserved, filled in later) and

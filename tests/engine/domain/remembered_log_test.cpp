@@ -42,10 +42,9 @@ void expect_entry(const RememberedLog::Entry& e, const Row& r) {
 // Reads an image back as a snapshot's section: the count, then each entry.
 std::vector<RememberedLog::Entry> read_image(const RememberedLog::Image& image,
                                              std::string& bytes) {
-  bytes.clear();
-  snap::Writer w(bytes);
-  image.write(w);
-  EXPECT_LE(bytes.size(), image.bytes());
+  snap::Blob blob;
+  image.add_to(blob);
+  bytes = blob.join();
   snap::Reader r("test", bytes);
   std::vector<RememberedLog::Entry> out(r.u64());
   for (auto& e : out) e = RememberedLog::read(r);
