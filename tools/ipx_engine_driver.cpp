@@ -443,11 +443,12 @@ void print_snapshots(const pg::SnapshotStats& st) {
   if (st.taken == 0 && st.skipped == 0) return;
   auto ms = [](std::chrono::microseconds d) { return static_cast<double>(d.count()) / 1e3; };
   std::printf("snapshots: %lld taken, %lld written, %lld skipped (the writer busy), %lld failed; "
-              "the last %.1f MB; engine pause: last %.0f ms, max %.0f ms, mean %.0f ms; writer: "
+              "the last %.1f MB (%.1f MB sent); engine pause: last %.0f ms, max %.0f ms, mean %.0f ms; writer: "
               "bytes made in last %.0f ms, max %.0f ms; row written in last %.0f ms, max %.0f ms\n",
               static_cast<long long>(st.taken), static_cast<long long>(st.written),
               static_cast<long long>(st.skipped), static_cast<long long>(st.failed),
-              static_cast<double>(st.last_bytes) / 1e6, ms(st.last_pause), ms(st.max_pause),
+              static_cast<double>(st.last_bytes) / 1e6, static_cast<double>(st.last_sent) / 1e6,
+              ms(st.last_pause), ms(st.max_pause),
               ms(st.total_pause) / static_cast<double>(std::max<std::int64_t>(st.taken, 1)),
               ms(st.last_build), ms(st.max_build), ms(st.last_write), ms(st.max_write));
   if (!st.last_error.empty()) std::printf("snapshots: last failure: %s\n", st.last_error.c_str());

@@ -150,6 +150,7 @@ SnapshotStats PgDurability::snapshot_stats() const {
   st.written = w.written;
   st.failed = w.failed;
   st.last_bytes = w.last_bytes;
+  st.last_sent = w.last_sent;
   st.last_build = w.last_build;
   st.max_build = w.max_build;
   st.last_write = w.last_write;
@@ -193,7 +194,7 @@ void PgDurability::take_snapshot(std::int64_t seq, std::int64_t ts_ms) {
     st.total_pause += pause;
   }
   writer_.offer(SnapshotJob{seq, ts_ms, state_hash_hex(engine_->domain().state_hash()),
-                            [image] { return image->bytes(); }, pause});
+                            [image] { return image->blob(); }, pause});
 }
 
 void PgDurability::ledger_rows(std::vector<ledger::Account> accounts,

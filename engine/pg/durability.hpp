@@ -69,6 +69,7 @@ struct SnapshotStats {
   std::int64_t written = 0;
   std::int64_t failed = 0;   // write failed, dropped
   std::int64_t last_bytes = 0;
+  std::int64_t last_sent = 0;  // of which the last write sent (chunks stored before are not)
   std::chrono::microseconds last_pause{0}, max_pause{0}, total_pause{0};  // engine thread
   std::chrono::microseconds last_build{0}, max_build{0};  // writer thread: the bytes
   std::chrono::microseconds last_write{0}, max_write{0};  // writer thread: the row

@@ -172,7 +172,7 @@ std::string try_snapshot(Connection& conn, Journal& journal, engine::Engine& eng
     }
   }, found, &error);
   if (ec) return "reading it: " + error;
-  if (!found) return "its state is gone";
+  if (!found) return error.empty() ? "its state is gone" : error;
   return why;
 }
 

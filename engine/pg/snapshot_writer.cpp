@@ -121,30 +121,83 @@ void SnapshotWriter::run() {
   }
 }
 
+const std::string& SnapshotWriter::digest_of(const std::shared_ptr<const std::string>& chunk) {
+  auto it = digests_.find(chunk.get());
+  if (it != digests_.end() && it->second.chunk.lock() == chunk) return it->second.digest;
+  if (digests_.size() > 4096) {  // forget the chunks no snapshot holds any more
+    std::erase_if(digests_, [](const auto& kv) { return kv.second.chunk.expired(); });
+  }
+  Digest& d = digests_[chunk.get()];
+  d = Digest{chunk, chunk_digest(*chunk)};
+  return d.digest;
+}
+
 // Writer thread, without the lock.
 void SnapshotWriter::write(SnapshotJob& job) {
   const auto t0 = Clock::now();
-  const std::string state = job.state();
+  const engine::snap::Blob blob = job.state();
+  std::vector<std::string> digests(blob.pieces.size());
+  for (std::size_t i = 0; i < blob.pieces.size(); ++i) {
+    if (blob.pieces[i].chunk) digests[i] = digest_of(blob.pieces[i].chunk);
+  }
+  std::string chunks;
+  const std::string state = make_manifest(blob, digests, chunks);
+  const std::size_t state_bytes = blob.size();
   const auto built = since(t0);
   const std::string payload =
       "{\"seq\":" + std::to_string(job.seq) + ",\"ts_ms\":" + std::to_string(job.ts_ms) +
-      ",\"state_hash\":\"" + job.state_hash + "\",\"state_bytes\":" + std::to_string(state.size()) +
+      ",\"state_hash\":\"" + job.state_hash + "\",\"state_bytes\":" + std::to_string(state_bytes) +
       ",\"pause_us\":" + std::to_string(job.pause.count()) +
       ",\"build_us\":" + std::to_string(built.count()) + "}";
   if (options_.before_write) options_.before_write();
   const auto t1 = Clock::now();
   std::string error;
+  std::vector<std::string> stored_now, dropped;
+  std::size_t sent = state.size();
   std::error_code ec = conn_.ensure();
+  if (!ec && !primed_) {
+    // The chunks the kept states name are stored (by an earlier process, maybe).
+    PgResult r(PQexecParams(conn_.get(), "SELECT chunks FROM snapshots WHERE chunks IS NOT NULL",
+                            0, nullptr, nullptr, nullptr, nullptr, 1));
+    if (r && PQresultStatus(r.get()) == PGRES_TUPLES_OK) {
+      for (int i = 0; i < PQntuples(r.get()); ++i) {
+        const std::string_view list(PQgetvalue(r.get(), i, 0),
+                                    static_cast<std::size_t>(PQgetlength(r.get(), i, 0)));
+        for (std::size_t at = 0; at + 32 <= list.size(); at += 32) stored_.emplace(list.substr(at, 32));
+      }
+      primed_ = true;
+    }
+  }
   if (ec) {
     error = conn_.last_error();
   } else if (!(ec = conn_.exec("BEGIN"))) {
-    ec = save_snapshot(conn_.get(),
-                       SnapshotWrite{job.seq, job.state_hash, payload, state, options_.states_kept},
-                       &error);
+    // The chunks this writer has not stored yet (each once, however many pieces name it).
+    for (std::size_t i = 0; i < blob.pieces.size() && !ec; ++i) {
+      if (digests[i].empty() || stored_.count(digests[i]) ||
+          std::find(stored_now.begin(), stored_now.end(), digests[i]) != stored_now.end()) {
+        continue;
+      }
+      ec = save_chunk(conn_.get(), digests[i], *blob.pieces[i].chunk, &error);
+      stored_now.push_back(digests[i]);
+      sent += blob.pieces[i].chunk->size();
+    }
+    if (!ec) {
+      ec = save_snapshot(conn_.get(),
+                         SnapshotWrite{job.seq, job.state_hash, payload, state,
+                                       options_.states_kept, chunks, &dropped},
+                         &error);
+    }
     if (!ec && (ec = conn_.exec("COMMIT"))) error = conn_.last_error();
     if (ec && conn_.ok()) conn_.exec("ROLLBACK");
   } else {
     error = conn_.last_error();
+  }
+  if (!ec) {
+    stored_.insert(stored_now.begin(), stored_now.end());
+    for (const auto& d : dropped) stored_.erase(d);
+  } else if (!conn_.ok()) {
+    stored_.clear();  // ask the database again on the next connection
+    primed_ = false;
   }
   const auto wrote = since(t1);
   if (ec == make_error_code(errc::snapshot_conflict)) {
@@ -156,7 +209,7 @@ void SnapshotWriter::write(SnapshotJob& job) {
   }
   std::lock_guard lock(mu_);
   SnapshotWriterStats& st = stats_;
-  st.last_bytes = static_cast<std::int64_t>(state.size());
+  st.last_bytes = static_cast<std::int64_t>(state_bytes);
   st.last_build = built;
   st.max_build = std::max(st.max_build, built);
   if (ec) {
@@ -166,6 +219,7 @@ void SnapshotWriter::write(SnapshotJob& job) {
     return;
   }
   ++st.written;
+  st.last_sent = static_cast<std::int64_t>(sent);
   st.last_write = wrote;
   st.max_write = std::max(st.max_write, wrote);
 }

@@ -16,6 +16,11 @@
 // (the default 100,000 records), so about every other one is skipped at full load; at the
 // pilot's rates (minutes between snapshots) none is.
 //
+// Chunks: the state's sealed chunks (most of its bytes, unchanged from one snapshot to the
+// next) are written once, as rows of snapshot_chunks, and the row's state is a manifest naming
+// them (engine/pg/snapshots.hpp); a snapshot sends only the chunks sealed since the last one
+// and the rest of the state (a few MB).
+//
 // Failure policy: a failed write (PostgreSQL down, the connection lost, a refused statement)
 // is counted, kept in last_error() and dropped; the journal does not notice, the writer
 // reconnects for the next snapshot, and recovery starts from the newest state written. A row
@@ -27,12 +32,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "engine/pg/conn.hpp"
+#include "engine/snapshot_io.hpp"
 
 namespace ipx::pg {
 
@@ -40,9 +49,9 @@ struct SnapshotJob {
   std::int64_t seq = 0;
   std::int64_t ts_ms = 0;  // engine time at seq
   std::string state_hash;  // hex of Domain::state_hash() at seq
-  // Makes the state's bytes; runs on the writer thread (what the engine thread took must not
-  // depend on the live domain any more).
-  std::function<std::string()> state;
+  // Makes the state's bytes, in pieces (Domain::Image::blob()); runs on the writer thread
+  // (what the engine thread took must not depend on the live domain any more).
+  std::function<engine::snap::Blob()> state;
   std::chrono::microseconds pause{0};  // what taking it cost the engine thread
 };
 
@@ -60,7 +69,8 @@ struct SnapshotWriterStats {
   std::int64_t written = 0;    // rows written
   std::int64_t failed = 0;     // writes that failed (dropped)
   std::int64_t abandoned = 0;  // at stop(), their seq never committed
-  std::int64_t last_bytes = 0;
+  std::int64_t last_bytes = 0;  // the state's
+  std::int64_t last_sent = 0;   // what its write sent: the manifest and the chunks not stored yet
   std::chrono::microseconds last_build{0}, max_build{0};  // making the bytes (writer thread)
   std::chrono::microseconds last_write{0}, max_write{0};  // the row's transaction
 };
@@ -97,6 +107,17 @@ class SnapshotWriter {
 
   const SnapshotWriterOptions options_;
   Connection conn_;  // writer thread only
+  // Writer thread only: the digest of each chunk seen (a chunk never changes; an entry whose
+  // chunk is gone is dropped), and the digests of the chunks this writer stored (or found
+  // stored) in the database and not deleted since.
+  struct Digest {
+    std::weak_ptr<const std::string> chunk;
+    std::string digest;
+  };
+  std::unordered_map<const std::string*, Digest> digests_;
+  std::unordered_set<std::string> stored_;
+  bool primed_ = false;  // stored_ holds what the kept states name
+  const std::string& digest_of(const std::shared_ptr<const std::string>& chunk);
 
   mutable std::mutex mu_;
   std::condition_variable wake_;  // the writer: a job, a commit, stop

@@ -1,6 +1,11 @@
 #include "engine/pg/snapshots.hpp"
 
+#include <openssl/sha.h>
+
+#include <cstring>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "engine/pg/bytes.hpp"
 #include "engine/pg/errc.hpp"
@@ -27,20 +32,177 @@ std::string field(const PgResult& r, int row, int col) {
 }
 
 // Keeps the states of the newest `kept` rows that have one; older states become NULL (their
-// hashes stay: a full replay still checks them).
-std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::string* error) {
+// hashes stay: a full replay still checks them), and so do their chunk lists; then the chunks
+// no remaining list names are deleted (their digests go to `dropped`).
+std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::vector<std::string>* dropped,
+                                std::string* error) {
   static constexpr const char* kSql =
-      "UPDATE snapshots SET state = NULL WHERE state IS NOT NULL AND seq < ("
+      "UPDATE snapshots SET state = NULL, chunks = NULL WHERE state IS NOT NULL AND seq < ("
       " SELECT min(seq) FROM (SELECT seq FROM snapshots WHERE state IS NOT NULL"
       " ORDER BY seq DESC LIMIT $1::bigint) newest)";
   const std::string kept_text = std::to_string(kept);
   const char* values[1] = {kept_text.c_str()};
   PgResult r(PQexecParams(conn, kSql, 1, nullptr, values, nullptr, nullptr, 0));
   if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(conn, r, error, "drop_old_states");
+  if (std::string_view(PQcmdTuples(r.get())) == "0") return {};
+  static constexpr const char* kGcSql =
+      "DELETE FROM snapshot_chunks WHERE digest NOT IN ("
+      " SELECT substring(s.chunks FROM g * 32 + 1 FOR 32) FROM snapshots s,"
+      " generate_series(0, octet_length(s.chunks) / 32 - 1) g WHERE s.chunks IS NOT NULL)"
+      " RETURNING digest";
+  PgResult gc(PQexecParams(conn, kGcSql, 0, nullptr, nullptr, nullptr, nullptr, 1));
+  if (!gc || PQresultStatus(gc.get()) != PGRES_TUPLES_OK) return fail(conn, gc, error, "drop_old_chunks");
+  if (dropped != nullptr) {
+    for (int i = 0; i < PQntuples(gc.get()); ++i) dropped->push_back(field(gc, i, 0));
+  }
   return {};
 }
 
+// ---- manifests ------------------------------------------------------------------------------
+
+constexpr char kManifestMagic[8] = {'I', 'P', 'X', 'P', 'A', 'R', 'T', 'S'};
+constexpr std::size_t kDigestBytes = 32;
+
+void append_le64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+bool is_manifest(std::string_view state) {
+  return state.size() >= sizeof kManifestMagic &&
+         std::memcmp(state.data(), kManifestMagic, sizeof kManifestMagic) == 0;
+}
+
+// A manifest read: each piece its own bytes (a view into the manifest) or a chunk's digest.
+struct ManifestPiece {
+  std::string_view own, digest;
+  std::uint64_t from = 0, length = 0;
+};
+
+// False when the manifest is not whole.
+bool read_manifest(std::string_view m, std::vector<ManifestPiece>& out) {
+  std::size_t at = sizeof kManifestMagic;
+  auto le64 = [&](std::uint64_t& v) {
+    if (m.size() - at < 8) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i) v |= std::uint64_t{static_cast<unsigned char>(m[at + i])} << (8 * i);
+    at += 8;
+    return true;
+  };
+  std::uint64_t n = 0;
+  if (!le64(n) || n > m.size()) return false;
+  out.clear();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (at >= m.size()) return false;
+    ManifestPiece p;
+    const char kind = m[at++];
+    if (kind == 0) {
+      std::uint64_t len = 0;
+      if (!le64(len) || len > m.size() - at) return false;
+      p.own = m.substr(at, len);
+      at += len;
+    } else if (kind == 1) {
+      if (m.size() - at < kDigestBytes) return false;
+      p.digest = m.substr(at, kDigestBytes);
+      at += kDigestBytes;
+      if (!le64(p.from) || !le64(p.length)) return false;
+    } else {
+      return false;
+    }
+    out.push_back(p);
+  }
+  return at == m.size();
+}
+
+// The bytes a manifest stands for, from its chunks (one query); false when one is gone or
+// shorter than the manifest says.
+bool resolve_manifest(PGconn* conn, std::string_view manifest, std::string& out,
+                      std::string* error, std::error_code& ec) {
+  std::vector<ManifestPiece> pieces;
+  if (!read_manifest(manifest, pieces)) return false;
+  std::string digests;
+  std::size_t total = 0;
+  for (const auto& p : pieces) {
+    digests.append(p.digest);
+    total += p.digest.empty() ? p.own.size() : p.length;
+  }
+  static constexpr const char* kSql =
+      "SELECT c.digest, c.bytes FROM snapshot_chunks c WHERE c.digest IN ("
+      " SELECT substring($1::bytea FROM g * 32 + 1 FOR 32)"
+      " FROM generate_series(0, octet_length($1::bytea) / 32 - 1) g)";
+  const unsigned types[1] = {kOidBytea};
+  const char* values[1] = {digests.data()};
+  const int lengths[1] = {static_cast<int>(digests.size())};
+  const int formats[1] = {1};
+  PgResult r(PQexecParams(conn, kSql, 1, types, values, lengths, formats, 1));
+  if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+    ec = fail(conn, r, error, "read_snapshot_chunks");
+    return false;
+  }
+  std::unordered_map<std::string_view, std::string_view> chunks;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    chunks.emplace(std::string_view(PQgetvalue(r.get(), i, 0), static_cast<std::size_t>(PQgetlength(r.get(), i, 0))),
+                   std::string_view(PQgetvalue(r.get(), i, 1), static_cast<std::size_t>(PQgetlength(r.get(), i, 1))));
+  }
+  out.clear();
+  out.reserve(total);
+  for (const auto& p : pieces) {
+    if (p.digest.empty()) {
+      out.append(p.own);
+      continue;
+    }
+    auto c = chunks.find(p.digest);
+    if (c == chunks.end() || p.from > c->second.size() || c->second.size() - p.from != p.length) {
+      return false;
+    }
+    out.append(c->second.substr(p.from));
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string make_manifest(const engine::snap::Blob& blob, const std::vector<std::string>& digests,
+                          std::string& chunks) {
+  std::string m(kManifestMagic, sizeof kManifestMagic);
+  append_le64(m, blob.pieces.size());
+  chunks.clear();
+  std::unordered_set<std::string_view> named;
+  for (std::size_t i = 0; i < blob.pieces.size(); ++i) {
+    const auto& p = blob.pieces[i];
+    if (!p.chunk) {
+      m.push_back(0);
+      append_le64(m, p.own.size());
+      m.append(p.own);
+      continue;
+    }
+    m.push_back(1);
+    m.append(digests[i]);
+    append_le64(m, p.from);
+    append_le64(m, p.chunk->size() - p.from);
+    if (named.insert(digests[i]).second) chunks.append(digests[i]);
+  }
+  return m;
+}
+
+std::string chunk_digest(std::string_view bytes) {
+  std::string d(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         reinterpret_cast<unsigned char*>(d.data()));
+  return d;
+}
+
+std::error_code save_chunk(PGconn* conn, std::string_view digest, std::string_view bytes,
+                           std::string* error) {
+  static constexpr const char* kSql =
+      "INSERT INTO snapshot_chunks (digest, bytes) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING";
+  const unsigned types[2] = {kOidBytea, kOidBytea};
+  const char* values[2] = {digest.data(), bytes.empty() ? "" : bytes.data()};
+  const int lengths[2] = {static_cast<int>(digest.size()), static_cast<int>(bytes.size())};
+  const int formats[2] = {1, 1};
+  PgResult r(PQexecParams(conn, kSql, 2, types, values, lengths, formats, 1));
+  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(conn, r, error, "save_chunk");
+  return {};
+}
 
 std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string* error) {
   if (w.seq <= 0 || w.state_hash.empty() || w.state_hash.size() > kStateHashBytesMax) {
@@ -50,27 +212,29 @@ std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string*
   // The journal row at seq gives both the existence check and the record hash.
   static constexpr const char* kSql =
       "WITH ins AS ("
-      " INSERT INTO snapshots (seq, state_hash, payload, state, record_hash)"
-      " SELECT $1, $2, $3, $4, j.hash FROM journal j WHERE j.seq = $1"
+      " INSERT INTO snapshots (seq, state_hash, payload, state, record_hash, chunks)"
+      " SELECT $1, $2, $3, $4, j.hash, $5 FROM journal j WHERE j.seq = $1"
       " ON CONFLICT (seq) DO NOTHING RETURNING 1)"
       " SELECT (SELECT count(*) FROM ins),"
       " EXISTS (SELECT 1 FROM journal WHERE seq = $1),"
       " (SELECT state_hash FROM snapshots WHERE seq = $1)";
   const std::string seq_text = std::to_string(w.seq);
-  const unsigned types[4] = {kOidInt8, kOidBytea, kOidBytea, kOidBytea};
-  const char* values[4] = {seq_text.c_str(), w.state_hash.data(),
+  const unsigned types[5] = {kOidInt8, kOidBytea, kOidBytea, kOidBytea, kOidBytea};
+  const char* values[5] = {seq_text.c_str(), w.state_hash.data(),
                            w.payload.empty() ? "" : w.payload.data(),
-                           w.state.empty() ? nullptr : w.state.data()};
-  const int lengths[4] = {0, static_cast<int>(w.state_hash.size()),
-                          static_cast<int>(w.payload.size()), static_cast<int>(w.state.size())};
-  const int formats[4] = {0, 1, 1, 1};
-  PgResult r(PQexecParams(conn, kSql, 4, types, values, lengths, formats, 1));
+                           w.state.empty() ? nullptr : w.state.data(),
+                           w.chunks.empty() ? nullptr : w.chunks.data()};
+  const int lengths[5] = {0, static_cast<int>(w.state_hash.size()),
+                          static_cast<int>(w.payload.size()), static_cast<int>(w.state.size()),
+                          static_cast<int>(w.chunks.size())};
+  const int formats[5] = {0, 1, 1, 1, 1};
+  PgResult r(PQexecParams(conn, kSql, 5, types, values, lengths, formats, 1));
   if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1) {
     return fail(conn, r, error, "save_snapshot");
   }
   if (bytes::get_u64(PQgetvalue(r.get(), 0, 0)) == 1) {
     if (w.state.empty() || w.states_kept == 0) return {};
-    return drop_old_states(conn, w.states_kept, error);
+    return drop_old_states(conn, w.states_kept, w.chunks_dropped, error);
   }
   if (PQgetvalue(r.get(), 0, 1)[0] == 0) {
     if (error != nullptr) *error = "snapshot at seq " + seq_text + " is ahead of the journal";
@@ -83,7 +247,7 @@ std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string*
 
 std::error_code save_snapshot(PGconn* conn, std::int64_t seq, std::string_view state_hash,
                               std::string_view bytes, std::string* error) {
-  return save_snapshot(conn, SnapshotWrite{seq, state_hash, bytes, {}, 0}, error);
+  return save_snapshot(conn, SnapshotWrite{seq, state_hash, bytes, {}, 0, {}, nullptr}, error);
 }
 
 namespace {
@@ -143,9 +307,23 @@ std::error_code read_snapshot_state(PGconn* conn, std::int64_t seq,
     return fail(conn, r, error, "read_snapshot_state");
   }
   if (PQntuples(r.get()) != 1) return {};
+  const std::string_view state(PQgetvalue(r.get(), 0, 5),
+                               static_cast<std::size_t>(PQgetlength(r.get(), 0, 5)));
+  if (!is_manifest(state)) {
+    found = true;
+    fn(snapshot_of(r, 0), state);
+    return {};
+  }
+  std::string bytes;
+  std::error_code ec;
+  if (!resolve_manifest(conn, state, bytes, error, ec)) {  // found stays false
+    if (!ec && error != nullptr) {
+      *error = "its manifest is cut or names a chunk that is gone";
+    }
+    return ec;
+  }
   found = true;
-  fn(snapshot_of(r, 0), std::string_view(PQgetvalue(r.get(), 0, 5),
-                                         static_cast<std::size_t>(PQgetlength(r.get(), 0, 5))));
+  fn(snapshot_of(r, 0), bytes);
   return {};
 }
 

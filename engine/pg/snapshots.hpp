@@ -6,9 +6,13 @@
 // not deterministic). These functions take a connection: the snapshot writer's own
 // (engine/pg/snapshot_writer.hpp), recovery's, or a test's.
 //
-// `state` is Domain::save()'s bytes (schema/0004_snapshot_state.sql); a row may hold the hash
-// alone (rows from before, or a state dropped to bound the disk: save_snapshot keeps the states
-// of the newest `states_kept` rows).
+// `state` is Domain::save()'s bytes (schema/0004_snapshot_state.sql), or a manifest of them
+// (schema/0006_snapshot_chunks.sql): the blob's pieces, its own bytes inline and its sealed
+// chunks by SHA-256 digest, each chunk a row of snapshot_chunks written once by the first
+// snapshot that holds it (save_chunk). read_snapshot_state gives the bytes either way. A row
+// may hold the hash alone (rows from before, or a state dropped to bound the disk:
+// save_snapshot keeps the states of the newest `states_kept` rows, and deletes the chunks no
+// kept state names).
 #include <libpq-fe.h>
 
 #include <cstdint>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "engine/pg/conn.hpp"
+#include "engine/snapshot_io.hpp"
 
 namespace ipx::pg {
 
@@ -37,7 +42,19 @@ struct SnapshotWrite {
   std::string_view payload;
   std::string_view state;        // empty: the hash alone
   std::size_t states_kept = 0;   // > 0 (with a state): drop older states beyond this many
+  std::string_view chunks;       // a manifest's chunk digests (32 bytes each), else empty
+  std::vector<std::string>* chunks_dropped = nullptr;  // the digests of the chunks deleted
 };
+
+// A blob in pieces as a manifest: `digests[i]` is piece i's chunk digest (32 bytes; empty for
+// the blob's own bytes, which go inline). `chunks` gets the digests it names, once each.
+std::string make_manifest(const engine::snap::Blob& blob, const std::vector<std::string>& digests,
+                          std::string& chunks);
+// SHA-256 of a chunk's bytes: its digest.
+std::string chunk_digest(std::string_view bytes);
+// Stores a chunk unless a row has its digest already.
+std::error_code save_chunk(PGconn* conn, std::string_view digest, std::string_view bytes,
+                           std::string* error = nullptr);
 
 std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string* error = nullptr);
 // The hash alone (a checkpoint).
@@ -49,8 +66,9 @@ std::error_code load_latest_snapshot(PGconn* conn, std::optional<Snapshot>& out,
 std::error_code list_snapshot_states(PGconn* conn, std::vector<std::int64_t>& seqs,
                                      std::string* error = nullptr);
 // Reads the snapshot at `seq` and calls `fn` with it and its state's bytes (valid during the
-// call only: they are the query result's, a snapshot may be hundreds of MB); `found` is false
-// when no row at seq holds a state.
+// call only: a snapshot may be hundreds of MB; a manifest's are put together from its chunks);
+// `found` is false when no row at seq holds a state, or its manifest is cut or names a chunk
+// that is gone (then `error` says so, and no error code is returned).
 std::error_code read_snapshot_state(PGconn* conn, std::int64_t seq,
                                     const std::function<void(const Snapshot&, std::string_view)>& fn,
                                     bool& found, std::string* error = nullptr);

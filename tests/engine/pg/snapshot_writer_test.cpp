@@ -27,7 +27,31 @@ std::vector<JournalRecord> records(std::int64_t first, std::int64_t last) {
 
 SnapshotJob job(std::int64_t seq, std::string hash) {
   return {seq, 1764145200000 + seq, std::move(hash),
-          [seq] { return "state@" + std::to_string(seq); }, 0us};
+          [seq] {
+            engine::snap::Blob b;
+            b.add("state@" + std::to_string(seq));
+            return b;
+          },
+          0us};
+}
+
+using Chunk = std::shared_ptr<const std::string>;
+Chunk chunk(char c, std::size_t n) { return std::make_shared<const std::string>(n, c); }
+
+// A state in pieces: its own bytes around shared chunks (the first read from offset 3), as
+// Domain::Image::blob() makes them.
+SnapshotJob chunked_job(std::int64_t seq, const std::vector<Chunk>& chunks) {
+  return {seq, 1764145200000 + seq, "h" + std::to_string(seq),
+          [seq, chunks] {
+            engine::snap::Blob b;
+            b.add("head@" + std::to_string(seq));
+            for (std::size_t i = 0; i < chunks.size(); ++i) {
+              b.add(chunks[i], i == 0 ? 3 : 0);
+              b.add("|");
+            }
+            return b;
+          },
+          0us};
 }
 
 class SnapshotWriterTest : public ::testing::Test {
@@ -138,6 +162,78 @@ TEST_F(SnapshotWriterTest, ADatabaseThatCannotBeReachedFailsTheWriteAndTheNextOn
   EXPECT_EQ(writer.stats().written, 2);
   EXPECT_TRUE(has_row(5));
   writer.stop();
+}
+
+// Chunks (schema/0006): each stored once, however many snapshots name it; a state reads back
+// whole; the chunks no kept state names are deleted with the old states, and one gone makes
+// its state unreadable (found false: recovery tries an older one).
+TEST_F(SnapshotWriterTest, ChunksAreStoredOnceReadBackWholeAndDeletedWithTheLastStateNamingThem) {
+  ASSERT_FALSE(journal_.append(records(1, 9)));
+  auto count = [&](const char* sql) {
+    PgResult r;
+    EXPECT_FALSE(journal_.connection().query(sql, r));
+    return std::stoll(PQgetvalue(r.get(), 0, 0));
+  };
+  auto read = [&](std::int64_t seq, bool& found) {
+    std::string got;
+    EXPECT_FALSE(read_snapshot_state(journal_.connection().get(), seq,
+                                     [&](const Snapshot&, std::string_view state) { got = state; },
+                                     found));
+    return got;
+  };
+  const Chunk a = chunk('a', 5000), b = chunk('b', 7000), c = chunk('c', 9000);
+  SnapshotWriterOptions o;
+  o.states_kept = 2;
+  SnapshotWriter writer(db_.conninfo(), o);
+  writer.start(9);
+  writer.offer(chunked_job(5, {a, b, a}));
+  ASSERT_TRUE(writer.wait_idle(10s));
+  EXPECT_EQ(count("SELECT count(*) FROM snapshot_chunks"), 2);
+  const auto first = writer.stats();
+  EXPECT_EQ(first.last_bytes, static_cast<std::int64_t>(6 + 4997 + 1 + 7000 + 1 + 5000 + 1));
+  EXPECT_GT(first.last_sent, 12000);  // a and b, once each
+  EXPECT_LT(first.last_sent, 13000);
+
+  writer.offer(chunked_job(6, {b, c}));  // b is stored: only c is sent
+  ASSERT_TRUE(writer.wait_idle(10s));
+  EXPECT_EQ(count("SELECT count(*) FROM snapshot_chunks"), 3);
+  EXPECT_GT(writer.stats().last_sent, 9000);
+  EXPECT_LT(writer.stats().last_sent, 10000);
+  bool found = false;
+  EXPECT_EQ(read(6, found), "head@6" + std::string(6997, 'b') + "|" + std::string(9000, 'c') + "|");
+  EXPECT_TRUE(found);
+  EXPECT_EQ(read(5, found), "head@5" + std::string(4997, 'a') + "|" + std::string(7000, 'b') + "|" +
+                                std::string(5000, 'a') + "|");
+  EXPECT_TRUE(found);
+
+  // Two states kept: the third drops the first's, and a (named by it alone) goes with it.
+  writer.offer(chunked_job(7, {c}));
+  ASSERT_TRUE(writer.wait_idle(10s));
+  EXPECT_EQ(count("SELECT count(*) FROM snapshot_chunks"), 2);
+  read(5, found);
+  EXPECT_FALSE(found) << "its state was dropped";
+  // A chunk named again after it was deleted is stored again.
+  writer.offer(chunked_job(8, {a, c}));
+  ASSERT_TRUE(writer.wait_idle(10s));
+  EXPECT_EQ(read(8, found), "head@8" + std::string(4997, 'a') + "|" + std::string(9000, 'c') + "|");
+  EXPECT_TRUE(found);
+  EXPECT_EQ(writer.stats().written, 4);
+  writer.stop();
+
+  // A chunk gone (deleted by hand): the states naming it are unreadable, not an error.
+  ASSERT_EQ(test::run_sql(db_.super_conninfo(), "DELETE FROM snapshot_chunks WHERE bytes LIKE 'c%'"), "");
+  read(8, found);
+  EXPECT_FALSE(found);
+
+  // A new writer (a restart) finds what the kept states name stored: it sends only new chunks.
+  SnapshotWriter again(db_.conninfo(), o);
+  again.start(9);
+  again.offer(chunked_job(9, {a}));
+  ASSERT_TRUE(again.wait_idle(10s));
+  EXPECT_LT(again.stats().last_sent, 1000);
+  EXPECT_EQ(read(9, found), "head@9" + std::string(4997, 'a') + "|");
+  EXPECT_TRUE(found);
+  again.stop();
 }
 
 }  // namespace
