@@ -226,8 +226,19 @@ struct Market {
   std::int64_t tick = 1, min_qty = 1, maker_fee_bp = 0, taker_fee_bp = 0;
   std::unique_ptr<matching::order_book> book;
   std::unique_ptr<matching::book_sink> sink;
-  std::unordered_map<std::uint64_t, OrderMeta> orders;  // by book order id
+  std::unordered_map<std::uint64_t, OrderMeta> orders;  // by book order id: the live ones
   std::int64_t trades = 0;
+  // `orders` as a snapshot stores them (sorted by id), encoded in pages of 2^kOrderPageBits ids:
+  // a page is encoded again only when one of its orders changed (Domain::order_meta marks it),
+  // so a capture copies the many orders that rest untouched instead of encoding them again.
+  // A cache of `orders` (capture() fills it, hence mutable); empty after a load (all dirty).
+  struct OrderPage {
+    std::string bytes;       // (id, meta) pairs, ids ascending
+    std::uint64_t count = 0;
+    bool dirty = true;
+  };
+  static constexpr int kOrderPageBits = 10;
+  mutable std::map<std::uint64_t, OrderPage> pages;  // by id >> kOrderPageBits
 };
 
 class Domain {
@@ -262,6 +273,9 @@ class Domain {
     SealedLog::Image transfers, finished;  // the ledger's log, the finished orders
   };
   Image capture() const;
+  // The next capture encodes the live orders again from scratch, not from its cached pages
+  // (Market::pages): what a test compares the cached bytes with.
+  void forget_snapshot_cache();
   bool load(std::string_view bytes, std::string& error,
             std::optional<std::uint64_t> expect_hash = std::nullopt);
 
@@ -376,6 +390,11 @@ class Domain {
   void make_hold(Market& m, OrderMeta& meta, const matching::order_view& v, Ctx& c,
                  std::vector<ledger::Transfer>& set);
   Outcome find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uint64_t& id);
+  // A live order's metadata, to change: marks its snapshot page dirty (Market::pages).
+  static OrderMeta& order_meta(Market& m, std::uint64_t id) {
+    m.pages[id >> Market::kOrderPageBits].dirty = true;
+    return m.orders.at(id);
+  }
 
   // disposal cases and backstop offers (domain_disposals.cpp)
   Outcome disposal_open(Ctx& c, const DisposalOpen& p);

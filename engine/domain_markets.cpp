@@ -311,6 +311,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   meta.market_id = m.id;
   meta.limit_price = op.price.v;
   m.orders.emplace(op.id, std::move(meta));
+  m.pages[op.id >> Market::kOrderPageBits].dirty = true;
   client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
@@ -342,8 +343,8 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
   };
   for (const auto& t : log.trades) {
     const bool taker_buys = t.aggressor == matching::side::buy;
-    OrderMeta& maker = m.orders.at(t.maker_id);
-    OrderMeta& taker = m.orders.at(t.taker_id);
+    OrderMeta& maker = order_meta(m, t.maker_id);
+    OrderMeta& taker = order_meta(m, t.taker_id);
     OrderMeta& buyer = taker_buys ? taker : maker;
     OrderMeta& seller = taker_buys ? maker : taker;
     Participant& b = *find_participant(buyer.owner);
@@ -400,12 +401,12 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
   for (std::uint64_t id : partial_makers) {
     auto v = m.book->find(id);
     if (!v) continue;  // done later in the command (its event follows)
-    OrderMeta& meta = m.orders.at(id);
+    OrderMeta& meta = order_meta(m, id);
     meta.last = *v;
     if (!quiet()) push_private(c, meta.owner, "order", order_json(meta));
   }
   for (const auto& [event, view] : log.orders) {
-    OrderMeta& meta = m.orders.at(view.id);
+    OrderMeta& meta = order_meta(m, view.id);
     if (event != matching::order_event::accepted) {
       std::vector<ledger::Transfer> set;
       release_hold(meta, c, set);
@@ -516,6 +517,7 @@ void Domain::after_change() {
     });
     finished_.emplace(id, ref);
     m->orders.erase(o);
+    m->pages[id >> Market::kOrderPageBits].dirty = true;
   }
   retiring_.clear();
   if (ledger_.transfer_count() - transfer_coder_.encoded >= kEncodeEvery) encode_transfers();
@@ -545,7 +547,7 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   const std::int64_t qty = p.qty.value_or(live->qty.v);
   if (price <= 0 || qty <= 0 || qty % m->min_qty != 0) return Outcome::error(Code::bad_request, "qty: must be a positive multiple of the lot");
   if (price % m->tick != 0) return Outcome::error(Code::bad_price, "price: not on the tick grid");
-  OrderMeta& meta = m->orders.at(id);
+  OrderMeta& meta = order_meta(*m, id);
   // The order's own hold counts as available: it is released as the order is re-made.
   const std::int64_t cash = cash_available(*c.actor) + (live->side_ == matching::side::buy ? meta.hold_amount : 0);
   auto funds = [&](Fen required) { return covers(cash, required.v); };

@@ -304,6 +304,13 @@ std::string Domain::Image::bytes() const { return blob().join(); }
 
 std::string Domain::save() const { return capture().bytes(); }
 
+void Domain::forget_snapshot_cache() {
+  for (auto& [id, m] : markets_) {
+    m.pages.clear();
+    for (const auto& [order, meta] : m.orders) m.pages[order >> Market::kOrderPageBits].dirty = true;
+  }
+}
+
 bool Domain::load(std::string_view bytes, std::string& error,
                   std::optional<std::uint64_t> expect_hash) {
   try {
@@ -537,7 +544,35 @@ void Domain::save_market(snap::Writer& w, const Market& m) const {
   for (const matching::side s : {matching::side::buy, matching::side::sell}) {
     m.book->for_each_order(s, [&](const matching::order_view& v) { resting.push_back(v); });
   }
-  w(m.book->next_trade_id(), resting, m.orders);
+  w(m.book->next_trade_id(), resting);
+  // The orders' metadata as put(unordered_map) writes it (count, then sorted by id), from the
+  // pages: a dirty page is encoded again (its ids probed in order), a clean one copied.
+  std::uint64_t n = 0;
+  for (auto it = m.pages.begin(); it != m.pages.end();) {
+    Market::OrderPage& page = it->second;
+    if (page.dirty) {
+      page.bytes.clear();
+      page.count = 0;
+      snap::Writer pw(page.bytes);
+      const std::uint64_t first = it->first << Market::kOrderPageBits;
+      for (std::uint64_t id = first; id < first + (std::uint64_t{1} << Market::kOrderPageBits); ++id) {
+        if (auto o = m.orders.find(id); o != m.orders.end()) {
+          pw(id, o->second);
+          ++page.count;
+        }
+      }
+      page.dirty = false;
+      if (page.count == 0) {
+        it = m.pages.erase(it);
+        continue;
+      }
+    }
+    n += page.count;
+    ++it;
+  }
+  IPX_ASSERT(n == m.orders.size());
+  w.u64(n);
+  for (const auto& [key, page] : m.pages) w.raw(page.bytes);
 }
 
 void Domain::load_market(snap::Reader& r, Market& m) const {
@@ -547,6 +582,8 @@ void Domain::load_market(snap::Reader& r, Market& m) const {
   matching::TradeId next_trade_id = 0;
   std::vector<matching::order_view> resting;
   r(next_trade_id, resting, m.orders);
+  m.pages.clear();
+  for (const auto& [id, meta] : m.orders) m.pages[id >> Market::kOrderPageBits].dirty = true;
   install_book(m);
   if (m.book->restore(resting, next_trade_id) != matching::errc::ok) {
     r.fail("market " + m.id + ": its resting orders do not make a book");
