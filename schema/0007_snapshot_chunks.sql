@@ -1,4 +1,4 @@
--- 0006_snapshot_chunks: a snapshot's sealed chunks are stored once, not in every snapshot.
+-- 0007_snapshot_chunks: a snapshot's sealed chunks are stored once, not in every snapshot.
 --
 -- Most of a snapshot's bytes are chunks of ~1 MiB that never change once sealed: the
 -- remembered replies, the ledger's transfers and the finished orders (engine/sealed_log.hpp,
