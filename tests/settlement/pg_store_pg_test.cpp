@@ -251,6 +251,17 @@ TEST_F(PgStore, DatabaseRefusesWhatTheLedgerWouldNot) {
   bad = {{.id = 900, .debit_account_id = kAlice, .credit_account_id = 777, .amount = 1, .ts_ms = 1,
           .ledger = 1}};  // unknown account
   EXPECT_NE(write_batch({}, bad, 2).find("ledger transfer 900: accounts"), std::string::npos);
+  // One wrong transfer among right ones of the same debit account and ledger (0006 checks
+  // each distinct (debit, credit, ledger) of a batch once): the whole batch is refused.
+  bad = {{.id = 900, .debit_account_id = kAlice, .credit_account_id = kBob, .amount = 1,
+          .ts_ms = 1, .ledger = 1},
+         {.id = 901, .debit_account_id = kAlice, .credit_account_id = kBob, .amount = 1,
+          .ts_ms = 1, .ledger = 1},
+         {.id = 902, .debit_account_id = kAlice, .credit_account_id = 777, .amount = 1,
+          .ts_ms = 1, .ledger = 1},
+         {.id = 903, .debit_account_id = kBob, .credit_account_id = kAlice, .amount = 1,
+          .ts_ms = 1, .ledger = 1}};
+  EXPECT_NE(write_batch({}, bad, 2).find("ledger transfer 902: accounts"), std::string::npos);
   bad = {{.id = 900, .debit_account_id = kAlice, .credit_account_id = kEscrow, .amount = 3'001,
           .pending_id = 3, .ts_ms = 1, .ledger = 1, .flags = tf::post_pending}};  // above held
   EXPECT_NE(write_batch({}, bad, 2), "");
