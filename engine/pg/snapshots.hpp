@@ -7,7 +7,7 @@
 // (engine/pg/snapshot_writer.hpp), recovery's, or a test's.
 //
 // `state` is Domain::save()'s bytes (schema/0004_snapshot_state.sql), or a manifest of them
-// (schema/0006_snapshot_chunks.sql): the blob's pieces, its own bytes inline and its sealed
+// (schema/0007_snapshot_chunks.sql): the blob's pieces, its own bytes inline and its sealed
 // chunks by SHA-256 digest, each chunk a row of snapshot_chunks written once by the first
 // snapshot that holds it (save_chunk). read_snapshot_state gives the bytes either way. A row
 // may hold the hash alone (rows from before, or a state dropped to bound the disk:

@@ -164,7 +164,7 @@ TEST_F(SnapshotWriterTest, ADatabaseThatCannotBeReachedFailsTheWriteAndTheNextOn
   writer.stop();
 }
 
-// Chunks (schema/0006): each stored once, however many snapshots name it; a state reads back
+// Chunks (schema/0007): each stored once, however many snapshots name it; a state reads back
 // whole; the chunks no kept state names are deleted with the old states, and one gone makes
 // its state unreadable (found false: recovery tries an older one).
 TEST_F(SnapshotWriterTest, ChunksAreStoredOnceReadBackWholeAndDeletedWithTheLastStateNamingThem) {
