@@ -233,12 +233,14 @@ struct Market {
   // so a capture copies the many orders that rest untouched instead of encoding them again.
   // A cache of `orders` (capture() fills it, hence mutable); empty after a load (all dirty).
   struct OrderPage {
-    std::string bytes;       // (id, meta) pairs, ids ascending
-    std::uint64_t count = 0;
+    std::vector<std::uint64_t> ids;  // its live orders, ascending
+    std::string bytes;               // their (id, meta) pairs when !dirty
     bool dirty = true;
   };
   static constexpr int kOrderPageBits = 10;
   mutable std::map<std::uint64_t, OrderPage> pages;  // by id >> kOrderPageBits
+  void page_add(std::uint64_t id);     // a live order more
+  void page_remove(std::uint64_t id);  // a live order less
 };
 
 class Domain {

@@ -311,7 +311,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   meta.market_id = m.id;
   meta.limit_price = op.price.v;
   m.orders.emplace(op.id, std::move(meta));
-  m.pages[op.id >> Market::kOrderPageBits].dirty = true;
+  m.page_add(op.id);
   client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
@@ -505,6 +505,26 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
   return Outcome::success({});
 }
 
+void Market::page_add(std::uint64_t id) {
+  OrderPage& page = pages[id >> kOrderPageBits];
+  page.ids.insert(std::upper_bound(page.ids.begin(), page.ids.end(), id), id);
+  page.dirty = true;
+}
+
+void Market::page_remove(std::uint64_t id) {
+  auto it = pages.find(id >> kOrderPageBits);
+  IPX_ASSERT(it != pages.end());
+  auto& ids = it->second.ids;
+  auto at = std::lower_bound(ids.begin(), ids.end(), id);
+  IPX_ASSERT(at != ids.end() && *at == id);
+  ids.erase(at);
+  if (ids.empty()) {
+    pages.erase(it);
+  } else {
+    it->second.dirty = true;
+  }
+}
+
 // An order is retired once it is off the book with nothing held: nothing it still needs
 // changes after that, and a later command reads only what finished_log_ keeps of it.
 void Domain::after_change() {
@@ -517,7 +537,7 @@ void Domain::after_change() {
     });
     finished_.emplace(id, ref);
     m->orders.erase(o);
-    m->pages[id >> Market::kOrderPageBits].dirty = true;
+    m->page_remove(id);
   }
   retiring_.clear();
   if (ledger_.transfer_count() - transfer_coder_.encoded >= kEncodeEvery) encode_transfers();

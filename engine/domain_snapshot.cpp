@@ -306,8 +306,7 @@ std::string Domain::save() const { return capture().bytes(); }
 
 void Domain::forget_snapshot_cache() {
   for (auto& [id, m] : markets_) {
-    m.pages.clear();
-    for (const auto& [order, meta] : m.orders) m.pages[order >> Market::kOrderPageBits].dirty = true;
+    for (auto& [key, page] : m.pages) page.dirty = true;
   }
 }
 
@@ -546,29 +545,16 @@ void Domain::save_market(snap::Writer& w, const Market& m) const {
   }
   w(m.book->next_trade_id(), resting);
   // The orders' metadata as put(unordered_map) writes it (count, then sorted by id), from the
-  // pages: a dirty page is encoded again (its ids probed in order), a clean one copied.
+  // pages: a dirty page is encoded again, a clean one copied.
   std::uint64_t n = 0;
-  for (auto it = m.pages.begin(); it != m.pages.end();) {
-    Market::OrderPage& page = it->second;
+  for (auto& [key, page] : m.pages) {
     if (page.dirty) {
       page.bytes.clear();
-      page.count = 0;
       snap::Writer pw(page.bytes);
-      const std::uint64_t first = it->first << Market::kOrderPageBits;
-      for (std::uint64_t id = first; id < first + (std::uint64_t{1} << Market::kOrderPageBits); ++id) {
-        if (auto o = m.orders.find(id); o != m.orders.end()) {
-          pw(id, o->second);
-          ++page.count;
-        }
-      }
+      for (const std::uint64_t id : page.ids) pw(id, m.orders.at(id));
       page.dirty = false;
-      if (page.count == 0) {
-        it = m.pages.erase(it);
-        continue;
-      }
     }
-    n += page.count;
-    ++it;
+    n += page.ids.size();
   }
   IPX_ASSERT(n == m.orders.size());
   w.u64(n);
@@ -583,7 +569,7 @@ void Domain::load_market(snap::Reader& r, Market& m) const {
   std::vector<matching::order_view> resting;
   r(next_trade_id, resting, m.orders);
   m.pages.clear();
-  for (const auto& [id, meta] : m.orders) m.pages[id >> Market::kOrderPageBits].dirty = true;
+  for (const auto& [id, meta] : m.orders) m.page_add(id);
   install_book(m);
   if (m.book->restore(resting, next_trade_id) != matching::errc::ok) {
     r.fail("market " + m.id + ": its resting orders do not make a book");
