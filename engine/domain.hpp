@@ -210,6 +210,10 @@ struct OrderMeta {
   std::int64_t limit_price = 0;
   std::vector<OrderFill> fills;
   std::optional<matching::order_view> last;  // the book's last view of it (what was sent)
+  // The snapshot's encoding of the fields above (Market::pages), made again at a capture after
+  // a change (Domain::order_meta sets `dirty`): not state, a cache of it.
+  mutable std::string encoded;
+  mutable bool dirty = true;
 };
 
 // What a finished order leaves (Domain::finished_log_), as a snapshot's "finished" section
@@ -233,13 +237,14 @@ struct Market {
   // so a capture copies the many orders that rest untouched instead of encoding them again.
   // A cache of `orders` (capture() fills it, hence mutable); empty after a load (all dirty).
   struct OrderPage {
-    std::vector<std::uint64_t> ids;  // its live orders, ascending
-    std::string bytes;               // their (id, meta) pairs when !dirty
+    // Its live orders, ascending by id (`orders`' nodes: their addresses do not move).
+    std::vector<std::pair<std::uint64_t, const OrderMeta*>> live;
+    std::string bytes;  // their (id, meta) pairs when !dirty
     bool dirty = true;
   };
   static constexpr int kOrderPageBits = 10;
   mutable std::map<std::uint64_t, OrderPage> pages;  // by id >> kOrderPageBits
-  void page_add(std::uint64_t id);     // a live order more
+  void page_add(std::uint64_t id, const OrderMeta& meta);  // a live order more
   void page_remove(std::uint64_t id);  // a live order less
 };
 
@@ -395,7 +400,9 @@ class Domain {
   // A live order's metadata, to change: marks its snapshot page dirty (Market::pages).
   static OrderMeta& order_meta(Market& m, std::uint64_t id) {
     m.pages[id >> Market::kOrderPageBits].dirty = true;
-    return m.orders.at(id);
+    OrderMeta& meta = m.orders.at(id);
+    meta.dirty = true;
+    return meta;
   }
 
   // disposal cases and backstop offers (domain_disposals.cpp)

@@ -310,8 +310,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   meta.owner = c.actor->id;
   meta.market_id = m.id;
   meta.limit_price = op.price.v;
-  m.orders.emplace(op.id, std::move(meta));
-  m.page_add(op.id);
+  m.page_add(op.id, m.orders.emplace(op.id, std::move(meta)).first->second);
   client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
@@ -505,20 +504,23 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
   return Outcome::success({});
 }
 
-void Market::page_add(std::uint64_t id) {
+void Market::page_add(std::uint64_t id, const OrderMeta& meta) {
   OrderPage& page = pages[id >> kOrderPageBits];
-  page.ids.insert(std::upper_bound(page.ids.begin(), page.ids.end(), id), id);
+  auto at = std::upper_bound(page.live.begin(), page.live.end(), id,
+                             [](std::uint64_t x, const auto& e) { return x < e.first; });
+  page.live.insert(at, {id, &meta});
   page.dirty = true;
 }
 
 void Market::page_remove(std::uint64_t id) {
   auto it = pages.find(id >> kOrderPageBits);
   IPX_ASSERT(it != pages.end());
-  auto& ids = it->second.ids;
-  auto at = std::lower_bound(ids.begin(), ids.end(), id);
-  IPX_ASSERT(at != ids.end() && *at == id);
-  ids.erase(at);
-  if (ids.empty()) {
+  auto& live = it->second.live;
+  auto at = std::lower_bound(live.begin(), live.end(), id,
+                             [](const auto& e, std::uint64_t x) { return e.first < x; });
+  IPX_ASSERT(at != live.end() && at->first == id);
+  live.erase(at);
+  if (live.empty()) {
     pages.erase(it);
   } else {
     it->second.dirty = true;

@@ -307,6 +307,7 @@ std::string Domain::save() const { return capture().bytes(); }
 void Domain::forget_snapshot_cache() {
   for (auto& [id, m] : markets_) {
     for (auto& [key, page] : m.pages) page.dirty = true;
+    for (auto& [order, meta] : m.orders) meta.dirty = true;
   }
 }
 
@@ -551,10 +552,19 @@ void Domain::save_market(snap::Writer& w, const Market& m) const {
     if (page.dirty) {
       page.bytes.clear();
       snap::Writer pw(page.bytes);
-      for (const std::uint64_t id : page.ids) pw(id, m.orders.at(id));
+      for (const auto& [id, meta] : page.live) {
+        if (meta->dirty) {
+          meta->encoded.clear();
+          snap::Writer mw(meta->encoded);
+          mw(*meta);
+          meta->dirty = false;
+        }
+        pw.u64(id);
+        pw.raw(meta->encoded);
+      }
       page.dirty = false;
     }
-    n += page.ids.size();
+    n += page.live.size();
   }
   IPX_ASSERT(n == m.orders.size());
   w.u64(n);
@@ -569,7 +579,7 @@ void Domain::load_market(snap::Reader& r, Market& m) const {
   std::vector<matching::order_view> resting;
   r(next_trade_id, resting, m.orders);
   m.pages.clear();
-  for (const auto& [id, meta] : m.orders) m.page_add(id);
+  for (const auto& [id, meta] : m.orders) m.page_add(id, meta);
   install_book(m);
   if (m.book->restore(resting, next_trade_id) != matching::errc::ok) {
     r.fail("market " + m.id + ": its resting orders do not make a book");
