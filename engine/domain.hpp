@@ -283,6 +283,11 @@ class Domain {
   // The next capture encodes the live orders again from scratch, not from its cached pages
   // (Market::pages): what a test compares the cached bytes with.
   void forget_snapshot_cache();
+  // A snapshot keeps a resting order's view as its metadata's `last` (the book's last view of
+  // it, kept current by every book event): the first resting order whose `last` is not the
+  // book's view of it, or whose metadata is missing, or a live order off the book; nullopt when
+  // none (tests check it after every call).
+  std::optional<std::string> orders_unlike_book() const;
   bool load(std::string_view bytes, std::string& error,
             std::optional<std::uint64_t> expect_hash = std::nullopt);
 

@@ -10,8 +10,9 @@
 // registration order, and a case keeps the pledges it pays; 3: the transfers and the finished
 // orders have sections of their own). Sections: "remembered", the idempotency table in the
 // order of its time index; "state", in order: counters and clock; the ledger's accounts and
-// its transfer count; participants, assets; auctions (mechanism config + state); markets (book
-// orders and the metadata of the orders not yet finished); cases, settlements, backstop offers,
+// its transfer count; participants, assets; auctions (mechanism config + state); markets (the
+// resting orders' ids in priority order, and the metadata of the live orders, whose `last`
+// view is what the book is rebuilt from); cases, settlements, backstop offers,
 // new credentials, balances due; the timer indexes; the holdings indexes; "transfers", the
 // ledger's log (save_ledger's compact form); "finished", the orders done, in the order they
 // finished. The first, third and fourth are kept encoded as the engine runs (RememberedLog,
@@ -304,6 +305,39 @@ std::string Domain::Image::bytes() const { return blob().join(); }
 
 std::string Domain::save() const { return capture().bytes(); }
 
+namespace {
+bool same_view(const matching::order_view& a, const matching::order_view& b) {
+  return a.id == b.id && a.owner == b.owner && a.side_ == b.side_ && a.type == b.type &&
+         a.tif_ == b.tif_ && a.stp_ == b.stp_ && a.post_only == b.post_only &&
+         a.price.v == b.price.v && a.expire_at.v == b.expire_at.v && a.qty.v == b.qty.v &&
+         a.filled.v == b.filled.v && a.leaves.v == b.leaves.v && a.status == b.status &&
+         a.reason == b.reason;
+}
+}  // namespace
+
+std::optional<std::string> Domain::orders_unlike_book() const {
+  for (const auto& [mid, m] : markets_) {
+    std::optional<std::string> bad;
+    for (const matching::side s : {matching::side::buy, matching::side::sell}) {
+      m.book->for_each_order(s, [&](const matching::order_view& v) {
+        auto o = m.orders.find(v.id);
+        if (bad) return;
+        if (o == m.orders.end()) {
+          bad = "market " + mid + ": order " + std::to_string(v.id) + " rests without metadata";
+        } else if (!o->second.last || !same_view(*o->second.last, v)) {
+          bad = "market " + mid + ": order " + std::to_string(v.id) + "'s last view is not the book's";
+        }
+      });
+    }
+    if (bad) return bad;
+    if (m.orders.size() != m.book->order_count()) {
+      return "market " + mid + ": " + std::to_string(m.orders.size()) + " live orders, " +
+             std::to_string(m.book->order_count()) + " on the book";
+    }
+  }
+  return std::nullopt;
+}
+
 void Domain::forget_snapshot_cache() {
   for (auto& [id, m] : markets_) {
     for (auto& [key, page] : m.pages) page.dirty = true;
@@ -534,17 +568,21 @@ void Domain::load_finished(snap::Reader& r) {
   }
 }
 
-// A market's own fields, then its book (trade id counter, resting orders in priority order),
-// then the metadata of every order it ever took (by book id, sorted).
+// A market's own fields, then its book (trade id counter, the resting orders' ids in priority
+// order), then the live orders' metadata (by book id, sorted), from which a load rebuilds the
+// book (each resting order's view is its `last`).
 void Domain::save_market(snap::Writer& w, const Market& m) const {
   w(m.id, m.asset_id, m.licensor, m.num, m.licence, m.tick, m.min_qty, m.maker_fee_bp,
     m.taker_fee_bp, m.trades);
-  std::vector<matching::order_view> resting;
-  resting.reserve(m.book->order_count());
+  // The resting orders in priority order, buys then sells, by id: each one's view is its
+  // metadata's `last` (orders_unlike_book).
+  w(m.book->next_trade_id());
   for (const matching::side s : {matching::side::buy, matching::side::sell}) {
-    m.book->for_each_order(s, [&](const matching::order_view& v) { resting.push_back(v); });
+    std::uint64_t n = 0;
+    m.book->for_each_id(s, [&](matching::OrderId) { ++n; });
+    w.u64(n);
+    m.book->for_each_id(s, [&](matching::OrderId id) { w.u64(id); });
   }
-  w(m.book->next_trade_id(), resting);
   // The orders' metadata as put(unordered_map) writes it (count, then sorted by id), from the
   // pages: a dirty page is encoded again, a clean one copied.
   std::uint64_t n = 0;
@@ -576,10 +614,25 @@ void Domain::load_market(snap::Reader& r, Market& m) const {
     m.taker_fee_bp, m.trades);
   if (m.tick <= 0 || m.min_qty <= 0) r.fail("market " + m.id + ": tick or lot not positive");
   matching::TradeId next_trade_id = 0;
-  std::vector<matching::order_view> resting;
-  r(next_trade_id, resting, m.orders);
+  r(next_trade_id);
+  std::vector<std::uint64_t> ids[2];
+  for (auto& side_ids : ids) r(side_ids);
+  r(m.orders);
   m.pages.clear();
   for (const auto& [id, meta] : m.orders) m.page_add(id, meta);
+  std::vector<matching::order_view> resting;
+  resting.reserve(m.orders.size());
+  for (int s = 0; s < 2; ++s) {
+    for (const std::uint64_t id : ids[s]) {
+      auto o = m.orders.find(id);
+      if (o == m.orders.end() || !o->second.last || o->second.last->id != id ||
+          o->second.last->side_ != (s == 0 ? matching::side::buy : matching::side::sell)) {
+        r.fail("market " + m.id + ": a resting order without its view");
+      }
+      resting.push_back(*o->second.last);
+    }
+  }
+  if (resting.size() != m.orders.size()) r.fail("market " + m.id + ": a live order off the book");
   install_book(m);
   if (m.book->restore(resting, next_trade_id) != matching::errc::ok) {
     r.fail("market " + m.id + ": its resting orders do not make a book");

@@ -73,6 +73,9 @@ class Harness {
     if (check_ledger_each_call) {
       const auto problem = ledger_problem();
       EXPECT_FALSE(problem.has_value()) << method << ": " << problem.value_or("");
+      // What a snapshot relies on: every resting order's last view is the book's.
+      const auto unlike = domain.orders_unlike_book();
+      EXPECT_FALSE(unlike.has_value()) << method << ": " << unlike.value_or("");
     }
     return out;
   }

@@ -83,6 +83,8 @@ class Twin {
                    const std::vector<Push>& pb) {
     ++compared;
     const std::string what = std::string(method_info(c.method).name) + " #" + std::to_string(compared);
+    const auto unlike = live.orders_unlike_book();
+    EXPECT_FALSE(unlike.has_value()) << what << ": " << unlike.value_or("");
     EXPECT_EQ(a.code, b.code) << what;
     EXPECT_EQ(a.message, b.message) << what;
     EXPECT_EQ(text(a.result), text(b.result)) << what;
