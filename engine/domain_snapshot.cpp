@@ -577,11 +577,13 @@ void Domain::save_market(snap::Writer& w, const Market& m) const {
   // The resting orders in priority order, buys then sells, by id: each one's view is its
   // metadata's `last` (orders_unlike_book).
   w(m.book->next_trade_id());
+  std::vector<matching::OrderId> ids;  // one walk per side (the nodes are scattered)
+  ids.reserve(m.orders.size());
   for (const matching::side s : {matching::side::buy, matching::side::sell}) {
-    std::uint64_t n = 0;
-    m.book->for_each_id(s, [&](matching::OrderId) { ++n; });
-    w.u64(n);
-    m.book->for_each_id(s, [&](matching::OrderId id) { w.u64(id); });
+    ids.clear();
+    m.book->for_each_id(s, [&](matching::OrderId id) { ids.push_back(id); });
+    w.u64(ids.size());
+    for (const matching::OrderId id : ids) w.u64(id);
   }
   // The orders' metadata as put(unordered_map) writes it (count, then sorted by id), from the
   // pages: a dirty page is encoded again, a clean one copied.
