@@ -239,7 +239,7 @@ struct Market {
   struct OrderPage {
     // Its live orders, ascending by id (`orders`' nodes: their addresses do not move).
     std::vector<std::pair<std::uint64_t, const OrderMeta*>> live;
-    std::string bytes;  // their (id, meta) pairs when !dirty
+    std::shared_ptr<const std::string> bytes;  // their (id, meta) pairs when !dirty
     bool dirty = true;
   };
   static constexpr int kOrderPageBits = 10;
@@ -276,7 +276,7 @@ class Domain {
    private:
     friend class Domain;
     RememberedLog::Image remembered;
-    std::string state;  // the state section's bytes
+    snap::Blob state;  // the state section's bytes (the live orders' pages by reference)
     SealedLog::Image transfers, finished;  // the ledger's log, the finished orders
   };
   Image capture() const;
@@ -490,11 +490,13 @@ class Domain {
   // one), so a load does not pay for a full-size ledger twice.
   explicit Domain(Unfilled);
   static void install_book(Market& m);  // the market's order book and its sink, empty
-  void save_state(snap::Writer& w) const;
+  // `w` appends to `out`, which goes into `blob` before the live orders' pages, which are
+  // added to it by reference.
+  void save_state(snap::Writer& w, std::string& out, snap::Blob& blob) const;
   void load_state(snap::Reader& r, const snap::Section& transfers, const snap::Section& finished);
   void save_ledger(snap::Writer& w) const;
   void load_ledger(snap::Reader& r, const snap::Section& transfers);
-  void save_market(snap::Writer& w, const Market& m) const;
+  void save_market(snap::Writer& w, std::string& out, snap::Blob& blob, const Market& m) const;
   void load_market(snap::Reader& r, Market& m) const;
   void load_remembered(snap::Reader& r);
   void load_finished(snap::Reader& r);

@@ -272,13 +272,13 @@ Domain::Image Domain::capture() const {
   encode_transfers();
   image.transfers = transfer_log_.image();
   image.finished = finished_log_.image();
-  // Reserved past what the bulk takes (~200 bytes per live order): growing a string of MBs by
-  // doubling would copy it several times, and pages reserved but never written cost nothing.
-  std::size_t live = 0;
-  for (const auto& [id, m] : markets_) live += m.orders.size();
-  image.state.reserve((std::size_t{1} << 20) + live * 256);
-  snap::Writer w(image.state);
-  save_state(w);
+  // The live orders' pages are taken by reference; the rest is small (accounts, auctions,
+  // cases, the resting orders' ids).
+  std::string out;
+  out.reserve(std::size_t{1} << 20);
+  snap::Writer w(out);
+  save_state(w, out, image.state);
+  image.state.add(out);
   return image;
 }
 
@@ -290,9 +290,7 @@ snap::Blob Domain::Image::blob() const {
   snap::Blob section;
   remembered.add_to(section);
   b.add_section(section);
-  section = {};
-  section.add(state);
-  b.add_section(section);
+  b.add_section(state);
   for (const SealedLog::Image* log : {&transfers, &finished}) {
     section = {};
     log->add_to(section);
@@ -383,13 +381,13 @@ bool Domain::load(std::string_view bytes, std::string& error,
   }
 }
 
-void Domain::save_state(snap::Writer& w) const {
+void Domain::save_state(snap::Writer& w, std::string& out, snap::Blob& blob) const {
   w(now_, command_n_, hash_, participants_n_, assets_n_, auctions_n_, markets_n_, cases_n_,
     settlements_n_, offers_n_, orders_n_, bidder_codes_n_);
   save_ledger(w);
   w(participants_, assets_, auctions_);
   w.u64(markets_.size());
-  for (const auto& [id, m] : markets_) save_market(w, m);
+  for (const auto& [id, m] : markets_) save_market(w, out, blob, m);
   w(cases_, settlements_, offers_, new_credentials_, balances_due_);
   w(auction_due_, payment_due_, titles_held_, units_held_);
 }
@@ -571,7 +569,8 @@ void Domain::load_finished(snap::Reader& r) {
 // A market's own fields, then its book (trade id counter, the resting orders' ids in priority
 // order), then the live orders' metadata (by book id, sorted), from which a load rebuilds the
 // book (each resting order's view is its `last`).
-void Domain::save_market(snap::Writer& w, const Market& m) const {
+void Domain::save_market(snap::Writer& w, std::string& out, snap::Blob& blob,
+                         const Market& m) const {
   w(m.id, m.asset_id, m.licensor, m.num, m.licence, m.tick, m.min_qty, m.maker_fee_bp,
     m.taker_fee_bp, m.trades);
   // The resting orders in priority order, buys then sells, by id: each one's view is its
@@ -590,8 +589,8 @@ void Domain::save_market(snap::Writer& w, const Market& m) const {
   std::uint64_t n = 0;
   for (auto& [key, page] : m.pages) {
     if (page.dirty) {
-      page.bytes.clear();
-      snap::Writer pw(page.bytes);
+      std::string bytes;
+      snap::Writer pw(bytes);
       for (const auto& [id, meta] : page.live) {
         if (meta->dirty) {
           meta->encoded.clear();
@@ -602,13 +601,16 @@ void Domain::save_market(snap::Writer& w, const Market& m) const {
         pw.u64(id);
         pw.raw(meta->encoded);
       }
+      page.bytes = std::make_shared<const std::string>(std::move(bytes));
       page.dirty = false;
     }
     n += page.live.size();
   }
   IPX_ASSERT(n == m.orders.size());
   w.u64(n);
-  for (const auto& [key, page] : m.pages) w.raw(page.bytes);
+  blob.add(out);
+  out.clear();
+  for (const auto& [key, page] : m.pages) blob.add(page.bytes);
 }
 
 void Domain::load_market(snap::Reader& r, Market& m) const {

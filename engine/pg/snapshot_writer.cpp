@@ -138,7 +138,7 @@ void SnapshotWriter::write(SnapshotJob& job) {
   const engine::snap::Blob blob = job.state();
   std::vector<std::string> digests(blob.pieces.size());
   for (std::size_t i = 0; i < blob.pieces.size(); ++i) {
-    if (blob.pieces[i].chunk) digests[i] = digest_of(blob.pieces[i].chunk);
+    if (stored_as_chunk(blob.pieces[i])) digests[i] = digest_of(blob.pieces[i].chunk);
   }
   std::string chunks;
   const std::string state = make_manifest(blob, digests, chunks);

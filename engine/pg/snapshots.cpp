@@ -169,10 +169,10 @@ std::string make_manifest(const engine::snap::Blob& blob, const std::vector<std:
   std::unordered_set<std::string_view> named;
   for (std::size_t i = 0; i < blob.pieces.size(); ++i) {
     const auto& p = blob.pieces[i];
-    if (!p.chunk) {
+    if (!stored_as_chunk(p)) {
       m.push_back(0);
-      append_le64(m, p.own.size());
-      m.append(p.own);
+      append_le64(m, p.bytes().size());
+      m.append(p.bytes());
       continue;
     }
     m.push_back(1);

@@ -46,8 +46,16 @@ struct SnapshotWrite {
   std::vector<std::string>* chunks_dropped = nullptr;  // the digests of the chunks deleted
 };
 
-// A blob in pieces as a manifest: `digests[i]` is piece i's chunk digest (32 bytes; empty for
-// the blob's own bytes, which go inline). `chunks` gets the digests it names, once each.
+// Chunks smaller than this go inline in the manifest (a snapshot holds thousands of small
+// ones, the live orders' pages; the big ones are the sealed ~1 MiB log chunks).
+inline constexpr std::size_t kStoredChunkMin = std::size_t{64} << 10;
+// Whether a piece of a blob is stored as a chunk of its own.
+inline bool stored_as_chunk(const engine::snap::Blob::Piece& p) {
+  return p.chunk && p.chunk->size() - p.from >= kStoredChunkMin;
+}
+// A blob in pieces as a manifest: `digests[i]` is piece i's chunk digest (32 bytes) when
+// stored_as_chunk, else empty (the bytes go inline). `chunks` gets the digests it names, once
+// each.
 std::string make_manifest(const engine::snap::Blob& blob, const std::vector<std::string>& digests,
                           std::string& chunks);
 // SHA-256 of a chunk's bytes: its digest.

@@ -181,29 +181,33 @@ TEST_F(SnapshotWriterTest, ChunksAreStoredOnceReadBackWholeAndDeletedWithTheLast
                                      found));
     return got;
   };
-  const Chunk a = chunk('a', 5000), b = chunk('b', 7000), c = chunk('c', 9000);
+  // Sizes: a, b, c are stored chunks (>= kStoredChunkMin); s is small and goes inline.
+  const std::size_t na = kStoredChunkMin + 1000, nb = kStoredChunkMin + 3000,
+                    nc = kStoredChunkMin + 5000, ns = 900;
+  const Chunk a = chunk('a', na), b = chunk('b', nb), c = chunk('c', nc), small = chunk('s', ns);
+  const auto ll = [](std::size_t n) { return static_cast<long long>(n); };
   SnapshotWriterOptions o;
   o.states_kept = 2;
   SnapshotWriter writer(db_.conninfo(), o);
   writer.start(9);
-  writer.offer(chunked_job(5, {a, b, a}));
+  writer.offer(chunked_job(5, {a, b, a, small}));
   ASSERT_TRUE(writer.wait_idle(10s));
-  EXPECT_EQ(count("SELECT count(*) FROM snapshot_chunks"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM snapshot_chunks"), 2) << "a and b; s inline";
   const auto first = writer.stats();
-  EXPECT_EQ(first.last_bytes, static_cast<std::int64_t>(6 + 4997 + 1 + 7000 + 1 + 5000 + 1));
-  EXPECT_GT(first.last_sent, 12000);  // a and b, once each
-  EXPECT_LT(first.last_sent, 13000);
+  EXPECT_EQ(first.last_bytes, ll(6 + (na - 3) + 1 + nb + 1 + na + 1 + ns + 1));
+  EXPECT_GT(first.last_sent, ll(na + nb + ns));  // a and b once each, s in the manifest
+  EXPECT_LT(first.last_sent, ll(na + nb + ns + 1000));
 
   writer.offer(chunked_job(6, {b, c}));  // b is stored: only c is sent
   ASSERT_TRUE(writer.wait_idle(10s));
   EXPECT_EQ(count("SELECT count(*) FROM snapshot_chunks"), 3);
-  EXPECT_GT(writer.stats().last_sent, 9000);
-  EXPECT_LT(writer.stats().last_sent, 10000);
+  EXPECT_GT(writer.stats().last_sent, ll(nc));
+  EXPECT_LT(writer.stats().last_sent, ll(nc + 1000));
   bool found = false;
-  EXPECT_EQ(read(6, found), "head@6" + std::string(6997, 'b') + "|" + std::string(9000, 'c') + "|");
+  EXPECT_EQ(read(6, found), "head@6" + std::string(nb - 3, 'b') + "|" + std::string(nc, 'c') + "|");
   EXPECT_TRUE(found);
-  EXPECT_EQ(read(5, found), "head@5" + std::string(4997, 'a') + "|" + std::string(7000, 'b') + "|" +
-                                std::string(5000, 'a') + "|");
+  EXPECT_EQ(read(5, found), "head@5" + std::string(na - 3, 'a') + "|" + std::string(nb, 'b') + "|" +
+                                std::string(na, 'a') + "|" + std::string(ns, 's') + "|");
   EXPECT_TRUE(found);
 
   // Two states kept: the third drops the first's, and a (named by it alone) goes with it.
@@ -215,7 +219,7 @@ TEST_F(SnapshotWriterTest, ChunksAreStoredOnceReadBackWholeAndDeletedWithTheLast
   // A chunk named again after it was deleted is stored again.
   writer.offer(chunked_job(8, {a, c}));
   ASSERT_TRUE(writer.wait_idle(10s));
-  EXPECT_EQ(read(8, found), "head@8" + std::string(4997, 'a') + "|" + std::string(9000, 'c') + "|");
+  EXPECT_EQ(read(8, found), "head@8" + std::string(na - 3, 'a') + "|" + std::string(nc, 'c') + "|");
   EXPECT_TRUE(found);
   EXPECT_EQ(writer.stats().written, 4);
   writer.stop();
@@ -231,7 +235,7 @@ TEST_F(SnapshotWriterTest, ChunksAreStoredOnceReadBackWholeAndDeletedWithTheLast
   again.offer(chunked_job(9, {a}));
   ASSERT_TRUE(again.wait_idle(10s));
   EXPECT_LT(again.stats().last_sent, 1000);
-  EXPECT_EQ(read(9, found), "head@9" + std::string(4997, 'a') + "|");
+  EXPECT_EQ(read(9, found), "head@9" + std::string(na - 3, 'a') + "|");
   EXPECT_TRUE(found);
   again.stop();
 }
