@@ -20,11 +20,13 @@
 //
 // Back of the envelope: a snapshot of 1M journaled commands holds ~1M remembered replies
 // (~330 bytes each: params and result text), ~600k orders (~50 bytes) and ~1M ledger transfers
-// (~20 bytes), ~285 MB; the writer appends into reserved strings and the checksum mixes 32
+// (~20 bytes), ~280 MB; the writer appends into reserved strings and the checksum mixes 32
 // bytes per step in four lanes, so both run near memory speed, far below the replay they
-// replace (~100k commands/s, 10 s for 1M). Of that, the engine thread encodes only the state
-// section (~40 MB); the remembered replies are already encoded (engine/remembered_log.hpp),
-// and the blob is framed and checksummed on the snapshot writer's thread.
+// replace (~200k commands/s, 5 s for 1M). Of that, the engine thread encodes only what changed:
+// the remembered replies, the transfers and the finished orders are kept encoded in sealed
+// chunks (engine/remembered_log.hpp, engine/sealed_log.hpp), the live orders' metadata in
+// pages encoded again only when they change (Domain::capture); the blob is put together in
+// pieces (Blob), framed and checksummed on the snapshot writer's thread.
 #include <boost/json.hpp>
 #include <concepts>
 #include <cstdint>

@@ -11,10 +11,10 @@
 //
 // One snapshot at a time: while one is waiting or being written, busy() is true and the
 // engine takes no other (PgDurability counts it as skipped) rather than hold a second state
-// of hundreds of MB. Back of the envelope: at 1M commands a state is ~285 MB and takes ~2 s
-// to write on this 2-core machine; at 100,000 commands/s a snapshot falls due every second
-// (the default 100,000 records), so about every other one is skipped at full load; at the
-// pilot's rates (minutes between snapshots) none is.
+// of hundreds of MB. Back of the envelope: at 1M commands a state is ~280 MB, of which a
+// snapshot sends ~27 MB (the chunks sealed since the last one and the rest of the state, see
+// below) in ~0.3-0.5 s on this 2-core machine; at 100,000 commands/s a snapshot falls due every
+// second (the default 100,000 records), so few are skipped even at full load.
 //
 // Chunks: the state's sealed chunks (most of its bytes, unchanged from one snapshot to the
 // next) are written once, as rows of snapshot_chunks, and the row's state is a manifest naming
@@ -57,7 +57,8 @@ struct SnapshotJob {
 
 struct SnapshotWriterOptions {
   // Snapshot states kept in the database (the newest; the one before is the fallback when
-  // the newest does not load). Each is the whole state (hundreds of MB for 1M commands).
+  // the newest does not load). Each is the whole state (hundreds of MB for 1M commands), most
+  // of it chunks the kept states share.
   std::size_t states_kept = 2;
   // A conflicting row (non-determinism). Empty: log to stderr and abort.
   std::function<void(const std::string&)> on_fatal;
