@@ -244,8 +244,8 @@ struct Market {
   };
   static constexpr int kOrderPageBits = 10;
   mutable std::map<std::uint64_t, OrderPage> pages;  // by id >> kOrderPageBits
-  void page_add(std::uint64_t id, const OrderMeta& meta);  // a live order more
-  void page_remove(std::uint64_t id);  // a live order less
+  void page_add(std::uint64_t order, const OrderMeta& meta);  // a live order more
+  void page_remove(std::uint64_t order);  // a live order less
 };
 
 class Domain {

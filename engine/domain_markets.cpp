@@ -504,21 +504,21 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
   return Outcome::success({});
 }
 
-void Market::page_add(std::uint64_t id, const OrderMeta& meta) {
-  OrderPage& page = pages[id >> kOrderPageBits];
-  auto at = std::upper_bound(page.live.begin(), page.live.end(), id,
+void Market::page_add(std::uint64_t order, const OrderMeta& meta) {
+  OrderPage& page = pages[order >> kOrderPageBits];
+  auto at = std::upper_bound(page.live.begin(), page.live.end(), order,
                              [](std::uint64_t x, const auto& e) { return x < e.first; });
-  page.live.insert(at, {id, &meta});
+  page.live.insert(at, {order, &meta});
   page.dirty = true;
 }
 
-void Market::page_remove(std::uint64_t id) {
-  auto it = pages.find(id >> kOrderPageBits);
+void Market::page_remove(std::uint64_t order) {
+  auto it = pages.find(order >> kOrderPageBits);
   IPX_ASSERT(it != pages.end());
   auto& live = it->second.live;
-  auto at = std::lower_bound(live.begin(), live.end(), id,
+  auto at = std::lower_bound(live.begin(), live.end(), order,
                              [](const auto& e, std::uint64_t x) { return e.first < x; });
-  IPX_ASSERT(at != live.end() && at->first == id);
+  IPX_ASSERT(at != live.end() && at->first == order);
   live.erase(at);
   if (live.empty()) {
     pages.erase(it);
