@@ -16,7 +16,8 @@
 // new credentials, balances due; the timer indexes; the holdings indexes; "transfers", the
 // ledger's log (save_ledger's compact form); "finished", the orders done, in the order they
 // finished. The first, third and fourth are kept encoded as the engine runs (RememberedLog,
-// SealedLog), so a capture encodes only the state section. A change to any of these types is a
+// SealedLog), and the live orders' metadata in pages (Market::pages), so a capture encodes
+// only what changed since the last one. A change to any of these types is a
 // new format version (the reader refuses other versions: recovery then falls back to an older
 // snapshot or a full replay).
 #include <algorithm>
@@ -303,16 +304,6 @@ std::string Domain::Image::bytes() const { return blob().join(); }
 
 std::string Domain::save() const { return capture().bytes(); }
 
-namespace {
-bool same_view(const matching::order_view& a, const matching::order_view& b) {
-  return a.id == b.id && a.owner == b.owner && a.side_ == b.side_ && a.type == b.type &&
-         a.tif_ == b.tif_ && a.stp_ == b.stp_ && a.post_only == b.post_only &&
-         a.price.v == b.price.v && a.expire_at.v == b.expire_at.v && a.qty.v == b.qty.v &&
-         a.filled.v == b.filled.v && a.leaves.v == b.leaves.v && a.status == b.status &&
-         a.reason == b.reason;
-}
-}  // namespace
-
 std::optional<std::string> Domain::orders_unlike_book() const {
   for (const auto& [mid, m] : markets_) {
     std::optional<std::string> bad;
@@ -322,7 +313,7 @@ std::optional<std::string> Domain::orders_unlike_book() const {
         if (bad) return;
         if (o == m.orders.end()) {
           bad = "market " + mid + ": order " + std::to_string(v.id) + " rests without metadata";
-        } else if (!o->second.last || !same_view(*o->second.last, v)) {
+        } else if (!o->second.last || *o->second.last != v) {
           bad = "market " + mid + ": order " + std::to_string(v.id) + "'s last view is not the book's";
         }
       });

@@ -1,5 +1,6 @@
 #include "engine/remembered_log.hpp"
 
+#include "engine/sealed_log.hpp"
 #include "engine/snapshot_io.hpp"
 #include "matching/assert.hpp"
 
@@ -95,15 +96,7 @@ RememberedLog::Image RememberedLog::image() const {
 }
 
 void RememberedLog::Image::add_to(snap::Blob& b) const {
-  std::string count_bytes;
-  snap::Writer(count_bytes).u64(count);
-  b.add(count_bytes);
-  std::size_t from = offset;
-  for (const auto& c : sealed) {
-    b.add(c, from);
-    from = 0;
-  }
-  b.add(std::string_view(open).substr(from));
+  add_log_section(b, count, sealed, offset, open);
 }
 
 }  // namespace ipx::engine

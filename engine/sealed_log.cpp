@@ -24,12 +24,19 @@ void SealedLog::adopt(std::string entries, std::size_t count) {
   sealed_.push_back(std::make_shared<const std::string>(std::move(entries)));
 }
 
-void SealedLog::Image::add_to(snap::Blob& b) const {
+void add_log_section(snap::Blob& b, std::size_t count,
+                     const std::vector<std::shared_ptr<const std::string>>& sealed,
+                     std::size_t offset, std::string_view open) {
   std::string count_bytes;
   snap::Writer(count_bytes).u64(count);
   b.add(count_bytes);
-  for (const auto& c : sealed) b.add(c);
-  b.add(open);
+  for (const auto& c : sealed) {
+    b.add(c, offset);
+    offset = 0;
+  }
+  b.add(open.substr(offset));
 }
+
+void SealedLog::Image::add_to(snap::Blob& b) const { add_log_section(b, count, sealed, 0, open); }
 
 }  // namespace ipx::engine

@@ -21,6 +21,13 @@
 
 namespace ipx::engine {
 
+// Adds a log's section contents to `b`: `count`, then the sealed chunks by reference (the
+// first from `offset`), then the open chunk's bytes (from `offset` when no chunk is sealed).
+// SealedLog's and RememberedLog's images.
+void add_log_section(snap::Blob& b, std::size_t count,
+                     const std::vector<std::shared_ptr<const std::string>>& sealed,
+                     std::size_t offset, std::string_view open);
+
 class SealedLog {
  public:
   struct Ref {

@@ -144,20 +144,6 @@ void append_section(std::string& out, std::string_view bytes) {
   out.append(bytes);
 }
 
-std::size_t open_section(std::string& out) {
-  const std::size_t at = out.size();
-  out.append(kSectionHeadBytes, '\0');
-  return at;
-}
-
-void close_section(std::string& out, std::size_t at) {
-  const std::string_view bytes = std::string_view(out).substr(at + kSectionHeadBytes);
-  std::string head;
-  append_le(head, bytes.size(), 8);
-  append_le(head, checksum(bytes), 8);
-  out.replace(at, kSectionHeadBytes, head);
-}
-
 std::vector<Section> read_frame(std::string_view blob, std::initializer_list<const char*> names) {
   if (blob.size() < kHeadBytes || std::memcmp(blob.data(), kMagic, sizeof kMagic) != 0) {
     throw Error("snapshot: not a domain snapshot (no magic; " + std::to_string(blob.size()) +

@@ -98,13 +98,10 @@ struct Blob {
   std::string join() const;  // the bytes
 };
 
-// Framing. begin_frame clears `out` and writes the magic and version; a section is either
-// appended whole, or written in place between open_section (a head reserved, filled in later) and
-// close_section (its length and checksum).
+// Framing. begin_frame clears `out` and writes the magic and version; append_section adds a
+// section whole (Blob::add_section adds one made of pieces).
 void begin_frame(std::string& out);
 void append_section(std::string& out, std::string_view bytes);
-std::size_t open_section(std::string& out);
-void close_section(std::string& out, std::size_t at);
 
 struct Section {
   const char* name;  // for error messages

@@ -68,6 +68,7 @@ struct order_view {
   Units leaves{0};  // 0 once done
   order_status status = order_status::open;
   cancel_reason reason = cancel_reason::none;
+  bool operator==(const order_view&) const = default;
 };
 
 struct trade {
