@@ -6,13 +6,14 @@
 // mechanisms and the ledger are saved through their own snapshot APIs (config + State, the
 // resting orders in priority order, the accounts and the transfer log).
 //
-// Format version 3 (engine/snapshot_io.hpp frames it; 2: an asset's pledges are a list in
+// Format version 4 (engine/snapshot_io.hpp frames it; 2: an asset's pledges are a list in
 // registration order, and a case keeps the pledges it pays; 3: the transfers and the finished
-// orders have sections of their own). Sections: "remembered", the idempotency table in the
-// order of its time index; "state", in order: counters and clock; the ledger's accounts and
-// its transfer count; participants, assets; auctions (mechanism config + state); markets (the
-// resting orders' ids in priority order, and the metadata of the live orders, whose `last`
-// view is what the book is rebuilt from); cases, settlements, backstop offers,
+// orders have sections of their own; 4: a book's queues come from its orders' priority
+// stamps). Sections: "remembered", the idempotency table in the order of its time index;
+// "state", in order: counters and clock; the ledger's accounts and its transfer count;
+// participants, assets; auctions (mechanism config + state); markets (the book's counters,
+// and the metadata of the live orders, whose `last` view, with its priority stamp, is what
+// the book is rebuilt from); cases, settlements, backstop offers,
 // new credentials, balances due; the timer indexes; the holdings indexes; "transfers", the
 // ledger's log (save_ledger's compact form); "finished", the orders done, in the order they
 // finished. The first, third and fourth are kept encoded as the engine runs (RememberedLog,
@@ -102,7 +103,7 @@ void fields(Io& io, Like<BackstopOfferRec> auto& o) {
 template <class Io>
 void fields(Io& io, Like<matching::order_view> auto& v) {
   io(v.id, v.owner, v.side_, v.type, v.tif_, v.stp_, v.post_only, v.price, v.expire_at, v.qty,
-     v.filled, v.leaves, v.status, v.reason);
+     v.filled, v.leaves, v.status, v.reason, v.priority);
 }
 
 template <class Io>
@@ -557,24 +558,15 @@ void Domain::load_finished(snap::Reader& r) {
   }
 }
 
-// A market's own fields, then its book (trade id counter, the resting orders' ids in priority
-// order), then the live orders' metadata (by book id, sorted), from which a load rebuilds the
-// book (each resting order's view is its `last`).
+// A market's own fields, then its book's counters (trade ids, time priority), then the live
+// orders' metadata (by book id, sorted), from which a load rebuilds the book: every live order
+// rests, and its view is its `last` (orders_unlike_book), whose `priority` places it in its
+// level's queue. No walk of the book: its nodes are scattered.
 void Domain::save_market(snap::Writer& w, std::string& out, snap::Blob& blob,
                          const Market& m) const {
   w(m.id, m.asset_id, m.licensor, m.num, m.licence, m.tick, m.min_qty, m.maker_fee_bp,
     m.taker_fee_bp, m.trades);
-  // The resting orders in priority order, buys then sells, by id: each one's view is its
-  // metadata's `last` (orders_unlike_book).
-  w(m.book->next_trade_id());
-  std::vector<matching::OrderId> ids;  // one walk per side (the nodes are scattered)
-  ids.reserve(m.orders.size());
-  for (const matching::side s : {matching::side::buy, matching::side::sell}) {
-    ids.clear();
-    m.book->for_each_id(s, [&](matching::OrderId id) { ids.push_back(id); });
-    w.u64(ids.size());
-    for (const matching::OrderId id : ids) w.u64(id);
-  }
+  w(m.book->next_trade_id(), m.book->next_priority());
   // The orders' metadata as put(unordered_map) writes it (count, then sorted by id), from the
   // pages: a dirty page is encoded again, a clean one copied.
   std::uint64_t n = 0;
@@ -609,27 +601,26 @@ void Domain::load_market(snap::Reader& r, Market& m) const {
     m.taker_fee_bp, m.trades);
   if (m.tick <= 0 || m.min_qty <= 0) r.fail("market " + m.id + ": tick or lot not positive");
   matching::TradeId next_trade_id = 0;
-  r(next_trade_id);
-  std::vector<std::uint64_t> ids[2];
-  for (auto& side_ids : ids) r(side_ids);
+  std::uint64_t next_priority = 0;
+  r(next_trade_id, next_priority);
+  if (next_priority == 0) r.fail("market " + m.id + ": no priority counter");
   r(m.orders);
   m.pages.clear();
   for (const auto& [id, meta] : m.orders) m.page_add(id, meta);
+  // By id (the table's order is not the snapshot's), so equal priorities (only a corrupt
+  // snapshot has them) still make one book whatever the table's order.
   std::vector<matching::order_view> resting;
   resting.reserve(m.orders.size());
-  for (int s = 0; s < 2; ++s) {
-    for (const std::uint64_t id : ids[s]) {
-      auto o = m.orders.find(id);
-      if (o == m.orders.end() || !o->second.last || o->second.last->id != id ||
-          o->second.last->side_ != (s == 0 ? matching::side::buy : matching::side::sell)) {
-        r.fail("market " + m.id + ": a resting order without its view");
-      }
-      resting.push_back(*o->second.last);
+  for (const auto& [id, meta] : m.orders) {
+    if (!meta.last || meta.last->id != id) {
+      r.fail("market " + m.id + ": a live order without its view");
     }
+    resting.push_back(*meta.last);
   }
-  if (resting.size() != m.orders.size()) r.fail("market " + m.id + ": a live order off the book");
+  std::sort(resting.begin(), resting.end(),
+            [](const matching::order_view& a, const matching::order_view& b) { return a.id < b.id; });
   install_book(m);
-  if (m.book->restore(resting, next_trade_id) != matching::errc::ok) {
+  if (m.book->restore(resting, next_trade_id, next_priority) != matching::errc::ok) {
     r.fail("market " + m.id + ": its resting orders do not make a book");
   }
 }

@@ -111,6 +111,7 @@ void order_book::clear() {
   heap_.clear();
   orders_live_ = 0;
   next_trade_id_ = cfg_.first_trade_id;
+  next_priority_ = 1;
 }
 
 // ---- commands -------------------------------------------------------------------------------
@@ -380,7 +381,8 @@ std::uint32_t order_book::rest(const taker& t) {
   const std::uint32_t lvi = level_for(t.p.side_, t.p.price.v);
   nodes_[i] = node{t.p.id, t.p.owner, t.p.price.v, t.p.qty.v, t.leaves, t.p.expire_at.v, nil, nil,
                    lvi, nil, t.p.side_, t.p.type, t.p.tif_, t.p.stp_, t.p.post_only,
-                   t.filled > 0 ? order_status::partially_filled : order_status::open};
+                   t.filled > 0 ? order_status::partially_filled : order_status::open,
+                   next_priority_++};
   link_tail(i, lvi);
   index_insert(t.p.id, i);
   if (t.p.tif_ == tif::gtd) heap_push(i);
@@ -405,6 +407,7 @@ book_result order_book::requeue(std::uint32_t i, const taker& t) {
   n.leaves = t.leaves;
   n.level = lvi;
   n.status = t.filled > 0 ? order_status::partially_filled : order_status::open;
+  n.priority = next_priority_++;
   link_tail(i, lvi);
   const level& lv = levels_[lvi];
   sink_.on_depth(lv.side_, Fen{lv.price}, Units{lv.total});
@@ -591,15 +594,29 @@ std::uint32_t order_book::new_level(side s, std::int64_t price) {
 
 // ---- snapshots ------------------------------------------------------------------------------
 
-errc order_book::restore(std::span<const order_view> orders, TradeId next_trade_id) {
+errc order_book::restore(std::span<const order_view> orders, TradeId next_trade_id,
+                         std::uint64_t next_priority) {
   clear();
   if (next_trade_id < cfg_.first_trade_id) return errc::bad_request;
+  // Each one rests at the back of its level: taken by priority, the queues come out in time
+  // order whatever order the views came in.
+  std::vector<const order_view*> by_priority;
+  by_priority.reserve(orders.size());
+  std::uint64_t latest = 0;
   for (const order_view& v : orders) {
-    if (const errc e = restore_one(v); e != errc::ok) {
+    by_priority.push_back(&v);
+    latest = std::max(latest, v.priority);
+  }
+  if (next_priority != 0 && latest >= next_priority) return errc::bad_request;
+  std::stable_sort(by_priority.begin(), by_priority.end(),
+                   [](const order_view* a, const order_view* b) { return a->priority < b->priority; });
+  for (const order_view* v : by_priority) {
+    if (const errc e = restore_one(*v); e != errc::ok) {
       clear();
       return e;
     }
   }
+  next_priority_ = next_priority != 0 ? next_priority : latest + 1;
   const auto bid = best(side::buy);
   const auto ask = best(side::sell);
   if (bid && ask && *bid >= *ask) {  // a book at rest is never crossed
@@ -641,7 +658,7 @@ errc order_book::restore_one(const order_view& v) {
   const std::uint32_t lvi = level_for(v.side_, v.price.v);
   nodes_[i] = node{v.id,  v.owner,   v.price.v, v.qty.v,     v.leaves.v, v.expire_at.v,
                    nil,   nil,       lvi,       nil,         v.side_,    v.type,
-                   v.tif_, v.stp_,   v.post_only, v.status};
+                   v.tif_, v.stp_,   v.post_only, v.status,  v.priority};
   link_tail(i, lvi);
   index_insert(v.id, i);
   if (v.tif_ == tif::gtd) heap_push(i);
@@ -655,7 +672,8 @@ order_view order_book::view(std::uint32_t i) const {
   const node& n = nodes_[i];
   return order_view{n.id,          n.owner,        n.side_,     n.type,       n.tif_,
                     n.stp_,        n.post_only,    Fen{n.price}, Ms{n.expire_at}, Units{n.qty},
-                    Units{n.qty - n.leaves}, Units{n.leaves}, n.status, cancel_reason::none};
+                    Units{n.qty - n.leaves}, Units{n.leaves}, n.status, cancel_reason::none,
+                    n.priority};
 }
 
 std::optional<order_view> order_book::find(OrderId id) const {
@@ -840,6 +858,9 @@ void order_book::check_invariants() const {
       for (std::uint32_t i = lv.head; i != nil; prev = i, i = nodes_[i].next) {
         const node& n = nodes_[i];
         IPX_ASSERT(n.prev == prev && n.level == l.lv[k] && n.side_ == s && n.price == lv.price);
+        // Time priority: the queue is in stamp order (equal only as a restore was given them).
+        IPX_ASSERT(n.priority < next_priority_ &&
+                   (prev == nil || nodes_[prev].priority <= n.priority));
         IPX_ASSERT(n.leaves > 0 && n.leaves <= n.qty && index_find(n.id) == i);
         IPX_ASSERT(n.status == (n.leaves == n.qty ? order_status::open
                                                   : order_status::partially_filled));

@@ -68,6 +68,11 @@ struct order_view {
   Units leaves{0};  // 0 once done
   order_status status = order_status::open;
   cancel_reason reason = cancel_reason::none;
+  // Its place in time while it rests: the book's stamp from when it last went to the back of a
+  // level (resting, or a replace that lost priority), increasing through the book's life; an
+  // earlier stamp is ahead at the same price. 0 for an order that never rested. Not shown to
+  // clients: a snapshot keeps it, so a restore needs no walk of the book (restore()).
+  std::uint64_t priority = 0;
   bool operator==(const order_view&) const = default;
 };
 
@@ -167,6 +172,7 @@ class order_book {
   std::size_t order_count() const { return orders_live_; }
   std::size_t level_count() const { return live_levels(side::buy) + live_levels(side::sell); }
   TradeId next_trade_id() const { return next_trade_id_; }
+  std::uint64_t next_priority() const { return next_priority_; }
   const book_config& config() const { return cfg_; }
 
   // Visits live orders of one side in priority order (price, then time).
@@ -191,19 +197,21 @@ class order_book {
   void check_invariants() const;
   // Empties the book (O(capacity)) and restarts trade ids at config.first_trade_id.
   void clear();
-  // Snapshots: puts back the live orders that for_each_order gave (each side in priority
-  // order; within a price, first given = first in time) and the trade id counter, without
+  // Snapshots: puts back the live orders (views as find() or for_each_order give them, in any
+  // order: at each price they queue by their `priority`, equal ones in the order given), the
+  // trade id counter and the priority counter (0: after the latest order given), without
   // matching and without sink events. The book ends observably equal to the one saved (the
-  // same orders in the same priority, the same state_digest()); internal layout (pool slots,
-  // empty levels kept below the top) may differ and does not show. Any malformed order (shape,
-  // grid, status, a repeated id, a crossed book, capacity) is bad_request and leaves the book
-  // empty.
-  errc restore(std::span<const order_view> orders, TradeId next_trade_id);
+  // same orders in the same priority, the same state_digest(), the same views);
+  // internal layout (pool slots, empty levels kept below the top) may differ and does not
+  // show. Any malformed order (shape, grid, status, a repeated id, a crossed book, capacity, a
+  // priority not below `next_priority`) is bad_request and leaves the book empty.
+  errc restore(std::span<const order_view> orders, TradeId next_trade_id,
+               std::uint64_t next_priority = 0);
 
  private:
   static constexpr std::uint32_t nil = 0xFFFF'FFFFu;
 
-  struct node {  // one resting order: 72 bytes, pooled
+  struct node {  // one resting order: 80 bytes, pooled
     OrderId id;
     OwnerId owner;
     std::int64_t price;
@@ -219,6 +227,7 @@ class order_book {
     stp stp_;
     bool post_only;
     order_status status;
+    std::uint64_t priority;  // order_view::priority
   };
   struct level {
     std::int64_t price;
@@ -334,6 +343,7 @@ class order_book {
   std::vector<std::uint32_t> heap_;
   std::size_t orders_live_ = 0;
   TradeId next_trade_id_ = 1;
+  std::uint64_t next_priority_ = 1;
 };
 
 }  // namespace ipx::matching

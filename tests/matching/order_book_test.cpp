@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <random>
@@ -873,6 +874,55 @@ TEST_F(OrderBook, Restore_GivesTheSameBookAndTheSameFuture) {
   }
 }
 
+// A snapshot need not walk the book: the views in any order, with the priority counter, make
+// the same queues (each view's priority places it), the same views (stamps included) and the
+// same stamps for what comes next.
+TEST_F(OrderBook, Restore_QueuesByPriorityWhateverTheOrderGiven) {
+  for (std::uint64_t seed : {4u, 5u, 6u}) {
+    SCOPED_TRACE(seed);
+    recorder a_sink, b_sink;
+    order_book a(cfg(), a_sink);
+    std::mt19937_64 rng(seed);
+    OrderId next_id = 1;
+    Ms t{1000};
+    for (int i = 0; i < 3000; ++i) random_step(a, rng, next_id, t);
+    ASSERT_GT(a.order_count(), 10u);
+    std::vector<order_view> views = resting(a);
+    std::shuffle(views.begin(), views.end(), rng);
+    order_book b(cfg(), b_sink);
+    ASSERT_EQ(b.restore(views, a.next_trade_id(), a.next_priority()), errc::ok);
+    b.check_invariants();
+    EXPECT_EQ(b.next_priority(), a.next_priority());
+    EXPECT_EQ(resting(b), resting(a));
+    EXPECT_EQ(b.state_digest(), a.state_digest());
+    std::mt19937_64 rng_b = rng;
+    OrderId next_b = next_id;
+    Ms tb = t;
+    for (int i = 0; i < 3000; ++i) {
+      random_step(a, rng, next_id, t);
+      random_step(b, rng_b, next_b, tb);
+    }
+    EXPECT_EQ(resting(b), resting(a));
+    EXPECT_EQ(b.next_priority(), a.next_priority());
+    b.check_invariants();
+  }
+}
+
+// A resting order's stamp: later orders at a price have larger ones; a replace that keeps
+// priority keeps it, one that loses it takes the next.
+TEST_F(OrderBook, Priority_StampsFollowTimePriority) {
+  rest(limit(1, 1, side::buy, 100, 20));
+  rest(limit(2, 2, side::buy, 100, 20));
+  const std::uint64_t first = book.find(1)->priority, second = book.find(2)->priority;
+  EXPECT_GT(first, 0u);
+  EXPECT_LT(first, second);
+  ASSERT_EQ(book.replace(1, Fen{100}, Units{10}, now).ec, errc::ok);  // smaller: keeps it
+  EXPECT_EQ(book.find(1)->priority, first);
+  ASSERT_EQ(book.replace(1, Fen{100}, Units{30}, now).ec, errc::ok);  // larger: to the back
+  EXPECT_GT(book.find(1)->priority, second);
+  EXPECT_EQ(book.next_priority(), book.find(1)->priority + 1);
+}
+
 // What cannot be a resting book is refused and leaves the book empty: a crossed book, a
 // repeated id, a done or market order, an order off the grid, more orders than the pool holds.
 TEST_F(OrderBook, Restore_RefusesWhatCannotRestAndLeavesTheBookEmpty) {
@@ -905,6 +955,14 @@ TEST_F(OrderBook, Restore_RefusesWhatCannotRestAndLeavesTheBookEmpty) {
     many.push_back(v);
   }
   refused(many);  // more than the pool
+  const std::uint64_t latest = std::max(good[0].priority, good[1].priority);
+  {  // the priority counter must be past every stamp: at the bound, refused; one past, taken
+    order_book b(cfg(), sink);
+    EXPECT_EQ(b.restore(good, 1, latest), errc::bad_request);
+    EXPECT_EQ(b.order_count(), 0u);
+    EXPECT_EQ(b.restore(good, 1, latest + 1), errc::ok);
+    EXPECT_EQ(b.next_priority(), latest + 1);
+  }
   order_book b(cfg(), sink);
   EXPECT_EQ(b.restore(good, 7), errc::ok);
   EXPECT_EQ(b.next_trade_id(), 7u);
