@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <pthread.h>
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -278,7 +279,10 @@ void Engine::start() {
     }
   }
   domain_.take_new_credentials();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ipx-engine");
+    run();
+  });
 }
 
 void Engine::stop() {

@@ -1,5 +1,6 @@
 #include "gateway/redis.hpp"
 
+#include <pthread.h>
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -153,7 +154,10 @@ RedisPublisher::~RedisPublisher() { stop(); }
 
 void RedisPublisher::start() {
   IPX_ASSERT(!thread_.joinable());
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ipx-redis-pub");
+    loop();
+  });
 }
 
 void RedisPublisher::stop() {
@@ -340,7 +344,10 @@ void RedisPublisher::loop() {
 RedisNonceStore::RedisNonceStore(RedisOptions options, std::shared_ptr<NonceStore> memory, Gauge* up)
     : options_(std::move(options)), memory_(std::move(memory)), up_(up) {
   IPX_ASSERT(memory_ != nullptr);
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ipx-redis-nonce");
+    loop();
+  });
 }
 
 RedisNonceStore::~RedisNonceStore() {
@@ -536,7 +543,10 @@ EdgeFollower::~EdgeFollower() { stop(); }
 
 void EdgeFollower::start() {
   IPX_ASSERT(!thread_.joinable());
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ipx-edge-follow");
+    loop();
+  });
 }
 
 void EdgeFollower::stop() {

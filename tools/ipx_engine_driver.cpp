@@ -16,17 +16,21 @@
 //       and as a restart does (the latest snapshot state plus the records after it); compare:
 //       "replay <seq> <hash> ok" or exit 1.
 //   ipx-engine-driver bench   [--pg C] [--commands N] [--rate R] [--latency-seconds S]
-//                             [--commit-batch B] [--snapshot-every N] [--restarts K] [--keep]
-//                             [--publisher]
+//                             [--warmup-seconds W] [--latency-out FILE]
+//                             [--commit-batch B] [--snapshot-every N] [--snapshot-pace MBPS]
+//                             [--restarts K] [--keep] [--publisher]
 //       in a database of its own (ipx_bench_engine_<pid>, dropped unless --keep): durable
 //       throughput (N commands journaled as fast as acknowledged, UNAVAILABLE answers made up
 //       by new commands; a snapshot every --snapshot-every records, 100,000 by default, and
 //       what each cost the engine and the snapshot writer), ack latency at R/s offered measured
-//       from each command's intended send time, then K restarts (default 1) to ready of
+//       from each command's intended send time (after W seconds at that rate, 1 by default,
+//       not measured: the steady state, not the throughput phase's aftermath; --latency-out
+//       writes each measured command's "<intended send ms> <latency us>"), then K restarts (default 1) to ready of
 //       everything journaled (from the latest snapshot plus the tail), each recovered hash
 //       checked against the live one, and one replay from seq 1 (the audit path) for its
 //       speed.
-//       --publisher: attach a publisher that drops what it gets, so pushes and channel
+//       --snapshot-pace: the MB/s the snapshot writer sends chunks at (0: unpaced; default
+//       SnapshotWriterOptions'). --publisher: attach a publisher that drops what it gets, so pushes and channel
 //       snapshots are built as in ipxd (without it the engine builds none).
 // Every command writes the ledger's rows in its batch's transaction, as ipxd does;
 // --no-ledger leaves them out (the journal alone, for comparison).
@@ -67,9 +71,12 @@ struct Args {
   std::int64_t count = 0;  // 0: until --seconds
   double seconds = 0;      // 0: until --count
   std::int64_t snapshot_every = 100'000;
+  double snapshot_pace_mb = -1;  // MB/s the snapshot writer sends chunks at; <0: its default
   bool quiet = false;
   std::int64_t commands = 1'000'000;
   double latency_seconds = 10;
+  double warmup_seconds = 1;
+  std::string latency_out;
   std::size_t commit_batch = 16'384;
   int restarts = 1;
   bool keep = false;
@@ -84,7 +91,8 @@ int usage() {
                "       ipx-engine-driver verify|--verify [--pg C]\n"
                "       ipx-engine-driver replay-check|--replay-check [--pg C]\n"
                "       ipx-engine-driver bench [--pg C] [--commands N] [--rate R] "
-               "[--latency-seconds S] [--commit-batch B] [--snapshot-every N] [--restarts K] "
+               "[--latency-seconds S] [--warmup-seconds W] [--latency-out FILE] "
+               "[--commit-batch B] [--snapshot-every N] [--snapshot-pace MBPS] [--restarts K] "
                "[--keep] [--publisher]\n"
                "any command: [--no-ledger]\n"
                "--pg defaults to $IPX_PG\n");
@@ -125,8 +133,11 @@ bool parse(int argc, char** argv, Args& a) {
     else if (k == "--count") a.count = std::atoll(v);
     else if (k == "--seconds") a.seconds = std::atof(v);
     else if (k == "--snapshot-every") a.snapshot_every = std::atoll(v);
+    else if (k == "--snapshot-pace") a.snapshot_pace_mb = std::atof(v);
     else if (k == "--commands") a.commands = std::atoll(v);
     else if (k == "--latency-seconds") a.latency_seconds = std::atof(v);
+    else if (k == "--warmup-seconds") a.warmup_seconds = std::atof(v);
+    else if (k == "--latency-out") a.latency_out = v;
     else if (k == "--commit-batch") a.commit_batch = static_cast<std::size_t>(std::atoll(v));
     else if (k == "--restarts") a.restarts = std::atoi(v);
     else return false;
@@ -137,7 +148,8 @@ bool parse(int argc, char** argv, Args& a) {
     std::fprintf(stderr, "ipx-engine-driver: no database: give --pg CONNINFO or set IPX_PG\n");
     return false;
   }
-  return a.snapshot_every >= 0 && a.commit_batch > 0 && a.rate >= 0 && a.restarts >= 1;
+  return a.snapshot_every >= 0 && a.commit_batch > 0 && a.rate >= 0 && a.warmup_seconds >= 0 &&
+         a.restarts >= 1;
 }
 
 double secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -212,6 +224,9 @@ struct Node {
   static pg::DurabilityOptions options(const Args& a) {
     pg::DurabilityOptions o;
     o.snapshot_every = a.snapshot_every;
+    if (a.snapshot_pace_mb >= 0) {
+      o.snapshots.pace_bytes_per_second = static_cast<std::size_t>(a.snapshot_pace_mb * 1e6);
+    }
     o.ledger_rows = a.ledger;
     o.committer.batch_records_max = a.commit_batch;
     o.committer.batch_bytes_max = std::max<std::size_t>(1u << 20, a.commit_batch * 256);
@@ -455,6 +470,20 @@ void print_snapshots(const pg::SnapshotStats& st) {
   std::fflush(stdout);
 }
 
+// --latency-out: one line per measured command, "<intended send ms> <latency us>" (-1: none).
+void write_latencies(const std::string& path, double rate, const std::vector<std::int64_t>& ns) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    std::fprintf(stderr, "ipx-engine-driver: cannot write %s\n", path.c_str());
+    return;
+  }
+  for (std::size_t i = 0; i < ns.size(); ++i) {
+    std::fprintf(f, "%.3f %lld\n", static_cast<double>(i) * 1e3 / rate,
+                 static_cast<long long>(ns[i] < 0 ? -1 : ns[i] / 1000));
+  }
+  std::fclose(f);
+}
+
 int bench_in(const Args& a, const std::string& db) {
   std::string live_hash;
   std::int64_t live_seq = 0;
@@ -495,9 +524,15 @@ int bench_in(const Args& a, const std::string& db) {
 
     // 2. Latency at a fixed offered rate, from each command's intended send time.
     if (a.rate > 0 && a.latency_seconds > 0) {
+      if (a.warmup_seconds > 0) {
+        LoadStats warm;
+        load(node.engine, w, a.rate, static_cast<std::int64_t>(a.rate * a.warmup_seconds), 0,
+             1'000'000, nullptr, warm, false);
+      }
       LoadStats ls;
       const auto n = static_cast<std::int64_t>(a.rate * a.latency_seconds);
       load(node.engine, w, a.rate, n, 0, 1'000'000, nullptr, ls, true);
+      if (!a.latency_out.empty()) write_latencies(a.latency_out, a.rate, ls.latency_ns);
       std::vector<std::int64_t> lat;
       lat.reserve(ls.latency_ns.size());
       for (auto x : ls.latency_ns) {
@@ -509,9 +544,11 @@ int bench_in(const Args& a, const std::string& db) {
       const double p50 = ms(percentile(lat, 0.50)), p90 = ms(percentile(lat, 0.90)),
                    p99 = ms(percentile(lat, 0.99)), p999 = ms(percentile(lat, 0.999)),
                    mx = ms(percentile(lat, 1.0));
-      std::printf("latency at %.0f/s offered (%.0f/s acknowledged, %zu commands, %.0fs): "
-                  "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
-                  a.rate, achieved, lat.size(), a.latency_seconds, p50, p90, p99, p999, mx);
+      std::printf("latency at %.0f/s offered (%.0f/s acknowledged, %zu commands, %.0fs after "
+                  "%.0fs of warm-up): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, "
+                  "max %.2f ms\n",
+                  a.rate, achieved, lat.size(), a.latency_seconds, a.warmup_seconds, p50, p90,
+                  p99, p999, mx);
       std::fflush(stdout);
     }
     node.close();

@@ -1,5 +1,6 @@
 #include "engine/pg/group_commit.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 
 #include "engine/pg/errc.hpp"
@@ -30,7 +31,10 @@ std::error_code GroupCommitter::start() {
   stats_.committed_seq = start_seq_;
   backoff_ = options_.backoff_min;
   available_ = true;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ipx-committer");
+    run();
+  });
   return {};
 }
 

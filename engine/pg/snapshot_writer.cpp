@@ -1,5 +1,6 @@
 #include "engine/pg/snapshot_writer.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -43,7 +44,10 @@ void SnapshotWriter::start(std::int64_t committed_seq) {
     committed_seq_ = committed_seq;
     stopping_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ipx-snapshots");
+    run();
+  });
 }
 
 void SnapshotWriter::stop() {
@@ -132,6 +136,17 @@ const std::string& SnapshotWriter::digest_of(const std::shared_ptr<const std::st
   return d.digest;
 }
 
+// Writer thread, without the lock: waits until `sent` bytes since `started` are within the
+// pace, or stop() is called.
+void SnapshotWriter::pace(Clock::time_point started, std::size_t sent) {
+  if (options_.pace_bytes_per_second == 0) return;
+  const auto due = started + std::chrono::microseconds(static_cast<std::int64_t>(
+                                 static_cast<double>(sent) * 1e6 /
+                                 static_cast<double>(options_.pace_bytes_per_second)));
+  std::unique_lock lock(mu_);
+  wake_.wait_until(lock, due, [this] { return stopping_; });
+}
+
 // Writer thread, without the lock.
 void SnapshotWriter::write(SnapshotJob& job) {
   const auto t0 = Clock::now();
@@ -180,6 +195,7 @@ void SnapshotWriter::write(SnapshotJob& job) {
       ec = save_chunk(conn_.get(), digests[i], *blob.pieces[i].chunk, &error);
       stored_now.push_back(digests[i]);
       sent += blob.pieces[i].chunk->size();
+      pace(t1, sent);
     }
     if (!ec) {
       ec = save_snapshot(conn_.get(),

@@ -64,6 +64,11 @@ struct SnapshotWriterOptions {
   std::function<void(const std::string&)> on_fatal;
   // Tests: called on the writer thread just before a row is written.
   std::function<void()> before_write;
+  // The chunks a write sends go at most this fast (0: unpaced). Every journal commit flushes
+  // the WAL written before it, the snapshot's too: sent at once, tens of MB land in the
+  // commits of one instant (docs/BENCHMARKS.md "Sixth round"); paced, each commit carries a
+  // few hundred kB of it. A write that stop() finds paced goes on unpaced.
+  std::size_t pace_bytes_per_second = std::size_t{64} << 20;
 };
 
 struct SnapshotWriterStats {
@@ -105,6 +110,7 @@ class SnapshotWriter {
  private:
   void run();
   void write(SnapshotJob& job);
+  void pace(std::chrono::steady_clock::time_point started, std::size_t sent);
 
   const SnapshotWriterOptions options_;
   Connection conn_;  // writer thread only
