@@ -7,6 +7,7 @@
 // decodes it through the same code, so there is exactly one codec to get right.
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -60,6 +61,38 @@ struct ParseError {
 
 template <Described T>
 bool parse(const json::object& obj, T& out, ParseError& err, std::string_view path = {});
+
+// Appends `s` as a JSON string literal, escaped exactly as json::serialize escapes it: '"' and
+// '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx, every other byte
+// as it is.
+inline void append_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  const char* run = s.data();
+  const char* const end = s.data() + s.size();
+  for (const char* p = run; p != end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(run, p);
+    run = p + 1;
+    out += '\\';
+    switch (c) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '\b': out += 'b'; break;
+      case '\t': out += 't'; break;
+      case '\n': out += 'n'; break;
+      case '\f': out += 'f'; break;
+      case '\r': out += 'r'; break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(run, end);
+  out += '"';
+}
 
 namespace detail {
 
@@ -161,6 +194,56 @@ void write_field(json::object& o, const S& s, const Field<S, M>& f) {
   o[f.name] = write(m);
 }
 
+// The text json::serialize(write(v)) gives, written straight into `out`, with no object on
+// the way (the engine encodes every command's params: docs/BENCHMARKS.md "Sixth round").
+template <class S, class M>
+void write_field_text(std::string& out, bool& first, const S& s, const Field<S, M>& f);
+
+template <class V>
+void write_text(std::string& out, const V& v) {
+  if constexpr (std::is_same_v<V, std::string>) {
+    append_string(out, v);
+  } else if constexpr (std::is_same_v<V, bool>) {
+    out += v ? "true" : "false";
+  } else if constexpr (std::is_same_v<V, std::int64_t>) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  } else if constexpr (is_optional<V>::value) {
+    if (v) {
+      write_text(out, *v);
+    } else {
+      out += "null";
+    }
+  } else if constexpr (is_vector<V>::value) {
+    out += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out += ',';
+      write_text(out, v[i]);
+    }
+    out += ']';
+  } else {
+    out += '{';
+    bool first = true;
+    std::apply([&](const auto&... f) { ((write_field_text(out, first, v, f)), ...); },
+               V::fields());
+    out += '}';
+  }
+}
+
+template <class S, class M>
+void write_field_text(std::string& out, bool& first, const S& s, const Field<S, M>& f) {
+  const M& m = s.*(f.member);
+  if constexpr (is_optional<M>::value) {
+    if (!m) return;
+  }
+  if (!first) out += ',';
+  first = false;
+  append_string(out, f.name);
+  out += ':';
+  write_text(out, m);
+}
+
 }  // namespace detail
 
 // Parses `obj` into `out` strictly. Unknown keys are errors; `request_id` is allowed at the top
@@ -182,6 +265,12 @@ bool parse(const json::object& obj, T& out, ParseError& err, std::string_view pa
 template <Described T>
 json::object encode(const T& v) {
   return detail::write(v).as_object();
+}
+
+// json::serialize(encode(v)), appended to `out` without building the object.
+template <Described T>
+void encode_text(const T& v, std::string& out) {
+  detail::write_text(out, v);
 }
 
 // --- common checks -------------------------------------------------------------------------

@@ -51,23 +51,6 @@ void fill_random(Command& c) {
 
 }  // namespace
 
-namespace {
-// Appends a JSON string literal (json::serialize's escaping).
-void append_json_string(std::string& out, std::string_view v) {
-  thread_local json::serializer sr;
-  sr.reset(v);
-  char buf[512];
-  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
-}
-
-void append_json(std::string& out, const json::object& o) {
-  thread_local json::serializer sr;
-  sr.reset(&o);
-  char buf[4096];
-  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
-}
-}  // namespace
-
 // The same bytes as json::serialize(json::object{{"a", ...}, {"r", ...}, {"p", ...}}), built
 // without the intermediate object.
 // A command with generated fields also carries "g": [names], after "p".
@@ -77,26 +60,26 @@ Record encode_record(const Command& c, std::int64_t seq, std::int64_t ts_ms,
   std::string& out = r.payload;
   out.reserve(128 + c.actor.size() + c.request_id.size() + params_json.size());
   out += "{\"a\":";
-  append_json_string(out, c.actor);
+  codec::append_string(out, c.actor);
   if (!c.request_id.empty()) {
     out += ",\"r\":";
-    append_json_string(out, c.request_id);
+    codec::append_string(out, c.request_id);
   }
   out += ",\"p\":";
   if (params_json.empty()) {
-    append_json(out, method_info(c.method).encode(c.params));
+    method_info(c.method).encode_text(c.params, out);
   } else {
     out += params_json;
   }
   if (!c.invalid.empty()) {
     out += ",\"x\":";
-    append_json_string(out, c.invalid);
+    codec::append_string(out, c.invalid);
   }
   if (!c.generated.empty()) {
     out += ",\"g\":[";
     for (std::size_t i = 0; i < c.generated.size(); ++i) {
       if (i > 0) out += ',';
-      append_json_string(out, c.generated[i]);
+      codec::append_string(out, c.generated[i]);
     }
     out += ']';
   }
@@ -397,7 +380,7 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     if (!c.invalid.empty()) {
       sent = c.invalid_params;
     } else if (info.mutating) {
-      sent = json::serialize(info.encode(c.params));
+      info.encode_text(c.params, sent);
       fill_random(c);
     }
     Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes, sent,

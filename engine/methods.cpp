@@ -34,8 +34,13 @@ codec::json::object encode_as(const Params& p) {
 }
 
 template <class P>
+void encode_text_as(const Params& p, std::string& out) {
+  codec::encode_text(std::get<P>(p), out);
+}
+
+template <class P>
 constexpr MethodInfo m(std::string_view name, Method method, std::uint32_t roles, bool mutating) {
-  return {name, method, roles, mutating, &parse_as<P>, &encode_as<P>};
+  return {name, method, roles, mutating, &parse_as<P>, &encode_as<P>, &encode_text_as<P>};
 }
 
 constexpr std::uint32_t op = role_operator;

@@ -78,6 +78,8 @@ struct MethodInfo {
   bool mutating;        // journaled; remembers request_id
   bool (*parse)(const codec::json::object&, Params&, codec::ParseError&);
   codec::json::object (*encode)(const Params&);
+  // Appends json::serialize(encode(p)) without the object (codec::encode_text).
+  void (*encode_text)(const Params&, std::string&);
 };
 
 // nullptr when the method does not exist (or is internal).
