@@ -160,7 +160,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     // same params is DUPLICATE, not the other method's reply.
     canonical = std::string(info.name) + ' ';
     if (sent.empty()) {
-      canonical += json::serialize(info.encode(params));
+      info.encode_text(params, canonical);
     } else {
       canonical += sent;
     }

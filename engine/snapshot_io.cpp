@@ -172,24 +172,8 @@ std::vector<Section> read_frame(std::string_view blob, std::initializer_list<con
 
 // ---- Writer ---------------------------------------------------------------------------------
 
-void Writer::u64(std::uint64_t v) {
-  char buf[10];
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out_.append(buf, n);
-}
-
 void Writer::le64(std::uint64_t v) {
   append_le(out_, v, 8);
-}
-
-void Writer::bytes(std::string_view s) {
-  u64(s.size());
-  out_.append(s);
 }
 
 // ---- Reader ---------------------------------------------------------------------------------

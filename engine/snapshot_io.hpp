@@ -118,12 +118,28 @@ class Writer {
   std::size_t size() const { return out_.size(); }
 
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u64(std::uint64_t v);  // varint (LEB128)
+  void u64(std::uint64_t v) {  // varint (LEB128); inline: a snapshot writes millions
+    if (v < 0x80) {
+      out_.push_back(static_cast<char>(v));
+      return;
+    }
+    char buf[10];
+    std::size_t n = 0;
+    while (v >= 0x80) {
+      buf[n++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    buf[n++] = static_cast<char>(v);
+    out_.append(buf, n);
+  }
   void i64(std::int64_t v) {
     u64((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
   }
   void le64(std::uint64_t v);  // fixed 8 bytes
-  void bytes(std::string_view s);
+  void bytes(std::string_view s) {
+    u64(s.size());
+    out_.append(s);
+  }
   void raw(std::string_view s) { out_.append(s); }  // bytes already encoded
   // Writes each argument with its put() overload (a field list: io(a.x, a.y, ...)).
   template <class... Ts>
