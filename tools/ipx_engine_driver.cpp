@@ -18,7 +18,7 @@
 //   ipx-engine-driver bench   [--pg C] [--commands N] [--rate R] [--latency-seconds S]
 //                             [--warmup-seconds W] [--latency-out FILE]
 //                             [--commit-batch B] [--snapshot-every N] [--snapshot-pace MBPS]
-//                             [--restarts K] [--keep] [--publisher]
+//                             [--snapshot-nice N] [--restarts K] [--keep] [--publisher]
 //       in a database of its own (ipx_bench_engine_<pid>, dropped unless --keep): durable
 //       throughput (N commands journaled as fast as acknowledged, UNAVAILABLE answers made up
 //       by new commands; a snapshot every --snapshot-every records, 100,000 by default, and
@@ -29,8 +29,9 @@
 //       everything journaled (from the latest snapshot plus the tail), each recovered hash
 //       checked against the live one, and one replay from seq 1 (the audit path) for its
 //       speed.
-//       --snapshot-pace: the MB/s the snapshot writer sends chunks at (0: unpaced; default
-//       SnapshotWriterOptions'). --publisher: attach a publisher that drops what it gets, so pushes and channel
+//       --snapshot-pace: the MB/s the snapshot writer sends chunks at (0: unpaced), and
+//       --snapshot-nice its thread's nice value (0: the process's); defaults
+//       SnapshotWriterOptions'. --publisher: attach a publisher that drops what it gets, so pushes and channel
 //       snapshots are built as in ipxd (without it the engine builds none).
 // Every command writes the ledger's rows in its batch's transaction, as ipxd does;
 // --no-ledger leaves them out (the journal alone, for comparison).
@@ -72,6 +73,7 @@ struct Args {
   double seconds = 0;      // 0: until --count
   std::int64_t snapshot_every = 100'000;
   double snapshot_pace_mb = -1;  // MB/s the snapshot writer sends chunks at; <0: its default
+  int snapshot_nice = -1;        // the snapshot writer thread's nice value; <0: its default
   bool quiet = false;
   std::int64_t commands = 1'000'000;
   double latency_seconds = 10;
@@ -92,7 +94,8 @@ int usage() {
                "       ipx-engine-driver replay-check|--replay-check [--pg C]\n"
                "       ipx-engine-driver bench [--pg C] [--commands N] [--rate R] "
                "[--latency-seconds S] [--warmup-seconds W] [--latency-out FILE] "
-               "[--commit-batch B] [--snapshot-every N] [--snapshot-pace MBPS] [--restarts K] "
+               "[--commit-batch B] [--snapshot-every N] [--snapshot-pace MBPS] [--snapshot-nice N] "
+               "[--restarts K] "
                "[--keep] [--publisher]\n"
                "any command: [--no-ledger]\n"
                "--pg defaults to $IPX_PG\n");
@@ -134,6 +137,7 @@ bool parse(int argc, char** argv, Args& a) {
     else if (k == "--seconds") a.seconds = std::atof(v);
     else if (k == "--snapshot-every") a.snapshot_every = std::atoll(v);
     else if (k == "--snapshot-pace") a.snapshot_pace_mb = std::atof(v);
+    else if (k == "--snapshot-nice") a.snapshot_nice = std::atoi(v);
     else if (k == "--commands") a.commands = std::atoll(v);
     else if (k == "--latency-seconds") a.latency_seconds = std::atof(v);
     else if (k == "--warmup-seconds") a.warmup_seconds = std::atof(v);
@@ -224,6 +228,7 @@ struct Node {
   static pg::DurabilityOptions options(const Args& a) {
     pg::DurabilityOptions o;
     o.snapshot_every = a.snapshot_every;
+    if (a.snapshot_nice >= 0) o.snapshots.nice = a.snapshot_nice;
     if (a.snapshot_pace_mb >= 0) {
       o.snapshots.pace_bytes_per_second = static_cast<std::size_t>(a.snapshot_pace_mb * 1e6);
     }
@@ -531,7 +536,9 @@ int bench_in(const Args& a, const std::string& db) {
       }
       LoadStats ls;
       const auto n = static_cast<std::int64_t>(a.rate * a.latency_seconds);
+      const auto window0 = node.durability.stats().commits;
       load(node.engine, w, a.rate, n, 0, 1'000'000, nullptr, ls, true);
+      const auto window_commits = node.durability.stats().commits - window0;
       if (!a.latency_out.empty()) write_latencies(a.latency_out, a.rate, ls.latency_ns);
       std::vector<std::int64_t> lat;
       lat.reserve(ls.latency_ns.size());
@@ -546,9 +553,9 @@ int bench_in(const Args& a, const std::string& db) {
                    mx = ms(percentile(lat, 1.0));
       std::printf("latency at %.0f/s offered (%.0f/s acknowledged, %zu commands, %.0fs after "
                   "%.0fs of warm-up): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, "
-                  "max %.2f ms\n",
+                  "max %.2f ms; %.0f commits/s\n",
                   a.rate, achieved, lat.size(), a.latency_seconds, a.warmup_seconds, p50, p90,
-                  p99, p999, mx);
+                  p99, p999, mx, static_cast<double>(window_commits) / a.latency_seconds);
       std::fflush(stdout);
     }
     node.close();

@@ -69,6 +69,8 @@ struct SnapshotWriterOptions {
   // commits of one instant (docs/BENCHMARKS.md "Sixth round"); paced, each commit carries a
   // few hundred kB of it. A write that stop() finds paced goes on unpaced.
   std::size_t pace_bytes_per_second = std::size_t{64} << 20;
+  // The writer thread's nice value (0: the process's own).
+  int nice = 10;
 };
 
 struct SnapshotWriterStats {
