@@ -280,6 +280,12 @@ class Domain {
     SealedLog::Image transfers, finished;  // the ledger's log, the finished orders
   };
   Image capture() const;
+  // Idle time (the engine thread, no command waiting): encodes up to `budget` of the live
+  // orders changed since their last encoding, ahead of the next capture, so that capture's
+  // pause holds only what changed since (docs/BENCHMARKS.md "Sixth round"). The bytes are
+  // what capture would make (an order's encoding is made again after any change: order_meta).
+  // Returns whether any are left.
+  bool precapture(std::size_t budget) const;
   // The next capture encodes the live orders again from scratch, not from its cached pages
   // (Market::pages): what a test compares the cached bytes with.
   void forget_snapshot_cache();
@@ -403,10 +409,13 @@ class Domain {
                  std::vector<ledger::Transfer>& set);
   Outcome find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uint64_t& id);
   // A live order's metadata, to change: marks its snapshot page dirty (Market::pages).
-  static OrderMeta& order_meta(Market& m, std::uint64_t id) {
+  OrderMeta& order_meta(Market& m, std::uint64_t id) {
     m.pages[id >> Market::kOrderPageBits].dirty = true;
     OrderMeta& meta = m.orders.at(id);
-    meta.dirty = true;
+    if (!meta.dirty) {
+      meta.dirty = true;
+      unencoded_.emplace_back(&m, id);
+    }
     return meta;
   }
 
@@ -497,6 +506,7 @@ class Domain {
   void save_ledger(snap::Writer& w) const;
   void load_ledger(snap::Reader& r, const snap::Section& transfers);
   void save_market(snap::Writer& w, std::string& out, snap::Blob& blob, const Market& m) const;
+  static void encode_meta(const OrderMeta& meta);  // into meta.encoded; clean
   void load_market(snap::Reader& r, Market& m) const;
   void load_remembered(snap::Reader& r);
   void load_finished(snap::Reader& r);
@@ -537,6 +547,11 @@ class Domain {
   SealedLog finished_log_;
   boost::unordered_flat_map<std::uint64_t, SealedLog::Ref> finished_;
   std::vector<std::pair<Market*, std::uint64_t>> retiring_;  // transient: empty between commands
+  // The live orders whose snapshot encoding is stale (OrderMeta::dirty), for precapture(): one
+  // entry per order made dirty (some since retired or encoded by a capture: skipped). A cache
+  // index, not state; compacted when it outgrows the live orders (after_change).
+  mutable std::vector<std::pair<const Market*, std::uint64_t>> unencoded_;
+  std::size_t live_orders() const;
   // The ledger's transfer log as a snapshot's "transfers" section holds it (save_ledger's
   // compact form), encoded up to transfer_coder_.encoded: a cache of ledger_'s log (capture()
   // catches it up, hence mutable), sealed chunks shared with the snapshots that hold them.

@@ -311,6 +311,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   meta.market_id = m.id;
   meta.limit_price = op.price.v;
   m.page_add(op.id, m.orders.emplace(op.id, std::move(meta)).first->second);
+  unencoded_.emplace_back(&m, op.id);
   client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
@@ -543,6 +544,13 @@ void Domain::after_change() {
   }
   retiring_.clear();
   if (ledger_.transfer_count() - transfer_coder_.encoded >= kEncodeEvery) encode_transfers();
+  // Entries of retired or already encoded orders pile up while no idle time comes.
+  if (unencoded_.size() > 4 * live_orders() + 4096) {
+    std::erase_if(unencoded_, [](const auto& e) {
+      auto o = e.first->orders.find(e.second);
+      return o == e.first->orders.end() || !o->second.dirty;
+    });
+  }
 }
 
 Outcome Domain::order_cancel(Ctx& c, const OrderRef& p) {

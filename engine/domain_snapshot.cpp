@@ -268,6 +268,31 @@ Domain::Domain(Unfilled) : ledger_(ledger::Limits{1, 1}) {}
 // (RememberedLog); bytes() frames both and checksums them, on the thread that wants them. A
 // load reads the two at once on two threads (a restart takes the longer, not the sum); they
 // fill disjoint members of the fresh domain.
+std::size_t Domain::live_orders() const {
+  std::size_t n = 0;
+  for (const auto& [id, m] : markets_) n += m.orders.size();
+  return n;
+}
+
+bool Domain::precapture(std::size_t budget) const {
+  while (budget > 0 && !unencoded_.empty()) {
+    const auto [m, id] = unencoded_.back();
+    unencoded_.pop_back();
+    auto o = m->orders.find(id);
+    if (o == m->orders.end() || !o->second.dirty) continue;
+    encode_meta(o->second);
+    --budget;
+  }
+  return !unencoded_.empty();
+}
+
+void Domain::encode_meta(const OrderMeta& meta) {
+  meta.encoded.clear();
+  snap::Writer w(meta.encoded);
+  w(meta);
+  meta.dirty = false;
+}
+
 Domain::Image Domain::capture() const {
   Image image;
   image.remembered = remembered_log_.image();
@@ -281,6 +306,7 @@ Domain::Image Domain::capture() const {
   snap::Writer w(out);
   save_state(w, out, image.state);
   image.state.add(out);
+  unencoded_.clear();  // every live order is encoded now
   return image;
 }
 
@@ -397,6 +423,9 @@ void Domain::load_state(snap::Reader& r, const snap::Section& transfers,
     if (!markets_.empty() && !(markets_.rbegin()->first < m.id)) r.fail("markets out of order");
     const std::string id = m.id;
     markets_.emplace_hint(markets_.end(), id, std::move(m));
+  }
+  for (const auto& [id, m] : markets_) {  // none encoded yet: idle time may do it
+    for (const auto& [order, meta] : m.orders) unencoded_.emplace_back(&m, order);
   }
   r(cases_, settlements_, offers_, new_credentials_, balances_due_);
   r(auction_due_, payment_due_, titles_held_, units_held_);
@@ -575,12 +604,7 @@ void Domain::save_market(snap::Writer& w, std::string& out, snap::Blob& blob,
       std::string bytes;
       snap::Writer pw(bytes);
       for (const auto& [id, meta] : page.live) {
-        if (meta->dirty) {
-          meta->encoded.clear();
-          snap::Writer mw(meta->encoded);
-          mw(*meta);
-          meta->dirty = false;
-        }
+        if (meta->dirty) encode_meta(*meta);
         pw.u64(id);
         pw.raw(meta->encoded);
       }

@@ -15,6 +15,9 @@ namespace ipx::engine {
 namespace {
 
 constexpr std::int64_t kAdvanceMaxMs = 100LL * 365 * 86'400'000;  // time.advance: 100 years
+// Live orders Domain::precapture encodes per slice of idle time (~300 ns each): a command that
+// arrives meanwhile waits at most one slice.
+constexpr std::size_t kPrecaptureSlice = 128;
 
 std::int64_t wall_ms() {
   using namespace std::chrono;
@@ -298,9 +301,16 @@ void Engine::run() {
   std::vector<Command> batch;
   batch.reserve(options_.batch_max);
   std::deque<Command> taken;
+  bool unencoded = true;  // the domain may have work for idle time (Domain::precapture)
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      // Idle: the next snapshot's encoding, a slice (~50 us) at a time, while no command waits.
+      while (unencoded && queue_.empty() && !stopping_) {
+        lock.unlock();
+        unencoded = domain_.precapture(kPrecaptureSlice);
+        lock.lock();
+      }
       auto due = domain_.next_due();
       auto ready = [&] { return stopping_ || !queue_.empty(); };
       if (!options_.manual_clock && due) {
@@ -330,7 +340,10 @@ void Engine::run() {
       tick.params = Tick{};
       batch.insert(batch.begin(), std::move(tick));
     }
-    if (!batch.empty()) apply_batch(batch);
+    if (!batch.empty()) {
+      apply_batch(batch);
+      unencoded = true;
+    }
     batch.clear();
   }
 }
