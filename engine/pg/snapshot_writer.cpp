@@ -205,19 +205,32 @@ void SnapshotWriter::write(SnapshotJob& job) {
       pace(t1, sent);
     }
     if (!ec) {
-      ec = save_snapshot(conn_.get(),
-                         SnapshotWrite{job.seq, job.state_hash, payload, state,
-                                       options_.states_kept, chunks, &dropped},
+      ec = save_snapshot(conn_.get(), SnapshotWrite{job.seq, job.state_hash, payload, state, 0,
+                                                    chunks, nullptr},
                          &error);
     }
     if (!ec && (ec = conn_.exec("COMMIT"))) error = conn_.last_error();
     if (ec && conn_.ok()) conn_.exec("ROLLBACK");
+    // Written: the states beyond the newest states_kept go, and the chunks only they named, a
+    // few at a time at the pace of the writes (drop_old_states). A failure here leaves them
+    // for the next snapshot's turn; the one just written stands.
+    if (!ec && options_.states_kept > 0) {
+      const auto t2 = Clock::now();
+      std::size_t deleted = 0;
+      std::string gc_error;
+      if (drop_old_states(conn_.get(), options_.states_kept, &dropped, &gc_error,
+                          [&](std::size_t bytes) { pace(t2, deleted += bytes); })) {
+        std::lock_guard lock(mu_);
+        last_error_ = "snapshot at seq " + std::to_string(job.seq) +
+                      ": old states not dropped: " + gc_error;
+      }
+    }
   } else {
     error = conn_.last_error();
   }
+  for (const auto& d : dropped) stored_.erase(d);
   if (!ec) {
     stored_.insert(stored_now.begin(), stored_now.end());
-    for (const auto& d : dropped) stored_.erase(d);
   } else if (!conn_.ok()) {
     stored_.clear();  // ask the database again on the next connection
     primed_ = false;

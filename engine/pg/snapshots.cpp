@@ -31,11 +31,10 @@ std::string field(const PgResult& r, int row, int col) {
                      static_cast<std::size_t>(PQgetlength(r.get(), row, col)));
 }
 
-// Keeps the states of the newest `kept` rows that have one; older states become NULL (their
-// hashes stay: a full replay still checks them), and so do their chunk lists; then the chunks
-// no remaining list names are deleted (their digests go to `dropped`).
+}  // namespace
+
 std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::vector<std::string>* dropped,
-                                std::string* error) {
+                                std::string* error, const std::function<void(std::size_t)>& paced) {
   static constexpr const char* kSql =
       "UPDATE snapshots SET state = NULL, chunks = NULL WHERE state IS NOT NULL AND seq < ("
       " SELECT min(seq) FROM (SELECT seq FROM snapshots WHERE state IS NOT NULL"
@@ -45,18 +44,31 @@ std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::vector<std:
   PgResult r(PQexecParams(conn, kSql, 1, nullptr, values, nullptr, nullptr, 0));
   if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(conn, r, error, "drop_old_states");
   if (std::string_view(PQcmdTuples(r.get())) == "0") return {};
+  // $1: how many at most (NULL: all).
   static constexpr const char* kGcSql =
-      "DELETE FROM snapshot_chunks WHERE digest NOT IN ("
+      "DELETE FROM snapshot_chunks WHERE digest IN (SELECT digest FROM snapshot_chunks"
+      " WHERE digest NOT IN ("
       " SELECT substring(s.chunks FROM g * 32 + 1 FOR 32) FROM snapshots s,"
       " generate_series(0, octet_length(s.chunks) / 32 - 1) g WHERE s.chunks IS NOT NULL)"
-      " RETURNING digest";
-  PgResult gc(PQexecParams(conn, kGcSql, 0, nullptr, nullptr, nullptr, nullptr, 1));
-  if (!gc || PQresultStatus(gc.get()) != PGRES_TUPLES_OK) return fail(conn, gc, error, "drop_old_chunks");
-  if (dropped != nullptr) {
-    for (int i = 0; i < PQntuples(gc.get()); ++i) dropped->push_back(field(gc, i, 0));
+      " LIMIT $1::bigint) RETURNING digest, octet_length(bytes)";
+  const std::string batch_text = std::to_string(kGcBatch);
+  const char* batch[1] = {paced ? batch_text.c_str() : nullptr};
+  for (;;) {
+    PgResult gc(PQexecParams(conn, kGcSql, 1, nullptr, batch, nullptr, nullptr, 1));
+    if (!gc || PQresultStatus(gc.get()) != PGRES_TUPLES_OK) {
+      return fail(conn, gc, error, "drop_old_chunks");
+    }
+    std::size_t bytes = 0;
+    for (int i = 0; i < PQntuples(gc.get()); ++i) {
+      if (dropped != nullptr) dropped->push_back(field(gc, i, 0));
+      bytes += static_cast<std::size_t>(bytes::get_u32(PQgetvalue(gc.get(), i, 1)));
+    }
+    if (!paced || PQntuples(gc.get()) < static_cast<int>(kGcBatch)) return {};
+    paced(bytes);
   }
-  return {};
 }
+
+namespace {
 
 // ---- manifests ------------------------------------------------------------------------------
 
@@ -234,7 +246,7 @@ std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string*
   }
   if (bytes::get_u64(PQgetvalue(r.get(), 0, 0)) == 1) {
     if (w.state.empty() || w.states_kept == 0) return {};
-    return drop_old_states(conn, w.states_kept, w.chunks_dropped, error);
+    return drop_old_states(conn, w.states_kept, w.chunks_dropped, error, {});
   }
   if (PQgetvalue(r.get(), 0, 1)[0] == 0) {
     if (error != nullptr) *error = "snapshot at seq " + seq_text + " is ahead of the journal";

@@ -46,6 +46,17 @@ struct SnapshotWrite {
   std::vector<std::string>* chunks_dropped = nullptr;  // the digests of the chunks deleted
 };
 
+// Keeps the states of the newest `kept` rows that have one; older states become NULL (their
+// hashes stay: a full replay still checks them), and so do their chunk lists; then the chunks
+// no remaining list names are deleted (their digests go to `dropped`). With `paced`, outside a
+// transaction: each statement its own, kGcBatch chunks at a time, `paced` called with each
+// batch's bytes before the next (the snapshot writer sleeps there: deleting tens of MB at
+// once stalled the journal's commits for ~150 ms, docs/BENCHMARKS.md "Sixth round"). A
+// chunk is deleted only while no kept state names it, so stopping between batches is safe.
+inline constexpr std::size_t kGcBatch = 4;
+std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::vector<std::string>* dropped,
+                                std::string* error, const std::function<void(std::size_t)>& paced);
+
 // Chunks smaller than this go inline in the manifest (a snapshot holds thousands of small
 // ones, the live orders' pages; the big ones are the sealed ~1 MiB log chunks).
 inline constexpr std::size_t kStoredChunkMin = std::size_t{64} << 10;
