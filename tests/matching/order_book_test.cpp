@@ -820,6 +820,17 @@ void random_step(order_book& b, std::mt19937_64& rng, OrderId& next_id, Ms& now)
   b.place(p, now);
 }
 
+// Random steps from one seed; a copy goes on with the very same steps (for a twin book).
+struct RandomRun {
+  std::mt19937_64 rng;
+  OrderId next_id = 1;
+  Ms t{1000};
+  explicit RandomRun(std::uint64_t seed) : rng(seed) {}
+  void steps(order_book& b, int n) {
+    for (int i = 0; i < n; ++i) random_step(b, rng, next_id, t);
+  }
+};
+
 std::vector<order_view> resting(const order_book& b) {
   std::vector<order_view> out;
   for (const side s : {side::buy, side::sell}) {
@@ -836,10 +847,8 @@ TEST_F(OrderBook, Restore_GivesTheSameBookAndTheSameFuture) {
     SCOPED_TRACE(seed);
     recorder a_sink, b_sink;
     order_book a(cfg(), a_sink);
-    std::mt19937_64 rng(seed);
-    OrderId next_id = 1;
-    Ms t{1000};
-    for (int i = 0; i < 3000; ++i) random_step(a, rng, next_id, t);
+    RandomRun run_a(seed);
+    run_a.steps(a, 3000);
     ASSERT_GT(a.order_count(), 10u);
     order_book b(cfg(), b_sink);
     ASSERT_EQ(b.restore(resting(a), a.next_trade_id()), errc::ok);
@@ -849,14 +858,10 @@ TEST_F(OrderBook, Restore_GivesTheSameBookAndTheSameFuture) {
     EXPECT_EQ(b.depth(64).bids, a.depth(64).bids);
     EXPECT_EQ(b.depth(64).asks, a.depth(64).asks);
     EXPECT_TRUE(b_sink.trades.empty() && b_sink.orders.empty()) << "a restore reports nothing";
-    std::mt19937_64 rng_b = rng;
-    OrderId next_b = next_id;
-    Ms tb = t;
+    RandomRun run_b = run_a;
     a_sink.reset();
-    for (int i = 0; i < 3000; ++i) {
-      random_step(a, rng, next_id, t);
-      random_step(b, rng_b, next_b, tb);
-    }
+    run_a.steps(a, 3000);
+    run_b.steps(b, 3000);
     ASSERT_EQ(a_sink.trades.size(), b_sink.trades.size());
     for (std::size_t i = 0; i < a_sink.trades.size(); ++i) {
       EXPECT_EQ(a_sink.trades[i].trade_id, b_sink.trades[i].trade_id);
@@ -882,26 +887,20 @@ TEST_F(OrderBook, Restore_QueuesByPriorityWhateverTheOrderGiven) {
     SCOPED_TRACE(seed);
     recorder a_sink, b_sink;
     order_book a(cfg(), a_sink);
-    std::mt19937_64 rng(seed);
-    OrderId next_id = 1;
-    Ms t{1000};
-    for (int i = 0; i < 3000; ++i) random_step(a, rng, next_id, t);
+    RandomRun run_a(seed);
+    run_a.steps(a, 3000);
     ASSERT_GT(a.order_count(), 10u);
     std::vector<order_view> views = resting(a);
-    std::shuffle(views.begin(), views.end(), rng);
+    std::shuffle(views.begin(), views.end(), run_a.rng);
     order_book b(cfg(), b_sink);
     ASSERT_EQ(b.restore(views, a.next_trade_id(), a.next_priority()), errc::ok);
     b.check_invariants();
     EXPECT_EQ(b.next_priority(), a.next_priority());
     EXPECT_EQ(resting(b), resting(a));
     EXPECT_EQ(b.state_digest(), a.state_digest());
-    std::mt19937_64 rng_b = rng;
-    OrderId next_b = next_id;
-    Ms tb = t;
-    for (int i = 0; i < 3000; ++i) {
-      random_step(a, rng, next_id, t);
-      random_step(b, rng_b, next_b, tb);
-    }
+    RandomRun run_b = run_a;
+    run_a.steps(a, 3000);
+    run_b.steps(b, 3000);
     EXPECT_EQ(resting(b), resting(a));
     EXPECT_EQ(b.next_priority(), a.next_priority());
     b.check_invariants();
