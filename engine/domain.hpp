@@ -549,9 +549,10 @@ class Domain {
   std::vector<std::pair<Market*, std::uint64_t>> retiring_;  // transient: empty between commands
   // The live orders whose snapshot encoding is stale (OrderMeta::dirty), for precapture(): one
   // entry per order made dirty (some since retired or encoded by a capture: skipped). A cache
-  // index, not state; compacted when it outgrows the live orders (after_change).
+  // index, not state; compacted (after_change) when it has doubled since the last compaction,
+  // which leaves only the live orders still dirty.
   mutable std::vector<std::pair<const Market*, std::uint64_t>> unencoded_;
-  std::size_t live_orders() const;
+  std::size_t unencoded_compact_at_ = 4096;
   // The ledger's transfer log as a snapshot's "transfers" section holds it (save_ledger's
   // compact form), encoded up to transfer_coder_.encoded: a cache of ledger_'s log (capture()
   // catches it up, hence mutable), sealed chunks shared with the snapshots that hold them.

@@ -545,11 +545,12 @@ void Domain::after_change() {
   retiring_.clear();
   if (ledger_.transfer_count() - transfer_coder_.encoded >= kEncodeEvery) encode_transfers();
   // Entries of retired or already encoded orders pile up while no idle time comes.
-  if (unencoded_.size() > 4 * live_orders() + 4096) {
+  if (unencoded_.size() > unencoded_compact_at_) {
     std::erase_if(unencoded_, [](const auto& e) {
       auto o = e.first->orders.find(e.second);
       return o == e.first->orders.end() || !o->second.dirty;
     });
+    unencoded_compact_at_ = 2 * unencoded_.size() + 4096;
   }
 }
 

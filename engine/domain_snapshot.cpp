@@ -268,12 +268,6 @@ Domain::Domain(Unfilled) : ledger_(ledger::Limits{1, 1}) {}
 // (RememberedLog); bytes() frames both and checksums them, on the thread that wants them. A
 // load reads the two at once on two threads (a restart takes the longer, not the sum); they
 // fill disjoint members of the fresh domain.
-std::size_t Domain::live_orders() const {
-  std::size_t n = 0;
-  for (const auto& [id, m] : markets_) n += m.orders.size();
-  return n;
-}
-
 bool Domain::precapture(std::size_t budget) const {
   while (budget > 0 && !unencoded_.empty()) {
     const auto [m, id] = unencoded_.back();
@@ -631,18 +625,18 @@ void Domain::load_market(snap::Reader& r, Market& m) const {
   r(m.orders);
   m.pages.clear();
   for (const auto& [id, meta] : m.orders) m.page_add(id, meta);
-  // By id (the table's order is not the snapshot's), so equal priorities (only a corrupt
-  // snapshot has them) still make one book whatever the table's order.
+  // By id, as the pages hold them (not the table's order), so equal priorities (only a corrupt
+  // snapshot has them) still make one book.
   std::vector<matching::order_view> resting;
   resting.reserve(m.orders.size());
-  for (const auto& [id, meta] : m.orders) {
-    if (!meta.last || meta.last->id != id) {
-      r.fail("market " + m.id + ": a live order without its view");
+  for (const auto& [key, page] : m.pages) {
+    for (const auto& [id, meta] : page.live) {
+      if (!meta->last || meta->last->id != id) {
+        r.fail("market " + m.id + ": a live order without its view");
+      }
+      resting.push_back(*meta->last);
     }
-    resting.push_back(*meta.last);
   }
-  std::sort(resting.begin(), resting.end(),
-            [](const matching::order_view& a, const matching::order_view& b) { return a.id < b.id; });
   install_book(m);
   if (m.book->restore(resting, next_trade_id, next_priority) != matching::errc::ok) {
     r.fail("market " + m.id + ": its resting orders do not make a book");

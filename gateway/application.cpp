@@ -2,6 +2,7 @@
 
 #include <boost/json/serializer.hpp>
 
+#include "engine/codec.hpp"
 #include "gateway/reply_state.hpp"
 #include "matching/assert.hpp"
 
@@ -85,10 +86,7 @@ void append_json(std::string& out, const boost::json::object& o) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
-  thread_local boost::json::serializer sr;
-  sr.reset(s);
-  char buf[256];
-  while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+  engine::codec::append_string(out, s);
 }
 
 void Reply::operator()(boost::json::object body) const {

@@ -183,14 +183,6 @@ class order_book {
       for (std::uint32_t i = levels_[l.lv[k]].head; i != nil; i = nodes_[i].next) f(view(i));
     }
   }
-  // The same walk, ids only (no view is made: a snapshot of a deep book visits every order).
-  template <class F>
-  void for_each_id(side s, F&& f) const {
-    const ladder& l = ladders_[idx(s)];
-    for (std::size_t k = l.keys.size(); k-- > 0;) {
-      for (std::uint32_t i = levels_[l.lv[k]].head; i != nil; i = nodes_[i].next) f(nodes_[i].id);
-    }
-  }
   // A digest of the whole observable state (orders in priority order, trade id counter).
   std::uint64_t state_digest() const;
   // Heavy consistency check (tests): aborts through IPX_ASSERT on any broken invariant.

@@ -205,9 +205,8 @@ void SnapshotWriter::write(SnapshotJob& job) {
       pace(t1, sent);
     }
     if (!ec) {
-      ec = save_snapshot(conn_.get(), SnapshotWrite{job.seq, job.state_hash, payload, state, 0,
-                                                    chunks, nullptr},
-                         &error);
+      ec = save_snapshot(conn_.get(),
+                         SnapshotWrite{job.seq, job.state_hash, payload, state, chunks}, &error);
     }
     if (!ec && (ec = conn_.exec("COMMIT"))) error = conn_.last_error();
     if (ec && conn_.ok()) conn_.exec("ROLLBACK");

@@ -6,8 +6,8 @@
 // and hands it over with offer(). The writer waits until the journal has committed that seq
 // (committed(), called as batches commit: the row carries the journal's record hash at seq
 // and may never be ahead of the journal), makes the state's bytes, and writes the row with
-// save_snapshot (which also drops the states beyond the newest `states_kept`) in a
-// transaction of its own. Neither the engine nor the group committer ever waits for it.
+// save_snapshot in a transaction of its own, then drops the states beyond the newest
+// `states_kept` (drop_old_states, at its pace). Neither the engine nor the group committer ever waits for it.
 //
 // One snapshot at a time: while one is waiting or being written, busy() is true and the
 // engine takes no other (PgDurability counts it as skipped) rather than hold a second state

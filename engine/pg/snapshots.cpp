@@ -52,7 +52,7 @@ std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::vector<std:
       " generate_series(0, octet_length(s.chunks) / 32 - 1) g WHERE s.chunks IS NOT NULL)"
       " LIMIT $1::bigint) RETURNING digest, octet_length(bytes)";
   const std::string batch_text = std::to_string(kGcBatch);
-  const char* batch[1] = {paced ? batch_text.c_str() : nullptr};
+  const char* batch[1] = {batch_text.c_str()};
   for (;;) {
     PgResult gc(PQexecParams(conn, kGcSql, 1, nullptr, batch, nullptr, nullptr, 1));
     if (!gc || PQresultStatus(gc.get()) != PGRES_TUPLES_OK) {
@@ -63,8 +63,8 @@ std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::vector<std:
       if (dropped != nullptr) dropped->push_back(field(gc, i, 0));
       bytes += static_cast<std::size_t>(bytes::get_u32(PQgetvalue(gc.get(), i, 1)));
     }
-    if (!paced || PQntuples(gc.get()) < static_cast<int>(kGcBatch)) return {};
-    paced(bytes);
+    if (PQntuples(gc.get()) < static_cast<int>(kGcBatch)) return {};
+    if (paced) paced(bytes);
   }
 }
 
@@ -244,10 +244,7 @@ std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string*
   if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1) {
     return fail(conn, r, error, "save_snapshot");
   }
-  if (bytes::get_u64(PQgetvalue(r.get(), 0, 0)) == 1) {
-    if (w.state.empty() || w.states_kept == 0) return {};
-    return drop_old_states(conn, w.states_kept, w.chunks_dropped, error, {});
-  }
+  if (bytes::get_u64(PQgetvalue(r.get(), 0, 0)) == 1) return {};
   if (PQgetvalue(r.get(), 0, 1)[0] == 0) {
     if (error != nullptr) *error = "snapshot at seq " + seq_text + " is ahead of the journal";
     return errc::snapshot_ahead;
@@ -259,7 +256,7 @@ std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string*
 
 std::error_code save_snapshot(PGconn* conn, std::int64_t seq, std::string_view state_hash,
                               std::string_view bytes, std::string* error) {
-  return save_snapshot(conn, SnapshotWrite{seq, state_hash, bytes, {}, 0, {}, nullptr}, error);
+  return save_snapshot(conn, SnapshotWrite{seq, state_hash, bytes, {}, {}}, error);
 }
 
 namespace {

@@ -11,8 +11,8 @@
 // chunks by SHA-256 digest, each chunk a row of snapshot_chunks written once by the first
 // snapshot that holds it (save_chunk). read_snapshot_state gives the bytes either way. A row
 // may hold the hash alone (rows from before, or a state dropped to bound the disk:
-// save_snapshot keeps the states of the newest `states_kept` rows, and deletes the chunks no
-// kept state names).
+// drop_old_states keeps the states of the newest `kept` rows, and deletes the chunks no kept
+// state names).
 #include <libpq-fe.h>
 
 #include <cstdint>
@@ -41,18 +41,16 @@ struct SnapshotWrite {
   std::string_view state_hash;
   std::string_view payload;
   std::string_view state;        // empty: the hash alone
-  std::size_t states_kept = 0;   // > 0 (with a state): drop older states beyond this many
   std::string_view chunks;       // a manifest's chunk digests (32 bytes each), else empty
-  std::vector<std::string>* chunks_dropped = nullptr;  // the digests of the chunks deleted
 };
 
 // Keeps the states of the newest `kept` rows that have one; older states become NULL (their
 // hashes stay: a full replay still checks them), and so do their chunk lists; then the chunks
-// no remaining list names are deleted (their digests go to `dropped`). With `paced`, outside a
-// transaction: each statement its own, kGcBatch chunks at a time, `paced` called with each
-// batch's bytes before the next (the snapshot writer sleeps there: deleting tens of MB at
-// once stalled the journal's commits for ~150 ms, docs/BENCHMARKS.md "Sixth round"). A
-// chunk is deleted only while no kept state names it, so stopping between batches is safe.
+// no remaining list names are deleted (their digests go to `dropped`), kGcBatch per statement,
+// `paced` (if any) called with each batch's bytes before the next: outside a transaction, each
+// statement is its own, and the snapshot writer sleeps in `paced` (deleting tens of MB at once
+// stalled the journal's commits, docs/BENCHMARKS.md "Sixth round"). A chunk is deleted only
+// while no kept state names it, so stopping between batches is safe.
 inline constexpr std::size_t kGcBatch = 4;
 std::error_code drop_old_states(PGconn* conn, std::size_t kept, std::vector<std::string>* dropped,
                                 std::string* error, const std::function<void(std::size_t)>& paced);

@@ -291,7 +291,8 @@ TEST_F(JournalTest, SnapshotStatesKeepTheNewestWithTheRecordHash) {
     const std::string state = std::string("state\0@", 7) + std::to_string(seq) + std::string(100, 'x');
     const std::string hash(16, static_cast<char>('a' + seq / 10));
     std::string error;
-    ASSERT_FALSE(save_snapshot(c, SnapshotWrite{seq, hash, "{}", state, 2, {}, nullptr}, &error)) << error;
+    ASSERT_FALSE(save_snapshot(c, SnapshotWrite{seq, hash, "{}", state, {}}, &error)) << error;
+    ASSERT_FALSE(drop_old_states(c, 2, nullptr, &error, {})) << error;
   }
   std::vector<std::int64_t> seqs;
   ASSERT_FALSE(list_snapshot_states(c, seqs));
