@@ -173,7 +173,7 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   std::string seller;
   Outcome listing = check_listing(c, p.lot, p.licence, seller);
   if (!listing.ok()) return listing;
-  if (p.purpose == "transfer") {
+  if (!licence_purpose) {  // a title sale (transfer or disposal): one at a time per asset
     for (const auto& asset_id : p.lot) {
       if (in_live_sale(auctions_, settlements_, asset_id)) {
         return Outcome::error(Code::invalid_state, "asset " + asset_id + " is already for sale");

@@ -73,6 +73,10 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
     return Outcome::error(Code::bad_request,
                           "plan.deposit_bp: the deposit is 5-20% of the starting price (rule 3)");
   }
+  if (plan.renotice_ms > 30 * kDayMs) {
+    return Outcome::error(Code::bad_request,
+                          "plan.renotice_ms: the next round opens within 30 days (rule 9)");
+  }
   if (plan.bidding_ms < kDayMs) {
     return Outcome::error(Code::bad_request, "plan.bidding_ms: bidding lasts >= 24 h (rule 5)");
   }
@@ -91,6 +95,13 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
 Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
   if (p.assets.empty())
     return Outcome::error(Code::bad_request, "assets: must name at least one asset");
+  // Shape before NOT_FOUND (PROTOCOL "Edges"): an asset named twice is BAD_REQUEST whether or
+  // not it exists.
+  for (auto it = p.assets.begin(); it != p.assets.end(); ++it) {
+    if (std::find(p.assets.begin(), it, *it) != it) {
+      return Outcome::error(Code::bad_request, "assets: " + *it + " is named twice");
+    }
+  }
   CasePlan plan;
   if (Outcome po = make_plan(p, plan); !po.ok()) return po;
   const bool is_operator = (c.actor->roles & role_operator) != 0;
@@ -108,10 +119,6 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
   std::vector<CasePledge> pledges;
   for (std::size_t i = 0; i < p.assets.size(); ++i) {
     const std::string& id = p.assets[i];
-    if (std::find(p.assets.begin(), p.assets.begin() + static_cast<std::ptrdiff_t>(i), id) !=
-        p.assets.begin() + static_cast<std::ptrdiff_t>(i)) {
-      return Outcome::error(Code::bad_request, "assets: " + id + " is named twice");
-    }
     auto it = assets_.find(id);
     if (it == assets_.end()) return Outcome::error(Code::not_found, "no asset " + id);
     const Asset& a = it->second;

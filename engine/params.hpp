@@ -178,13 +178,13 @@ struct DutchParams {
 };
 
 struct Licence {
-  std::string kind;  // exclusive | sole | non_exclusive
+  std::string kind = "non_exclusive";  // exclusive | sole | non_exclusive (DOMAIN rule 15's default)
   Strings territory;
   std::string field = "all";
   I64 term_months = 0;
   I64 royalty_bp = 0;
   static constexpr auto fields() {
-    return std::tuple{req("kind", &Licence::kind), req("territory", &Licence::territory),
+    return std::tuple{opt("kind", &Licence::kind), req("territory", &Licence::territory),
                       opt("field", &Licence::field, codec::non_empty_text),
                       req("term_months", &Licence::term_months, pos),
                       opt("royalty_bp", &Licence::royalty_bp, bp)};

@@ -152,6 +152,10 @@ class Application {
   // serialises Hub::publish and its update function, so the snapshot and the topic's seq
   // agree. Must not call back into the hub for the same topic.
   virtual boost::json::value snapshot(std::string_view topic) = 0;
+
+  // Engine time when it is not the real clock (a manual clock), else -1: the `ts` of a
+  // snapshot of a channel that has had no push yet.
+  virtual std::int64_t manual_time_ms() { return -1; }
 };
 
 }  // namespace ipx::gateway

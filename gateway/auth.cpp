@@ -107,8 +107,9 @@ std::variant<LoginParams, Error> parse_login_params(const boost::json::value& pa
   if (out.sig.size() > sig_chars_max) return bad_request("params.sig: too long");
   if (const auto* rid = o.if_contains("request_id")) {
     if (!rid->is_string()) return bad_request("params.request_id: must be a string");
-    if (utf8_length(rid->get_string()) > request_id_chars_max) {
-      return bad_request("params.request_id: at most 64 characters");
+    const std::size_t chars = utf8_length(rid->get_string());
+    if (chars == 0 || chars > request_id_chars_max) {
+      return bad_request("params.request_id: 1 to 64 characters");
     }
   }
   return out;

@@ -1,5 +1,7 @@
 #include "gateway/binding.hpp"
 
+#include <charconv>
+
 #include <map>
 #include <set>
 #include <vector>
@@ -105,8 +107,10 @@ void Binding::handle(const Principal& principal, RequestCtx ctx) {
   const json::object& params = ctx.params.is_object() ? ctx.params.get_object() : kEmpty;
   std::string request_id;
   if (const json::value* rid = params.if_contains("request_id")) {
-    if (!rid->is_string() || engine::codec::utf8_chars(rid->get_string()) > 64) {
-      return ctx.reply.error("BAD_REQUEST", "request_id: must be a string of at most 64 characters");
+    // An empty request_id could not be told from none: refused, not silently not remembered.
+    if (!rid->is_string() || rid->get_string().empty() ||
+        engine::codec::utf8_chars(rid->get_string()) > 64) {
+      return ctx.reply.error("BAD_REQUEST", "request_id: must be a string of 1 to 64 characters");
     }
     request_id = std::string(rid->get_string());
   }
@@ -221,7 +225,13 @@ void Binding::clock(std::int64_t now_ms, bool manual) {
   // A real clock is told once (edges use their own wall clock then); a manual one as it moves.
   if (clock_ms_ >= 0 && (!manual || now_ms == clock_ms_)) return;
   clock_ms_ = now_ms;
+  manual_clock_ = manual;
   if (sink_ != nullptr) sink_->clock(now_ms, manual);
+}
+
+std::int64_t Binding::manual_time_ms() {
+  std::lock_guard lock(clock_mu_);
+  return manual_clock_ ? clock_ms_ : -1;
 }
 
 void Binding::seed(const std::string& channel, const json::value& snapshot) {
@@ -370,6 +380,15 @@ unsigned status_of(std::string_view code) {
 // CSV: one line per case (level "case") and per group ("bank", "region", "industry",
 // "month") and the overall totals ("total"); the columns are the union of the fields in
 // first-seen order; arrays are joined with ';', null is empty.
+// A number as a spreadsheet reads it: doubles in their shortest decimal form ("0.75", "0"),
+// not Boost.JSON's exponent form ("7.5E-1", "0E0").
+std::string csv_number(const json::value& v) {
+  if (!v.is_double()) return json::serialize(v);
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v.get_double(), std::chars_format::fixed);
+  return r.ec == std::errc{} ? std::string(buf, r.ptr) : json::serialize(v);
+}
+
 std::string csv_cell(const json::value& v) {
   std::string s;
   if (v.is_null()) return s;
@@ -380,10 +399,10 @@ std::string csv_cell(const json::value& v) {
     for (const auto& x : v.get_array()) {
       if (!first) s.push_back(';');
       first = false;
-      if (!x.is_null()) s += x.is_string() ? std::string(x.get_string()) : json::serialize(x);
+      if (!x.is_null()) s += x.is_string() ? std::string(x.get_string()) : csv_number(x);
     }
   } else {
-    s = json::serialize(v);
+    s = csv_number(v);
   }
   if (s.find_first_of(",\"\n\r") != std::string::npos) {
     std::string q = "\"";

@@ -85,6 +85,7 @@ class Binding final : public Application, public engine::Publisher {
   bool ready() const override;
   ChannelAccess authorize_channel(const Principal& principal, std::string_view channel) override;
   boost::json::value snapshot(std::string_view topic) override;
+  std::int64_t manual_time_ms() override;
 
   // engine::Publisher
   void publish(engine::Push& push) override;
@@ -127,6 +128,7 @@ class Binding final : public Application, public engine::Publisher {
 
   std::mutex clock_mu_;
   std::int64_t clock_ms_ = -1;  // the last engine time passed to the sink
+  bool manual_clock_ = false;
 
   mutable std::shared_mutex cache_mu_;
   std::map<std::string, SharedSnapshot, std::less<>> cache_;  // topic -> snapshot data

@@ -2,6 +2,7 @@
 //
 //   ipxd --listen HOST:PORT --pg CONNINFO [--redis HOST:PORT] [--manual-clock[=START_MS]]
 //        [--tls-cert FILE --tls-key FILE] [--edge] [--config FILE] [--threads N]
+//        [--snapshot-every N] [--snapshot-pace MIBPS] [--snapshot-nice N]
 //
 // Each flag also reads from the environment (IPX_LISTEN, IPX_PG, IPX_REDIS); the admin
 // credentials come from IPX_ADMIN_KEY and IPX_ADMIN_SECRET. At start it applies the schema
@@ -24,6 +25,7 @@
 #include "gateway/binding.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/pg_nonces.hpp"
 #include "gateway/redis.hpp"
 #include "gateway/server.hpp"
 #include "gateway/static.hpp"
@@ -38,6 +40,11 @@ struct Options {
   std::int64_t manual_start_ms = 0;
   bool edge = false;
   unsigned threads = 2;
+  // Snapshots (docs/gateway.md "Running ipxd"): every N journal records (0: none), their
+  // chunks sent at most MIBPS MiB/s (0: unpaced), the writer thread at this nice value.
+  std::int64_t snapshot_every = 100'000;
+  std::int64_t snapshot_pace_mibps = 64;
+  std::int64_t snapshot_nice = 10;
 };
 
 [[noreturn]] void die(const std::string& msg, int code = 2) {
@@ -49,6 +56,7 @@ void usage() {
   std::cout << "usage: ipxd --listen HOST:PORT --pg CONNINFO [--redis HOST:PORT]\n"
                "            [--manual-clock[=START_MS]] [--tls-cert FILE --tls-key FILE]\n"
                "            [--edge] [--config FILE] [--threads N]\n"
+               "            [--snapshot-every N] [--snapshot-pace MIBPS] [--snapshot-nice N]\n"
                "environment: IPX_LISTEN, IPX_PG, IPX_REDIS, IPX_ADMIN_KEY, IPX_ADMIN_SECRET\n";
 }
 
@@ -88,7 +96,18 @@ void apply(Options& o, const std::string& key, const std::string& value) {
   else if (key == "tls-key") o.tls_key = value;
   else if (key == "edge") o.edge = true;
   else if (key == "threads") o.threads = static_cast<unsigned>(parse_int(value, "--threads"));
-  else if (key == "manual-clock") {
+  else if (key == "snapshot-every") {
+    o.snapshot_every = parse_int(value, "--snapshot-every");
+    if (o.snapshot_every < 0) die("--snapshot-every: must be >= 0 (0: no snapshots)");
+  } else if (key == "snapshot-pace") {
+    o.snapshot_pace_mibps = parse_int(value, "--snapshot-pace");
+    if (o.snapshot_pace_mibps < 0 || o.snapshot_pace_mibps > 1'000'000) {
+      die("--snapshot-pace: MiB/s between 0 (unpaced) and 1000000");
+    }
+  } else if (key == "snapshot-nice") {
+    o.snapshot_nice = parse_int(value, "--snapshot-nice");
+    if (o.snapshot_nice < 0 || o.snapshot_nice > 19) die("--snapshot-nice: between 0 and 19");
+  }  else if (key == "manual-clock") {
     o.manual_clock = true;
     if (!value.empty()) o.manual_start_ms = parse_int(value, "--manual-clock");
   } else die("unknown option --" + key + " (see ipxd --help)");
@@ -187,6 +206,43 @@ int run_edge(const Options& o, const std::string& host, std::uint16_t port) {
   return code;
 }
 
+// The journal's and the snapshots' statistics, refreshed on every GET /metrics.
+void export_journal_metrics(ipx::gateway::Metrics& m, const ipx::pg::PgDurability& d) {
+  auto* seq = &m.gauge("ipx_journal_committed_seq", "The last journal seq committed to PostgreSQL");
+  auto* queued = &m.gauge("ipx_journal_queued_records", "Journal records waiting for their commit");
+  auto* commits = &m.counter("ipx_journal_commits_total", "Journal transactions committed");
+  auto* records = &m.counter("ipx_journal_records_total", "Journal records committed");
+  auto* failures = &m.counter("ipx_journal_failures_total", "Failed journal commits or connects");
+  auto* written = &m.counter("ipx_snapshots_written_total", "Snapshots written to PostgreSQL");
+  auto* failed = &m.counter("ipx_snapshots_failed_total", "Snapshot writes that failed");
+  auto* skipped = &m.counter("ipx_snapshots_skipped_total",
+                            "Snapshots not taken because the previous one was still being written");
+  auto* bytes = &m.gauge("ipx_snapshot_last_bytes", "The size of the last snapshot's state");
+  auto* pause = &m.real_gauge("ipx_snapshot_last_pause_seconds",
+                             "How long the engine stopped to take the last snapshot");
+  auto* pause_max = &m.real_gauge("ipx_snapshot_max_pause_seconds",
+                                 "The longest engine pause for a snapshot since start");
+  auto* write = &m.real_gauge("ipx_snapshot_last_write_seconds",
+                             "How long the last snapshot took to build and write (writer thread)");
+  m.add_collector([=, &d] {
+    const ipx::pg::CommitterStats c = d.stats();
+    seq->set(c.committed_seq);
+    queued->set(static_cast<std::int64_t>(c.queued_records));
+    commits->set(c.commits);
+    records->set(c.records);
+    failures->set(c.failures);
+    const ipx::pg::SnapshotStats s = d.snapshot_stats();
+    written->set(static_cast<std::uint64_t>(s.written));
+    failed->set(static_cast<std::uint64_t>(s.failed));
+    skipped->set(static_cast<std::uint64_t>(s.skipped));
+    bytes->set(s.last_bytes);
+    using Seconds = std::chrono::duration<double>;
+    pause->set(std::chrono::duration_cast<Seconds>(s.last_pause).count());
+    pause_max->set(std::chrono::duration_cast<Seconds>(s.max_pause).count());
+    write->set(std::chrono::duration_cast<Seconds>(s.last_build + s.last_write).count());
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,8 +270,12 @@ int main(int argc, char** argv) {
   }
   // One nonce store for WebSocket logins and signed HTTP requests (GET /v1/reports/...).
   const ipx::gateway::Limits limits;
-  std::shared_ptr<ipx::gateway::NonceStore> nonces =
-      std::make_shared<ipx::gateway::MemoryNonceStore>(limits.nonce_ttl_ms, limits.nonce_store_max);
+  // In memory, written behind to PostgreSQL and loaded back at start (a restart forgets none).
+  auto nonce_log = std::make_shared<ipx::gateway::PgNonceLog>(
+      o.pg,
+      std::make_shared<ipx::gateway::MemoryNonceStore>(limits.nonce_ttl_ms, limits.nonce_store_max),
+      ipx::gateway::PgNonceLogOptions{.ttl_ms = limits.nonce_ttl_ms});
+  std::shared_ptr<ipx::gateway::NonceStore> nonces = nonce_log;
   // With --redis: nonces in Redis (SET NX PX), the memory store behind them while it is down.
   std::optional<ipx::gateway::RedisOptions> redis;
   if (!o.redis.empty()) {
@@ -228,6 +288,9 @@ int main(int argc, char** argv) {
 
   ipx::pg::DurabilityOptions dopts;
   dopts.ledger_rows = true;  // the ledger rows share the batch's commit
+  dopts.snapshot_every = o.snapshot_every;
+  dopts.snapshots.pace_bytes_per_second = static_cast<std::size_t>(o.snapshot_pace_mibps) << 20;
+  dopts.snapshots.nice = static_cast<int>(o.snapshot_nice);
   ipx::pg::PgDurability durability(o.pg, dopts);
   ipx::engine::EngineOptions eo;
   eo.manual_clock = o.manual_clock;
@@ -236,6 +299,13 @@ int main(int argc, char** argv) {
   auto rec = ipx::pg::recover(engine, o.pg, {});
   if (!rec.ok()) die("cannot start: " + rec.message, 1);
   if (auto ec = durability.start(engine); ec) die("cannot start the journal: " + durability.last_error(), 1);
+  {
+    std::string error;
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    if (!nonce_log->start(now, error)) die("cannot start: " + error, 1);
+  }
 
   ipx::gateway::ServerConfig sc;
   sc.listen_host = o.listen.substr(0, colon);
@@ -255,6 +325,7 @@ int main(int argc, char** argv) {
     publisher->start();
   }
   binding.attach(&engine, &server.hub(), publisher.get());
+  export_journal_metrics(server.metrics(), durability);
   // Routes match by prefix in the order added: the report, the views, then the dashboard.
   server.add_async_route("/v1/reports/",
                          [&binding](std::string_view target, ipx::gateway::RouteResponder respond) {
@@ -277,6 +348,7 @@ int main(int argc, char** argv) {
   server.run();
   engine.stop();
   durability.stop();
+  nonce_log->stop();
   if (publisher) publisher->stop();
   std::cout << "ipxd: stopped" << std::endl;
   return 0;

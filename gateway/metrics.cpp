@@ -127,6 +127,19 @@ Gauge& Metrics::gauge(const std::string& name, const std::string& help, const La
   return *s.gauge;
 }
 
+RealGauge& Metrics::real_gauge(const std::string& name, const std::string& help,
+                              const Labels& labels) {
+  std::lock_guard lock(mu_);
+  auto& s = series(name, help, Type::gauge, labels);
+  if (!s.real_gauge) s.real_gauge = std::make_unique<RealGauge>();
+  return *s.real_gauge;
+}
+
+void Metrics::add_collector(std::function<void()> collect) {
+  std::lock_guard lock(mu_);
+  collectors_.push_back(std::move(collect));
+}
+
 Histogram& Metrics::histogram(const std::string& name, const std::string& help,
                               std::vector<double> upper_bounds, const Labels& labels) {
   std::lock_guard lock(mu_);
@@ -136,6 +149,12 @@ Histogram& Metrics::histogram(const std::string& name, const std::string& help,
 }
 
 std::string Metrics::render() const {
+  std::vector<std::function<void()>> collectors;
+  {
+    std::lock_guard lock(mu_);
+    collectors = collectors_;
+  }
+  for (const auto& collect : collectors) collect();
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& [name, family] : families_) {
@@ -149,6 +168,8 @@ std::string Metrics::render() const {
         line(out, name, s.labels, std::to_string(s.counter->value()));
       } else if (s.gauge) {
         line(out, name, s.labels, std::to_string(s.gauge->value()));
+      } else if (s.real_gauge) {
+        line(out, name, s.labels, format_double(s.real_gauge->value()));
       } else if (s.histogram) {
         const Histogram& h = *s.histogram;
         std::uint64_t cumulative = 0;

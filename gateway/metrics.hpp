@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,8 @@ class Counter {
  public:
   void inc(std::uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
   std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
+  // A counter mirrored from another component's monotonic count (set by a collector).
+  void set(std::uint64_t v) noexcept { value_.store(v, std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint64_t> value_{0};
@@ -35,6 +38,16 @@ class Gauge {
 
  private:
   std::atomic<std::int64_t> value_{0};
+};
+
+// A gauge with a fractional value (durations in seconds).
+class RealGauge {
+ public:
+  void set(double v) noexcept { value_.store(v, std::memory_order_relaxed); }
+  double value() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0.0};
 };
 
 class Histogram {
@@ -62,8 +75,13 @@ class Metrics {
   // registered with two different types is a bug (IPX_ASSERT).
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
+  RealGauge& real_gauge(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& histogram(const std::string& name, const std::string& help,
                        std::vector<double> upper_bounds, const Labels& labels = {});
+  // Called at the start of every render(), outside the registry's lock: refreshes series
+  // mirrored from elsewhere (the journal's and the snapshots' statistics). Register at
+  // start-up, before the first render.
+  void add_collector(std::function<void()> collect);
   std::string render() const;
 
  private:
@@ -72,6 +90,7 @@ class Metrics {
     std::string labels;  // rendered: a="b",c="d" (no braces), empty when none
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Gauge> gauge;
+    std::unique_ptr<RealGauge> real_gauge;
     std::unique_ptr<Histogram> histogram;
   };
   struct Family {
@@ -84,6 +103,7 @@ class Metrics {
 
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;  // sorted: stable output
+  std::vector<std::function<void()>> collectors_;
 };
 
 }  // namespace ipx::gateway

@@ -502,6 +502,11 @@ void EdgeApp::set_main_clock(std::int64_t now_ms, bool manual) {
   engine_ms_ = std::max(engine_ms_, now_ms);  // engine time never goes back
 }
 
+std::int64_t EdgeApp::manual_time_ms() {
+  std::lock_guard lock(mu_);
+  return clock_manual_ ? engine_ms_ : -1;
+}
+
 void EdgeApp::saw_engine_time(std::int64_t ts_ms) {
   std::lock_guard lock(mu_);
   engine_ms_ = std::max(engine_ms_, ts_ms);

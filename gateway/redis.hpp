@@ -191,6 +191,7 @@ class EdgeApp final : public Application {
   bool ready() const override { return ready_.load(); }
   ChannelAccess authorize_channel(const Principal& principal, std::string_view channel) override;
   boost::json::value snapshot(std::string_view topic) override;
+  std::int64_t manual_time_ms() override;
   // GET /v1/auctions, /v1/auctions/<id>, /v1/markets/<id>/book from the mirrored snapshots.
   HttpResponse http_view(std::string_view target) const;
 

@@ -82,7 +82,11 @@ struct Shared {
       : app(application),
         config(std::move(cfg)),
         hub([this](std::string_view topic) { return app.snapshot(topic); },
-            [this] { return wall_ms(); }, metrics),
+            [this] {
+              const std::int64_t manual = app.manual_time_ms();
+              return manual >= 0 ? manual : wall_ms();
+            },
+            metrics),
         ws_connections(metrics.gauge("ipx_ws_connections", "Open WebSocket sessions")),
         ws_accepted(metrics.counter("ipx_ws_connections_total", "WebSocket sessions accepted")),
         connections(metrics.gauge("ipx_connections", "Open TCP connections (HTTP and WebSocket)")),
@@ -338,8 +342,8 @@ std::variant<std::vector<std::string>, Error> parse_channels(const json::value& 
     const auto chars = std::count_if(text.begin(), text.end(), [](char c) {
       return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // UTF-8 characters, not bytes
     });
-    if (static_cast<std::size_t>(chars) > request_id_chars_max) {
-      return bad("params.request_id: at most 64 characters");
+    if (chars == 0 || static_cast<std::size_t>(chars) > request_id_chars_max) {
+      return bad("params.request_id: 1 to 64 characters");
     }
   }
   const auto* ch = o.if_contains("channels");

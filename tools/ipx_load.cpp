@@ -1,13 +1,15 @@
 // ipx-load: the gateway's load generator (issue 5, "Load generator and benchmarks").
 //
 //   ipx-load orders  --url ws://127.0.0.1:PORT/v1/ws [--conns N] [--traders T] [--rate R]
-//                    [--window W] [--seconds S] [--warmup S] [--depth D]
+//                    [--window W] [--seconds S] [--warmup S] [--depth D] [--latency-out FILE]
 //       the admin creates T traders (funded), an asset, a market; each connection logs in as
 //       a trader and places limit buys (below any ask, so nothing trades) and cancels its
 //       oldest acknowledged order once it holds D: an order request is a place or a cancel.
 //       --rate R > 0: open loop at R requests/s in total, each request with an intended send
 //       time, latency measured from it (no coordinated omission). --rate 0: closed loop with W
-//       requests in flight per connection (the maximum acknowledged rate).
+//       requests in flight per connection (the maximum acknowledged rate). --latency-out FILE:
+//       one line per request of the window, "<intended ms from the window's start> <latency us>"
+//       (to see when the slow ones were sent).
 //   ipx-load fanout  --url ... [--subscribers K] [--bids B] [--bid-interval-ms I]
 //       K connections (one subscriber each) subscribe to one English auction; two bidders
 //       alternate B bids; each push's delivery delay is measured from its bid's send time.
@@ -83,7 +85,7 @@ std::int64_t wall_ms() {
 
 // ------------------------------------------------------------------------------ options
 struct Options {
-  std::string scenario, url, key, secret, src_base = "127.0.0.2";
+  std::string scenario, url, key, secret, src_base = "127.0.0.2", latency_out;
   std::int64_t conns = 128, traders = 16, window = 8, depth = 4, subscribers = 5000, bids = 20,
                bid_interval_ms = 250, per_addr = 200, connect_parallel = 64, server_pid = 0;
   double rate = 0, seconds = 10, warmup = 2;
@@ -116,6 +118,7 @@ Options parse_options(int argc, char** argv) {
     if (auto it = f.find(name); it != f.end()) out = it->second, f.erase(it);
   };
   str("url", o.url), str("key", o.key), str("secret", o.secret), str("src-base", o.src_base);
+  str("latency-out", o.latency_out);
   num("conns", o.conns), num("traders", o.traders), num("window", o.window);
   num("depth", o.depth), num("subscribers", o.subscribers), num("bids", o.bids);
   num("bid-interval-ms", o.bid_interval_ms), num("per-addr", o.per_addr);
@@ -145,6 +148,7 @@ Url parse_url(const std::string& u) {
 // ------------------------------------------------------------------------------ statistics
 struct Stats {
   std::vector<std::int64_t> latency_ns;  // of requests intended inside the measured window
+  std::vector<std::pair<std::int64_t, std::int64_t>> timeline;  // (intended, latency): --latency-out
   std::int64_t ok_in_window = 0, sent = 0, errors = 0;
   std::map<std::string, std::int64_t> error_kinds;
   void error(const std::string& kind) {
@@ -500,7 +504,10 @@ struct Runner {
   void record(std::int64_t intended, std::int64_t t, bool ok, const std::string& err) {
     if (!ok) return stats.error(err);
     if (t >= window_start && t < window_end) ++stats.ok_in_window;
-    if (intended >= window_start && intended < window_end) stats.latency_ns.push_back(t - intended);
+    if (intended >= window_start && intended < window_end) {
+      stats.latency_ns.push_back(t - intended);
+      if (!opt.latency_out.empty()) stats.timeline.emplace_back(intended - window_start, t - intended);
+    }
   }
 
   // Sends one order request (or an echo frame) on c, intended at `intended`.
@@ -615,6 +622,17 @@ struct Runner {
                 opt.scenario.c_str(), conns.size(), opt.rate, achieved, stats.pct(0.5), stats.pct(0.99),
                 stats.pct(0.999), stats.pct(1.0), stats.latency_ns.size(), stats.errors);
     for (auto& c : conns) c->on_close = nullptr;
+    if (!opt.latency_out.empty()) write_timeline();
+  }
+
+  void write_timeline() {
+    std::sort(stats.timeline.begin(), stats.timeline.end());
+    std::FILE* f = std::fopen(opt.latency_out.c_str(), "w");
+    if (f == nullptr) die("cannot write " + opt.latency_out);
+    for (const auto& [at, lat] : stats.timeline) {
+      std::fprintf(f, "%.3f %" PRId64 "\n", static_cast<double>(at) / 1e6, lat / 1000);
+    }
+    std::fclose(f);
   }
 
   // ------------------------------------------------------------------ fanout

@@ -163,6 +163,11 @@ def check_http(base, st):
     check(lines[0].startswith("level,case_id,") and sum(l.startswith("case,") for l in lines) == 2 and
           any(l.startswith("region,") for l in lines) and lines[-1].startswith("total,"), f"csv:\n{body}")
     check(st["case_b"] not in body, "bank B's case is not in bank A's CSV")
+    # Rates in plain decimals (0.75, 0), as a spreadsheet reads them, not 7.5E-1 or 0E0.
+    rate = lines[0].split(",").index("recovery_rate")
+    for l in lines[1:]:
+        cell = l.split(",")[rate]
+        check("E" not in cell.upper() and (cell == "" or float(cell) >= 0), f"recovery_rate cell {cell!r}")
     o = st["operator"]
     status, _, body = http_get(signed_url(base, o["key"], o["secret"]))
     check(status == 200 and len(json.loads(body)["rows"]) == 3, f"operator report: {status}")

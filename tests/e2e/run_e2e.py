@@ -17,7 +17,9 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
+import urllib.request
 import sys
 import time
 import traceback
@@ -487,6 +489,16 @@ async def test_idempotency(env):
     eq(await code(a, "account.fund", participant_id=p.id, amount=2000, request_id=rid), "DUPLICATE",
        "same request_id, other params")
     eq((await p.call("account.get"))["cash_available"], 1000, "DUPLICATE applied nothing")
+    # request_id is 1-64 characters: "" and 65 are refused and apply nothing; 64 is kept.
+    for bad in ("", "x" * 65):
+        eq(await code(a, "account.fund", participant_id=p.id, amount=5, request_id=bad), "BAD_REQUEST",
+           f"request_id of {len(bad)} characters")
+    eq((await p.call("account.get"))["cash_available"], 1000, "refused request_ids applied nothing")
+    rid64 = env.uid("r").ljust(64, "r")
+    r64 = await a.call("account.fund", participant_id=p.id, amount=5, request_id=rid64)
+    eq(await a.call("account.fund", participant_id=p.id, amount=5, request_id=rid64), r64,
+       "a 64-character request_id is kept")
+    eq((await p.call("account.get"))["cash_available"], 1005, "applied once")
     # Per participant: another participant may use the same request_id.
     q = await env.party("enterprise")
     aid = (await env.auction(q, deposit=0))["auction_id"]
@@ -1093,6 +1105,9 @@ async def test_book_and_trades_channels(env):
         eq(p["type"], "snapshot", "snapshot first")
         has(p, "channel", "seq", "type", "ts", "data", what="push")
         snaps[p["channel"]] = p
+    # A channel with no push yet (no trades) is stamped with engine time too.
+    eq(snaps[f"trades.{mid}"]["ts"], (await watcher.call("time.now"))["now"],
+       "trades snapshot ts before any trade: engine time")
     book = snaps[f"book.{mid}"]
     eq(book["data"], {"bids": [[900, 40]], "asks": [[1100, 20], [1200, 30]]}, "book snapshot, best first")
     seq = book["seq"]
@@ -1589,18 +1604,20 @@ def psql(conninfo, sql):
 
 
 class Server:
-    def __init__(self, ipxd, pg, manual):
-        self.ipxd, self.pg, self.manual = ipxd, pg, manual
+    def __init__(self, ipxd, pg, manual, extra=()):
+        self.ipxd, self.pg, self.manual, self.extra = ipxd, pg, manual, list(extra)
         self.db = "ipx_e2e_" + secrets.token_hex(5)
         self.proc = None
         self.url = None
         self.log = []
 
-    def start(self):
-        psql(self.pg, f"CREATE DATABASE {self.db}")
+    def start(self, fresh=True):
+        if fresh:
+            psql(self.pg, f"CREATE DATABASE {self.db}")
         args = [self.ipxd, "--listen", "127.0.0.1:0", "--pg", db_conninfo(self.pg, self.db)]
         if self.manual:
             args.append("--manual-clock")
+        args += self.extra
         env = dict(os.environ, IPX_ADMIN_KEY=ADMIN_KEY, IPX_ADMIN_SECRET=ADMIN_SECRET)
         env.pop("IPX_LISTEN", None)
         env.pop("IPX_REDIS", None)
@@ -1623,14 +1640,19 @@ class Server:
         for line in self.proc.stdout:
             self.log.append(line)
 
-    def stop(self):
+    def stop(self, keep_db=False, kill=False):
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if keep_db:
+            return
         try:
             psql(self.pg, f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
         except Exception as e:  # noqa: BLE001
@@ -1653,6 +1675,82 @@ async def run_group(server, tests, verbose):
         finally:
             await env.close()
     return results
+
+
+# A login nonce outlives a restart of ipxd (no Redis): after a graceful stop and after SIGKILL,
+# the same login frame is refused (PROTOCOL.md "Authentication": a nonce seen in the last 5
+# minutes is refused); a fresh nonce logs in.
+async def restart_nonce_checks(server):
+    async def login(nonce, ts):  # the error code, or None for a successful login
+        c = await Client.connect(server.url)
+        try:
+            reply = await c.raw("auth.login", dict(key=ADMIN_KEY, ts=ts, nonce=nonce,
+                                                   sig=sign(ADMIN_SECRET, ADMIN_KEY, ts, nonce)))
+            return reply["error"]["code"] if "error" in reply else None
+        finally:
+            await c.close()
+
+    for how in ("graceful", "kill"):
+        ts = int(time.time() * 1000)
+        nonce = secrets.token_hex(10)
+        eq(await login(nonce, ts), None, f"first login ({how})")
+        await asyncio.sleep(0.3)  # longer than the nonce writer's batch interval (20 ms)
+        server.stop(keep_db=True, kill=how == "kill")
+        server.start(fresh=False)
+        eq(await login(nonce, ts), "UNAUTHENTICATED", f"the nonce replayed after a {how} restart")
+        eq(await login(secrets.token_hex(10), int(time.time() * 1000)), None, f"a fresh nonce ({how})")
+
+
+# ipxd --snapshot-every N: snapshots are taken and the journal's and snapshots' figures are on
+# /metrics; a bad value stops ipxd at once with a message and a non-zero exit.
+async def snapshot_flag_checks(server):
+    a = await Client.connect(server.url)
+    try:
+        await a.login(ADMIN_KEY, ADMIN_SECRET)
+        for i in range(12):
+            await a.call("participant.create", name=f"snap-{i}", kind="individual", region="chengdu",
+                         whitelisted=True)
+    finally:
+        await a.close()
+    base = server.url.replace("ws://", "http://").replace("/v1/ws", "")
+    metrics = {}
+    for _ in range(50):
+        body = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+        metrics = dict(l.split(" ", 1) for l in body.splitlines() if l and not l.startswith("#"))
+        if int(metrics.get("ipx_snapshots_written_total", "0")) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    check(int(metrics.get("ipx_journal_committed_seq", "0")) >= 12, f"committed seq: {metrics}")
+    check(int(metrics.get("ipx_snapshots_written_total", "0")) >= 2,
+          f"--snapshot-every 5 over 12 records: 2 snapshots written ({metrics})")
+    check(float(metrics["ipx_snapshot_max_pause_seconds"]) >= 0, "pause gauge")
+    promtool = shutil.which("promtool")
+    if promtool:  # Debian's prometheus package (installed by tools/ipx deps)
+        r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 0, f"promtool check metrics: {r.stdout}{r.stderr}")
+    for bad in (["--snapshot-every", "-1"], ["--snapshot-pace", "x"], ["--snapshot-nice", "20"]):
+        r = subprocess.run([server.ipxd, "--listen", "127.0.0.1:0", "--pg", "dbname=none"] + bad,
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, IPX_ADMIN_SECRET=ADMIN_SECRET))
+        check(r.returncode != 0 and bad[0] in r.stderr, f"{bad}: exit {r.returncode}, {r.stderr!r}")
+
+
+def run_restart_group(ipxd, pg, verbose):
+    server = Server(ipxd, pg, False, extra=["--snapshot-every", "5"])
+    t0 = time.time()
+    try:
+        server.start()
+        asyncio.run(snapshot_flag_checks(server))
+        asyncio.run(restart_nonce_checks(server))
+        print(f"PASS restart_nonces, snapshot_flags ({time.time() - t0:.1f}s)", flush=True)
+        return [("restart_nonces", True, "")]
+    except Exception as e:  # noqa: BLE001
+        detail = "".join(traceback.format_exception(e)) if verbose else f"{type(e).__name__}: {e}"
+        print(f"FAIL restart_nonces: {detail}", flush=True)
+        return [("restart_nonces", False, detail)]
+    finally:
+        server.stop()
 
 
 def main():
@@ -1690,6 +1788,8 @@ def main():
             server.stop()
             if server.proc and server.proc.returncode not in (0, None, -15):
                 print(f"ipxd exited with {server.proc.returncode}:\n" + "".join(server.log[-30:]), flush=True)
+    if args.k in "restart_nonces":
+        results += run_restart_group(args.ipxd, pg, args.v)
     passed = sum(1 for _, ok, _ in results if ok)
     failed = len(results) - passed
     print(f"{passed} passed, {failed} failed")

@@ -201,5 +201,24 @@ TEST(GatewayMetrics, ExpositionFormat) {
   EXPECT_EQ(&m.counter("ipx_x_total", ""), &m.counter("ipx_x_total", ""));
 }
 
+// Series mirrored from elsewhere: a collector runs at each render, before the text is made.
+TEST(GatewayMetrics, CollectorsRefreshMirroredSeriesAtEachRender) {
+  Metrics m;
+  auto* pause = &m.real_gauge("ipx_p_seconds", "A fractional gauge");
+  auto* total = &m.counter("ipx_c_total", "A mirrored counter");
+  int source = 0;
+  m.add_collector([&] {
+    ++source;
+    pause->set(0.25 * source);
+    total->set(static_cast<std::uint64_t>(10 * source));
+  });
+  const std::string first = m.render();
+  EXPECT_NE(first.find("# TYPE ipx_p_seconds gauge\nipx_p_seconds 0.25\n"), std::string::npos) << first;
+  EXPECT_NE(first.find("ipx_c_total 10\n"), std::string::npos) << first;
+  const std::string second = m.render();
+  EXPECT_NE(second.find("ipx_p_seconds 0.5\n"), std::string::npos) << second;
+  EXPECT_NE(second.find("ipx_c_total 20\n"), std::string::npos) << second;
+}
+
 }  // namespace
 }  // namespace ipx::gateway

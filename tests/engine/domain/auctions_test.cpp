@@ -559,6 +559,11 @@ TEST_F(DomainAuctionTest, AnAssetForSaleCannotBeListedForSaleAgain) {
                  {"increment", kStep},          {"deposit", kDeposit},
                  {"opens_at", h.now},           {"closes_at", h.now + 2 * kDayMs}};
   h.expect_rejected(Code::invalid_state, op, "auction.create", json::serialize(p));
+  // A disposal-purpose sale sells the title too: refused alike, by the owner and the operator.
+  p["purpose"] = "disposal";
+  h.expect_rejected(Code::invalid_state, op, "auction.create", json::serialize(p));
+  h.expect_rejected(Code::invalid_state, seller, "auction.create", json::serialize(p));
+  p["purpose"] = "transfer";
   advance_to(t0 + kDayMs);  // unsold: the asset may be listed again
   EXPECT_EQ(get(op, id).at("state"), "unsold");
   EXPECT_TRUE(h.call(op, "auction.create", json::serialize(p)).ok());

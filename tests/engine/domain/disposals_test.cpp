@@ -321,15 +321,18 @@ TEST_F(DomainDisposalTest, PlanBelowRule1FloorIsBadRequest) {
                     json::serialize(open_params(asset, kValuation, {{"cut_bp", 2001}}, bank)));
 }
 
-// Rule 3 (deposit 5-20% of the start) and rule 5 (bidding >= 24 h), each at its bounds.
+// Rule 3 (deposit 5-20% of the start), rule 5 (bidding >= 24 h) and rule 9 (the next round
+// within 30 days), each at its bounds.
 TEST_F(DomainDisposalTest, PlanOutsideRules3And5IsBadRequest) {
   for (const auto& plan : {json::object{{"deposit_bp", 499}}, json::object{{"deposit_bp", 2001}},
-                           json::object{{"bidding_ms", kDayMs - 1}}}) {
+                           json::object{{"bidding_ms", kDayMs - 1}},
+                           json::object{{"renotice_ms", 30 * kDayMs + 1}}}) {
     h.expect_rejected(Code::bad_request, bank, "disposal.open",
                       json::serialize(open_params(pledged_asset(bank), kValuation, plan, bank)));
   }
   for (const auto& plan : {json::object{{"deposit_bp", 500}}, json::object{{"deposit_bp", 2000}},
-                           json::object{{"bidding_ms", kDayMs}}}) {
+                           json::object{{"bidding_ms", kDayMs}},
+                           json::object{{"renotice_ms", 30 * kDayMs}}}) {
     EXPECT_FALSE(open_case(kValuation, plan).empty());
   }
 }
@@ -910,6 +913,9 @@ TEST_F(DomainDisposalTest, DisposalOpenNamingAnAssetTwiceIsBadRequest) {
   const std::string id = pledged_asset(bank);
   json::object p = open_params(id, kValuation, {}, bank);
   p["assets"] = json::array{json::string(id), json::string(id)};
+  h.expect_rejected(Code::bad_request, bank, "disposal.open", json::serialize(p));
+  // Shape before NOT_FOUND: an unknown asset named twice is BAD_REQUEST too.
+  p["assets"] = json::array{"PAT-nope", "PAT-nope"};
   h.expect_rejected(Code::bad_request, bank, "disposal.open", json::serialize(p));
 }
 

@@ -160,6 +160,15 @@ TEST_F(DomainMarketCreate, NonExclusiveOnly) {
                         R"(,"tick":100,"min_qty":10})");
 }
 
+// DOMAIN rule 15: a licence whose kind is not given is non-exclusive.
+TEST_F(DomainMarketCreate, ALicenceWithoutKindIsNonExclusive) {
+  Outcome o = h.call(alice, "market.create",
+                     R"({"market_id":"M2","asset_id":"PAT-2","licence":{"territory":["cn"],)"
+                     R"("term_months":12},"tick":100,"min_qty":10})");
+  ASSERT_TRUE(o.ok()) << o.message;
+  EXPECT_EQ(o.result.at("licence").as_object().at("kind"), "non_exclusive");
+}
+
 TEST_F(DomainMarketCreate, DuplicateMarketId) {
   h.expect_rejected(Code::duplicate, alice, "market.create",
                     R"({"market_id":"M","asset_id":"PAT-2","licence":)" + licence_json() +

@@ -1,0 +1,155 @@
+#include "gateway/pg_nonces.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/pg/conn.hpp"
+#include "engine/pg/errc.hpp"
+
+namespace ipx::gateway {
+namespace {
+
+constexpr std::size_t kRowsPerStatement = 1'000;  // 2 parameters a row, far below 65,535
+constexpr auto kPruneEvery = std::chrono::seconds(10);
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One INSERT of rows [first, last): a nonce seen again after its window keeps the later time.
+bool insert_rows(pg::Connection& conn, const std::vector<std::pair<std::string, std::int64_t>>& rows,
+                 std::size_t first, std::size_t last) {
+  std::string sql = "INSERT INTO login_nonces (nonce, seen_ms) VALUES ";
+  std::vector<std::string> ms;
+  std::vector<const char*> values;
+  ms.reserve(last - first);
+  values.reserve(2 * (last - first));
+  for (std::size_t i = first; i < last; ++i) {
+    const std::size_t k = 2 * (i - first);
+    if (i > first) sql += ',';
+    sql += "($" + std::to_string(k + 1) + ",$" + std::to_string(k + 2) + "::bigint)";
+    ms.push_back(std::to_string(rows[i].second));
+  }
+  for (std::size_t i = first; i < last; ++i) {
+    values.push_back(rows[i].first.c_str());
+    values.push_back(ms[i - first].c_str());
+  }
+  sql += " ON CONFLICT (nonce) DO UPDATE SET seen_ms = GREATEST(login_nonces.seen_ms, EXCLUDED.seen_ms)";
+  pg::PgResult r(PQexecParams(conn.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                              values.data(), nullptr, nullptr, 0));
+  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    conn.fail(r.get(), "login_nonces insert");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+PgNonceLog::PgNonceLog(std::string conninfo, std::shared_ptr<NonceStore> memory,
+                       PgNonceLogOptions options)
+    : conninfo_(std::move(conninfo)), memory_(std::move(memory)), options_(options) {}
+
+PgNonceLog::~PgNonceLog() { stop(); }
+
+bool PgNonceLog::start(std::int64_t now_ms, std::string& error) {
+  pg::Connection conn(conninfo_);
+  if (conn.ensure()) {
+    error = "login nonces: " + conn.last_error();
+    return false;
+  }
+  const std::string since = std::to_string(now_ms - options_.ttl_ms);
+  const char* values[] = {since.c_str()};
+  pg::PgResult r(PQexecParams(conn.get(),
+                              "SELECT nonce, seen_ms FROM login_nonces WHERE seen_ms > $1::bigint "
+                              "ORDER BY seen_ms",
+                              1, nullptr, values, nullptr, nullptr, 0));
+  if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+    conn.fail(r.get(), "login_nonces read");
+    error = "login nonces: " + conn.last_error();
+    return false;
+  }
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    const std::int64_t seen = std::strtoll(PQgetvalue(r.get(), i, 1), nullptr, 10);
+    // In time order, each remembered until its own window ends (the store keeps its expiries
+    // monotonic, so a nonce is never forgotten early).
+    memory_->record(PQgetvalue(r.get(), i, 0), seen);
+  }
+  loaded_ = static_cast<std::size_t>(n);
+  thread_ = std::thread([this] { run(); });
+  return true;
+}
+
+void PgNonceLog::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+NonceStore::Outcome PgNonceLog::record(std::string_view nonce, std::int64_t now_ms) {
+  const Outcome outcome = memory_->record(nonce, now_ms);
+  if (outcome != Outcome::fresh) return outcome;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= options_.queue_max) queue_.pop_front();
+    queue_.emplace_back(std::string(nonce), now_ms);
+  }
+  return outcome;
+}
+
+// The writer: every flush_every, the queued nonces in one transaction; every 10 s, the rows
+// older than the window go. A failed write keeps its rows queued and retries on the next tick.
+void PgNonceLog::run() {
+  pg::Connection conn(conninfo_);
+  auto pruned = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+  for (;;) {
+    bool stopping = false;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, options_.flush_every, [&] { return stopping_; });
+      stopping = stopping_;
+      rows.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      queue_.clear();
+    }
+    bool written = rows.empty();
+    if (!rows.empty() && !conn.ensure()) {
+      // A few lost nonces do no harm; a slow commit here would only delay the next batch.
+      written = !conn.exec("BEGIN") && !conn.exec("SET LOCAL synchronous_commit = off");
+      for (std::size_t i = 0; written && i < rows.size(); i += kRowsPerStatement) {
+        written = insert_rows(conn, rows, i, std::min(rows.size(), i + kRowsPerStatement));
+      }
+      written = written && !conn.exec("COMMIT");
+      if (!written) conn.exec("ROLLBACK");
+    }
+    if (!written) {
+      std::lock_guard lock(mu_);
+      for (auto it = rows.rbegin(); it != rows.rend() && queue_.size() < options_.queue_max; ++it) {
+        queue_.push_front(std::move(*it));
+      }
+    }
+    rows.clear();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - pruned >= kPruneEvery && !conn.ensure()) {
+      pruned = now;
+      conn.exec("DELETE FROM login_nonces WHERE seen_ms < " +
+                std::to_string(wall_ms() - options_.ttl_ms));
+    }
+    if (stopping) return;  // one last attempt: a database that is away loses the queue
+  }
+}
+
+}  // namespace ipx::gateway
