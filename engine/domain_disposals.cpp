@@ -565,6 +565,9 @@ Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
       return Outcome::error(Code::bad_request, "industries: unknown industry " + i);
   }
   if (p.price_bp > 10'000) return Outcome::error(Code::bad_request, "price_bp: at most 10000");
+  if (p.expires_at && *p.expires_at <= c.now) {
+    return Outcome::error(Code::bad_request, "expires_at: must be in the future");
+  }
   BackstopOfferRec o;
   o.num = ++offers_n_;
   o.id = "BO-" + std::to_string(o.num);

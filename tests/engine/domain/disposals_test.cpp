@@ -570,6 +570,17 @@ TEST_F(DomainDisposalTest, BackstopOfferIsForBackstopBuyersOnly) {
                     R"({"price_bp":4000,"max_amount":1000})");
 }
 
+// An offer that has already expired would never buy: refused; one expiring later is taken.
+TEST_F(DomainDisposalTest, BackstopOfferExpiringNowOrBeforeIsBadRequest) {
+  for (const std::int64_t at : {h.now - 1, h.now}) {
+    h.expect_rejected(Code::bad_request, bs1, "backstop.offer",
+                      R"({"price_bp":4000,"max_amount":1000,"expires_at":)" + std::to_string(at) + "}");
+  }
+  EXPECT_TRUE(h.call(bs1, "backstop.offer",
+                     R"({"price_bp":4000,"max_amount":1000,"expires_at":)" + std::to_string(h.now + 1) + "}")
+                  .ok());
+}
+
 // ------------------------------------------------------------------ reads and the report
 
 TEST_F(DomainDisposalTest, GetIsForTheOperatorAndTheCasesBankOnly) {
