@@ -188,12 +188,15 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   reindex_from(pushes, pushes_first);
   if (!replaying_ && observed_ && snapshots_per_command_) attach_snapshots(pushes, pushes_first);
+  const bool text_result = !out.result_text.empty();
   if (request_id.empty() || !keeps_reply(out.code)) {
-    hash_ = mix_json(hash_ ^ static_cast<std::uint64_t>(out.code), out.result);
+    hash_ = text_result ? mix_bytes(hash_ ^ static_cast<std::uint64_t>(out.code), out.result_text)
+                        : mix_json(hash_ ^ static_cast<std::uint64_t>(out.code), out.result);
     return out;
   }
   // Remembered: the result's text is made once, for the hash and for the table.
-  std::string text = json::serialize(out.result);
+  const std::string serialized = text_result ? std::string() : json::serialize(out.result);
+  const std::string& text = text_result ? out.result_text : serialized;
   hash_ = mix_bytes(hash_ ^ static_cast<std::uint64_t>(out.code), text);
   // Not remembered yet (looked up above), so the key is new to the table.
   const auto ref = remembered_log_.append(now, key, canonical, out.code, out.message,
@@ -483,6 +486,7 @@ Outcome Domain::asset_register(Ctx& c, const AssetRegister& p) {
   auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
   IPX_ASSERT(r.ok());
   auto& stored = assets_.emplace(a.id, std::move(a)).first->second;
+  push_balance(c, owner->id);  // the title is one of the owner's positions
   return Outcome::success(asset_json(stored));
 }
 

@@ -401,6 +401,12 @@ class Domain {
   json::object order_json(const OrderMeta& meta) const {
     return meta.last ? order_json(meta, *meta.last) : json::object{};
   }
+  // The text of json::serialize(order_json(meta, v)), written directly (the replies of
+  // order.place, order.cancel and order.replace: Outcome::result_text).
+  std::string order_text(const OrderMeta& meta, const matching::order_view& v) const;
+  std::string order_text(const OrderMeta& meta) const {
+    return meta.last ? order_text(meta, *meta.last) : std::string("{}");
+  }
   Outcome order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
                        matching::order_params& out) const;
   void settle_book_events(Market& m, Ctx& c, const void* before_depth);
@@ -487,6 +493,9 @@ class Domain {
   void push_private(Ctx& c, const std::string& participant_id, const std::string& type,
                     json::object data);
   void push_balance(Ctx& c, const std::string& participant_id);
+  // A settlement's state to each of its parties' private channels: the buyer, the seller and,
+  // for a disposal's, the case's bank (the parties settlement.get answers).
+  void push_settlement(Ctx& c, const SettlementRec& s);
 
   Participant* find_participant(const std::string& id);
   std::string next_id(const char* prefix, std::uint64_t& counter);

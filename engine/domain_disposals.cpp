@@ -326,7 +326,7 @@ bool Domain::backstop_purchase(DisposalCase& dc, BackstopOfferRec& o, std::int64
   dc.sold_at = c.now;
   dc.cash_at = c.now;
   a.settlement_id = s.id;
-  push_private(c, buyer->id, "settlement", settlement_json(s));
+  push_settlement(c, s);
   push_balance(c, buyer->id);
   settlements_.emplace(s.id, std::move(s));
   note(dc, c, "backstop", "offer " + o.id + " buys at " + std::to_string(price) + " fen (rule 11)");
@@ -357,6 +357,8 @@ void Domain::transfer_in_lieu(DisposalCase& dc, std::int64_t price, Ctx& c) {
       assets_.at(id).owner = dc.pledgee;
       assets_.at(id).pledges.clear();  // the bank's own pledges (it is their only pledgee)
     }
+    push_balance(c, dc.pledgor);  // the titles moved between their positions
+    push_balance(c, dc.pledgee);
   }
   dc.hammer = price;
   // The asset counts at the sell-off price toward what remains of the claim (rule 14).

@@ -224,6 +224,47 @@ json::object Domain::order_json(const OrderMeta& meta, const matching::order_vie
   return o;
 }
 
+std::string Domain::order_text(const OrderMeta& meta, const matching::order_view& v) const {
+  std::string out;
+  out.reserve(256 + 48 * meta.fills.size());
+  auto num = [&](std::int64_t n) { codec::detail::write_text(out, n); };
+  auto str = [&](const char* key, std::string_view value) {
+    out += key;
+    codec::append_string(out, value);
+  };
+  str("{\"order_id\":", meta.id);
+  str(",\"client_order_id\":", meta.client_order_id);
+  str(",\"market_id\":", meta.market_id);
+  str(",\"side\":", v.side_ == matching::side::buy ? "buy" : "sell");
+  str(",\"type\":", v.type == matching::order_type::limit ? "limit" : "market");
+  str(",\"status\":", status_name(v.status));
+  out += ",\"qty\":";
+  num(v.qty.v);
+  out += ",\"filled_qty\":";
+  num(v.filled.v);
+  out += ",\"leaves_qty\":";
+  num(v.leaves.v);
+  out += ",\"price\":";
+  if (v.type == matching::order_type::limit) {
+    num(v.price.v);
+  } else {
+    out += "null";
+  }
+  out += ",\"fills\":[";
+  for (std::size_t i = 0; i < meta.fills.size(); ++i) {
+    const OrderFill& f = meta.fills[i];
+    out += i == 0 ? "{\"trade_id\":\"T-" : ",{\"trade_id\":\"T-";
+    out += std::to_string(f.trade_id);
+    out += "\",\"price\":";
+    num(f.price);
+    out += ",\"qty\":";
+    num(f.qty);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
 // Shape checks that PROTOCOL.md puts before NOT_FOUND, and the mapping to book params.
 Outcome Domain::order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
                              matching::order_params& out) const {
@@ -315,7 +356,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
-  return Outcome::success(order_json(m.orders.at(op.id)));
+  return Outcome::success_text(order_text(m.orders.at(op.id)));
 }
 
 // Settles trades, moves holds, publishes pushes for what the book reported in one command.
@@ -482,9 +523,12 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
   if (p.order_id.has_value() == p.client_order_id.has_value()) {
     return Outcome::error(Code::bad_request, "order_id: give exactly one of order_id or client_order_id");
   }
-  auto it = markets_.find(p.market_id);
-  if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + p.market_id);
-  m = &it->second;
+  m = nullptr;
+  if (p.market_id) {
+    auto it = markets_.find(*p.market_id);
+    if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + *p.market_id);
+    m = &it->second;
+  }
   id = 0;
   if (p.order_id) {
     const std::string_view s = *p.order_id;
@@ -493,13 +537,25 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
     auto co = client_order_ids_.find(pair_key(c.actor->id, *p.client_order_id));
     if (co != client_order_ids_.end()) id = co->second;
   }
-  // A done order is found too (the caller's book call then says INVALID_STATE).
+  // The order's market: the one named, else the one holding it. A done order is found too
+  // (the caller's book call then says INVALID_STATE).
+  if (m == nullptr && id != 0) {
+    for (auto& [mid, market] : markets_) {
+      if (market.orders.count(id) != 0) {
+        m = &market;
+        break;
+      }
+    }
+  }
   bool mine = false;
-  if (auto o = m->orders.find(id); o != m->orders.end()) {
-    mine = o->second.owner == c.actor->id;
-  } else if (auto f = finished_.find(id); f != finished_.end()) {
+  if (auto o = m == nullptr ? nullptr : &m->orders; o != nullptr && o->find(id) != o->end()) {
+    mine = o->find(id)->second.owner == c.actor->id;
+  } else if (auto f = finished_.find(id); id != 0 && f != finished_.end()) {
     const FinishedOrder done = read_finished(finished_log_.at(f->second));
-    mine = done.market_num == m->num && done.owner == c.actor->id;
+    for (auto it = markets_.begin(); m == nullptr && it != markets_.end(); ++it) {
+      if (it->second.num == done.market_num) m = &it->second;
+    }
+    mine = m != nullptr && done.market_num == m->num && done.owner == c.actor->id;
   }
   if (id == 0 || !mine) return Outcome::error(Code::not_found, "no such order");
   return Outcome::success({});
@@ -565,7 +621,7 @@ Outcome Domain::order_cancel(Ctx& c, const OrderRef& p) {
   auto r = m->book->cancel(id);
   if (r.ec != matching::errc::ok) return Outcome::error(Code::invalid_state, "the order is done");
   settle_book_events(*m, c, &before);
-  return Outcome::success(order_json(m->orders.at(id)));
+  return Outcome::success_text(order_text(m->orders.at(id)));
 }
 
 Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
@@ -595,7 +651,7 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   auto r = m->book->replace(id, Fen{price}, Units{qty}, Ms{c.now}, funds);
   if (r.ec != matching::errc::ok) return Outcome::error(code_of(r.ec), std::string(matching::protocol_code(r.ec)));
   settle_book_events(*m, c, &before);
-  return Outcome::success(meta.last ? order_json(meta) : order_json(meta, r.order));
+  return Outcome::success_text(meta.last ? order_text(meta) : order_text(meta, r.order));
 }
 
 void Domain::expire_orders(std::int64_t until, Ctx& c) {

@@ -80,9 +80,20 @@ void Domain::open_settlement(Auction& a, const std::string& buyer, std::int64_t 
   s.due_at = closed_at + a.payment_ms;
   if (r.hold_id) s.transfers.push_back(r.hold_id);
   a.settlement_id = s.id;
-  push_private(c, buyer, "settlement", settlement_json(s));
+  push_settlement(c, s);
   payment_due_.insert({s.due_at, s.id});
   settlements_.emplace(s.id, std::move(s));
+}
+
+void Domain::push_settlement(Ctx& c, const SettlementRec& s) {
+  if (quiet()) return;
+  const json::object data = settlement_json(s);
+  push_private(c, s.buyer, "settlement", data);
+  if (!s.seller.empty() && s.seller != s.buyer) push_private(c, s.seller, "settlement", data);
+  if (!s.case_id.empty()) {
+    const std::string& bank = cases_.at(s.case_id).pledgee;
+    if (bank != s.buyer && bank != s.seller) push_private(c, bank, "settlement", data);
+  }
 }
 
 json::object Domain::settlement_json(const SettlementRec& s) const {
@@ -163,7 +174,7 @@ Outcome Domain::settlement_pay(Ctx& c, const SettlementRef& p) {
   s->state = "paid";
   s->paid_at = c.now;
   if (!s->case_id.empty()) cases_.at(s->case_id).cash_at = c.now;
-  push_private(c, s->buyer, "settlement", settlement_json(*s));
+  push_settlement(c, *s);
   push_balance(c, s->buyer);
   return Outcome::success(settlement_json(*s));
 }
@@ -252,7 +263,7 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   }
   for (const auto& who : {s->buyer, s->seller}) push_balance(c, who);
   push_paid(c, claims, shares);
-  push_private(c, s->buyer, "settlement", settlement_json(*s));
+  push_settlement(c, *s);
   return Outcome::success(settlement_json(*s));
 }
 
@@ -282,7 +293,7 @@ Outcome Domain::settlement_fail(Ctx& c, const SettlementFail& p) {
   s->state = "failed";
   s->reason = p.reason;
   push_balance(c, s->buyer);
-  push_private(c, s->buyer, "settlement", settlement_json(*s));
+  push_settlement(c, *s);
   if (!s->case_id.empty()) on_settlement_lost(cases_.at(s->case_id), *s, c);
   return Outcome::success(settlement_json(*s));
 }
@@ -298,7 +309,7 @@ void Domain::check_payment_deadlines(std::int64_t until, Ctx& c) {
     IPX_ASSERT(s.state == "awaiting_payment");
     forfeit_deposit(s, c);
     s.state = "defaulted";
-    push_private(c, s.buyer, "settlement", settlement_json(s));
+    push_settlement(c, s);
     push_balance(c, s.buyer);
     if (!s.case_id.empty()) on_settlement_lost(cases_.at(s.case_id), s, c);
   }

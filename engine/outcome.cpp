@@ -27,10 +27,18 @@ bool code_from_name(std::string_view name, Code& out) {
   return false;
 }
 
+json::object Outcome::result_object() const {
+  return result_text.empty() ? result : json::parse(result_text).as_object();
+}
+
+std::string Outcome::result_json() const {
+  return result_text.empty() ? json::serialize(result) : result_text;
+}
+
 json::object Outcome::to_reply() const {
   json::object reply;
   if (ok()) {
-    reply["result"] = result;
+    reply["result"] = result_object();
   } else {
     reply["error"] = json::object{{"code", code_name(code)}, {"message", message}};
   }

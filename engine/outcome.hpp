@@ -43,10 +43,19 @@ struct Outcome {
   Code code = Code::ok;
   std::string message;  // for errors
   json::object result;  // for success
+  // For success, instead of `result` on the hot paths (orders): the result's JSON text,
+  // exactly json::serialize of the object it stands for (so the state hash and the remembered
+  // reply are the same either way), written without building the object.
+  std::string result_text;
 
   bool ok() const { return code == Code::ok; }
-  static Outcome error(Code c, std::string msg) { return {c, std::move(msg), {}}; }
-  static Outcome success(json::object r) { return {Code::ok, {}, std::move(r)}; }
+  static Outcome error(Code c, std::string msg) { return {c, std::move(msg), {}, {}}; }
+  static Outcome success(json::object r) { return {Code::ok, {}, std::move(r), {}}; }
+  static Outcome success_text(std::string text) { return {Code::ok, {}, {}, std::move(text)}; }
+  // The result as an object, whichever form it has.
+  json::object result_object() const;
+  // The result's JSON text, whichever form it has.
+  std::string result_json() const;
   // The reply object the gateway sends: {"result": ...} or {"error": {"code","message"}}.
   json::object to_reply() const;
 };

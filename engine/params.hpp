@@ -339,11 +339,13 @@ struct OrderPlace {
   }
 };
 
+// order.cancel: the order by order_id or client_order_id (each names one order for all time),
+// with or without its market_id.
 struct OrderRef {
-  std::string market_id;
+  OptStr market_id;
   OptStr order_id, client_order_id;
   static constexpr auto fields() {
-    return std::tuple{req("market_id", &OrderRef::market_id, idstr),
+    return std::tuple{opt("market_id", &OrderRef::market_id, opt_id),
                       opt("order_id", &OrderRef::order_id, opt_id),
                       opt("client_order_id", &OrderRef::client_order_id, opt_id)};
   }

@@ -29,7 +29,11 @@ std::string reply_json(const engine::Outcome& o) {
   if (o.ok()) {
     out.reserve(256);
     out += "{\"result\":";
-    append_json(out, o.result);
+    if (o.result_text.empty()) {
+      append_json(out, o.result);
+    } else {
+      out += o.result_text;
+    }
     out += '}';
     return out;
   }
@@ -552,8 +556,8 @@ void Binding::run_report(const Principal& principal, const ReportRequest& reques
       const std::string_view code = engine::code_name(o.code);
       return respond({status_of(code), "application/json", json::serialize(o.to_reply())});
     }
-    if (csv) return respond({200, "text/csv; charset=utf-8", report_csv(o.result)});
-    respond(json_response(200, o.result));
+    if (csv) return respond({200, "text/csv; charset=utf-8", report_csv(o.result_object())});
+    respond(json_response(200, o.result_object()));
   };
   if (!engine_->submit(std::move(cmd))) {
     respond(http_error(503, "UNAVAILABLE", "the engine queue is full; retry later"));

@@ -169,6 +169,19 @@ TEST_F(DomainMarketCreate, ALicenceWithoutKindIsNonExclusive) {
   EXPECT_EQ(o.result.at("licence").as_object().at("kind"), "non_exclusive");
 }
 
+// A registered title is one of its owner's positions at once: the private channel hears it.
+TEST_F(DomainMarketCreate, ARegisteredTitleIsPushedToItsOwnersPrivateChannel) {
+  json::object a{{"asset_id", "PAT-T"},   {"kind", "trademark"},  {"title", "a mark"},
+                 {"owner", bob},          {"region", "chengdu"},  {"industry", "other"},
+                 {"valuation", 100'000},  {"expires_at", h.now + 3650 * kDayMs}};
+  ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+  const auto b = h.on("private." + bob, "balance");
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_NE(json::serialize(b[0].data.at("positions")).find(R"("asset_id":"PAT-T","units":1)"),
+            std::string::npos)
+      << json::serialize(b[0].data);
+}
+
 TEST_F(DomainMarketCreate, DuplicateMarketId) {
   h.expect_rejected(Code::duplicate, alice, "market.create",
                     R"({"market_id":"M","asset_id":"PAT-2","licence":)" + licence_json() +
@@ -608,6 +621,26 @@ TEST_F(DomainMarketCancel, ByClientOrderId) {
   ASSERT_TRUE(c.ok()) << c.message;
   EXPECT_EQ(status(c.result), "cancelled");
   EXPECT_EQ(h.position(lic, "M"), (Harness::Position{kIssued, 0}));
+}
+
+// The order's id (or the owner's client_order_id) names it for all time: market_id may be left
+// out, live and done orders alike.
+TEST_F(DomainMarketCancel, WithoutTheMarketId) {
+  json::object r = placed(alice, limit("buy", 1000, 10, "a1"));
+  const std::string id(r.at("order_id").as_string());
+  Outcome c = h.call(alice, "order.cancel", R"({"order_id":")" + id + R"("})");
+  ASSERT_TRUE(c.ok()) << c.message;
+  EXPECT_EQ(status(c.result), "cancelled");
+  EXPECT_EQ(c.result.at("market_id"), "M");
+  placed(alice, limit("buy", 1000, 10, "a2"));
+  c = h.call(alice, "order.cancel", R"({"client_order_id":"a2"})");
+  ASSERT_TRUE(c.ok()) << c.message;
+  EXPECT_EQ(status(c.result), "cancelled");
+  h.expect_rejected(Code::invalid_state, alice, "order.cancel", R"({"client_order_id":"a1"})");
+  h.expect_rejected(Code::not_found, bob, "order.cancel", R"({"order_id":")" + id + R"("})");
+  h.expect_rejected(Code::not_found, bob, "order.cancel", R"({"client_order_id":"a2"})");
+  h.expect_rejected(Code::not_found, alice, "order.cancel", R"({"order_id":"O-999"})");
+  h.expect_rejected(Code::bad_request, alice, "order.cancel", R"({"market_id":"M"})");
 }
 
 TEST_F(DomainMarketCancel, SomeoneElsesOrderIsNotFound) {

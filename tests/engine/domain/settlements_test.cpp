@@ -108,6 +108,22 @@ TEST_F(DomainSettlementTest, PaymentMsOverridesTheDeadline) {
   EXPECT_EQ(get(alice, sid).at("due_at"), close_ms + 3 * kDayMs);
 }
 
+// Every party sees its settlement move on its private channel: the buyer and the seller (the
+// parties settlement.get answers), at each step.
+TEST_F(DomainSettlementTest, BuyerAndSellerEachGetTheSettlementPushes) {
+  const std::string sid = sold_to(alice);
+  for (const auto& [step, state] : {std::pair<int, const char*>{0, "paid"}, {1, "confirmed"}}) {
+    ASSERT_TRUE((step == 0 ? pay(alice, sid) : confirm(sid)).ok());
+    for (const auto& who : {alice, seller}) {
+      const auto s = h.on("private." + who, "settlement");
+      ASSERT_EQ(s.size(), 1u) << who << " " << state;
+      EXPECT_EQ(s[0].data.at("settlement_id"), json::value(sid));
+      EXPECT_EQ(s[0].data.at("state"), state);
+    }
+    EXPECT_TRUE(h.on("private." + bob, "settlement").empty());
+  }
+}
+
 TEST_F(DomainSettlementTest, PayMovesPricePlusPremiumLessDepositIntoCashHeld) {
   const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}});
   Outcome r = pay(alice, sid);
