@@ -381,9 +381,12 @@ class Domain {
                               const std::string& seller, const std::string& case_id);
   Outcome check_bidder(const Ctx& c, const std::string& auction_id, Auction*& out);
   Outcome bid_reply(Ctx& c, Auction& a, const matching::Result<matching::BidReply>& r,
-                    std::vector<matching::AuctionEvent>& events);
+                    std::vector<matching::AuctionEvent>& events,
+                    const std::vector<matching::AuctionView>& at_bid);
+  // at_bid: the mechanism's view as each bid was accepted (EventLog), for the bid pushes;
+  // null: the view after the call.
   void apply_auction_events(Auction& a, const std::vector<matching::AuctionEvent>& events,
-                            Ctx& c);
+                            Ctx& c, const std::vector<matching::AuctionView>* at_bid = nullptr);
   void close_auction(Auction& a, const matching::AuctionEvent& e, Ctx& c);
   void release_deposits(Auction& a, const std::string& keep, Ctx& c);
 

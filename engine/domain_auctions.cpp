@@ -11,9 +11,18 @@ namespace ipx::engine {
 namespace {
 
 // Collects a mechanism's events during one call; the domain turns them into effects after.
+// Given the mechanism, it also keeps the mechanism's view as each bid is accepted, so that a
+// bid's push shows the auction after that bid, not after the command (a proxy's answer to
+// it comes later, with a push of its own).
 struct EventLog final : matching::AuctionSink {
+  explicit EventLog(const matching::Auction* mechanism = nullptr) : mech(mechanism) {}
+  const matching::Auction* mech;
   std::vector<matching::AuctionEvent> events;
-  void on_event(const matching::AuctionEvent& e) override { events.push_back(e); }
+  std::vector<matching::AuctionView> at_bid;
+  void on_event(const matching::AuctionEvent& e) override {
+    events.push_back(e);
+    if (mech != nullptr && e.kind == matching::EventKind::bid) at_bid.push_back(mech->view());
+  }
 };
 
 
@@ -334,7 +343,8 @@ Outcome Domain::check_bidder(const Ctx& c, const std::string& auction_id, Auctio
 }
 
 Outcome Domain::bid_reply(Ctx& c, Auction& a, const matching::Result<matching::BidReply>& r,
-                          std::vector<matching::AuctionEvent>& events) {
+                          std::vector<matching::AuctionEvent>& events,
+                          const std::vector<matching::AuctionView>& at_bid) {
   if (!r.ok()) {
     std::string msg = std::string(matching::protocol_code(r.ec));
     if (r.ec == matching::errc::bid_too_low || r.ec == matching::errc::bad_price) {
@@ -346,7 +356,7 @@ Outcome Domain::bid_reply(Ctx& c, Auction& a, const matching::Result<matching::B
     }
     return Outcome::error(code_of(r.ec), msg);
   }
-  apply_auction_events(a, events, c);
+  apply_auction_events(a, events, c, &at_bid);
   json::object o{{"auction_id", a.id}, {"amount", r.value.amount.v}, {"ts", r.value.ts.v}};
   if (!is_sealed(a)) {
     o["leader"] = r.value.leader ? json::value(bidder_code_of(a, *r.value.leader)) : nullptr;
@@ -360,18 +370,18 @@ Outcome Domain::auction_bid(Ctx& c, const AuctionBid& p) {
   Auction* a = nullptr;
   Outcome q = check_bidder(c, p.auction_id, a);
   if (!q.ok()) return q;
-  EventLog log;
+  EventLog log(a->mech.get());
   auto r = a->mech->bid(c.actor->num, Fen{p.amount}, Ms{c.now}, log);
-  return bid_reply(c, *a, r, log.events);
+  return bid_reply(c, *a, r, log.events, log.at_bid);
 }
 
 Outcome Domain::auction_proxy(Ctx& c, const AuctionProxy& p) {
   Auction* a = nullptr;
   Outcome q = check_bidder(c, p.auction_id, a);
   if (!q.ok()) return q;
-  EventLog log;
+  EventLog log(a->mech.get());
   auto r = a->mech->proxy(c.actor->num, Fen{p.max_amount}, Ms{c.now}, log);
-  return bid_reply(c, *a, r, log.events);
+  return bid_reply(c, *a, r, log.events, log.at_bid);
 }
 
 Outcome Domain::auction_accept(Ctx& c, const AuctionRef& p) {
@@ -406,16 +416,18 @@ void Domain::advance_auction(Auction& a, std::int64_t until, Ctx& c) {
   if (is_over(a)) return;
   auto due = a.mech->next_due();
   if (!due || due->v > until) return;
-  EventLog log;
+  EventLog log(a.mech.get());
   a.mech->advance(Ms{until}, log);
-  apply_auction_events(a, log.events, c);
+  apply_auction_events(a, log.events, c, &log.at_bid);
 }
 
 // Turns mechanism events into state, pushes, deposits and settlements.
 void Domain::apply_auction_events(Auction& a, const std::vector<matching::AuctionEvent>& events,
-                                  Ctx& c) {
+                                  Ctx& c, const std::vector<matching::AuctionView>* at_bid) {
   const std::string channel = "auction." + a.id;
-  for (const auto& e : events) {
+  std::size_t bids_seen = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const matching::AuctionEvent& e = events[i];
     using matching::EventKind;
     switch (e.kind) {
       case EventKind::opened:
@@ -423,16 +435,24 @@ void Domain::apply_auction_events(Auction& a, const std::vector<matching::Auctio
         c.pushes.push_back({channel, "open", e.ts.v, {{"state", "open"}}});
         break;
       case EventKind::bid: {
-        json::object d{{"bids", static_cast<std::int64_t>(a.mech->view().bids)}, {"ts", e.ts.v}};
+        // The auction as this bid left it, with the close it moved (its extension follows).
+        const matching::AuctionView v = at_bid != nullptr && bids_seen < at_bid->size()
+                                            ? (*at_bid)[bids_seen]
+                                            : a.mech->view();
+        ++bids_seen;
+        std::int64_t closes_at = v.closes_at.v;
+        for (std::size_t j = i + 1; j < events.size() && events[j].kind != EventKind::bid; ++j) {
+          if (events[j].kind == EventKind::extended) closes_at = events[j].closes_at.v;
+        }
+        json::object d{{"bids", static_cast<std::int64_t>(v.bids)}, {"ts", e.ts.v}};
         if (!is_sealed(a)) {
-          const auto v = a.mech->view();
           d["amount"] = e.amount.v;
           d["bidder"] = bidder_code_of(a, e.bidder);
           d["proxy"] = e.is_proxy;
           d["price"] = opt_fen(v.price);
           d["leader"] = v.leader ? json::value(bidder_code_of(a, *v.leader)) : nullptr;
           d["min_next_bid"] = opt_fen(v.min_next_bid);
-          d["closes_at"] = v.closes_at.v;
+          d["closes_at"] = closes_at;
         }
         c.pushes.push_back({channel, "bid", e.ts.v, std::move(d)});
         break;

@@ -232,6 +232,23 @@ TEST_F(DomainAuctionTest, ProxyBidsTheMinimumNeeded) {
   EXPECT_EQ(r.result.at("amount"), kStart);  // the first bid is the start
   EXPECT_EQ(r.result.at("leader"), json::value(a));
   ASSERT_TRUE(bid(bob, id, kStart + kStep).ok());
+  // Two bid pushes, each with the auction as that bid left it: bob's, then the proxy's answer.
+  const auto pushes = h.on("auction." + id, "bid");
+  ASSERT_EQ(pushes.size(), 2u);
+  const json::object& first = pushes[0].data;
+  EXPECT_EQ(first.at("amount"), kStart + kStep);
+  EXPECT_EQ(first.at("proxy"), false);
+  EXPECT_EQ(first.at("bids"), 2);
+  EXPECT_EQ(first.at("price"), kStart + kStep);
+  EXPECT_NE(first.at("leader"), json::value(a));
+  EXPECT_EQ(first.at("min_next_bid"), kStart + 2 * kStep);
+  const json::object& second = pushes[1].data;
+  EXPECT_EQ(second.at("amount"), kStart + 2 * kStep);
+  EXPECT_EQ(second.at("proxy"), true);
+  EXPECT_EQ(second.at("bids"), 3);
+  EXPECT_EQ(second.at("price"), kStart + 2 * kStep);
+  EXPECT_EQ(second.at("leader"), json::value(a));
+  EXPECT_EQ(second.at("min_next_bid"), kStart + 3 * kStep);
   json::object g = get(op, id);
   EXPECT_EQ(g.at("price"), kStart + 2 * kStep);  // the proxy answered with one step
   EXPECT_EQ(g.at("leader"), json::value(a));
