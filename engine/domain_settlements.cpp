@@ -112,10 +112,16 @@ json::object Domain::settlement_json(const SettlementRec& s) const {
   o["registration_no"] =
       s.registration_no.empty() ? json::value(nullptr) : json::value(s.registration_no);
   if (!s.reason.empty()) o["reason"] = s.reason;
+  // Each movement once: a hold is listed with its fate (held, posted, voided), and the
+  // transfer that posted or voided it is not listed again (its amount would count twice).
   json::array transfers;
   for (std::uint64_t id : s.transfers) {
     const ledger::Transfer* t = ledger_.find_transfer(id);
     if (t == nullptr) continue;
+    if (t->pending_id != 0 &&
+        std::find(s.transfers.begin(), s.transfers.end(), t->pending_id) != s.transfers.end()) {
+      continue;
+    }
     json::object row{{"id", std::to_string(t->id)}, {"amount", t->amount}, {"code", t->code}};
     const auto st = ledger_.pending_state(id);
     row["state"] = st == ledger::Ledger::PendingState::open     ? "held"

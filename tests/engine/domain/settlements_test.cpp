@@ -2,6 +2,8 @@
 // DOMAIN.md rules 7, 8, 13, 14): delivery versus payment through escrow. Every call checks
 // the ledger's invariants and that every ledger sums to zero; every refusal changes nothing.
 #include "engine/ids.hpp"
+#include <set>
+
 #include "tests/engine/domain/harness.hpp"
 
 namespace ipx::engine::test {
@@ -197,9 +199,17 @@ TEST_F(DomainSettlementTest, Rule8ConfirmPaysFeesAndSellerAndMovesTheTitle) {
   EXPECT_EQ(h.cash_available(alice), kCash - kPrice - premium);
   EXPECT_EQ(h.position(alice, "PAT-1"), (Harness::Position{1, 0}));
   EXPECT_EQ(h.position(seller, "PAT-1"), (Harness::Position{0, 0}));
+  // Each movement once: the deposit and payment holds shown posted, not again as their
+  // postings, so the buyer's cash movements sum to what it paid.
+  std::int64_t held_codes = 0;
+  std::set<std::string> ids;
   for (const auto& t : r.result.at("transfers").as_array()) {
     EXPECT_NE(t.at("state"), "held") << json::serialize(t);
+    EXPECT_TRUE(ids.insert(std::string(t.at("id").as_string())).second) << "listed twice";
+    const auto code = t.at("code").to_number<std::int64_t>();
+    if (code == ids::code_deposit || code == ids::code_payment) held_codes += t.at("amount").to_number<std::int64_t>();
   }
+  EXPECT_EQ(held_codes, kPrice + premium) << json::serialize(r.result.at("transfers"));
 }
 
 TEST_F(DomainSettlementTest, DepositAboveThePriceIsRefundedAtConfirm) {
