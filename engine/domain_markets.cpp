@@ -51,24 +51,29 @@ struct Depth {
   }
 };
 
-// Levels that changed within the best 50 between two depth views ([side, price, qty]).
+// Levels that changed within the best 50 between two depth views ([side, price, qty]): the
+// new or changed levels in the after view's order, then the levels gone (qty 0) in the before
+// view's. Both views are best first (bids by falling price, asks by rising), so one merge pass
+// finds them.
 void diff_side(const matching::depth_level* before, std::size_t nb, const matching::depth_level* after,
                std::size_t na, const char* side, json::array& out) {
-  for (std::size_t i = 0; i < na; ++i) {
-    bool same = false;
-    for (std::size_t j = 0; j < nb; ++j) {
-      if (before[j].price == after[i].price) {
-        same = before[j].qty == after[i].qty;
-        break;
-      }
+  const bool bids = side[0] == 'b';
+  auto ranks_first = [bids](Fen x, Fen y) { return bids ? x.v > y.v : x.v < y.v; };
+  std::array<std::size_t, kDepthLevels> gone{};
+  std::size_t n_gone = 0, i = 0, j = 0;
+  while (i < na || j < nb) {
+    if (j == nb || (i < na && ranks_first(after[i].price, before[j].price))) {
+      out.push_back(json::array{side, after[i].price.v, after[i].qty.v});  // a new level
+      ++i;
+    } else if (i == na || ranks_first(before[j].price, after[i].price)) {
+      gone[n_gone++] = j++;
+    } else {
+      if (before[j].qty != after[i].qty) out.push_back(json::array{side, after[i].price.v, after[i].qty.v});
+      ++i;
+      ++j;
     }
-    if (!same) out.push_back(json::array{side, after[i].price.v, after[i].qty.v});
   }
-  for (std::size_t j = 0; j < nb; ++j) {
-    bool present = false;
-    for (std::size_t i = 0; i < na && !present; ++i) present = after[i].price == before[j].price;
-    if (!present) out.push_back(json::array{side, before[j].price.v, 0});
-  }
+  for (std::size_t k = 0; k < n_gone; ++k) out.push_back(json::array{side, before[gone[k]].price.v, 0});
 }
 
 json::array fills_json(const std::vector<OrderFill>& fills) {

@@ -3,6 +3,8 @@
 // "Channels" book/trades/private, error codes and their order). Every call checks the ledger's
 // invariants and that every ledger sums to zero (Harness::check_ledger_each_call).
 #include <algorithm>
+#include <map>
+#include <random>
 #include <set>
 
 #include "engine/snapshot_io.hpp"
@@ -845,6 +847,50 @@ TEST_F(DomainMarketPushes, ChangesCoverTheBest50Levels) {
   // Changes beyond the best 50 are not pushed.
   placed(lic, limit("sell", 9000, 10, "s-far"));
   EXPECT_TRUE(h.on("book.M").empty());
+}
+
+// A subscriber that applies every book update to its snapshot holds the best 50 levels a side
+// after each command: random places (some crossing), cancels, on up to ~90 levels a side.
+TEST_F(DomainMarketPushes, UpdatesAppliedToTheSnapshotGiveTheBookEachTime) {
+  h.fund(alice, 100 * kCash);
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> mirror;  // (side, price) -> qty
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<std::string, std::string>> live;  // (owner, client_order_id)
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  for (int step = 0; step < 600; ++step) {
+    const std::string coid = "r" + std::to_string(step);
+    if (!live.empty() && pick(3) == 0) {
+      const std::size_t k = static_cast<std::size_t>(pick(static_cast<int>(live.size())));
+      cancel(live[k].first, "client_order_id", live[k].second);
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(k));
+    } else if (pick(2) == 0) {
+      const Outcome o = place(alice, limit("buy", 100 * (1 + pick(90)), 10 * (1 + pick(3)), coid));
+      if (o.ok()) live.emplace_back(alice, coid);
+    } else {
+      const Outcome o = place(lic, limit("sell", 100 * (60 + pick(90)), 10, coid));
+      if (o.ok()) live.emplace_back(lic, coid);
+    }
+    for (const auto& u : h.on("book.M", "update")) {
+      for (const auto& c : u.data.at("changes").as_array()) {
+        const auto& a = c.as_array();
+        const auto key = std::make_pair(std::string(a[0].as_string()), a[1].as_int64());
+        if (a[2].as_int64() == 0) {
+          mirror.erase(key);
+        } else {
+          mirror[key] = a[2].as_int64();
+        }
+      }
+    }
+    const json::object book = h.call(bob, "market.get", R"({"market_id":"M"})").result;
+    std::map<std::pair<std::string, std::int64_t>, std::int64_t> want;
+    for (const char* side : {"bids", "asks"}) {
+      for (const auto& l : book.at(side).as_array()) {
+        want[{side == std::string("bids") ? "bid" : "ask", l.as_array()[0].as_int64()}] =
+            l.as_array()[1].as_int64();
+      }
+    }
+    ASSERT_EQ(mirror, want) << "step " << step;
+  }
 }
 
 TEST_F(DomainMarketPushes, PrivateOrderFillAndBalance) {
