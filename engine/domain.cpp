@@ -672,6 +672,17 @@ void Domain::push_private(Ctx& c, const std::string& participant_id, const std::
   c.pushes.push_back({"private." + participant_id, type, c.now, std::move(data)});
 }
 
+void Domain::push_private_text(Ctx& c, const std::string& participant_id, const char* type,
+                               std::string data_text) {
+  if (quiet()) return;
+  Push p;
+  p.channel = "private." + participant_id;
+  p.type = type;
+  p.ts = c.now;
+  p.data_text = std::move(data_text);
+  c.pushes.push_back(std::move(p));
+}
+
 void Domain::push_balance(Ctx& c, const std::string& participant_id) {
   if (replaying_ || !observed_) return;
   if (!snapshots_per_command_) {

@@ -400,12 +400,10 @@ class Domain {
   void expire_orders(std::int64_t until, Ctx& c);
   json::object book_json(const Market& m) const;
   json::object market_json(const Market& m) const;
-  json::object order_json(const OrderMeta& meta, const matching::order_view& v) const;
-  json::object order_json(const OrderMeta& meta) const {
-    return meta.last ? order_json(meta, *meta.last) : json::object{};
-  }
-  // The text of json::serialize(order_json(meta, v)), written directly (the replies of
-  // order.place, order.cancel and order.replace: Outcome::result_text).
+  // An order as JSON text, {order_id, client_order_id, market_id, side, type, status, qty,
+  // filled_qty, leaves_qty, price, fills[{trade_id, price, qty}]}, in json::serialize's form,
+  // written without building an object: the replies of order.place, order.cancel and
+  // order.replace (Outcome::result_text) and the private "order" pushes (Push::data_text).
   std::string order_text(const OrderMeta& meta, const matching::order_view& v) const;
   std::string order_text(const OrderMeta& meta) const {
     return meta.last ? order_text(meta, *meta.last) : std::string("{}");
@@ -495,6 +493,9 @@ class Domain {
   std::int64_t cash_available(const Participant& p) const;
   void push_private(Ctx& c, const std::string& participant_id, const std::string& type,
                     json::object data);
+  // The same with the data written as JSON text (Push::data_text).
+  void push_private_text(Ctx& c, const std::string& participant_id, const char* type,
+                         std::string data_text);
   void push_balance(Ctx& c, const std::string& participant_id);
   // A settlement's state to each of its parties' private channels: the buyer, the seller and,
   // for a disposal's, the case's bank (the parties settlement.get answers).

@@ -76,15 +76,6 @@ void diff_side(const matching::depth_level* before, std::size_t nb, const matchi
   for (std::size_t k = 0; k < n_gone; ++k) out.push_back(json::array{side, before[gone[k]].price.v, 0});
 }
 
-json::array fills_json(const std::vector<OrderFill>& fills) {
-  json::array a;
-  a.reserve(fills.size());
-  for (const auto& f : fills) {
-    a.push_back(json::object{{"trade_id", "T-" + std::to_string(f.trade_id)}, {"price", f.price}, {"qty", f.qty}});
-  }
-  return a;
-}
-
 json::array levels_json(const matching::depth_level* l, std::size_t n) {
   json::array a;
   for (std::size_t i = 0; i < n; ++i) a.push_back(json::array{l[i].price.v, l[i].qty.v});
@@ -211,22 +202,6 @@ Outcome Domain::units_issue(Ctx& c, const UnitsIssue& p) {
   return Outcome::success({{"market_id", m.id},
                            {"units", ledger::posted_balance(*a)},
                            {"units_held", ledger::held(*a)}});
-}
-
-json::object Domain::order_json(const OrderMeta& meta, const matching::order_view& v) const {
-  json::object o{{"order_id", meta.id},
-                 {"client_order_id", meta.client_order_id},
-                 {"market_id", meta.market_id},
-                 {"side", v.side_ == matching::side::buy ? "buy" : "sell"},
-                 {"type", v.type == matching::order_type::limit ? "limit" : "market"},
-                 {"status", status_name(v.status)},
-                 {"qty", v.qty.v},
-                 {"filled_qty", v.filled.v},
-                 {"leaves_qty", v.leaves.v},
-                 {"price", v.type == matching::order_type::limit ? json::value(v.price.v)
-                                                                 : json::value(nullptr)},
-                 {"fills", fills_json(meta.fills)}};
-  return o;
 }
 
 std::string Domain::order_text(const OrderMeta& meta, const matching::order_view& v) const {
@@ -449,7 +424,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     if (!v) continue;  // done later in the command (its event follows)
     OrderMeta& meta = order_meta(m, id);
     meta.last = *v;
-    if (!quiet()) push_private(c, meta.owner, "order", order_json(meta));
+    if (!quiet()) push_private_text(c, meta.owner, "order", order_text(meta));
   }
   for (const auto& [event, view] : log.orders) {
     OrderMeta& meta = order_meta(m, view.id);
@@ -466,7 +441,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     }
     meta.last = view;
     if (event != matching::order_event::accepted) retiring_.emplace_back(&m, view.id);
-    if (!quiet()) push_private(c, meta.owner, "order", order_json(meta));
+    if (!quiet()) push_private_text(c, meta.owner, "order", order_text(meta));
     touch(meta.owner);
   }
   for (const auto& [p, fee] : fees) {

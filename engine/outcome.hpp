@@ -75,6 +75,9 @@ struct Push {
   std::string type;
   std::int64_t ts = 0;
   json::object data;
+  // Instead of `data` on the hot paths (a private "order" push): its JSON text, the bytes
+  // json::serialize(data) would give.
+  std::string data_text;
   // The channel's whole state after this command (what a new subscriber's snapshot shows);
   // null for channels without one (trades).
   json::value snapshot;

@@ -268,7 +268,10 @@ void Binding::publish(engine::Push& push) {
       sink_ != nullptr && !starts_with(topic, "private#") && !starts_with(topic, "disposal.");
   Frame frame;  // public channels: the one serialisation, shared with the sink
   const std::uint64_t seq =
-      hub_->publish(topic, push.type, push.ts, push.data, update, to_sink ? &frame : nullptr);
+      push.data_text.empty()
+          ? hub_->publish(topic, push.type, push.ts, push.data, update, to_sink ? &frame : nullptr)
+          : hub_->publish(topic, push.type, push.ts, JsonText{push.data_text}, update,
+                          to_sink ? &frame : nullptr);
   if (to_sink) {
     // Only this (post-commit) thread changes the cache, so this is the snapshot as of seq.
     sink_->public_snapshot(push.channel, seq, shared_snapshot(topic));

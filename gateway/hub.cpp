@@ -45,6 +45,11 @@ Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view ty
   return push_frame(channel, seq, type, ts_ms, data);
 }
 
+Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
+                std::int64_t ts_ms, JsonText data) {
+  return push_frame(channel, seq, type, ts_ms, data);
+}
+
 Hub::Hub(SnapshotFn snapshot, WallClockFn wall_clock_ms, Metrics& metrics)
     : snapshot_(std::move(snapshot)),
       wall_clock_ms_(std::move(wall_clock_ms)),
@@ -92,6 +97,11 @@ std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::in
 std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
                            const boost::json::object& data, const std::function<void()>& update,
                            Frame* frame_out) {
+  return publish_data(name, type, ts_ms, data, update, frame_out);
+}
+
+std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,
+                           JsonText data, const std::function<void()>& update, Frame* frame_out) {
   return publish_data(name, type, ts_ms, data, update, frame_out);
 }
 

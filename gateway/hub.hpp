@@ -21,6 +21,12 @@
 
 namespace ipx::gateway {
 
+// JSON text made elsewhere (an engine push's data written as text), appended as it is.
+struct JsonText {
+  std::string_view text;
+};
+inline void append_json(std::string& out, JsonText t) { out += t.text; }
+
 class Metrics;
 class Counter;
 class Gauge;
@@ -63,6 +69,10 @@ class Hub {
   // The same for an object (an engine push's data), which is not copied into a value.
   std::uint64_t publish(std::string_view topic, std::string_view type, std::int64_t ts_ms,
                         const boost::json::object& data, const std::function<void()>& update = {},
+                        Frame* frame_out = nullptr);
+  // The same for data already written as JSON text.
+  std::uint64_t publish(std::string_view topic, std::string_view type, std::int64_t ts_ms,
+                        JsonText data, const std::function<void()>& update = {},
                         Frame* frame_out = nullptr);
 
   // For a follower of another hub (the Redis edge): under the topic lock, update() runs and
@@ -116,5 +126,7 @@ Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view ty
                 std::int64_t ts_ms, const boost::json::value& data);
 Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
                 std::int64_t ts_ms, const boost::json::object& data);
+Frame make_push(std::string_view channel, std::uint64_t seq, std::string_view type,
+                std::int64_t ts_ms, JsonText data);
 
 }  // namespace ipx::gateway

@@ -72,6 +72,11 @@ class Harness {
       out.result = json::parse(out.result_text).as_object();
       EXPECT_EQ(json::serialize(out.result), out.result_text) << "a text result is not canonical";
     }
+    for (Push& p : pushes) {  // the same for pushes with text data
+      if (p.data_text.empty()) continue;
+      p.data = json::parse(p.data_text).as_object();
+      EXPECT_EQ(json::serialize(p.data), p.data_text) << "a push's text data is not canonical";
+    }
     if (out.ok() && info->method == Method::market_create) {
       markets_.push_back(std::string(out.result.at("market_id").as_string()));
     }

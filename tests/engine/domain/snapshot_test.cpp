@@ -105,6 +105,7 @@ class Twin {
       EXPECT_EQ(pa[i].type, pb[i].type) << what;
       EXPECT_EQ(pa[i].ts, pb[i].ts) << what;
       EXPECT_EQ(text(pa[i].data), text(pb[i].data)) << what << " push " << pa[i].channel;
+      EXPECT_EQ(pa[i].data_text, pb[i].data_text) << what << " push " << pa[i].channel;
       EXPECT_EQ(text(pa[i].snapshot), text(pb[i].snapshot)) << what << " push " << pa[i].channel;
     }
     EXPECT_EQ(live.state_hash(), copy->state_hash()) << what;
