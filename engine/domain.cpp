@@ -165,9 +165,8 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
       canonical += sent;
     }
     key = pair_key(actor_id, request_id);
-    auto it = remembered_.find(key);
-    if (it != remembered_.end()) {
-      const RememberedLog::Entry r = remembered_log_.get(it->second);
+    if (const RememberedLog::Ref* ref = remembered_.find(key); ref != nullptr) {
+      const RememberedLog::Entry r = remembered_log_.get(*ref);
       if (r.params != canonical) {
         return Outcome::error(Code::duplicate, "request_id already used with other params");
       }
@@ -201,7 +200,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   // Not remembered yet (looked up above), so the key is new to the table.
   const auto ref = remembered_log_.append(now, key, canonical, out.code, out.message,
                                           out.ok() ? std::string_view(text) : std::string_view());
-  const bool inserted = remembered_.try_emplace(std::move(key), ref).second;
+  const bool inserted = remembered_.try_emplace(std::move(key), ref);
   IPX_ASSERT(inserted);
   return out;
 }

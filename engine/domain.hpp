@@ -23,6 +23,7 @@
 #include "engine/outcome.hpp"
 #include "engine/remembered_log.hpp"
 #include "engine/sealed_log.hpp"
+#include "engine/sharded_map.hpp"
 #include "matching/auction.hpp"
 #include "matching/order_book.hpp"
 #include "settlement/ledger.hpp"
@@ -549,7 +550,7 @@ class Domain {
   // (participant, client_order_id) -> the book's order id; key: pair_key(participant, coid).
   // Open addressing (one probe group, then the key): these two tables hold an entry per order or
   // per request, millions after a day, where a node-based map's chain walks miss the cache.
-  boost::unordered_flat_map<std::string, std::uint64_t> client_order_ids_;
+  ShardedMap<std::string, std::uint64_t> client_order_ids_;
   // Orders done (filled, cancelled, expired: off the book, nothing held) leave their market's
   // `orders` once the command that finished them is applied (after_change): a later command
   // needs only which market and participant one was (a cancel or replace of a done order is
@@ -558,7 +559,7 @@ class Domain {
   // in the order the orders finished; finished_ finds one by id. ~600k orders at 1M commands:
   // a snapshot takes the sealed chunks by reference instead of encoding them again.
   SealedLog finished_log_;
-  boost::unordered_flat_map<std::uint64_t, SealedLog::Ref> finished_;
+  ShardedMap<std::uint64_t, SealedLog::Ref> finished_;
   std::vector<std::pair<Market*, std::uint64_t>> retiring_;  // transient: empty between commands
   // The live orders whose snapshot encoding is stale (OrderMeta::dirty), for precapture(): one
   // entry per order made dirty (some since retired or encoded by a capture: skipped). A cache
@@ -587,7 +588,7 @@ class Domain {
   // each encoded once as a snapshot stores it; the reply is its result's JSON text (the bytes
   // the state hash already reads).
   RememberedLog remembered_log_;
-  boost::unordered_flat_map<std::string, RememberedLog::Ref> remembered_;
+  ShardedMap<std::string, RememberedLog::Ref> remembered_;
 
   std::uint64_t participants_n_ = 0, assets_n_ = 0, auctions_n_ = 0, markets_n_ = 0,
                 cases_n_ = 0, settlements_n_ = 0, offers_n_ = 0, orders_n_ = 0,

@@ -299,7 +299,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   }
   Market& m = it->second;
   if (Outcome s = order_params(m, p, orders_n_ + 1, op); !s.ok()) return s;
-  if (client_order_ids_.count(pair_key(c.actor->id, p.client_order_id))) {
+  if (client_order_ids_.contains(pair_key(c.actor->id, p.client_order_id))) {
     return Outcome::error(Code::duplicate, "client_order_id " + p.client_order_id + " already used");
   }
   if (op.type == matching::order_type::limit && op.price.v % m.tick != 0) {
@@ -333,7 +333,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   meta.limit_price = op.price.v;
   m.page_add(op.id, m.orders.emplace(op.id, std::move(meta)).first->second);
   unencoded_.emplace_back(&m, op.id);
-  client_order_ids_.emplace(pair_key(c.actor->id, p.client_order_id), op.id);
+  client_order_ids_.try_emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   settle_book_events(m, c, &before);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
   return Outcome::success_text(order_text(m.orders.at(op.id)));
@@ -514,8 +514,8 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
     const std::string_view s = *p.order_id;
     if (s.starts_with("O-")) id = order_num(s.substr(2));
   } else {
-    auto co = client_order_ids_.find(pair_key(c.actor->id, *p.client_order_id));
-    if (co != client_order_ids_.end()) id = co->second;
+    const std::uint64_t* known = client_order_ids_.find(pair_key(c.actor->id, *p.client_order_id));
+    if (known != nullptr) id = *known;
   }
   // The order's market: the one named, else the one holding it. A done order is found too
   // (the caller's book call then says INVALID_STATE).
@@ -530,8 +530,8 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
   bool mine = false;
   if (auto o = m == nullptr ? nullptr : &m->orders; o != nullptr && o->find(id) != o->end()) {
     mine = o->find(id)->second.owner == c.actor->id;
-  } else if (auto f = finished_.find(id); id != 0 && f != finished_.end()) {
-    const FinishedOrder done = read_finished(finished_log_.at(f->second));
+  } else if (const SealedLog::Ref* f = id == 0 ? nullptr : finished_.find(id); f != nullptr) {
+    const FinishedOrder done = read_finished(finished_log_.at(*f));
     for (auto it = markets_.begin(); m == nullptr && it != markets_.end(); ++it) {
       if (it->second.num == done.market_num) m = &it->second;
     }
@@ -574,7 +574,7 @@ void Domain::after_change() {
     const SealedLog::Ref ref = finished_log_.append([&](snap::Writer& w) {
       write_finished(w, FinishedOrder{id, m->num, meta.owner, meta.client_order_id});
     });
-    finished_.emplace(id, ref);
+    finished_.try_emplace(id, ref);
     m->orders.erase(o);
     m->page_remove(id);
   }

@@ -447,7 +447,7 @@ void Domain::rebuild_lookups(snap::Reader& r) {
   client_order_ids_.reserve(orders_n_);
   for (const auto& [mid, m] : markets_) {
     for (const auto& [id, meta] : m.orders) {
-      if (!client_order_ids_.emplace(pair_key(meta.owner, meta.client_order_id), id).second) {
+      if (!client_order_ids_.try_emplace(pair_key(meta.owner, meta.client_order_id), id)) {
         r.fail("client_order_id " + meta.client_order_id + " used twice");
       }
     }
@@ -574,8 +574,8 @@ void Domain::load_finished(snap::Reader& r) {
       r.fail("a finished order that is not a done order");
     }
     const SealedLog::Ref ref = finished_log_.append([&](snap::Writer& w) { write_finished(w, f); });
-    if (!finished_.emplace(f.id, ref).second) r.fail("an order finished twice");
-    if (!client_order_ids_.emplace(pair_key(f.owner, f.client_order_id), f.id).second) {
+    if (!finished_.try_emplace(f.id, ref)) r.fail("an order finished twice");
+    if (!client_order_ids_.try_emplace(pair_key(f.owner, f.client_order_id), f.id)) {
       r.fail("client_order_id " + std::string(f.client_order_id) + " used twice");
     }
   }
@@ -658,7 +658,7 @@ void Domain::load_remembered(snap::Reader& r) {
     last = e.at_ms;
     const auto ref = remembered_log_.append(e.at_ms, e.key, e.params, e.code, e.message,
                                             e.result_json);
-    if (!remembered_.try_emplace(std::string(e.key), ref).second) {
+    if (!remembered_.try_emplace(std::string(e.key), ref)) {
       r.fail("a request id remembered twice");
     }
   }
