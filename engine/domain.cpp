@@ -95,7 +95,9 @@ bool valid_asset_kind(std::string_view s) {
   return std::find(std::begin(kKinds), std::end(kKinds), s) != std::end(kKinds);
 }
 
-Domain::Domain() : ledger_(kLedgerLimits) {
+Domain::Domain() : Domain(kLedgerLimits) {}
+
+Domain::Domain(ledger::Limits ledger_limits) : ledger_(ledger_limits) {
   // The built-in admin (credentials come from configuration, never from the journal).
   Participant admin;
   admin.id = "admin";
@@ -176,9 +178,16 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   const std::size_t pushes_before = pushes.size();
   const std::size_t transfers_before = ledger_.transfer_count();
+  // The ledger's log has a fixed capacity (kLedgerLimits). Near it, commands are refused
+  // (UNAVAILABLE, nothing applied, not remembered) rather than let a transfer fail midway;
+  // the headroom is for what timers already due may still post.
+  const bool ledger_full =
+      ledger_.transfer_count() + ledger_.limits().transfers_max / 16 >= ledger_.limits().transfers_max;
   Outcome out = invalid != nullptr ? Outcome::error(Code::bad_request, *invalid)
                 : forbidden       ? forbidden_outcome()
-                                  : dispatch(m, ctx, params);
+                : ledger_full && m != Method::time_advance
+                    ? Outcome::error(Code::unavailable, "the ledger is full: no more commands are accepted")
+                    : dispatch(m, ctx, params);
   if (!out.ok()) {
     // A rejected request changes nothing: handlers check before they change; pushes made by
     // timers that fired before the command stay (they are the timers' own effects).

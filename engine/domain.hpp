@@ -252,6 +252,8 @@ struct Market {
 class Domain {
  public:
   Domain();
+  // Tests: a ledger of other limits (a small one fills in a few thousand commands).
+  explicit Domain(ledger::Limits ledger_limits);
   ~Domain();
   Domain(Domain&&) = default;
   Domain& operator=(Domain&&) = default;

@@ -42,6 +42,9 @@ class Harness {
  public:
   static constexpr std::int64_t kStartMs = 1'764'000'000'000;  // engine time at start
 
+  Harness() = default;
+  explicit Harness(ledger::Limits ledger_limits) : domain(ledger_limits) {}
+
   Domain domain;
   std::int64_t now = kStartMs;         // time of the next call (never moves backwards)
   std::vector<Push> pushes;            // the last call's pushes

@@ -1111,5 +1111,37 @@ TEST_F(DomainMarketFinished, ADoneOrderIsStillItsOwnersAndDoneAfterASnapshot) {
   EXPECT_EQ(cancel(lic, "order_id", resting).code, Code::invalid_state);
 }
 
+// The ledger's log has a fixed capacity: near it (1/16 left for what timers may still post)
+// commands are refused with UNAVAILABLE and change nothing; reads go on; the engine does not
+// stop halfway through a command. A ledger of 4,096 transfers fills after ~3,800 orders.
+TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
+  Harness h(ledger::Limits{1024, 4096});
+  const std::string op = h.participant("operator", "exchange operator");
+  const std::string lic = h.participant("enterprise", "licensor");
+  const std::string alice = h.participant("enterprise", "alice");
+  json::object a{{"asset_id", "PAT-1"},       {"kind", "invention_patent"}, {"title", "a patent"},
+                 {"owner", lic},              {"region", "chengdu"},        {"industry", "other"},
+                 {"valuation", 100'000'000},  {"expires_at", h.now + 10 * kYearMs}};
+  ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+  ASSERT_TRUE(h.call(lic, "market.create",
+                     R"({"market_id":"M","asset_id":"PAT-1","licence":)" + licence_json() +
+                         R"(,"tick":100,"min_qty":10})")
+                  .ok());
+  h.fund(alice, 1'000'000'000);
+  int placed = 0;
+  Outcome o;
+  for (; placed < 5000; ++placed) {
+    o = h.call(alice, "order.place",
+               R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc",)"
+               R"("client_order_id":"c)" + std::to_string(placed) + R"("})");
+    if (!o.ok()) break;
+  }
+  ASSERT_EQ(o.code, Code::unavailable) << o.message;
+  EXPECT_GT(placed, 3000);
+  EXPECT_LE(h.domain.ledger().transfer_count(), std::size_t{4096 - 4096 / 16});
+  h.expect_rejected(Code::unavailable, alice, "order.cancel", R"({"market_id":"M","client_order_id":"c0"})");
+  EXPECT_TRUE(h.call(alice, "account.get", "{}").ok());  // reads go on
+}
+
 }  // namespace
 }  // namespace ipx::engine::test
