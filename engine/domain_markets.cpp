@@ -527,9 +527,13 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
       }
     }
   }
+  const OrderMeta* live = nullptr;
+  if (m != nullptr) {
+    if (auto o = m->orders.find(id); o != m->orders.end()) live = &o->second;
+  }
   bool mine = false;
-  if (auto o = m == nullptr ? nullptr : &m->orders; o != nullptr && o->find(id) != o->end()) {
-    mine = o->find(id)->second.owner == c.actor->id;
+  if (live != nullptr) {
+    mine = live->owner == c.actor->id;
   } else if (const SealedLog::Ref* f = id == 0 ? nullptr : finished_.find(id); f != nullptr) {
     const FinishedOrder done = read_finished(finished_log_.at(*f));
     for (auto it = markets_.begin(); m == nullptr && it != markets_.end(); ++it) {
