@@ -503,6 +503,11 @@ Outcome Domain::find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uin
   if (p.order_id.has_value() == p.client_order_id.has_value()) {
     return Outcome::error(Code::bad_request, "order_id: give exactly one of order_id or client_order_id");
   }
+  // PROTOCOL.md: `market_id, order_id` or `client_order_id` (unique per participant for all
+  // time, so it needs no market).
+  if (p.order_id && !p.market_id) {
+    return Outcome::error(Code::bad_request, "market_id: required with order_id");
+  }
   m = nullptr;
   if (p.market_id) {
     auto it = markets_.find(*p.market_id);

@@ -339,8 +339,8 @@ struct OrderPlace {
   }
 };
 
-// order.cancel: the order by order_id or client_order_id (each names one order for all time),
-// with or without its market_id.
+// order.cancel: `market_id, order_id` or `client_order_id` (PROTOCOL.md; a client_order_id
+// names one of the caller's orders for all time, so it needs no market).
 struct OrderRef {
   OptStr market_id;
   OptStr order_id, client_order_id;

@@ -625,23 +625,21 @@ TEST_F(DomainMarketCancel, ByClientOrderId) {
   EXPECT_EQ(h.position(lic, "M"), (Harness::Position{kIssued, 0}));
 }
 
-// The order's id (or the owner's client_order_id) names it for all time: market_id may be left
-// out, live and done orders alike.
-TEST_F(DomainMarketCancel, WithoutTheMarketId) {
+// PROTOCOL.md: `market_id, order_id` or `client_order_id`. The client_order_id names the
+// order for all time (per participant): market_id may be left out, for live and done orders.
+TEST_F(DomainMarketCancel, ByClientOrderIdWithoutTheMarketId) {
   json::object r = placed(alice, limit("buy", 1000, 10, "a1"));
   const std::string id(r.at("order_id").as_string());
-  Outcome c = h.call(alice, "order.cancel", R"({"order_id":")" + id + R"("})");
+  Outcome c = h.call(alice, "order.cancel", R"({"client_order_id":"a1"})");
   ASSERT_TRUE(c.ok()) << c.message;
   EXPECT_EQ(status(c.result), "cancelled");
   EXPECT_EQ(c.result.at("market_id"), "M");
-  placed(alice, limit("buy", 1000, 10, "a2"));
-  c = h.call(alice, "order.cancel", R"({"client_order_id":"a2"})");
-  ASSERT_TRUE(c.ok()) << c.message;
-  EXPECT_EQ(status(c.result), "cancelled");
   h.expect_rejected(Code::invalid_state, alice, "order.cancel", R"({"client_order_id":"a1"})");
-  h.expect_rejected(Code::not_found, bob, "order.cancel", R"({"order_id":")" + id + R"("})");
+  placed(alice, limit("buy", 1000, 10, "a2"));
   h.expect_rejected(Code::not_found, bob, "order.cancel", R"({"client_order_id":"a2"})");
-  h.expect_rejected(Code::not_found, alice, "order.cancel", R"({"order_id":"O-999"})");
+  h.expect_rejected(Code::not_found, alice, "order.cancel", R"({"client_order_id":"nope"})");
+  // order_id goes with its market_id.
+  h.expect_rejected(Code::bad_request, alice, "order.cancel", R"({"order_id":")" + id + R"("})");
   h.expect_rejected(Code::bad_request, alice, "order.cancel", R"({"market_id":"M"})");
 }
 
