@@ -242,7 +242,7 @@ Outcome Domain::dispatch(Method m, Ctx& c, const Params& p) {
     case Method::auction_bid: return auction_bid(c, std::get<AuctionBid>(p));
     case Method::auction_proxy: return auction_proxy(c, std::get<AuctionProxy>(p));
     case Method::auction_accept: return auction_accept(c, std::get<AuctionRef>(p));
-    case Method::auction_get: return auction_get(c, std::get<AuctionRef>(p));
+    case Method::auction_get: return auction_get(c, std::get<AuctionGet>(p));
     case Method::auction_list: return auction_list(c, std::get<AuctionList>(p));
     case Method::backstop_offer: return backstop_offer(c, std::get<BackstopOffer>(p));
     case Method::market_create: return market_create(c, std::get<MarketCreate>(p));
@@ -314,7 +314,7 @@ json::value Domain::channel_snapshot(const std::string& channel) const {
   const std::string kind = channel.substr(0, dot), id = channel.substr(dot + 1);
   if (kind == "auction") {
     auto it = auctions_.find(id);
-    return it == auctions_.end() ? json::value(nullptr) : json::value(auction_json(it->second, nullptr));
+    return it == auctions_.end() ? json::value(nullptr) : json::value(auction_json(it->second));
   }
   if (kind == "book") {
     auto it = markets_.find(id);

@@ -372,10 +372,11 @@ class Domain {
   Outcome auction_bid(Ctx& c, const AuctionBid& p);
   Outcome auction_proxy(Ctx& c, const AuctionProxy& p);
   Outcome auction_accept(Ctx& c, const AuctionRef& p);
-  Outcome auction_get(Ctx& c, const AuctionRef& p);
+  Outcome auction_get(Ctx& c, const AuctionGet& p);
   Outcome auction_list(Ctx& c, const AuctionList& p);
   void advance_auction(Auction& a, std::int64_t until, Ctx& c);
-  json::object auction_json(const Auction& a, const Participant* viewer) const;
+  // The same for every reader (the auction.<id> channel's snapshot is this: PROTOCOL.md).
+  json::object auction_json(const Auction& a) const;
   Outcome check_listing(const Ctx& c, const std::vector<std::string>& lot,
                         const std::optional<Licence>& licence, std::string& seller);
   Outcome check_licence(const Asset& a, const Licence& l, std::int64_t now) const;

@@ -241,7 +241,7 @@ json::object Domain::create_auction(Ctx& c, const AuctionCreate& p,
   Auction& stored = auctions_.emplace(a.id, std::move(a)).first->second;
   c.pushes.push_back({"auction." + stored.id, "created", c.now, {{"state", stored.state}}});
   advance_auction(stored, c.now, c);
-  return auction_json(stored, c.actor);
+  return auction_json(stored);
 }
 
 Outcome Domain::auction_cancel(Ctx& c, const AuctionCancel& p) {
@@ -255,7 +255,7 @@ Outcome Domain::auction_cancel(Ctx& c, const AuctionCancel& p) {
   a.state = "cancelled";
   a.closed_at = c.now;
   release_deposits(a, "", c);
-  json::object view = auction_json(a, c.actor);
+  json::object view = auction_json(a);
   c.pushes.push_back(
       {"auction." + a.id, "close", c.now, {{"state", "cancelled"}, {"reason", p.reason}}});
   if (!a.case_id.empty()) on_round_closed(cases_.at(a.case_id), a, c);
@@ -396,17 +396,22 @@ Outcome Domain::auction_accept(Ctx& c, const AuctionRef& p) {
       {{"auction_id", a->id}, {"price", r.value.price.v}, {"ts", r.value.ts.v}});
 }
 
-Outcome Domain::auction_get(Ctx& c, const AuctionRef& p) {
+Outcome Domain::auction_get(Ctx& c, const AuctionGet& p) {
   auto it = auctions_.find(p.auction_id);
   if (it == auctions_.end()) return Outcome::error(Code::not_found, "no auction " + p.auction_id);
-  return Outcome::success(auction_json(it->second, c.actor));
+  json::object o = auction_json(it->second);
+  if (p.mine) {
+    auto r = it->second.registrations.find(c.actor->id);
+    if (r != it->second.registrations.end()) o["my_bidder_code"] = r->second.bidder_code;
+  }
+  return Outcome::success(std::move(o));
 }
 
-Outcome Domain::auction_list(Ctx& c, const AuctionList& p) {
+Outcome Domain::auction_list(Ctx& /*c*/, const AuctionList& p) {
   json::array rows;
   for (const auto& [id, a] : auctions_) {
     if (p.state && a.state != *p.state) continue;
-    rows.push_back(auction_json(a, c.actor));
+    rows.push_back(auction_json(a));
     if (rows.size() >= 1000) break;
   }
   return Outcome::success({{"auctions", std::move(rows)}});
@@ -511,7 +516,7 @@ void Domain::release_deposits(Auction& a, const std::string& keep, Ctx& c) {
   }
 }
 
-json::object Domain::auction_json(const Auction& a, const Participant* viewer) const {
+json::object Domain::auction_json(const Auction& a) const {
   const matching::AuctionView v = a.mech->view();
   const bool sealed_open = is_sealed(a) && (a.state == "scheduled" || a.state == "open");
   json::object o;
@@ -542,10 +547,6 @@ json::object Domain::auction_json(const Auction& a, const Participant* viewer) c
   if (!a.case_id.empty()) o["case_id"] = a.case_id;
   if (a.licence) o["licence"] = codec::encode(*a.licence);
   if (a.buyer_premium_bp) o["buyer_premium_bp"] = a.buyer_premium_bp;
-  if (viewer != nullptr) {
-    auto r = a.registrations.find(viewer->id);
-    if (r != a.registrations.end()) o["my_bidder_code"] = r->second.bidder_code;
-  }
   return o;
 }
 

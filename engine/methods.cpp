@@ -67,7 +67,7 @@ constexpr std::array kMethods = {
     m<AuctionBid>("auction.bid", Method::auction_bid, trader | backstop, true),
     m<AuctionProxy>("auction.proxy", Method::auction_proxy, trader | backstop, true),
     m<AuctionRef>("auction.accept", Method::auction_accept, trader | backstop, true),
-    m<AuctionRef>("auction.get", Method::auction_get, role_any, false),
+    m<AuctionGet>("auction.get", Method::auction_get, role_any, false),
     m<AuctionList>("auction.list", Method::auction_list, role_any, false),
     m<BackstopOffer>("backstop.offer", Method::backstop_offer, backstop, true),
     m<MarketCreate>("market.create", Method::market_create, op | trader, true),

@@ -67,7 +67,7 @@ enum class Method : std::int32_t {
 using Params =
     std::variant<NoParams, TimeAdvance, ParticipantCreate, AccountFund, AccountGet, AssetRegister,
                  PledgeRegister, AssetRef, DisposalOpen, CaseRef, DisposalList, AuctionCreate,
-                 AuctionCancel, AuctionRef, AuctionBid, AuctionProxy, AuctionList, BackstopOffer,
+                 AuctionCancel, AuctionRef, AuctionGet, AuctionBid, AuctionProxy, AuctionList, BackstopOffer,
                  MarketCreate, MarketRef, UnitsIssue, OrderPlace, OrderRef, OrderReplace,
                  SettlementRef, SettlementConfirm, SettlementFail, ReportDisposals, Tick>;
 

@@ -240,6 +240,17 @@ struct AuctionRef {
   }
 };
 
+// auction.get: `mine: true` adds the caller's own bidder code (my_bidder_code) when it is
+// registered; without it the result is the same for every caller (the channel's snapshot).
+struct AuctionGet {
+  std::string auction_id;
+  bool mine = false;
+  static constexpr auto fields() {
+    return std::tuple{req("auction_id", &AuctionGet::auction_id, idstr),
+                      opt("mine", &AuctionGet::mine)};
+  }
+};
+
 struct AuctionCancel {
   std::string auction_id, reason;
   static constexpr auto fields() {

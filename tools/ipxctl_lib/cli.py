@@ -446,7 +446,7 @@ async def c_auctions_create(ctx, a):
 
 
 async def c_auctions_show(ctx, a):
-    r = await ctx.call("auction.get", auction_id=a.auction_id)
+    r = await ctx.call("auction.get", auction_id=a.auction_id, mine=True)
     return r, show_auction(r)
 
 

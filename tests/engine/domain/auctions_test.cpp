@@ -68,7 +68,7 @@ class DomainAuctionTest : public ::testing::Test {
   json::object get(const std::string& who, const std::string& id) {
     std::vector<Push> ignored;
     Outcome o =
-        h.domain.apply(Method::auction_get, who, {}, Params{AuctionRef{id}}, h.now, ignored);
+        h.domain.apply(Method::auction_get, who, {}, Params{AuctionGet{id}}, h.now, ignored);
     EXPECT_TRUE(o.ok()) << o.message;
     return o.result;
   }
@@ -584,6 +584,23 @@ TEST_F(DomainAuctionTest, AnAssetForSaleCannotBeListedForSaleAgain) {
   advance_to(t0 + kDayMs);  // unsold: the asset may be listed again
   EXPECT_EQ(get(op, id).at("state"), "unsold");
   EXPECT_TRUE(h.call(op, "auction.create", json::serialize(p)).ok());
+}
+
+// auction.get is the same for every caller (it is the channel's snapshot); `mine: true` adds
+// the caller's own bidder code, once it is registered.
+TEST_F(DomainAuctionTest, GetIsTheSameForEveryCallerUnlessMineIsAsked) {
+  const std::string id = create();
+  const std::string code = reg(alice, id);
+  const std::string plain = R"({"auction_id":")" + id + R"("})";
+  const std::string mine = R"({"auction_id":")" + id + R"(","mine":true})";
+  const Outcome for_alice = h.call(alice, "auction.get", plain);
+  ASSERT_TRUE(for_alice.ok()) << for_alice.message;
+  EXPECT_EQ(json::serialize(for_alice.result), json::serialize(h.call(bob, "auction.get", plain).result));
+  EXPECT_FALSE(for_alice.result.contains("my_bidder_code"));
+  EXPECT_EQ(h.call(alice, "auction.get", mine).result.at("my_bidder_code"), json::value(code));
+  EXPECT_FALSE(h.call(bob, "auction.get", mine).result.contains("my_bidder_code"));  // not registered
+  h.expect_rejected(Code::bad_request, alice, "auction.get",
+                    R"({"auction_id":")" + id + R"(","mine":1})");
 }
 
 TEST_F(DomainAuctionTest, ClosesAtInThePastIsBadRequest) {

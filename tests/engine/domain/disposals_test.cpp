@@ -127,7 +127,7 @@ class DomainDisposalTest : public ::testing::Test {
     return read(who.empty() ? op : who, Method::disposal_get, CaseRef{id});
   }
   json::object get_auction(const std::string& id) {
-    return read(op, Method::auction_get, AuctionRef{id});
+    return read(op, Method::auction_get, AuctionGet{id});
   }
   json::object get_settlement(const std::string& id) {
     return read(op, Method::settlement_get, SettlementRef{id});

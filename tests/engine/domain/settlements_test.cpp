@@ -59,7 +59,7 @@ class DomainSettlementTest : public ::testing::Test {
     EXPECT_TRUE(o.ok()) << o.message;
     EXPECT_TRUE(h.advance(close_ms - h.now).ok());
     std::vector<Push> ignored;
-    o = h.domain.apply(Method::auction_get, op, {}, Params{AuctionRef{id}}, h.now, ignored);
+    o = h.domain.apply(Method::auction_get, op, {}, Params{AuctionGet{id}}, h.now, ignored);
     EXPECT_EQ(o.result.at("state"), "sold");
     return std::string(o.result.at("settlement_id").as_string());
   }
@@ -328,7 +328,7 @@ TEST_F(DomainSettlementTest, Rule7DueAtCountsFromClosesAtHoweverFarTimeJumps) {
       h.call(alice, "auction.bid", R"({"auction_id":")" + id + R"(","amount":1000000})").ok());
   ASSERT_TRUE(h.advance(30 * kDayMs).ok());  // one jump past the close and the deadline
   std::vector<Push> ignored;
-  o = h.domain.apply(Method::auction_get, op, {}, Params{AuctionRef{id}}, h.now, ignored);
+  o = h.domain.apply(Method::auction_get, op, {}, Params{AuctionGet{id}}, h.now, ignored);
   json::object s = get(op, std::string(o.result.at("settlement_id").as_string()));
   EXPECT_EQ(s.at("due_at"), close + 10 * kDayMs);
   EXPECT_EQ(s.at("state"), "defaulted");

@@ -310,7 +310,7 @@ class DisposalLoad {
     if (auctions_.empty()) return;
     const std::string a = recent_auction();
     const std::string& who = any(bidders_);
-    Outcome view = t_.read(op_, Method::auction_get, AuctionRef{a});
+    Outcome view = t_.read(op_, Method::auction_get, AuctionGet{a});
     if (!view.ok()) return;
     const json::object& v = view.result;
     if (v.at("format") == "dutch") {  // accepted now and then: the clock runs a while
@@ -332,7 +332,7 @@ class DisposalLoad {
   void settle() {
     std::string sid;
     for (int tries = 0; tries < 8 && sid.empty() && !auctions_.empty(); ++tries) {
-      Outcome view = t_.read(op_, Method::auction_get, AuctionRef{recent_auction()});
+      Outcome view = t_.read(op_, Method::auction_get, AuctionGet{recent_auction()});
       if (view.ok() && view.result.at("settlement_id").is_string()) {
         sid = std::string(view.result.at("settlement_id").as_string());
       }
