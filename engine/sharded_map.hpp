@@ -24,15 +24,22 @@ class ShardedMap {
   static constexpr std::size_t kShards = 64;
 
   V* find(const K& k) {
-    auto& s = shard(k);
+    auto& s = shards_[shard_of(k)];
     auto it = s.find(k);
     return it == s.end() ? nullptr : &it->second;
   }
-  const V* find(const K& k) const { return const_cast<ShardedMap*>(this)->find(k); }
+  const V* find(const K& k) const {
+    const auto& s = shards_[shard_of(k)];
+    auto it = s.find(k);
+    return it == s.end() ? nullptr : &it->second;
+  }
   bool contains(const K& k) const { return find(k) != nullptr; }
   // Adds k -> v unless k is present; true when added.
-  bool try_emplace(K k, V v) { return shard(k).try_emplace(std::move(k), std::move(v)).second; }
-  bool erase(const K& k) { return shard(k).erase(k) != 0; }
+  bool try_emplace(K k, V v) {
+    auto& s = shards_[shard_of(k)];
+    return s.try_emplace(std::move(k), std::move(v)).second;
+  }
+  bool erase(const K& k) { return shards_[shard_of(k)].erase(k) != 0; }
   void clear() {
     for (auto& s : shards_) s.clear();
   }
@@ -56,9 +63,9 @@ class ShardedMap {
   using Map = boost::unordered_flat_map<K, V>;
   // The top 6 bits of a multiplicative mix of the key's hash: the shard does not follow the
   // low bits the inner table's own mixing starts from (integer keys hash to themselves).
-  Map& shard(const K& k) {
+  static std::size_t shard_of(const K& k) {
     const std::uint64_t h = static_cast<std::uint64_t>(boost::hash<K>{}(k)) * 0x9E3779B97F4A7C15ULL;
-    return shards_[h >> 58];
+    return static_cast<std::size_t>(h >> 58);
   }
   std::array<Map, kShards> shards_;
 };

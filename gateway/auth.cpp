@@ -33,6 +33,11 @@ constexpr std::size_t request_id_chars_max = 64;
 
 }  // namespace
 
+bool request_id_valid(std::string_view id) {
+  const std::size_t chars = utf8_length(id);
+  return chars > 0 && chars <= request_id_chars_max;
+}
+
 MemoryNonceStore::MemoryNonceStore(std::int64_t ttl_ms, std::size_t capacity)
     : ttl_ms_(ttl_ms), capacity_(capacity) {
   IPX_ASSERT(ttl_ms > 0);
@@ -107,8 +112,7 @@ std::variant<LoginParams, Error> parse_login_params(const boost::json::value& pa
   if (out.sig.size() > sig_chars_max) return bad_request("params.sig: too long");
   if (const auto* rid = o.if_contains("request_id")) {
     if (!rid->is_string()) return bad_request("params.request_id: must be a string");
-    const std::size_t chars = utf8_length(rid->get_string());
-    if (chars == 0 || chars > request_id_chars_max) {
+    if (!request_id_valid(rid->get_string())) {
       return bad_request("params.request_id: 1 to 64 characters");
     }
   }

@@ -66,6 +66,10 @@ struct LoginParams {
 // field.
 std::variant<LoginParams, Error> parse_login_params(const boost::json::value& params);
 
+// PROTOCOL.md "Idempotency": a request_id is 1 to 64 characters (UTF-8 characters, not
+// bytes). The one check for every method, login and subscribe included.
+bool request_id_valid(std::string_view id);
+
 // key + "\n" + ts + "\n" + nonce
 std::string login_message(std::string_view key, std::int64_t ts, std::string_view nonce);
 // Lowercase hex HMAC-SHA256.

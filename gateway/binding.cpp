@@ -112,8 +112,7 @@ void Binding::handle(const Principal& principal, RequestCtx ctx) {
   std::string request_id;
   if (const json::value* rid = params.if_contains("request_id")) {
     // An empty request_id could not be told from none: refused, not silently not remembered.
-    if (!rid->is_string() || rid->get_string().empty() ||
-        engine::codec::utf8_chars(rid->get_string()) > 64) {
+    if (!rid->is_string() || !request_id_valid(rid->get_string())) {
       return ctx.reply.error("BAD_REQUEST", "request_id: must be a string of 1 to 64 characters");
     }
     request_id = std::string(rid->get_string());

@@ -299,13 +299,7 @@ int main(int argc, char** argv) {
   auto rec = ipx::pg::recover(engine, o.pg, {});
   if (!rec.ok()) die("cannot start: " + rec.message, 1);
   if (auto ec = durability.start(engine); ec) die("cannot start the journal: " + durability.last_error(), 1);
-  {
-    std::string error;
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-    if (!nonce_log->start(now, error)) die("cannot start: " + error, 1);
-  }
+  if (std::string error; !nonce_log->start(error)) die("cannot start: " + error, 1);
 
   ipx::gateway::ServerConfig sc;
   sc.listen_host = o.listen.substr(0, colon);

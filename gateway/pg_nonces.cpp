@@ -60,13 +60,13 @@ PgNonceLog::PgNonceLog(std::string conninfo, std::shared_ptr<NonceStore> memory,
 
 PgNonceLog::~PgNonceLog() { stop(); }
 
-bool PgNonceLog::start(std::int64_t now_ms, std::string& error) {
+bool PgNonceLog::start(std::string& error) {
   pg::Connection conn(conninfo_);
   if (conn.ensure()) {
     error = "login nonces: " + conn.last_error();
     return false;
   }
-  const std::string since = std::to_string(now_ms - options_.ttl_ms);
+  const std::string since = std::to_string(wall_ms() - options_.ttl_ms);
   const char* values[] = {since.c_str()};
   pg::PgResult r(PQexecParams(conn.get(),
                               "SELECT nonce, seen_ms FROM login_nonces WHERE seen_ms > $1::bigint "

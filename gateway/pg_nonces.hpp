@@ -33,10 +33,10 @@ class PgNonceLog final : public NonceStore {
   PgNonceLog(const PgNonceLog&) = delete;
   PgNonceLog& operator=(const PgNonceLog&) = delete;
 
-  // After the migrations: loads the nonces seen within ttl_ms of `now_ms` into the memory
-  // store, then starts the writer thread. False (with `error`) when the database cannot be
-  // read: the caller refuses to start rather than forget nonces.
-  bool start(std::int64_t now_ms, std::string& error);
+  // After the migrations: loads the nonces seen within the last ttl_ms (real clock) into the
+  // memory store, then starts the writer thread. False (with `error`) when the database
+  // cannot be read: the caller refuses to start rather than forget nonces.
+  bool start(std::string& error);
   // Writes what is queued (while the database answers), then joins the thread. Idempotent.
   void stop();
 

@@ -58,7 +58,6 @@ using PlainStream = beast::basic_stream<tcp, Executor>;
 using TlsStream = beast::ssl_stream<PlainStream>;
 
 constexpr std::uint16_t close_slow_consumer = 4001;
-constexpr std::size_t request_id_chars_max = 64;
 
 std::int64_t system_wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -338,13 +337,7 @@ std::variant<std::vector<std::string>, Error> parse_channels(const json::value& 
   }
   if (const auto* rid = o.if_contains("request_id")) {
     if (!rid->is_string()) return bad("params.request_id: must be a string");
-    const auto& text = rid->get_string();
-    const auto chars = std::count_if(text.begin(), text.end(), [](char c) {
-      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // UTF-8 characters, not bytes
-    });
-    if (chars == 0 || static_cast<std::size_t>(chars) > request_id_chars_max) {
-      return bad("params.request_id: 1 to 64 characters");
-    }
+    if (!request_id_valid(rid->get_string())) return bad("params.request_id: 1 to 64 characters");
   }
   const auto* ch = o.if_contains("channels");
   if (ch == nullptr) return bad("params.channels: required");
