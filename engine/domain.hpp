@@ -456,7 +456,7 @@ class Domain {
   void push_paid(Ctx& c, const std::vector<Claim>& claims, const std::vector<std::int64_t>& shares);
   // Records a case's shares (of case_claims(dc)) once their transfers are in the ledger.
   static void commit_waterfall(DisposalCase& dc, const std::vector<std::int64_t>& shares);
-  std::int64_t paid_to_case_bank(const DisposalCase& dc) const;
+  static std::int64_t paid_to_case_bank(const DisposalCase& dc);
   void release_case_pledges(DisposalCase& dc);
   void advance_cases(std::int64_t until, Ctx& c);
   std::optional<std::int64_t> next_case_due() const;

@@ -389,6 +389,10 @@ void Domain::on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c) {
   }
   dc.settlement_id.clear();
   dc.outcome.clear();
+  // The lost sale is not the case's sale: its days to sale and to cash count again from the
+  // round that sells.
+  dc.sold_at = 0;
+  dc.cash_at = 0;
   const std::int64_t opens_at = std::max(c.now, s.due_at) + dc.plan.renotice_ms;
   start_round(dc, last.round, last.kind, last.start_price, opens_at, c);
 }
@@ -428,10 +432,13 @@ void Domain::commit_waterfall(DisposalCase& dc, const std::vector<std::int64_t>&
     dc.pledges[i].paid += shares[i];
     IPX_ASSERT(dc.pledges[i].paid <= dc.pledges[i].claim);
   }
+  // The bank's figure is what it has been paid so far, open case or closed (a forfeited
+  // deposit reaches it before the case ends, and stays with it if the case is released).
+  dc.net_to_bank = paid_to_case_bank(dc);
 }
 
 // What the case's bank has had from the case so far (its pledges' shares of the waterfall).
-std::int64_t Domain::paid_to_case_bank(const DisposalCase& dc) const {
+std::int64_t Domain::paid_to_case_bank(const DisposalCase& dc) {
   std::int64_t sum = 0;
   for (const auto& cp : dc.pledges) {
     if (cp.pledgee == dc.pledgee) sum += cp.paid;

@@ -438,6 +438,14 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   json::object c = get_case(id);
   EXPECT_EQ(c.at("state"), "round_1");
   EXPECT_EQ(c.at("defaults"), 1);
+  // The bank's figure counts the forfeit it already has, while the case is still open; the
+  // lost sale is not the case's sale (no days to sale or to cash yet).
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 700'000);
+  json::object row = read(bank, Method::report_disposals, ReportDisposals{})
+                         .at("rows").as_array()[0].as_object();
+  EXPECT_EQ(row.at("net_to_bank"), 700'000);
+  EXPECT_TRUE(row.at("days_to_sale").is_null());
+  EXPECT_TRUE(row.at("days_to_cash").is_null());
   ASSERT_EQ(c.at("rounds").as_array().size(), 2u);
   json::object rerun = round(id, 1);
   EXPECT_EQ(rerun.at("round"), 1);
@@ -457,6 +465,10 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   EXPECT_EQ(c.at("outcome"), "sold");
   EXPECT_EQ(c.at("recovery").at("net_to_bank"), 7'700'000);
   EXPECT_EQ(c.at("recovery").at("forfeited"), 700'000);
+  row = read(bank, Method::report_disposals, ReportDisposals{}).at("rows").as_array()[0].as_object();
+  const std::int64_t opened = c.at("opened_at").as_int64();
+  EXPECT_DOUBLE_EQ(row.at("days_to_sale").as_double(),
+                   static_cast<double>(due + 2 * kHourMs + kBidMs - opened) / kDayMs);
 }
 
 TEST_F(DomainDisposalTest, Rule7ForfeitedDepositNeverPaysTheBankBeyondItsClaim) {
