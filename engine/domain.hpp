@@ -251,8 +251,18 @@ struct Market {
 
 class Domain {
  public:
+  // The ledger's capacity: ~1M transfers a day of the pilot, a few days' worth (ledger.hpp).
+  // Its id index costs memory as ids arrive (tests build thousands of Domains).
+  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22};
+  // The engine's: the same capacity, the id index faulted in at construction, so that the
+  // engine thread takes no first-touch page faults as the ledger grows.
+  static constexpr ledger::Limits kEngineLedgerLimits{kLedgerLimits.accounts_max,
+                                                      kLedgerLimits.transfers_max,
+                                                      /*prefault=*/false, /*touch_index=*/true};
+
   Domain();
-  // Tests: a ledger of other limits (a small one fills in a few thousand commands).
+  // The engine's limits, or tests' (a small ledger fills in a few thousand commands). A
+  // snapshot load() keeps the limits of the Domain it loads into.
   explicit Domain(ledger::Limits ledger_limits);
   ~Domain();
   Domain(Domain&&) = default;
@@ -509,8 +519,6 @@ class Domain {
   std::string next_id(const char* prefix, std::uint64_t& counter);
 
   // snapshots (domain_snapshot.cpp)
-  // The ledger's limits: ~1M transfers a day of the pilot, a few days' worth (ledger.hpp).
-  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22};
   struct Unfilled {};
   // A domain to load into: no admin, no accounts, a minimal ledger (load makes the real
   // one), so a load does not pay for a full-size ledger twice.
@@ -522,6 +530,7 @@ class Domain {
   void load_state(snap::Reader& r, const snap::Section& transfers, const snap::Section& finished);
   void save_ledger(snap::Writer& w) const;
   void load_ledger(snap::Reader& r, const snap::Section& transfers);
+  ledger::Limits load_limits_ = kLedgerLimits;  // load(): the target Domain's ledger limits
   void save_market(snap::Writer& w, std::string& out, snap::Blob& blob, const Market& m) const;
   static void encode_meta(const OrderMeta& meta);  // into meta.encoded; clean
   void load_market(snap::Reader& r, Market& m) const;

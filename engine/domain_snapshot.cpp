@@ -361,6 +361,7 @@ bool Domain::load(std::string_view bytes, std::string& error,
     const auto sections =
         snap::read_frame(bytes, {"remembered", "state", "transfers", "finished"});
     Domain fresh{Unfilled{}};
+    fresh.load_limits_ = ledger_.limits();
     std::exception_ptr failed;
     {
       std::jthread other([&] {
@@ -493,7 +494,7 @@ void Domain::encode_transfers() const {
 }
 
 void Domain::load_ledger(snap::Reader& r, const snap::Section& transfers) {
-  const ledger::Limits lim = kLedgerLimits;
+  const ledger::Limits lim = load_limits_;
   std::vector<ledger::Account> accounts;
   r(accounts);
   const std::uint64_t n = r.u64();

@@ -167,7 +167,10 @@ bool decode_record(const Record& r, Command& out, std::string& error) {
 }
 
 Engine::Engine(EngineOptions options, Durability* durability, Publisher* publisher)
-    : options_(options), durability_(durability), publisher_(publisher) {
+    : options_(options),
+      durability_(durability),
+      publisher_(publisher),
+      domain_(Domain::kEngineLedgerLimits) {
   // Pushes are built only when a publisher can see them; their channel snapshots once per
   // batch (apply_batch), not once per command.
   domain_.set_observed(publisher_ != nullptr);

@@ -2,11 +2,18 @@
 // IdIndex: a fixed-capacity open-addressing map from a nonzero uint64 id to a uint32 slot
 // number. Allocated once at construction (capacity = the next power of two >= 2 x max
 // entries, so the load factor stays <= 0.5 and probes stay short); never allocates after.
+// The table comes zeroed from calloc (an empty slot is key 0): a large one is mapped pages
+// the kernel zeroes when first touched, so an index sized for millions of ids costs memory
+// only as ids arrive, and constructing one writes nothing.
 // Linear probing; erase uses backward-shift deletion (no tombstones), which the ledger
 // needs to roll back a refused batch.
 #include <bit>
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <type_traits>
 
 #include "matching/assert.hpp"
 
@@ -16,10 +23,29 @@ class IdIndex {
  public:
   static constexpr std::uint32_t kNone = 0xFFFF'FFFFu;
 
-  explicit IdIndex(std::size_t max_entries)
+  // `touch`: fault every page of the table in now (a write per page), so that no insert or
+  // lookup later takes a first-touch fault.
+  explicit IdIndex(std::size_t max_entries, bool touch = false)
       : mask_(std::bit_ceil(max_entries * 2 < 16 ? std::size_t{16} : max_entries * 2) - 1),
         max_entries_(max_entries),
-        slots_(mask_ + 1) {}
+        slots_(allocate(mask_ + 1)) {
+    if (touch) {
+      auto* bytes = reinterpret_cast<volatile unsigned char*>(slots_.get());
+      const std::size_t n = (mask_ + 1) * sizeof(Slot);
+      for (std::size_t i = 0; i < n; i += 4096) bytes[i] = 0;
+    }
+  }
+
+  IdIndex(const IdIndex& o)
+      : mask_(o.mask_), max_entries_(o.max_entries_), size_(o.size_), slots_(allocate(mask_ + 1)) {
+    std::memcpy(slots_.get(), o.slots_.get(), (mask_ + 1) * sizeof(Slot));
+  }
+  IdIndex& operator=(const IdIndex& o) {
+    if (this != &o) *this = IdIndex(o);
+    return *this;
+  }
+  IdIndex(IdIndex&&) noexcept = default;
+  IdIndex& operator=(IdIndex&&) noexcept = default;
 
   std::uint32_t find(std::uint64_t key) const noexcept {
     IPX_ASSERT(key != 0);
@@ -63,19 +89,24 @@ class IdIndex {
     --size_;
   }
 
-  void clear() noexcept {
-    for (Slot& s : slots_) s = Slot{};
-    size_ = 0;
-  }
-
   std::size_t size() const noexcept { return size_; }
   std::size_t max_entries() const noexcept { return max_entries_; }
 
  private:
   struct Slot {
-    std::uint64_t key = 0;
+    std::uint64_t key = 0;  // 0: empty (what calloc gives); value is read only when key matches
     std::uint32_t value = kNone;
   };
+  static_assert(std::is_trivially_copyable_v<Slot>);
+  struct Free {
+    void operator()(Slot* p) const noexcept { std::free(p); }
+  };
+  using Table = std::unique_ptr<Slot[], Free>;
+  static Table allocate(std::size_t n) {
+    auto* p = static_cast<Slot*>(std::calloc(n, sizeof(Slot)));
+    if (p == nullptr) throw std::bad_alloc();
+    return Table(p);
+  }
   // Engine ids come in runs (sequence-derived), so keys that differ only in their low 4
   // bits share a block of 16 adjacent slots (4 cache lines) and a run of inserts touches
   // one block instead of 16 random lines; the blocks themselves are spread by Fibonacci
@@ -88,7 +119,7 @@ class IdIndex {
   std::size_t mask_;
   std::size_t max_entries_;
   std::size_t size_ = 0;
-  std::vector<Slot> slots_;
+  Table slots_;
 };
 
 }  // namespace ipx::ledger

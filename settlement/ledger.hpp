@@ -111,6 +111,10 @@ struct Limits {
   // Touch every table at construction so the hot path takes no first-touch page faults
   // (production, benchmarks). Off by default: tests that build many ledgers stay light.
   bool prefault = false;
+  // Touch the id indexes only (their slots are spread by hashing, so growth would otherwise
+  // fault a new page in at random, on the engine thread): the engine's ledger. Implied by
+  // prefault. Off: an index costs memory only as ids arrive (tests, tools).
+  bool touch_index = false;
 };
 
 struct SubmitResult {

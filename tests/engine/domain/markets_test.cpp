@@ -1139,6 +1139,18 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   EXPECT_LE(h.domain.ledger().transfer_count(), std::size_t{4096 - 4096 / 16});
   h.expect_rejected(Code::unavailable, alice, "order.cancel", R"({"market_id":"M","client_order_id":"c0"})");
   EXPECT_TRUE(h.call(alice, "account.get", "{}").ok());  // reads go on
+
+  // A snapshot loads into a Domain of the same limits (still full), never into one whose
+  // ledger cannot hold what it holds.
+  const std::string blob = h.domain.save();
+  std::string error;
+  Domain same(ledger::Limits{1024, 4096});
+  ASSERT_TRUE(same.load(blob, error, h.domain.state_hash())) << error;
+  EXPECT_EQ(same.ledger().limits().transfers_max, 4096u);
+  EXPECT_EQ(same.save(), blob);
+  Domain smaller(ledger::Limits{1024, 2048});
+  EXPECT_FALSE(smaller.load(blob, error));
+  EXPECT_FALSE(error.empty());
 }
 
 }  // namespace
