@@ -255,6 +255,8 @@ bool Engine::restore(std::int64_t seq, std::string_view state, std::uint64_t sta
 void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
   domain_.set_replaying(false);
+  ledger_transfers_.store(domain_.ledger().transfer_count(), std::memory_order_relaxed);
+  ledger_transfers_max_.store(domain_.ledger().limits().transfers_max, std::memory_order_relaxed);
   // A manual clock starts where it was told only on an empty journal; after a replay it
   // continues from the journal's last time.
   if (options_.manual_clock && seq_ == 0) {
@@ -409,6 +411,16 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   }
   domain_.flush_balances(*pushes);
   attach_snapshots(*pushes);
+  const std::size_t held = domain_.ledger().transfer_count();
+  ledger_transfers_.store(held, std::memory_order_relaxed);
+  if (const std::size_t max = domain_.ledger().limits().transfers_max;
+      !ledger_warned_ && held >= max / 4 * 3) {
+    ledger_warned_ = true;  // once per process: the operator's cue (and /metrics)
+    std::fprintf(stderr,
+                 "ipx: warning: the ledger holds %zu of its %zu transfers; state-changing "
+                 "commands are refused (UNAVAILABLE) from %zu on\n",
+                 held, max, max - max / 16);
+  }
 #ifdef IPX_DEBUG_INVARIANTS
   // Debug and test builds: every ledger sums to zero, every pending is resolved at most once,
   // balances agree with the transfers (settlement issue) — after every batch.

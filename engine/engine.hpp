@@ -8,6 +8,7 @@
 // when the engine thread wakes, at most kBatchMax = 4096 commands (~400 KiB of journal at ~100
 // bytes a command); at 100k/s and ~1 ms per PostgreSQL commit that is ~100 commands a commit.
 // The queue bound (kQueueMax = 65536) is ~0.6 s of that load: beyond it callers get UNAVAILABLE.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -130,6 +131,14 @@ class Engine {
   Domain& domain() { return domain_; }
   std::int64_t last_seq() const { return seq_; }
 
+  // Any thread: the ledger's transfer count as of the last batch applied (or start()), and
+  // its capacity. Near the capacity the engine refuses state-changing commands
+  // (Domain::apply: UNAVAILABLE); operators watch these on /metrics.
+  std::size_t ledger_transfers() const { return ledger_transfers_.load(std::memory_order_relaxed); }
+  std::size_t ledger_transfers_max() const {
+    return ledger_transfers_max_.load(std::memory_order_relaxed);
+  }
+
  private:
   void run();
   void apply_batch(std::vector<Command>& batch);
@@ -141,6 +150,9 @@ class Engine {
   Publisher* publisher_;
   Domain domain_;
   std::int64_t seq_ = 0;
+  std::atomic<std::size_t> ledger_transfers_{0};
+  std::atomic<std::size_t> ledger_transfers_max_{0};
+  bool ledger_warned_ = false;  // the engine thread's
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

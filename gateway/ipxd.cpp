@@ -207,6 +207,19 @@ int run_edge(const Options& o, const std::string& host, std::uint16_t port) {
 }
 
 // The journal's and the snapshots' statistics, refreshed on every GET /metrics.
+// The ledger's fill: near its capacity the engine refuses state-changing commands
+// (UNAVAILABLE), so operators alert on the ratio of these two.
+void export_ledger_metrics(ipx::gateway::Metrics& m, const ipx::engine::Engine& e) {
+  auto* used = &m.gauge("ipx_ledger_transfers", "Transfers in the engine's ledger");
+  auto* max = &m.gauge("ipx_ledger_transfers_max",
+                       "The ledger's capacity; state-changing commands are refused (UNAVAILABLE) "
+                       "within 1/16 of it");
+  m.add_collector([=, &e] {
+    used->set(static_cast<std::int64_t>(e.ledger_transfers()));
+    max->set(static_cast<std::int64_t>(e.ledger_transfers_max()));
+  });
+}
+
 void export_journal_metrics(ipx::gateway::Metrics& m, const ipx::pg::PgDurability& d) {
   auto* seq = &m.gauge("ipx_journal_committed_seq", "The last journal seq committed to PostgreSQL");
   auto* queued = &m.gauge("ipx_journal_queued_records", "Journal records waiting for their commit");
@@ -320,6 +333,7 @@ int main(int argc, char** argv) {
   }
   binding.attach(&engine, &server.hub(), publisher.get());
   export_journal_metrics(server.metrics(), durability);
+  export_ledger_metrics(server.metrics(), engine);
   // Routes match by prefix in the order added: the report, the views, then the dashboard.
   server.add_async_route("/v1/reports/",
                          [&binding](std::string_view target, ipx::gateway::RouteResponder respond) {

@@ -1712,8 +1712,10 @@ async def snapshot_flag_checks(server):
         # One record per participant. A snapshot falls due every 5 records; one due while the
         # writer is busy waits for the next batch, so commands go on until two are written.
         for i in range(200):
-            await a.call("participant.create", name=f"snap-{i}", kind="individual", region="chengdu",
-                         whitelisted=True)
+            p = await a.call("participant.create", name=f"snap-{i}", kind="individual", region="chengdu",
+                             whitelisted=True)
+            if i < 3:  # a transfer into the ledger each
+                await a.call("account.fund", participant_id=p["participant_id"], amount=100)
             if i < 11:
                 continue
             body = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
@@ -1727,6 +1729,8 @@ async def snapshot_flag_checks(server):
     check(int(metrics.get("ipx_snapshots_written_total", "0")) >= 2,
           f"--snapshot-every 5: 2 snapshots written ({metrics})")
     check(float(metrics["ipx_snapshot_max_pause_seconds"]) >= 0, "pause gauge")
+    check(int(metrics.get("ipx_ledger_transfers", "0")) >= 3, f"ledger transfers: {metrics}")
+    check(int(metrics.get("ipx_ledger_transfers_max", "0")) == 1 << 22, f"ledger capacity: {metrics}")
     promtool = shutil.which("promtool")
     if promtool:  # Debian's prometheus package (installed by tools/ipx deps)
         r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True,
