@@ -206,9 +206,8 @@ int run_edge(const Options& o, const std::string& host, std::uint16_t port) {
   return code;
 }
 
-// The journal's and the snapshots' statistics, refreshed on every GET /metrics.
-// The ledger's fill: near its capacity the engine refuses state-changing commands
-// (UNAVAILABLE), so operators alert on the ratio of these two.
+// The ledger's fill, refreshed on every GET /metrics: near its capacity the engine refuses
+// state-changing commands (UNAVAILABLE), so operators alert on the ratio of these two.
 void export_ledger_metrics(ipx::gateway::Metrics& m, const ipx::engine::Engine& e) {
   auto* used = &m.gauge("ipx_ledger_transfers", "Transfers in the engine's ledger");
   auto* max = &m.gauge("ipx_ledger_transfers_max",
@@ -220,6 +219,7 @@ void export_ledger_metrics(ipx::gateway::Metrics& m, const ipx::engine::Engine& 
   });
 }
 
+// The journal's and the snapshots' statistics, refreshed on every GET /metrics.
 void export_journal_metrics(ipx::gateway::Metrics& m, const ipx::pg::PgDurability& d) {
   auto* seq = &m.gauge("ipx_journal_committed_seq", "The last journal seq committed to PostgreSQL");
   auto* queued = &m.gauge("ipx_journal_queued_records", "Journal records waiting for their commit");
