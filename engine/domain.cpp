@@ -683,12 +683,8 @@ void Domain::push_private(Ctx& c, const std::string& participant_id, const std::
 void Domain::push_private_text(Ctx& c, const std::string& participant_id, const char* type,
                                std::string data_text) {
   if (quiet()) return;
-  Push p;
-  p.channel = "private." + participant_id;
-  p.type = type;
-  p.ts = c.now;
-  p.data_text = std::move(data_text);
-  c.pushes.push_back(std::move(p));
+  c.pushes.emplace_back("private." + participant_id, type, c.now, json::object{}).data_text =
+      std::move(data_text);
 }
 
 void Domain::push_balance(Ctx& c, const std::string& participant_id) {

@@ -349,6 +349,7 @@ class Domain {
   std::vector<Credential> credentials() const;  // every participant's, for the gateway
   std::vector<Credential> take_new_credentials() { return std::exchange(new_credentials_, {}); }
   ledger::Ledger& ledger() { return ledger_; }
+  const ledger::Ledger& ledger() const { return ledger_; }
 
  private:
   using Pushes = std::vector<Push>;
@@ -527,10 +528,10 @@ class Domain {
   // `w` appends to `out`, which goes into `blob` before the live orders' pages, which are
   // added to it by reference.
   void save_state(snap::Writer& w, std::string& out, snap::Blob& blob) const;
-  void load_state(snap::Reader& r, const snap::Section& transfers, const snap::Section& finished);
+  void load_state(snap::Reader& r, const snap::Section& transfers, const snap::Section& finished,
+                  const ledger::Limits& limits);
   void save_ledger(snap::Writer& w) const;
-  void load_ledger(snap::Reader& r, const snap::Section& transfers);
-  ledger::Limits load_limits_ = kLedgerLimits;  // load(): the target Domain's ledger limits
+  void load_ledger(snap::Reader& r, const snap::Section& transfers, const ledger::Limits& limits);
   void save_market(snap::Writer& w, std::string& out, snap::Blob& blob, const Market& m) const;
   static void encode_meta(const OrderMeta& meta);  // into meta.encoded; clean
   void load_market(snap::Reader& r, Market& m) const;

@@ -361,7 +361,6 @@ bool Domain::load(std::string_view bytes, std::string& error,
     const auto sections =
         snap::read_frame(bytes, {"remembered", "state", "transfers", "finished"});
     Domain fresh{Unfilled{}};
-    fresh.load_limits_ = ledger_.limits();
     std::exception_ptr failed;
     {
       std::jthread other([&] {
@@ -374,7 +373,7 @@ bool Domain::load(std::string_view bytes, std::string& error,
         }
       });
       snap::Reader r(sections[1]);
-      fresh.load_state(r, sections[2], sections[3]);
+      fresh.load_state(r, sections[2], sections[3], ledger_.limits());  // this Domain's limits
       if (!r.done()) r.fail("bytes left after the state");
       fresh.check_loaded(r);
     }  // joins `other` (also when the state's reading threw)
@@ -406,10 +405,10 @@ void Domain::save_state(snap::Writer& w, std::string& out, snap::Blob& blob) con
 }
 
 void Domain::load_state(snap::Reader& r, const snap::Section& transfers,
-                        const snap::Section& finished) {
+                        const snap::Section& finished, const ledger::Limits& limits) {
   r(now_, command_n_, hash_, participants_n_, assets_n_, auctions_n_, markets_n_, cases_n_,
     settlements_n_, offers_n_, orders_n_, bidder_codes_n_);
-  load_ledger(r, transfers);
+  load_ledger(r, transfers, limits);
   r(participants_, assets_, auctions_);
   markets_.clear();
   for (std::size_t i = 0, n = r.count(); i < n; ++i) {
@@ -493,8 +492,8 @@ void Domain::encode_transfers() const {
   k.encoded += log.size();
 }
 
-void Domain::load_ledger(snap::Reader& r, const snap::Section& transfers) {
-  const ledger::Limits lim = load_limits_;
+void Domain::load_ledger(snap::Reader& r, const snap::Section& transfers,
+                         const ledger::Limits& lim) {
   std::vector<ledger::Account> accounts;
   r(accounts);
   const std::uint64_t n = r.u64();

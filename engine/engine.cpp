@@ -256,7 +256,6 @@ void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
   domain_.set_replaying(false);
   ledger_transfers_.store(domain_.ledger().transfer_count(), std::memory_order_relaxed);
-  ledger_transfers_max_.store(domain_.ledger().limits().transfers_max, std::memory_order_relaxed);
   // A manual clock starts where it was told only on an empty journal; after a replay it
   // continues from the journal's last time.
   if (options_.manual_clock && seq_ == 0) {

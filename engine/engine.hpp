@@ -132,12 +132,11 @@ class Engine {
   std::int64_t last_seq() const { return seq_; }
 
   // Any thread: the ledger's transfer count as of the last batch applied (or start()), and
-  // its capacity. Near the capacity the engine refuses state-changing commands
-  // (Domain::apply: UNAVAILABLE); operators watch these on /metrics.
+  // its capacity (set at construction or by restore(), before start(); never after). Near
+  // the capacity the engine refuses state-changing commands (Domain::apply: UNAVAILABLE);
+  // operators watch these on /metrics.
   std::size_t ledger_transfers() const { return ledger_transfers_.load(std::memory_order_relaxed); }
-  std::size_t ledger_transfers_max() const {
-    return ledger_transfers_max_.load(std::memory_order_relaxed);
-  }
+  std::size_t ledger_transfers_max() const { return domain_.ledger().limits().transfers_max; }
 
  private:
   void run();
@@ -151,7 +150,6 @@ class Engine {
   Domain domain_;
   std::int64_t seq_ = 0;
   std::atomic<std::size_t> ledger_transfers_{0};
-  std::atomic<std::size_t> ledger_transfers_max_{0};
   bool ledger_warned_ = false;  // the engine thread's
 
   mutable std::mutex mu_;
