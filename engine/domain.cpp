@@ -145,6 +145,14 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     Domain& d;
     ~AfterChange() { d.after_change(); }
   } after_change_guard{*this};
+  // Compaction once the live log holds half its capacity and has grown by half the room the
+  // last one left: what it must keep (open holds) may fill the log, and is not scanned again
+  // for every command.
+  if (const std::size_t live = ledger_.live_log().size(), kept = ledger_.carried_count(),
+      cap = ledger_.limits().transfers_max;
+      live >= cap / 2 && live - kept >= (cap - kept) / 2) {
+    compact_ledger();
+  }
   Ctx ctx{actor, now, pushes};
   const std::size_t pushes_first = pushes.size();
   ++command_n_;
@@ -178,11 +186,12 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   const std::size_t pushes_before = pushes.size();
   const std::size_t transfers_before = ledger_.transfer_count();
-  // The ledger's log has a fixed capacity (kLedgerLimits). Near it, commands are refused
-  // (UNAVAILABLE, nothing applied, not remembered) rather than let a transfer fail midway;
-  // the headroom is for what timers already due may still post.
-  const bool ledger_full =
-      ledger_.transfer_count() + ledger_.limits().transfers_max / 16 >= ledger_.limits().transfers_max;
+  // The ledger's live log has a fixed capacity (kLedgerLimits), and compaction keeps it under
+  // half unless what it must keep (open holds, what settlements list) fills it. Near it,
+  // commands are refused (UNAVAILABLE, nothing applied, not remembered) rather than let a
+  // transfer fail midway; the headroom is for what timers already due may still post.
+  const bool ledger_full = ledger_.live_log().size() + ledger_.limits().transfers_max / 16 >=
+                           ledger_.limits().transfers_max;
   Outcome out = invalid != nullptr ? Outcome::error(Code::bad_request, *invalid)
                 : forbidden       ? forbidden_outcome()
                 : ledger_full && m != Method::time_advance

@@ -588,7 +588,7 @@ void Domain::after_change() {
     m->page_remove(id);
   }
   retiring_.clear();
-  if (ledger_.transfer_count() - transfer_coder_.encoded >= kEncodeEvery) encode_transfers();
+  if (ledger_.live_log().size() - transfer_coder_.encoded >= kEncodeEvery) encode_transfers();
   // Entries of retired or already encoded orders pile up while no idle time comes.
   if (unencoded_.size() > unencoded_compact_at_) {
     std::erase_if(unencoded_, [](const auto& e) {

@@ -6,16 +6,17 @@
 // mechanisms and the ledger are saved through their own snapshot APIs (config + State, the
 // resting orders in priority order, the accounts and the transfer log).
 //
-// Format version 4 (engine/snapshot_io.hpp frames it; 2: an asset's pledges are a list in
+// Format version 5 (engine/snapshot_io.hpp frames it; 2: an asset's pledges are a list in
 // registration order, and a case keeps the pledges it pays; 3: the transfers and the finished
 // orders have sections of their own; 4: a book's queues come from its orders' priority
-// stamps). Sections: "remembered", the idempotency table in the order of its time index;
-// "state", in order: counters and clock; the ledger's accounts and its transfer count;
+// stamps; 5: the ledger's history, and only its live log). Sections: "remembered", the idempotency table in the order of its time index;
+// "state", in order: counters and clock; the ledger's accounts, its history and its live
+// transfer count;
 // participants, assets; auctions (mechanism config + state); markets (the book's counters,
 // and the metadata of the live orders, whose `last` view, with its priority stamp, is what
 // the book is rebuilt from); cases, settlements, backstop offers,
 // new credentials, balances due; the timer indexes; the holdings indexes; "transfers", the
-// ledger's log (save_ledger's compact form); "finished", the orders done, in the order they
+// ledger's live log (save_ledger's compact form); "finished", the orders done, in the order they
 // finished. The first, third and fourth are kept encoded as the engine runs (RememberedLog,
 // SealedLog), and the live orders' metadata in pages (Market::pages), so a capture encodes
 // only what changed since the last one. A change to any of these types is a
@@ -25,6 +26,8 @@
 #include <exception>
 #include <thread>
 #include <unordered_map>
+
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "engine/domain.hpp"
 #include "engine/snapshot_io.hpp"
@@ -458,26 +461,33 @@ void Domain::rebuild_lookups(snap::Reader& r) {
   }
 }
 
-// The ledger: its accounts (with balances, checked against the log on the way in) in the
-// state section, and its log in the "transfers" section; its limits are the engine's
-// configuration, not state (a replay would use the engine's own too). Transfers are the bulk,
-// so they are written compactly: account ids as their index in the account table (accounts
-// are only ever appended), the id, pending id and time as deltas. They are encoded as the
-// ledger grows (encode_transfers), not per snapshot.
+// The ledger: its accounts (with balances, checked against the log on the way in) and its
+// history (what compaction retired: counts, hash, the base balances) in the state section,
+// and its live log in the "transfers" section; its limits are the engine's configuration,
+// not state (a replay would use the engine's own too). Transfers are the bulk, so they are
+// written compactly: account ids as their index in the account table (accounts are only ever
+// appended), the id, pending id and time as deltas; a carried entry (kept by the last
+// compaction) also has its pending state. They are encoded as the ledger grows
+// (encode_transfers), not per snapshot, and again from the start after a compaction.
 void Domain::save_ledger(snap::Writer& w) const {
   const auto accounts = ledger_.accounts();
   w.u64(accounts.size());
   for (const ledger::Account& a : accounts) w(a);
-  IPX_ASSERT(transfer_coder_.encoded == ledger_.transfer_count());
-  w.u64(ledger_.transfer_count());
+  const ledger::Ledger::History h = ledger_.history();
+  w(h.retired, h.carried, h.hash_transfers, h.max_id);
+  w.u64(h.base.size());
+  for (const ledger::Account& a : h.base) w(a);
+  IPX_ASSERT(transfer_coder_.encoded == ledger_.live_log().size());
+  w.u64(ledger_.live_log().size());
 }
 
 void Domain::encode_transfers() const {
   TransferCoder& k = transfer_coder_;
   const auto accounts = ledger_.accounts();
   for (; k.accounts < accounts.size(); ++k.accounts) k.index.emplace(accounts[k.accounts].id, k.accounts);
-  const auto log = ledger_.transfers_since(k.encoded);
-  for (const ledger::Transfer& t : log) {
+  const auto log = ledger_.live_log().subspan(k.encoded);
+  const std::size_t carried = ledger_.carried_count();
+  for (std::size_t i = k.encoded; const ledger::Transfer& t : log) {
     transfer_log_.append([&](snap::Writer& w) {
       w.i64(static_cast<std::int64_t>(t.id - k.prev_id));
       w(k.index.at(t.debit_account_id), k.index.at(t.credit_account_id), t.amount);
@@ -485,29 +495,50 @@ void Domain::encode_transfers() const {
       w(t.code, t.ref, t.expires_at_ms);
       w.i64(t.ts_ms - k.prev_ts);
       w(t.ledger, t.flags);
+      if (i < carried) w.u8(static_cast<std::uint8_t>(ledger_.carried_state(i)));
     });
     k.prev_id = t.id;
     k.prev_ts = t.ts_ms;
+    ++i;
   }
   k.encoded += log.size();
+}
+
+void Domain::compact_ledger() {
+  // Kept besides the open pendings: the transfers a settlement lists (settlement.get shows
+  // each with its state). The rest is in the database's ledger_transfers.
+  boost::unordered_flat_set<std::uint64_t> listed;
+  for (const auto& [id, s] : settlements_) listed.insert(s.transfers.begin(), s.transfers.end());
+  ledger_.compact([&](const ledger::Transfer& t) { return listed.contains(t.id); });
+  // The snapshot's encoding of the log starts again from the live log.
+  transfer_log_ = SealedLog{};
+  TransferCoder fresh;
+  fresh.accounts = transfer_coder_.accounts;
+  fresh.index = std::move(transfer_coder_.index);
+  transfer_coder_ = std::move(fresh);
 }
 
 void Domain::load_ledger(snap::Reader& r, const snap::Section& transfers,
                          const ledger::Limits& lim) {
   std::vector<ledger::Account> accounts;
   r(accounts);
+  ledger::Ledger::History h;
+  r(h.retired, h.carried, h.hash_transfers, h.max_id);
+  r(h.base);
   const std::uint64_t n = r.u64();
   snap::Reader t(transfers);
   if (t.count() != n) t.fail("not the ledger's transfer count");
+  if (h.carried > n) t.fail("more carried transfers than transfers");
   const std::size_t from = t.offset();
   std::uint64_t prev_id = 0;
   std::int64_t prev_ts = 0;
-  auto account_id = [&](std::uint64_t i) {
-    if (i >= accounts.size()) t.fail("a transfer names no account");
-    return accounts[i].id;
+  std::uint64_t i = 0;
+  auto account_id = [&](std::uint64_t a) {
+    if (a >= accounts.size()) t.fail("a transfer names no account");
+    return accounts[a].id;
   };
   // Wrapping arithmetic on corrupt deltas is harmless: the ledger re-checks every transfer.
-  auto next = [&](ledger::Transfer& x) {
+  auto next = [&](ledger::Transfer& x, ledger::Ledger::PendingState& st) {
     x.id = prev_id + static_cast<std::uint64_t>(t.i64());
     std::uint64_t debit = 0, credit = 0;
     t(debit, credit, x.amount);
@@ -519,12 +550,13 @@ void Domain::load_ledger(snap::Reader& r, const snap::Section& transfers,
     x.ts_ms = static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_ts) +
                                         static_cast<std::uint64_t>(t.i64()));
     t(x.ledger, x.flags);
+    if (i++ < h.carried) st = static_cast<ledger::Ledger::PendingState>(t.u8());
     prev_id = x.id;
     prev_ts = x.ts_ms;
     return true;
   };
   std::string error;
-  auto restored = ledger::Ledger::restore(lim, accounts, n, next, error);
+  auto restored = ledger::Ledger::restore(lim, accounts, h, n, next, error);
   if (!restored) r.fail(error);
   if (!t.done()) t.fail("bytes left after the transfers");
   ledger_ = std::move(*restored);

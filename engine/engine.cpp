@@ -255,7 +255,8 @@ bool Engine::restore(std::int64_t seq, std::string_view state, std::uint64_t sta
 void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
   domain_.set_replaying(false);
-  ledger_transfers_.store(domain_.ledger().transfer_count(), std::memory_order_relaxed);
+  ledger_transfers_.store(domain_.ledger().live_log().size(), std::memory_order_relaxed);
+  ledger_retired_.store(domain_.ledger().retired_count(), std::memory_order_relaxed);
   // A manual clock starts where it was told only on an empty journal; after a replay it
   // continues from the journal's last time.
   if (options_.manual_clock && seq_ == 0) {
@@ -363,7 +364,9 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   dones->reserve(batch.size());
   const bool up = accepting();
   const std::size_t accounts_before = domain_.ledger().accounts().size();
-  const std::size_t transfers_before = domain_.ledger().transfer_count();
+  // The batch's ledger rows, taken after each command: the next one may compact the ledger
+  // (Domain::compact_ledger), which retires what the ones before it made.
+  std::vector<ledger::Transfer> transfers;
   for (Command& c : batch) {
     const MethodInfo& info = method_info(c.method);
     if (info.mutating && !up) {
@@ -400,8 +403,12 @@ void Engine::apply_batch(std::vector<Command>& batch) {
       info.encode_text(c.params, sent);
       fill_random(c);
     }
+    const std::size_t transfers_before = domain_.ledger().transfer_count();
     Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes, sent,
                                 c.invalid.empty() ? nullptr : &c.invalid);
+    if (const auto made = domain_.ledger().transfers_since(transfers_before); !made.empty()) {
+      transfers.insert(transfers.end(), made.begin(), made.end());
+    }
     if (c.method == Method::time_now && out.ok()) out.result["wall"] = wall_ms();
     if (info.mutating) {
       records.push_back(encode_record(c, ++seq_, now, c.generated.empty() ? std::string_view(sent) : std::string_view()));
@@ -410,14 +417,17 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   }
   domain_.flush_balances(*pushes);
   attach_snapshots(*pushes);
-  const std::size_t held = domain_.ledger().transfer_count();
+  const std::size_t held = domain_.ledger().live_log().size();
   ledger_transfers_.store(held, std::memory_order_relaxed);
+  ledger_retired_.store(domain_.ledger().retired_count(), std::memory_order_relaxed);
   if (const std::size_t max = domain_.ledger().limits().transfers_max;
       !ledger_warned_ && held >= max / 4 * 3) {
+    // Compaction keeps the live log under half its capacity; past 3/4, what it must keep
+    // (open holds, the transfers settlements list) is filling it.
     ledger_warned_ = true;  // once per process: the operator's cue (and /metrics)
     std::fprintf(stderr,
-                 "ipx: warning: the ledger holds %zu of its %zu transfers; state-changing "
-                 "commands are refused (UNAVAILABLE) from %zu on\n",
+                 "ipx: warning: the ledger's live log holds %zu of its %zu transfers; "
+                 "state-changing commands are refused (UNAVAILABLE) from %zu on\n",
                  held, max, max - max / 16);
   }
 #ifdef IPX_DEBUG_INVARIANTS
@@ -450,9 +460,8 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     return;
   }
   const auto accounts = domain_.ledger().accounts().subspan(accounts_before);
-  const auto transfers = domain_.ledger().transfers_since(transfers_before);
   if (!accounts.empty() || !transfers.empty()) {
-    durability_->ledger_rows({accounts.begin(), accounts.end()}, {transfers.begin(), transfers.end()});
+    durability_->ledger_rows({accounts.begin(), accounts.end()}, std::move(transfers));
   }
   durability_->submit(std::move(records), std::move(deliver));
 }

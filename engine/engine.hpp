@@ -131,11 +131,13 @@ class Engine {
   Domain& domain() { return domain_; }
   std::int64_t last_seq() const { return seq_; }
 
-  // Any thread: the ledger's transfer count as of the last batch applied (or start()), and
-  // its capacity (set at construction or by restore(), before start(); never after). Near
-  // the capacity the engine refuses state-changing commands (Domain::apply: UNAVAILABLE);
-  // operators watch these on /metrics.
+  // Any thread: the transfers in the ledger's live log as of the last batch applied (or
+  // start()), those retired to the database only, and the live log's capacity (set at
+  // construction or by restore(), before start(); never after). Compaction keeps the live log
+  // under half the capacity; near the capacity the engine refuses state-changing commands
+  // (Domain::apply: UNAVAILABLE). Operators watch these on /metrics.
   std::size_t ledger_transfers() const { return ledger_transfers_.load(std::memory_order_relaxed); }
+  std::uint64_t ledger_retired() const { return ledger_retired_.load(std::memory_order_relaxed); }
   std::size_t ledger_transfers_max() const { return domain_.ledger().limits().transfers_max; }
 
  private:
@@ -150,6 +152,7 @@ class Engine {
   Domain domain_;
   std::int64_t seq_ = 0;
   std::atomic<std::size_t> ledger_transfers_{0};
+  std::atomic<std::uint64_t> ledger_retired_{0};
   bool ledger_warned_ = false;  // the engine thread's
 
   mutable std::mutex mu_;

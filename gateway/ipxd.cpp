@@ -206,16 +206,20 @@ int run_edge(const Options& o, const std::string& host, std::uint16_t port) {
   return code;
 }
 
-// The ledger's fill, refreshed on every GET /metrics: near its capacity the engine refuses
-// state-changing commands (UNAVAILABLE), so operators alert on the ratio of these two.
+// The ledger's fill, refreshed on every GET /metrics: compaction keeps its live log under half
+// its capacity; near the capacity the engine refuses state-changing commands (UNAVAILABLE),
+// so operators alert on the ratio of the first two.
 void export_ledger_metrics(ipx::gateway::Metrics& m, const ipx::engine::Engine& e) {
-  auto* used = &m.gauge("ipx_ledger_transfers", "Transfers in the engine's ledger");
+  auto* used = &m.gauge("ipx_ledger_transfers", "Transfers in the engine ledger's live log");
   auto* max = &m.gauge("ipx_ledger_transfers_max",
-                       "The ledger's capacity; state-changing commands are refused (UNAVAILABLE) "
-                       "within 1/16 of it");
+                       "The live log's capacity; state-changing commands are refused "
+                       "(UNAVAILABLE) within 1/16 of it");
+  auto* retired = &m.counter("ipx_ledger_transfers_retired_total",
+                             "Settled transfers retired from memory (kept in PostgreSQL)");
   m.add_collector([=, &e] {
     used->set(static_cast<std::int64_t>(e.ledger_transfers()));
     max->set(static_cast<std::int64_t>(e.ledger_transfers_max()));
+    retired->set(e.ledger_retired());
   });
 }
 

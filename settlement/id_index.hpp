@@ -89,6 +89,12 @@ class IdIndex {
     --size_;
   }
 
+  // Empties the table in place (its pages stay mapped: no fault when it fills again).
+  void clear() noexcept {
+    std::memset(static_cast<void*>(slots_.get()), 0, (mask_ + 1) * sizeof(Slot));
+    size_ = 0;
+  }
+
   std::size_t size() const noexcept { return size_; }
   std::size_t max_entries() const noexcept { return max_entries_; }
 

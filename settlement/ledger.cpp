@@ -83,8 +83,40 @@ Ledger::PendingState Ledger::pending_state(std::uint64_t id) const {
 }
 
 std::span<const Transfer> Ledger::transfers_since(std::size_t index) const {
-  IPX_ASSERT(index <= log_.size());
-  return std::span<const Transfer>(log_).subspan(index);
+  IPX_ASSERT(index >= retired_ + carried_ && index <= transfer_count());
+  return std::span<const Transfer>(log_).subspan(index - static_cast<std::size_t>(retired_));
+}
+
+std::size_t Ledger::compact(const std::function<bool(const Transfer&)>& keep) {
+  base_.assign(accounts_.begin(), accounts_.end());
+  hash_base_ = hash_transfers_;
+  max_id_base_ = max_id_;
+  // The index is rebuilt from the survivors: clearing it is one pass over memory already
+  // touched, where erasing each retired id would be a cache miss apiece.
+  transfer_index_.clear();
+  carried_state_.clear();
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < log_.size(); ++i) {
+    if (state_[i] != PendingState::open && !(keep && keep(log_[i]))) continue;
+    log_[w] = log_[i];
+    state_[w] = state_[i];
+    carried_state_.push_back(state_[i]);
+    pending_of_[w] = IdIndex::kNone;  // a rollback never reaches back past a compaction
+    transfer_index_.insert(log_[w].id, static_cast<std::uint32_t>(w));
+    ++w;
+  }
+  const std::size_t dropped = log_.size() - w;
+  retired_ += dropped;
+  carried_ = w;
+  log_.resize(w);  // shrinking keeps the capacity: nothing is allocated again
+  state_.resize(w);
+  pending_of_.resize(w);
+  // The deadlines of open pendings only (the heap's stale entries name retired ids).
+  deadlines_.clear();
+  for (std::size_t i = 0; i < w; ++i) {
+    if (state_[i] == PendingState::open) push_deadline(log_[i]);
+  }
+  return dropped;
 }
 
 // Same request as the stored one? Post/void may leave debit, credit, ledger, code and ref
@@ -216,13 +248,14 @@ void Ledger::apply(const Prepared& p) {
   }
   IPX_ASSERT(d.debits_pending >= 0 && c.credits_pending >= 0);
   transfer_index_.insert(p.t.id, static_cast<std::uint32_t>(log_.size()));
+  max_id_ = std::max(max_id_, p.t.id);
   log_.push_back(p.t);
   state_.push_back(own);
   pending_of_.push_back(p.pending);
   hash_transfers_ = detail::hash_transfer(hash_transfers_, p.t);
 }
 
-// Reverses the last apply() exactly (the running hash is restored by the caller).
+// Reverses the last apply() exactly (the running hash and max_id_ are restored by the caller).
 void Ledger::undo_last() {
   IPX_ASSERT(!log_.empty());
   const Transfer& t = log_.back();
@@ -263,6 +296,7 @@ SubmitResult Ledger::submit(std::span<const Transfer> batch, Ms now) {
   }
   const std::size_t start = log_.size();
   const std::uint64_t hash_before = hash_transfers_;
+  const std::uint64_t max_id_before = max_id_;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Prepared p;
     errc ec = prepare(batch[i], now, p);
@@ -270,6 +304,7 @@ SubmitResult Ledger::submit(std::span<const Transfer> batch, Ms now) {
     if (ec != errc::ok) {
       while (log_.size() > start) undo_last();
       hash_transfers_ = hash_before;
+      max_id_ = max_id_before;
       return {ec, static_cast<std::uint32_t>(i), 0, 0};
     }
     if (p.exists) {

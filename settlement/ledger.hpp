@@ -11,8 +11,8 @@
 // Back of the envelope: the engine's peak is ~50k commands/s, a command makes <= ~8
 // transfers, so <= 400k transfers/s, and the ledger does >= 5M/s on one core (see
 // docs/BENCHMARKS.md "Ledger"). A transfer record is 80 bytes; 1M transfers = 80 MB plus a
-// 32 MB id index. The default limits below hold ~1M transfers (days of the pilot); the
-// log is kept whole for idempotency, so the engine sizes Limits for its retention.
+// 32 MB id index. transfers_max bounds the live log: compact() retires what nobody needs
+// any more (the database keeps the whole record), so a ledger runs for good.
 //
 // Invariants (check_invariants): per ledger, the sum of posted credits equals the sum of
 // posted debits, and the same for pending; every account honours its balance flags; every
@@ -146,16 +146,51 @@ class Ledger {
   // expiry, code and ref of the pending). Returns how many. Deterministic.
   std::size_t expire(Ms now);
 
-  // The transfer log (append-only, in apply order) and its lookup.
-  std::size_t transfer_count() const { return log_.size(); }
+  // The transfer log (append-only, in apply order) and its lookup. transfer_count() counts
+  // every transfer ever appended, retired or not; transfers_since(i) gives those appended at
+  // or after position i, which must not be before the last compact().
+  std::size_t transfer_count() const { return static_cast<std::size_t>(retired_) + log_.size(); }
   std::span<const Transfer> transfers_since(std::size_t index) const;
+  // Null for unknown ids and for retired ones.
   const Transfer* find_transfer(std::uint64_t id) const;
   enum class PendingState : std::uint8_t { none = 0, open, posted, voided, expired };
-  // For a pending transfer: open or how it was resolved; none for others and unknown ids.
+  // For a pending transfer: open or how it was resolved; none for others, unknown ids and
+  // retired ones (a retired pending was resolved: compact() keeps every open one).
   PendingState pending_state(std::uint64_t id) const;
   std::size_t open_pending_count() const { return open_pendings_; }
 
-  // Balances replayed from the log, in account order (for reconciliation).
+  // ---- retirement: the live log stays bounded; the full record is the database's ----------
+  //
+  // compact() drops from memory every transfer that is not an open pending and that `keep`
+  // (optional) does not ask for: the transfers a caller still looks up. What stays is
+  // "carried" (moved, in log order, to the front of the live log) with its pending state; the
+  // balances at that moment become the log's base. Balances, the running hashes and
+  // transfer_count() do not change, so neither does state_hash(): when and how often a
+  // ledger is compacted is not part of its state. After it, a retired id is unknown: callers
+  // must not reuse transfer ids (the engine's come from its command sequence). O(live log +
+  // id index); called between batches, never inside one.
+  std::size_t compact(const std::function<bool(const Transfer&)>& keep = {});
+  std::uint64_t retired_count() const { return retired_; }
+  // The live log: log_[0, carried) kept by the last compact(), then what came after it.
+  std::span<const Transfer> live_log() const { return log_; }
+  std::size_t carried_count() const { return carried_; }
+  // A carried entry's pending state as the compaction found it (what restore() takes: the
+  // live log after the carried entries moves it on, as it did the first time).
+  PendingState carried_state(std::size_t i) const { return carried_state_[i]; }
+  std::uint64_t max_transfer_id() const { return max_id_; }
+  // What compact() left behind, for a snapshot (all zero and empty: never compacted).
+  struct History {
+    std::uint64_t retired = 0;         // transfers dropped
+    std::uint64_t carried = 0;         // live log entries kept by the last compact()
+    std::uint64_t hash_transfers = 0;  // the running transfer hash at the last compact()
+    std::uint64_t max_id = 0;          // the highest transfer id appended before it
+    std::vector<Account> base;         // the balances then (the accounts of that time, in order)
+    friend bool operator==(const History&, const History&) = default;
+  };
+  History history() const { return {retired_, carried_, hash_base_, max_id_base_, base_}; }
+
+  // Balances replayed from the log (from the base, the carried entries being in it), in
+  // account order (for reconciliation).
   std::vector<Account> recompute_balances_from_transfers() const;
 
   // The first violated invariant, or nullopt. `full` also replays the whole log (O(log));
@@ -163,23 +198,26 @@ class Ledger {
   std::optional<std::string> check_invariants(bool full = true) const;
 
   // Canonical little-endian encoding of the whole state: magic, limits, accounts (with
-  // balances), the log, state_hash(), then a checksum of all preceding bytes. deserialize
-  // verifies the checksum first, replays the log with every submit check, then compares the
-  // balances and the hash and re-checks every invariant (checked on the way out and on
-  // the way back in).
+  // balances), the history (History: counts, hash, base balances), the live log (carried
+  // entries with their pending state), state_hash(), then a checksum of all preceding bytes.
+  // deserialize verifies the checksum first, restores as restore() does (every check), then
+  // compares the hash and re-checks every invariant (on the way out and on the way back in).
   std::vector<std::uint8_t> serialize() const;
   static std::optional<Ledger> deserialize(std::span<const std::uint8_t> bytes,
                                            bool prefault = false);
 
-  // Snapshots of the engine (which encodes limits(), accounts() and transfers_since(0) its own
-  // way): a ledger rebuilt from its accounts and its log. Each transfer is re-applied with the
-  // checks deserialize makes, then the balances the log gives must equal the accounts' and
-  // the cheap invariants must hold; otherwise nullopt, with the reason in `error`. `next`
-  // yields the log's transfers in order (false: the source ran dry or failed).
+  // Snapshots of the engine (which encodes limits(), accounts(), history() and live_log() its
+  // own way): a ledger rebuilt from its accounts, its history and its live log. The carried
+  // entries are checked (accounts, ledgers, ids, states) and their open pendings must add up
+  // to the base's pending balances; every later transfer is re-applied onto the base with
+  // the checks a submit makes; then the balances must equal the accounts' and the cheap
+  // invariants must hold; otherwise nullopt, with the reason in `error`. `next` yields the
+  // live log's transfers in order, with a carried one's carried_state() (false: the source
+  // ran dry or failed).
+  using NextTransfer = std::function<bool(Transfer&, PendingState&)>;
   static std::optional<Ledger> restore(Limits limits, std::span<const Account> accounts,
-                                       std::uint64_t transfers,
-                                       const std::function<bool(Transfer&)>& next,
-                                       std::string& error);
+                                       const History& history, std::uint64_t transfers,
+                                       const NextTransfer& next, std::string& error);
   const Limits& limits() const { return limits_; }
 
   // 64-bit state hash for the engine's state hash: two running hashes, one over every
@@ -223,6 +261,15 @@ class Ledger {
   std::size_t open_pendings_ = 0;
   std::uint64_t hash_accounts_ = 0;
   std::uint64_t hash_transfers_ = 0;
+  std::uint64_t max_id_ = 0;  // the highest transfer id ever appended
+  // Retirement (compact()): transfers dropped, live entries carried, and the balances, the
+  // running hash and the highest id at the last compaction.
+  std::uint64_t retired_ = 0;
+  std::size_t carried_ = 0;
+  std::vector<PendingState> carried_state_;  // carried_ entries: their state at the compaction
+  std::vector<Account> base_;
+  std::uint64_t hash_base_ = 0;
+  std::uint64_t max_id_base_ = 0;
 };
 
 }  // namespace ipx::ledger

@@ -14,7 +14,8 @@ namespace af = account_flags;
 
 namespace {
 
-constexpr std::uint64_t kMagic = 0x3130'4744'4C58'5049ull;  // "IPXLDG01" little-endian
+constexpr std::uint64_t kMagic = 0x3130'4744'4C58'5049ull;  // "IPXLDG01" little-endian (hashes)
+constexpr std::uint64_t kFormat = 0x3230'4744'4C58'5049ull;  // "IPXLDG02": serialize()
 constexpr std::size_t kAccountBytes = 6 * 8 + 4 + 2 + 2;
 constexpr std::size_t kTransferBytes = 9 * 8 + 4 + 2;
 
@@ -46,6 +47,7 @@ class Reader {
   std::uint64_t u64() { return get(8); }
   std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
   std::uint16_t u16() { return static_cast<std::uint16_t>(get(2)); }
+  std::uint8_t u8() { return static_cast<std::uint8_t>(get(1)); }
   std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
 
  private:
@@ -74,9 +76,16 @@ std::uint64_t checksum(std::span<const std::uint8_t> bytes) {
 
 std::vector<Account> Ledger::recompute_balances_from_transfers() const {
   std::vector<Account> out(accounts_);
-  for (Account& a : out)
-    a.debits_pending = a.debits_posted = a.credits_pending = a.credits_posted = 0;
-  for (std::size_t i = 0; i < log_.size(); ++i) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    Account& a = out[i];
+    const Account zero{};
+    const Account& b = i < base_.size() ? base_[i] : zero;
+    a.debits_pending = b.debits_pending;
+    a.debits_posted = b.debits_posted;
+    a.credits_pending = b.credits_pending;
+    a.credits_posted = b.credits_posted;
+  }
+  for (std::size_t i = carried_; i < log_.size(); ++i) {
     const Transfer& t = log_[i];
     const std::uint32_t di = account_index_.find(t.debit_account_id);
     const std::uint32_t ci = account_index_.find(t.credit_account_id);
@@ -143,23 +152,29 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
     if (s.dp != s.cp) return "ledger " + std::to_string(ledger) + ": pending does not sum to zero";
   }
   if (log_.size() != state_.size() || log_.size() != pending_of_.size() ||
-      transfer_index_.size() != log_.size() || account_index_.size() != accounts_.size()) {
+      transfer_index_.size() != log_.size() || account_index_.size() != accounts_.size() ||
+      carried_ > log_.size() || carried_state_.size() != carried_ ||
+      base_.size() > accounts_.size()) {
     return std::string("table sizes disagree");
   }
   if (!full) return std::nullopt;
 
-  // Every pending resolved at most once, and its state says how.
+  for (std::size_t i = 0; i < base_.size(); ++i) {
+    if (base_[i].id != accounts_[i].id) return std::string("base accounts disagree");
+  }
+  // Every pending resolved at most once, and its state says how. A carried entry's own
+  // resolution (of a retired pending) is not in the live log.
   std::vector<std::uint8_t> resolutions(log_.size(), 0);
   std::size_t open = 0;
   std::uint64_t ha = 0;
-  std::uint64_t ht = 0;
+  std::uint64_t ht = hash_base_;
   for (const Account& a : accounts_) ha = detail::hash_account(ha, a);
   for (std::size_t i = 0; i < log_.size(); ++i) {
     const Transfer& t = log_[i];
-    ht = detail::hash_transfer(ht, t);
+    if (i >= carried_) ht = detail::hash_transfer(ht, t);
     if (transfer_index_.find(t.id) != i) return "transfer " + std::to_string(t.id) + ": index";
     if (t.amount <= 0) return "transfer " + std::to_string(t.id) + ": amount <= 0";
-    if ((t.flags & (tf::post_pending | tf::void_pending)) == 0) continue;
+    if (i < carried_ || (t.flags & (tf::post_pending | tf::void_pending)) == 0) continue;
     const std::uint32_t pi = pending_of_[i];
     if (pi >= i || (log_[pi].flags & tf::pending) == 0 || log_[pi].id != t.pending_id) {
       return "transfer " + std::to_string(t.id) + ": resolves no earlier pending";
@@ -176,9 +191,14 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
       if (state_[i] != PendingState::none)
         return "transfer " + std::to_string(log_[i].id) + ": state";
     } else if (resolutions[i] == 0) {
-      if (state_[i] != PendingState::open)
+      if (i < carried_ && state_[i] != carried_state_[i]) {
+        return "pending " + std::to_string(log_[i].id) + ": carried state";
+      }
+      if (state_[i] == PendingState::open) {
+        ++open;
+      } else if (i >= carried_ || state_[i] == PendingState::none) {
         return "pending " + std::to_string(log_[i].id) + ": not open";
-      ++open;
+      }  // else carried, resolved before the compaction
     }
   }
   if (open != open_pendings_) return std::string("open pending count");
@@ -194,32 +214,60 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
 
 std::uint64_t Ledger::state_hash() const {
   std::uint64_t h = detail::mix(kMagic, accounts_.size());
-  h = detail::mix(h, log_.size());
+  h = detail::mix(h, transfer_count());
   h = detail::mix(h, hash_accounts_);
   return detail::mix(h, hash_transfers_);
 }
 
+namespace {
+
+void write_account(Writer& w, const Account& a) {
+  w.u64(a.id);
+  w.u64(a.owner);
+  w.i64(a.debits_pending);
+  w.i64(a.debits_posted);
+  w.i64(a.credits_pending);
+  w.i64(a.credits_posted);
+  w.u32(a.ledger);
+  w.u16(a.code);
+  w.u16(a.flags);
+}
+
+Account read_account(Reader& r) {
+  Account a;
+  a.id = r.u64();
+  a.owner = r.u64();
+  a.debits_pending = r.i64();
+  a.debits_posted = r.i64();
+  a.credits_pending = r.i64();
+  a.credits_posted = r.i64();
+  a.ledger = r.u32();
+  a.code = r.u16();
+  a.flags = r.u16();
+  return a;
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> Ledger::serialize() const {
   std::vector<std::uint8_t> out;
-  out.reserve(8 * 7 + accounts_.size() * kAccountBytes + log_.size() * kTransferBytes);
+  out.reserve(8 * 12 + (accounts_.size() + base_.size()) * kAccountBytes +
+              log_.size() * (kTransferBytes + 1));
   Writer w(out);
-  w.u64(kMagic);
+  w.u64(kFormat);
   w.u64(limits_.accounts_max);
   w.u64(limits_.transfers_max);
   w.u64(accounts_.size());
-  for (const Account& a : accounts_) {
-    w.u64(a.id);
-    w.u64(a.owner);
-    w.i64(a.debits_pending);
-    w.i64(a.debits_posted);
-    w.i64(a.credits_pending);
-    w.i64(a.credits_posted);
-    w.u32(a.ledger);
-    w.u16(a.code);
-    w.u16(a.flags);
-  }
+  for (const Account& a : accounts_) write_account(w, a);
+  w.u64(retired_);
+  w.u64(carried_);
+  w.u64(hash_base_);
+  w.u64(max_id_base_);
+  w.u64(base_.size());
+  for (const Account& a : base_) write_account(w, a);
   w.u64(log_.size());
-  for (const Transfer& t : log_) {
+  for (std::size_t i = 0; i < log_.size(); ++i) {
+    const Transfer& t = log_[i];
     w.u64(t.id);
     w.u64(t.debit_account_id);
     w.u64(t.credit_account_id);
@@ -231,6 +279,7 @@ std::vector<std::uint8_t> Ledger::serialize() const {
     w.i64(t.ts_ms);
     w.u32(t.ledger);
     w.u16(t.flags);
+    if (i < carried_) out.push_back(static_cast<std::uint8_t>(carried_state_[i]));
   }
   w.u64(state_hash());
   w.u64(checksum(out));
@@ -268,11 +317,11 @@ errc Ledger::replay(const Transfer& t) {
 }
 
 std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, bool prefault) {
-  if (bytes.size() < 8 * 7) return std::nullopt;
+  if (bytes.size() < 8 * 12) return std::nullopt;
   const auto body = bytes.first(bytes.size() - 8);
   if (Reader(bytes.last(8)).u64() != checksum(body)) return std::nullopt;
   Reader r(body);
-  if (r.u64() != kMagic) return std::nullopt;
+  if (r.u64() != kFormat) return std::nullopt;
   Limits limits;
   limits.prefault = prefault;
   limits.accounts_max = r.u64();
@@ -282,31 +331,29 @@ std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, b
       limits.transfers_max > kSaneMax) {
     return std::nullopt;
   }
-  const std::uint64_t n_accounts = r.u64();
-  if (n_accounts > limits.accounts_max || !r.has(n_accounts * kAccountBytes)) return std::nullopt;
-  std::optional<Ledger> out(std::in_place, limits);
-  Ledger& l = *out;
-  std::vector<Account> stored(n_accounts);
-  for (Account& a : stored) {
-    a.id = r.u64();
-    a.owner = r.u64();
-    a.debits_pending = r.i64();
-    a.debits_posted = r.i64();
-    a.credits_pending = r.i64();
-    a.credits_posted = r.i64();
-    a.ledger = r.u32();
-    a.code = r.u16();
-    a.flags = r.u16();
-    Account fresh = a;
-    fresh.debits_pending = fresh.debits_posted = fresh.credits_pending = fresh.credits_posted = 0;
-    if (l.find_account(a.id) != nullptr || l.create_account(fresh) != errc::ok) return std::nullopt;
-  }
-  if (!r.has(8)) return std::nullopt;
+  auto read_accounts = [&](std::vector<Account>& out) {
+    if (!r.has(8)) return false;
+    const std::uint64_t n = r.u64();
+    if (n > limits.accounts_max || !r.has(n * kAccountBytes)) return false;
+    out.resize(n);
+    for (Account& a : out) a = read_account(r);
+    return true;
+  };
+  std::vector<Account> accounts;
+  History h;
+  if (!read_accounts(accounts) || !r.has(8 * 4)) return std::nullopt;
+  h.retired = r.u64();
+  h.carried = r.u64();
+  h.hash_transfers = r.u64();
+  h.max_id = r.u64();
+  if (!read_accounts(h.base) || !r.has(8)) return std::nullopt;
   const std::uint64_t n_transfers = r.u64();
-  if (n_transfers > limits.transfers_max || !r.has(n_transfers * kTransferBytes))
+  if (n_transfers > limits.transfers_max || h.carried > n_transfers ||
+      !r.has(n_transfers * kTransferBytes + h.carried)) {
     return std::nullopt;
-  for (std::uint64_t i = 0; i < n_transfers; ++i) {
-    Transfer t;
+  }
+  std::uint64_t i = 0;
+  auto next = [&](Transfer& t, PendingState& st) {
     t.id = r.u64();
     t.debit_account_id = r.u64();
     t.credit_account_id = r.u64();
@@ -318,25 +365,25 @@ std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, b
     t.ts_ms = r.i64();
     t.ledger = r.u32();
     t.flags = r.u16();
-    if (l.replay(t) != errc::ok) return std::nullopt;
-  }
-  if (!r.has(8) || r.u64() != l.state_hash() || !r.done()) return std::nullopt;
-  for (const Transfer& t : l.log_) {
-    if (l.pending_state(t.id) == PendingState::open) l.push_deadline(t);
-  }
-  for (std::size_t i = 0; i < stored.size(); ++i) {
-    if (!(stored[i] == l.accounts_[i])) return std::nullopt;
-  }
-  if (l.check_invariants(true)) return std::nullopt;
+    if (i++ < h.carried) st = static_cast<PendingState>(r.u8());
+    return true;
+  };
+  std::string error;
+  std::optional<Ledger> out = restore(limits, accounts, h, n_transfers, next, error);
+  if (!out || !r.has(8) || r.u64() != out->state_hash() || !r.done()) return std::nullopt;
+  if (out->check_invariants(true)) return std::nullopt;
   return out;
 }
 
 std::optional<Ledger> Ledger::restore(Limits limits, std::span<const Account> accounts,
-                                      std::uint64_t transfers,
-                                      const std::function<bool(Transfer&)>& next,
-                                      std::string& error) {
+                                      const History& history, std::uint64_t transfers,
+                                      const NextTransfer& next, std::string& error) {
   if (accounts.size() > limits.accounts_max || transfers > limits.transfers_max) {
     error = "ledger: more accounts or transfers than its limits";
+    return std::nullopt;
+  }
+  if (history.carried > transfers || history.base.size() > accounts.size()) {
+    error = "ledger: a history larger than its ledger";
     return std::nullopt;
   }
   std::optional<Ledger> out(std::in_place, limits);
@@ -349,9 +396,75 @@ std::optional<Ledger> Ledger::restore(Limits limits, std::span<const Account> ac
       return std::nullopt;
     }
   }
+  // The base: the balances at the last compaction, of the accounts of that time.
+  for (std::size_t i = 0; i < history.base.size(); ++i) {
+    const Account& b = history.base[i];
+    Account& a = l.accounts_[i];
+    if (b.id != a.id || b.ledger != a.ledger || b.code != a.code || b.flags != a.flags ||
+        b.owner != a.owner) {
+      error = "ledger: base account " + std::to_string(b.id) + " is not the ledger's";
+      return std::nullopt;
+    }
+    if (auto bad = check_account(b)) {
+      error = "ledger: base " + *bad;
+      return std::nullopt;
+    }
+    a = b;
+  }
+  l.base_.assign(history.base.begin(), history.base.end());
+  l.retired_ = history.retired;
+  l.hash_base_ = l.hash_transfers_ = history.hash_transfers;
+  l.max_id_base_ = l.max_id_ = history.max_id;
+  if (history.retired > (std::uint64_t{1} << 62)) {
+    error = "ledger: a retired count out of range";
+    return std::nullopt;
+  }
+  // Carried entries: already in the base. Checked, indexed, not applied; the open pendings
+  // must be exactly the base's pending balances.
+  std::vector<Account> pending(history.base.size());
   Transfer t;
-  for (std::uint64_t i = 0; i < transfers; ++i) {
-    if (!next(t)) {
+  for (std::uint64_t i = 0; i < history.carried; ++i) {
+    PendingState st = PendingState::none;
+    if (!next(t, st)) {
+      error = "ledger: the log ends after " + std::to_string(i) + " transfers";
+      return std::nullopt;
+    }
+    const std::string id = "ledger: carried transfer " + std::to_string(t.id);
+    const std::uint32_t d = t.debit_account_id == 0 ? IdIndex::kNone : l.account_index_.find(t.debit_account_id);
+    const std::uint32_t c = t.credit_account_id == 0 ? IdIndex::kNone : l.account_index_.find(t.credit_account_id);
+    const bool is_pending = (t.flags & tf::pending) != 0;
+    const bool state_ok = is_pending ? st >= PendingState::open && st <= PendingState::expired
+                                     : st == PendingState::none;
+    if (t.id == 0 || t.id > (kIdMax | kExpiryIdBit) || t.id > history.max_id ||
+        l.transfer_index_.find(t.id) != IdIndex::kNone || t.amount <= 0 ||
+        d >= history.base.size() || c >= history.base.size() || d == c ||
+        l.accounts_[d].ledger != t.ledger || l.accounts_[c].ledger != t.ledger || !state_ok) {
+      error = id + " is malformed";
+      return std::nullopt;
+    }
+    if (st == PendingState::open) {
+      pending[d].debits_pending = wrap_add(pending[d].debits_pending, t.amount);
+      pending[c].credits_pending = wrap_add(pending[c].credits_pending, t.amount);
+      ++l.open_pendings_;
+    }
+    l.transfer_index_.insert(t.id, static_cast<std::uint32_t>(l.log_.size()));
+    l.log_.push_back(t);
+    l.state_.push_back(st);
+    l.carried_state_.push_back(st);
+    l.pending_of_.push_back(IdIndex::kNone);
+  }
+  for (std::size_t i = 0; i < history.base.size(); ++i) {
+    if (pending[i].debits_pending != history.base[i].debits_pending ||
+        pending[i].credits_pending != history.base[i].credits_pending) {
+      error = "ledger: account " + std::to_string(history.base[i].id) +
+              "'s base pending balances are not its open carried pendings";
+      return std::nullopt;
+    }
+  }
+  l.carried_ = static_cast<std::size_t>(history.carried);
+  for (std::uint64_t i = history.carried; i < transfers; ++i) {
+    PendingState ignored = PendingState::none;
+    if (!next(t, ignored)) {
       error = "ledger: the log ends after " + std::to_string(i) + " transfers";
       return std::nullopt;
     }

@@ -323,7 +323,7 @@ std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_
     }
     std::uint64_t max_account = 0, max_transfer = 0;
     for (const Account& a : engine.accounts()) max_account = std::max(max_account, a.id);
-    for (const Transfer& t : engine.transfers_since(0)) max_transfer = std::max(max_transfer, t.id);
+    max_transfer = engine.max_transfer_id();
     if (get_u64(PQgetvalue(r.get(), 0, 0)) == engine.accounts().size() &&
         get_u64(PQgetvalue(r.get(), 0, 1)) == max_account &&
         get_u64(PQgetvalue(r.get(), 0, 2)) == engine.transfer_count() &&
@@ -342,18 +342,25 @@ std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_
       return store_errc::copy_failed;
     }
   }
+  // A compacted engine no longer holds what it retired: its stored rows are then checked by
+  // their count (and by reconcile()), not one by one.
   for (const auto& t : stored.transfers) {
-    if (engine.find_transfer(t.transfer.id) == nullptr) {
+    if (engine.find_transfer(t.transfer.id) == nullptr &&
+        (engine.retired_count() == 0 || t.transfer.id > engine.max_transfer_id())) {
       if (error != nullptr) *error = "transfer " + to_s(t.transfer.id) + " is stored but unknown to the engine";
       return store_errc::copy_failed;
     }
+  }
+  if (stored.transfers.size() > engine.transfer_count()) {
+    if (error != nullptr) *error = "more transfers stored than the engine ever made";
+    return store_errc::copy_failed;
   }
   std::vector<Account> accounts;
   for (const Account& a : engine.accounts()) {
     if (!have_a.contains(a.id)) accounts.push_back(a);
   }
   std::vector<Transfer> transfers;
-  for (const Transfer& t : engine.transfers_since(0)) {
+  for (const Transfer& t : engine.live_log()) {
     if (!have_t.contains(t.id)) transfers.push_back(t);
   }
   if (auto ec = write_ledger_rows(conn, accounts, transfers, journal_seq, ts_ms, error)) return ec;
@@ -472,8 +479,9 @@ ReconcileResult reconcile(const StoredLedger& db, const Ledger& engine,
     }
   }
 
-  // 4. Transfers: log order, then db-only ones, then the counts.
-  for (const Transfer& e : engine.transfers_since(0)) {
+  // 4. Transfers: the live log's order, then db-only ones (when the engine has retired none:
+  // a retired transfer is only the database's), then the counts.
+  for (const Transfer& e : engine.live_log()) {
     if (full()) break;
     const auto it = tr_at.find(e.id);
     if (it == tr_at.end()) {
@@ -496,7 +504,7 @@ ReconcileResult reconcile(const StoredLedger& db, const Ledger& engine,
     cmp("ts_ms", s.ts_ms, e.ts_ms);
   }
   for (const auto& s : db.transfers) {
-    if (full()) break;
+    if (full() || engine.retired_count() != 0) break;
     if (engine.find_transfer(s.transfer.id) == nullptr) {
       diff(s.transfer.id, "transfer", "missing in engine", "present", "");
     }

@@ -115,7 +115,8 @@ std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error 
 // reconciliation failure, not a gap. `written` (optional): rows written (accounts + transfers).
 // When both tables' row counts and highest ids equal the engine's (every start of a server
 // whose rows went in with their journal batches) nothing is read or written: a difference in
-// content alone is then for reconcile() (`ipx-ledger reconcile`) to find.
+// content alone is then for reconcile() (`ipx-ledger reconcile`) to find. An engine that has
+// compacted its ledger can only write what its live log still holds.
 std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_t journal_seq,
                                  std::int64_t ts_ms, std::size_t* written = nullptr,
                                  std::string* error = nullptr);
@@ -143,8 +144,9 @@ struct ReconcileResult {
 //     here, in C++ (the view's own arithmetic);
 //  3. every engine account, in creation order: present in the db, same ledger, code, flags,
 //     owner, and the same four balances (the view's) — then accounts only the db has;
-//  4. every engine transfer, in log order: present in the db with the same fields — then
-//     transfers only the db has; and the counts.
+//  4. every transfer of the engine's live log, in order: present in the db with the same
+//     fields — then transfers only the db has (when the engine has retired none: after a
+//     compaction the rest are the database's alone); and the counts (every transfer ever).
 // Stops after `max_differences`.
 ReconcileResult reconcile(const StoredLedger& db, const Ledger& engine,
                           std::size_t max_differences = 1);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <vector>
@@ -387,7 +388,7 @@ TEST_F(LedgerTest, LedgerRestoreFromAccountsAndLogGivesTheSameLedger) {
   auto restore = [&](std::vector<Account> a, std::vector<Transfer> t, std::uint64_t n,
                      std::string& error) {
     std::size_t i = 0;
-    return Ledger::restore(Limits{64, 256}, a, n, [&](Transfer& out) {
+    return Ledger::restore(Limits{64, 256}, a, {}, n, [&](Transfer& out, Ledger::PendingState&) {
       if (i == t.size()) return false;
       out = t[i++];
       return true;
@@ -421,6 +422,150 @@ TEST_F(LedgerTest, LedgerRestoreFromAccountsAndLogGivesTheSameLedger) {
   std::vector<Account> twice = accounts;
   twice[2] = twice[1];
   refused(twice, log, log.size(), "repeated or malformed");
+}
+
+// compact(): the settled history leaves memory, the state does not change. A twin that never
+// compacts goes on to the same hash; a carried hold can still be posted, voided or expire; a
+// retired id is unknown; the counts go on; snapshots (serialize, restore) carry the history.
+TEST_F(LedgerTest, LedgerCompactRetiresSettledHistoryAndKeepsTheState) {
+  fund(kAlice, 1'000, 1);
+  ASSERT_TRUE(one(hold(2, kAlice, kEscrow, 300, 5'000)).ok());  // stays open, deadline
+  ASSERT_TRUE(one(hold(3, kAlice, kEscrow, 200)).ok());
+  ASSERT_TRUE(one(post(4, 3, 150)).ok());                      // 3 posted: retired
+  ASSERT_TRUE(one(hold(5, kAlice, kBob, 100)).ok());
+  ASSERT_TRUE(one(void_(6, 5)).ok());                          // 5 voided: kept (asked for)
+  ASSERT_TRUE(one(hold(7, kAlice, kBob, 50)).ok());            // stays open
+  ASSERT_TRUE(one(plain(8, kAlice, kBob, 10)).ok());
+  Ledger twin = l;
+  const std::uint64_t hash = l.state_hash();
+  const std::vector<Account> balances(l.accounts().begin(), l.accounts().end());
+
+  EXPECT_EQ(l.compact([](const Transfer& t) { return t.id == 5; }), 5u);  // 1, 3, 4, 6, 8
+  EXPECT_EQ(l.retired_count(), 5u);
+  EXPECT_EQ(l.transfer_count(), 8u);
+  EXPECT_EQ(l.carried_count(), 3u);
+  ASSERT_EQ(l.live_log().size(), 3u);
+  EXPECT_EQ(l.live_log()[0].id, 2u);
+  EXPECT_EQ(l.live_log()[1].id, 5u);
+  EXPECT_EQ(l.live_log()[2].id, 7u);
+  EXPECT_EQ(l.state_hash(), hash);
+  EXPECT_TRUE(std::equal(balances.begin(), balances.end(), l.accounts().begin()));
+  EXPECT_EQ(l.find_transfer(3), nullptr);
+  EXPECT_EQ(l.pending_state(3), Ledger::PendingState::none);
+  EXPECT_EQ(l.pending_state(5), Ledger::PendingState::voided);
+  EXPECT_EQ(l.pending_state(2), Ledger::PendingState::open);
+  EXPECT_EQ(l.open_pending_count(), 2u);
+  EXPECT_EQ(l.max_transfer_id(), 8u);
+  EXPECT_TRUE(l.transfers_since(8).empty());
+  EXPECT_FALSE(l.check_invariants(true).has_value());
+  const auto recomputed = l.recompute_balances_from_transfers();
+  EXPECT_TRUE(std::equal(recomputed.begin(), recomputed.end(), l.accounts().begin()));
+
+  // Both go on alike: a post of a carried hold, new transfers, the carried deadline.
+  for (Ledger* x : {&l, &twin}) {
+    ASSERT_TRUE(x->submit(std::vector{post(9, 7, 50), plain(10, kBob, kAlice, 5)}, kNow).ok());
+    EXPECT_EQ(x->submit(std::vector{post(11, 3, 1)}, kNow).ec,
+              x == &l ? errc::pending_not_found : errc::pending_already_resolved);
+    EXPECT_EQ(x->expire(Ms{5'000}), 1u);
+  }
+  EXPECT_EQ(l.state_hash(), twin.state_hash());
+  EXPECT_TRUE(std::equal(twin.accounts().begin(), twin.accounts().end(), l.accounts().begin()));
+  EXPECT_EQ(l.transfer_count(), twin.transfer_count());
+  ASSERT_EQ(l.transfers_since(8).size(), 3u);  // 9, 10 and the expiry of 2
+  EXPECT_EQ(l.transfers_since(8)[2].id, 2u | kExpiryIdBit);
+  EXPECT_FALSE(l.check_invariants(true).has_value());
+
+  // Its snapshots carry the history: the same bytes back, and it goes on alike.
+  const auto bytes = l.serialize();
+  auto copy = Ledger::deserialize(bytes);
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(copy->serialize(), bytes);
+  EXPECT_EQ(copy->history(), l.history());
+  EXPECT_EQ(copy->state_hash(), twin.state_hash());
+  for (Ledger* x : {&*copy, &twin}) ASSERT_TRUE(x->submit(std::vector{plain(12, kAlice, kBob, 1)}, kNow).ok());
+  EXPECT_EQ(copy->state_hash(), twin.state_hash());
+
+  // A second compaction keeps the open holds only (2 and 7 are resolved now; 5 not asked for).
+  EXPECT_EQ(l.compact(), 6u);
+  EXPECT_EQ(l.live_log().size(), 0u);
+  EXPECT_EQ(l.retired_count(), l.transfer_count());
+  EXPECT_EQ(l.open_pending_count(), 0u);
+  EXPECT_FALSE(l.check_invariants(true).has_value());
+}
+
+// restore() of a compacted ledger refuses a base that its carried holds do not explain, and a
+// carried entry the ledger could not have kept.
+TEST_F(LedgerTest, LedgerRestoreChecksTheHistory) {
+  fund(kAlice, 1'000, 1);
+  ASSERT_TRUE(one(hold(2, kAlice, kEscrow, 300)).ok());
+  ASSERT_TRUE(one(plain(3, kAlice, kBob, 10)).ok());
+  l.compact();
+  ASSERT_TRUE(one(post(4, 2, 100)).ok());
+  const std::vector<Account> accounts(l.accounts().begin(), l.accounts().end());
+  const std::vector<Transfer> log(l.live_log().begin(), l.live_log().end());
+  const Ledger::History h = l.history();
+  auto restore = [&](const Ledger::History& hh, std::vector<Transfer> t,
+                     Ledger::PendingState carried_state, std::string& error) {
+    std::size_t i = 0;
+    return Ledger::restore(Limits{64, 256}, accounts, hh, t.size(),
+                           [&](Transfer& out, Ledger::PendingState& st) {
+                             if (i == t.size()) return false;
+                             out = t[i++];
+                             st = carried_state;
+                             return true;
+                           },
+                           error);
+  };
+  std::string error;
+  auto copy = restore(h, log, Ledger::PendingState::open, error);
+  ASSERT_TRUE(copy.has_value()) << error;
+  EXPECT_EQ(copy->state_hash(), l.state_hash());
+  EXPECT_EQ(copy->serialize(), l.serialize());
+
+  auto refused = [&](const Ledger::History& hh, std::vector<Transfer> t,
+                     Ledger::PendingState st, std::string_view why) {
+    std::string e;
+    EXPECT_FALSE(restore(hh, std::move(t), st, e).has_value()) << why;
+    EXPECT_NE(e.find(why), std::string::npos) << e;
+  };
+  Ledger::History more = h;
+  more.base[1].debits_pending += 1;  // Alice's base holds more than her carried hold
+  refused(more, log, Ledger::PendingState::open, "base pending balances");
+  refused(h, log, Ledger::PendingState::posted, "base pending balances");  // not open, then
+  refused(h, log, Ledger::PendingState::none, "is malformed");  // a pending with no state
+  std::vector<Transfer> unknown = log;
+  unknown[0].debit_account_id = 99;
+  refused(h, unknown, Ledger::PendingState::open, "is malformed");
+  Ledger::History richer = h;
+  richer.base[2].credits_posted += 1;  // Bob's base: the log then ends elsewhere
+  refused(richer, log, Ledger::PendingState::open, "disagrees with the log");
+  Ledger::History later = h;
+  later.max_id = 1;  // a carried id the ledger had not made by then
+  refused(later, log, Ledger::PendingState::open, "is malformed");
+}
+
+// The live log's capacity is an error at the bound, and compaction makes room again: a
+// ledger runs for good.
+TEST(LedgerLimits, LedgerCompactionMakesRoomAtCapacity) {
+  Ledger l(Limits{.accounts_max = 2, .transfers_max = 3});
+  ASSERT_EQ(l.create_account({.id = 1, .ledger = 1}), errc::ok);
+  ASSERT_EQ(l.create_account({.id = 2, .ledger = 1}), errc::ok);
+  std::uint64_t id = 0;
+  auto next = [&] {
+    const Transfer t{.id = ++id, .debit_account_id = 1, .credit_account_id = 2, .amount = 1, .ledger = 1};
+    return l.submit(std::span(&t, 1), Ms{0}).ec;
+  };
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(next(), errc::ok);
+    const std::uint64_t before = l.state_hash();
+    EXPECT_EQ(next(), errc::capacity);
+    --id;
+    EXPECT_EQ(l.state_hash(), before);
+    EXPECT_EQ(l.compact(), 3u);
+  }
+  EXPECT_EQ(l.transfer_count(), 12u);
+  EXPECT_EQ(l.find_account(2)->credits_posted, 12);
+  EXPECT_FALSE(l.check_invariants(true).has_value());
 }
 
 TEST_F(LedgerTest, LedgerRecomputeMatchesLiveBalances) {

@@ -1109,9 +1109,10 @@ TEST_F(DomainMarketFinished, ADoneOrderIsStillItsOwnersAndDoneAfterASnapshot) {
   EXPECT_EQ(cancel(lic, "order_id", resting).code, Code::invalid_state);
 }
 
-// The ledger's log has a fixed capacity: near it (1/16 left for what timers may still post)
-// commands are refused with UNAVAILABLE and change nothing; reads go on; the engine does not
-// stop halfway through a command. A ledger of 4,096 transfers fills after ~3,800 orders.
+// The ledger's live log has a fixed capacity, and open holds are never retired: near it (1/16
+// left for what timers may still post) commands are refused with UNAVAILABLE and change
+// nothing; reads go on; the engine does not stop halfway through a command. A ledger of 4,096
+// transfers fills after ~3,800 resting orders.
 TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   Harness h(ledger::Limits{1024, 4096});
   const std::string op = h.participant("operator", "exchange operator");
@@ -1136,7 +1137,7 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   }
   ASSERT_EQ(o.code, Code::unavailable) << o.message;
   EXPECT_GT(placed, 3000);
-  EXPECT_LE(h.domain.ledger().transfer_count(), std::size_t{4096 - 4096 / 16});
+  EXPECT_LE(h.domain.ledger().live_log().size(), std::size_t{4096 - 4096 / 16});
   h.expect_rejected(Code::unavailable, alice, "order.cancel", R"({"market_id":"M","client_order_id":"c0"})");
   EXPECT_TRUE(h.call(alice, "account.get", "{}").ok());  // reads go on
 
@@ -1151,6 +1152,117 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   Domain smaller(ledger::Limits{1024, 2048});
   EXPECT_FALSE(smaller.load(blob, error));
   EXPECT_FALSE(error.empty());
+}
+
+// Compaction (Domain::compact_ledger) retires settled transfers and changes no state: a domain
+// with a 256-transfer live log runs thousands of orders, trades and an auction's settlement in
+// step with one whose ledger never compacts: the same replies, the same state hash after every
+// command, the same settlement view (its transfers kept, with their states). Its snapshots
+// load, and save the same bytes again.
+TEST(DomainLedgerCapacity, CompactionRetiresSettledTransfersAndChangesNoState) {
+  Harness small(ledger::Limits{1024, 256});
+  Harness big;
+  std::vector<std::string> replies;
+  auto both = [&](const std::string& actor, std::string_view method, const std::string& params) {
+    const Outcome a = small.call(actor, method, params);
+    const Outcome b = big.call(actor, method, params);
+    EXPECT_EQ(a.code, b.code) << method << " " << params << ": " << a.message;
+    EXPECT_EQ(a.result_json(), b.result_json()) << method;
+    EXPECT_EQ(small.domain.state_hash(), big.domain.state_hash()) << method << " " << params;
+    return a;
+  };
+  auto person = [&](const std::string& kind, const std::string& name) {
+    const std::string a = small.participant(kind, name);
+    EXPECT_EQ(big.participant(kind, name), a);
+    return a;
+  };
+  auto advance = [&](std::int64_t ms) {
+    ASSERT_TRUE(small.advance(ms).ok());
+    ASSERT_TRUE(big.advance(ms).ok());
+    EXPECT_EQ(small.domain.state_hash(), big.domain.state_hash());
+  };
+  const std::string op = person("operator", "exchange operator");
+  const std::string lic = person("enterprise", "licensor");
+  const std::string alice = person("enterprise", "alice");
+  const std::string bob = person("individual", "bob");
+  for (const auto& who : {alice, bob}) {
+    both("admin", "account.fund", json::serialize(json::object{{"participant_id", who}, {"amount", 1'000'000'000}}));
+  }
+  for (const char* id : {"PAT-1", "PAT-2"}) {
+    json::object a{{"asset_id", id},         {"kind", "invention_patent"}, {"title", "a patent"},
+                   {"owner", lic},           {"region", "chengdu"},        {"industry", "other"},
+                   {"valuation", 5'000'000}, {"expires_at", small.now + 10 * kYearMs}};
+    ASSERT_TRUE(both(op, "asset.register", json::serialize(a)).ok());
+  }
+  ASSERT_TRUE(both(lic, "market.create",
+                   R"({"market_id":"M","asset_id":"PAT-1","licence":)" + licence_json() +
+                       R"(,"tick":100,"min_qty":10})")
+                  .ok());
+  ASSERT_TRUE(both(lic, "units.issue", R"({"market_id":"M","qty":1000000})").ok());
+  // An auction of PAT-2 won by bob: his deposit and payment are held, posted at confirm.
+  Outcome o = both(op, "auction.create",
+                   json::serialize(json::object{{"lot", json::array{"PAT-2"}}, {"purpose", "transfer"},
+                                                {"format", "english"}, {"start_price", 1'000'000},
+                                                {"increment", 10'000}, {"deposit", 100'000},
+                                                {"opens_at", small.now}, {"closes_at", small.now + kDayMs}}));
+  ASSERT_TRUE(o.ok()) << o.message;
+  const std::string auction = std::string(o.result.at("auction_id").as_string());
+  ASSERT_TRUE(both(bob, "auction.register", R"({"auction_id":")" + auction + R"("})").ok());
+  ASSERT_TRUE(both(bob, "auction.bid", R"({"auction_id":")" + auction + R"(","amount":1000000})").ok());
+  int orders = 0;
+  auto trade_for_a_while = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string k = std::to_string(++orders);
+      ASSERT_TRUE(both(alice, "order.place",
+                       R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc","client_order_id":"b)" + k + R"("})")
+                      .ok());
+      if (i % 3 == 0) {  // a trade: the hold posted, cash and units moved, fees
+        ASSERT_TRUE(both(lic, "order.place",
+                         R"({"market_id":"M","side":"sell","type":"limit","price":100,"qty":10,"tif":"ioc","client_order_id":"s)" + k + R"("})")
+                        .ok());
+      } else {  // a cancel: the hold voided
+        ASSERT_TRUE(both(alice, "order.cancel", R"({"market_id":"M","client_order_id":"b)" + k + R"("})").ok());
+      }
+    }
+  };
+  trade_for_a_while(300);
+  advance(kDayMs);  // the auction closes: a settlement
+  std::vector<Push> ignored;
+  o = small.domain.apply(Method::auction_get, op, {}, Params{AuctionGet{auction}}, small.now, ignored);
+  ASSERT_EQ(o.result.at("state"), "sold");
+  const std::string sid(o.result.at("settlement_id").as_string());
+  const std::string sref = R"({"settlement_id":")" + sid + R"("})";
+  trade_for_a_while(300);
+  ASSERT_TRUE(both(bob, "settlement.pay", sref).ok());
+  trade_for_a_while(300);
+  ASSERT_TRUE(both(op, "settlement.confirm", R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-1"})").ok());
+  trade_for_a_while(300);
+  const std::uint64_t retired_before_view = small.domain.ledger().retired_count();
+
+  // Retired: most of what was made, in several compactions; the live log stays under its cap.
+  EXPECT_GT(small.domain.ledger().retired_count(), 2'000u);
+  EXPECT_EQ(small.domain.ledger().transfer_count(), big.domain.ledger().transfer_count());
+  EXPECT_LT(small.domain.ledger().live_log().size(), 256u);
+  EXPECT_EQ(big.domain.ledger().retired_count(), 0u);
+  // The settlement's view: every transfer listed, with its state, as if nothing was retired.
+  auto view = [&](Harness& x) {
+    std::vector<Push> none;
+    return x.domain.apply(Method::settlement_get, bob, {}, Params{SettlementRef{sid}}, x.now, none)
+        .result_json();
+  };
+  EXPECT_EQ(view(small), view(big));
+  EXPECT_NE(view(small).find("\"posted\""), std::string::npos) << view(small);
+  EXPECT_EQ(small.domain.ledger().retired_count(), retired_before_view);
+  // Snapshots: the compacted domain's loads into its limits, and saves the same bytes again.
+  const std::string blob = small.domain.save();
+  std::string error;
+  Domain loaded(ledger::Limits{1024, 256});
+  ASSERT_TRUE(loaded.load(blob, error, small.domain.state_hash())) << error;
+  EXPECT_EQ(loaded.save(), blob);
+  EXPECT_EQ(loaded.ledger().history(), small.domain.ledger().history());
+  EXPECT_LT(blob.size(), big.domain.save().size());
+  small.domain = std::move(loaded);
+  trade_for_a_while(100);  // and goes on in step
 }
 
 }  // namespace
