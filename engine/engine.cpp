@@ -170,7 +170,10 @@ Engine::Engine(EngineOptions options, Durability* durability, Publisher* publish
     : options_(options),
       durability_(durability),
       publisher_(publisher),
-      domain_(Domain::kEngineLedgerLimits) {
+      domain_(options.ledger_transfers_max == 0
+                  ? Domain::kEngineLedgerLimits
+                  : ledger::Limits{Domain::kEngineLedgerLimits.accounts_max,
+                                   options.ledger_transfers_max, false, true}) {
   // Pushes are built only when a publisher can see them; their channel snapshots once per
   // batch (apply_batch), not once per command.
   domain_.set_observed(publisher_ != nullptr);

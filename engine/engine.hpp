@@ -102,6 +102,10 @@ struct EngineOptions {
   std::int64_t manual_start_ms = 0;  // 0: the real clock's time at start
   std::size_t queue_max = 65'536;
   std::size_t batch_max = 4'096;
+  // The ledger's live log capacity (Domain::kEngineLedgerLimits when 0). Smaller ones make
+  // tests compact the ledger often; it is configuration, not state: a journal replays to the
+  // same state hash under any capacity it fits in.
+  std::size_t ledger_transfers_max = 0;
 };
 
 class Engine {

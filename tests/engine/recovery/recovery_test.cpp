@@ -35,6 +35,7 @@
 #include "engine/pg/errc.hpp"
 #include "engine/pg/journal.hpp"
 #include "engine/pg/recovery.hpp"
+#include "settlement/pg_store.hpp"
 #include "tests/engine/pg/test_db.hpp"
 #include "tools/engine_workload.hpp"
 
@@ -90,9 +91,10 @@ RecoverResult restart(const std::string& conninfo, std::vector<std::string>* log
 class LiveEngine {
  public:
   LiveEngine(const std::string& conninfo, std::int64_t snapshot_every,
-             CommitterOptions committer = {})
-      : durability_(conninfo, options(committer, snapshot_every)),
-        engine_(engine::EngineOptions{}, &durability_, nullptr) {
+             CommitterOptions committer = {}, engine::EngineOptions engine_options = {},
+             bool ledger_rows = false)
+      : durability_(conninfo, options(committer, snapshot_every, ledger_rows)),
+        engine_(engine_options, &durability_, nullptr) {
     recovered_ = recover(engine_, conninfo);
     EXPECT_TRUE(recovered_.ok()) << recovered_.message;
     const auto ec = durability_.start(engine_);
@@ -100,8 +102,10 @@ class LiveEngine {
     if (recovered_.ok() && !ec) engine_.start();
   }
   ~LiveEngine() { close(); }
-  static DurabilityOptions options(CommitterOptions committer, std::int64_t snapshot_every) {
+  static DurabilityOptions options(CommitterOptions committer, std::int64_t snapshot_every,
+                                   bool ledger_rows) {
     DurabilityOptions o;
+    o.ledger_rows = ledger_rows;
     o.committer = committer;
     o.snapshot_every = snapshot_every;
     return o;
@@ -176,6 +180,7 @@ class LiveEngine {
   }
   bool submit(engine::Command c) { return engine_.submit(std::move(c)); }
   PgDurability& durability() { return durability_; }
+  const ledger::Ledger& ledger() { return engine_.domain().ledger(); }
   const RecoverResult& recovered() const { return recovered_; }
 
  private:
@@ -310,6 +315,50 @@ TEST(Recovery, SeededStreamFromASnapshotPlusTheTailGivesTheSameStateHash) {
     EXPECT_NE(log[1].find("format version 9"), std::string::npos) << log[1];
     EXPECT_NE(log[1].find("replaying the journal from seq 1"), std::string::npos) << log[1];
   }
+}
+
+// The ledger's compaction under the engine (a live log of 4,096 transfers, retired several times
+// over): the live state, a restart from a snapshot plus the tail, and a replay from seq 1 in
+// an engine whose ledger never compacts all have the same state hash; and PostgreSQL keeps
+// every transfer ever made (ledger_transfers), reconciled with the restarted engine.
+TEST(Recovery, LedgerCompactionChangesNoStateAndTheDatabaseKeepsEveryTransfer) {
+  test::TestDb db;
+  ASSERT_TRUE(db.ok());
+  engine::EngineOptions small;
+  small.ledger_transfers_max = 4096;
+  std::string live_hash;
+  std::int64_t live_seq = 0;
+  std::size_t transfers = 0;
+  {
+    LiveEngine live(db.conninfo(), 400, {}, small, /*ledger_rows=*/true);
+    tools::Workload w({.seed = 5, .tag = "k5", .auction_ms = 500});
+    live.setup(w);
+    live.drive(w, 4000, 50us);
+    live.close();
+    live_hash = live.hash();
+    live_seq = live.last_seq();
+    transfers = live.ledger().transfer_count();
+    EXPECT_GT(live.ledger().retired_count(), 2'000u);
+    EXPECT_LT(live.ledger().live_log().size(), 4096u / 4 * 3);  // never near the guard
+  }
+  ASSERT_EQ(replay_from_scratch(db.conninfo()).state_hash, live_hash);  // never compacts
+  engine::Engine e(small, nullptr, nullptr);
+  const RecoverResult r = recover(e, db.conninfo(), RecoverOptions{});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_GT(r.snapshot_seq, 0);
+  EXPECT_EQ(r.snapshot_seq + r.records, live_seq);
+  EXPECT_EQ(r.state_hash, live_hash);
+  EXPECT_GT(e.domain().ledger().history().retired, 0u);
+
+  PGconn* conn = PQconnectdb(db.conninfo().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+  ledger::pg::StoredLedger stored;
+  std::string error;
+  ASSERT_FALSE(ledger::pg::read_ledger(conn, stored, &error)) << error;
+  PQfinish(conn);
+  EXPECT_EQ(stored.transfers.size(), transfers);
+  const auto rec = ledger::pg::reconcile(stored, e.domain().ledger(), 5);
+  EXPECT_TRUE(rec.ok()) << (rec.ok() ? "" : ledger::pg::describe(rec.differences[0]));
 }
 
 // A snapshot whose journal record no longer is what the journal holds (the journal was changed
