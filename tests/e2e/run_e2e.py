@@ -1702,7 +1702,9 @@ async def restart_nonce_checks(server):
 
 
 # ipxd --snapshot-every N: snapshots are taken and the journal's and snapshots' figures are on
-# /metrics; a bad value stops ipxd at once with a message and a non-zero exit.
+# /metrics; --ledger-capacity 64: the ledger's settled transfers are retired (the restart
+# checks that follow recover that ledger from its snapshots); a bad value stops ipxd at once
+# with a message and a non-zero exit.
 async def snapshot_flag_checks(server):
     base = server.url.replace("ws://", "http://").replace("/v1/ws", "")
     a = await Client.connect(server.url)
@@ -1714,9 +1716,10 @@ async def snapshot_flag_checks(server):
         for i in range(200):
             p = await a.call("participant.create", name=f"snap-{i}", kind="individual", region="chengdu",
                              whitelisted=True)
-            if i < 3:  # a transfer into the ledger each
-                await a.call("account.fund", participant_id=p["participant_id"], amount=100)
-            if i < 11:
+            # A transfer into the ledger each: past 32 (half of --ledger-capacity 64) the
+            # engine retires the settled ones.
+            await a.call("account.fund", participant_id=p["participant_id"], amount=100)
+            if i < 40:
                 continue
             body = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
             metrics = dict(l.split(" ", 1) for l in body.splitlines() if l and not l.startswith("#"))
@@ -1729,14 +1732,16 @@ async def snapshot_flag_checks(server):
     check(int(metrics.get("ipx_snapshots_written_total", "0")) >= 2,
           f"--snapshot-every 5: 2 snapshots written ({metrics})")
     check(float(metrics["ipx_snapshot_max_pause_seconds"]) >= 0, "pause gauge")
-    check(int(metrics.get("ipx_ledger_transfers", "0")) >= 3, f"ledger transfers: {metrics}")
-    check(int(metrics.get("ipx_ledger_transfers_max", "0")) == 1 << 22, f"ledger capacity: {metrics}")
+    check(1 <= int(metrics.get("ipx_ledger_transfers", "0")) < 64, f"ledger transfers: {metrics}")
+    check(int(metrics.get("ipx_ledger_transfers_max", "0")) == 64, f"ledger capacity: {metrics}")
+    check(int(metrics.get("ipx_ledger_transfers_retired_total", "0")) >= 32, f"retired: {metrics}")
     promtool = shutil.which("promtool")
     if promtool:  # Debian's prometheus package (installed by tools/ipx deps)
         r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True,
                            timeout=30)
         check(r.returncode == 0, f"promtool check metrics: {r.stdout}{r.stderr}")
-    for bad in (["--snapshot-every", "-1"], ["--snapshot-pace", "x"], ["--snapshot-nice", "20"]):
+    for bad in (["--snapshot-every", "-1"], ["--snapshot-pace", "x"], ["--snapshot-nice", "20"],
+                ["--ledger-capacity", "63"], ["--ledger-capacity", str((1 << 30) + 1)]):
         r = subprocess.run([server.ipxd, "--listen", "127.0.0.1:0", "--pg", "dbname=none"] + bad,
                            capture_output=True, text=True, timeout=30,
                            env=dict(os.environ, IPX_ADMIN_SECRET=ADMIN_SECRET))
@@ -1744,7 +1749,7 @@ async def snapshot_flag_checks(server):
 
 
 def run_restart_group(ipxd, pg, verbose):
-    server = Server(ipxd, pg, False, extra=["--snapshot-every", "5"])
+    server = Server(ipxd, pg, False, extra=["--snapshot-every", "5", "--ledger-capacity", "64"])
     t0 = time.time()
     try:
         server.start()
