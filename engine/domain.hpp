@@ -546,8 +546,9 @@ class Domain {
   void encode_transfers() const;
   static constexpr std::size_t kEncodeEvery = 4096;
   // Retires the ledger's settled history (ledger::Ledger::compact), keeping what settlements
-  // list, once its live log holds half its capacity: at the start of a state-changing
-  // command, so live and replay compact at the same commands.
+  // list. Domain::apply calls it at the start of a state-changing command once the live log
+  // holds half its capacity (and has grown by half the room the last compaction left), so
+  // live and replay compact at the same commands.
   void compact_ledger();
   // After every change: moves the orders it finished out of their markets (retiring_) into
   // finished_log_, and keeps transfer_log_ nearly current.

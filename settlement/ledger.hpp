@@ -167,8 +167,10 @@ class Ledger {
   // balances at that moment become the log's base. Balances, the running hashes and
   // transfer_count() do not change, so neither does state_hash(): when and how often a
   // ledger is compacted is not part of its state. After it, a retired id is unknown: callers
-  // must not reuse transfer ids (the engine's come from its command sequence). O(live log +
-  // id index); called between batches, never inside one.
+  // must not reuse transfer ids (the engine's come from its command sequence, and
+  // PostgreSQL's primary key on ledger_transfers would refuse a reused one at commit).
+  // O(live log + id index): ~37 ms at the engine's 2^21 (docs/BENCHMARKS.md); called between
+  // batches, never inside one.
   std::size_t compact(const std::function<bool(const Transfer&)>& keep = {});
   std::uint64_t retired_count() const { return retired_; }
   // The live log: log_[0, carried) kept by the last compact(), then what came after it.
