@@ -145,14 +145,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     Domain& d;
     ~AfterChange() { d.after_change(); }
   } after_change_guard{*this};
-  // Compaction once the live log holds half its capacity and has grown by half the room the
-  // last one left: what it must keep (open holds) may fill the log, and is not scanned again
-  // for every command.
-  if (const std::size_t live = ledger_.live_log().size(), kept = ledger_.carried_count(),
-      cap = ledger_.limits().transfers_max;
-      live >= cap / 2 && live - kept >= (cap - kept) / 2) {
-    compact_ledger();
-  }
+  maintain_ledger();
   Ctx ctx{actor, now, pushes};
   const std::size_t pushes_first = pushes.size();
   ++command_n_;
@@ -186,17 +179,17 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   const std::size_t pushes_before = pushes.size();
   const std::size_t transfers_before = ledger_.transfer_count();
-  // The ledger's live log has a fixed capacity (kLedgerLimits), and compaction keeps it under
-  // half unless what it must keep (open holds, what settlements list) fills it. Near it,
-  // commands are refused (UNAVAILABLE, nothing applied, not remembered) rather than let a
-  // transfer fail midway; the headroom is for what timers already due may still post.
-  const bool ledger_full = ledger_.live_log().size() + ledger_.limits().transfers_max / 16 >=
-                           ledger_.limits().transfers_max;
+  // The ledger's live log has a fixed capacity, and compaction keeps it under half unless
+  // what it must keep (open holds, what settlements list) fills it. Near it, commands are
+  // refused (UNAVAILABLE, nothing applied, not remembered) rather than let a transfer fail
+  // midway; the headroom is for what timers already due may still post. The engine refuses
+  // them before they reach the journal (Engine::apply_batch), so a replay, whatever its
+  // capacity, never meets this; here it guards a Domain driven without an engine.
+  const bool ledger_full = !replaying_ && ledger_refuses(m);
   Outcome out = invalid != nullptr ? Outcome::error(Code::bad_request, *invalid)
                 : forbidden       ? forbidden_outcome()
-                : ledger_full && m != Method::time_advance
-                    ? Outcome::error(Code::unavailable, "the ledger is full: no more commands are accepted")
-                    : dispatch(m, ctx, params);
+                : ledger_full     ? ledger_full_outcome()
+                                  : dispatch(m, ctx, params);
   if (!out.ok()) {
     // A rejected request changes nothing: handlers check before they change; pushes made by
     // timers that fired before the command stay (they are the timers' own effects).
@@ -409,7 +402,7 @@ Outcome Domain::account_fund(Ctx& c, const AccountFund& p) {
   t.amount = p.amount;
   t.ledger = ledger::kLedgerCny;
   t.code = ids::code_funding;
-  auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
+  auto r = submit_transfers(std::span(&t, 1), Ms{c.now});
   if (!r.ok()) return Outcome::error(Code::bad_request, "amount: would overflow the account");
   push_balance(c, who->id);
   return Outcome::success(account_json(*who));
@@ -500,7 +493,7 @@ Outcome Domain::asset_register(Ctx& c, const AssetRegister& p) {
   t.ledger = ledger::kLedgerTitles;
   t.code = ids::code_title;
   t.ref = a.num;
-  auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
+  auto r = submit_transfers(std::span(&t, 1), Ms{c.now});
   IPX_ASSERT(r.ok());
   auto& stored = assets_.emplace(a.id, std::move(a)).first->second;
   push_balance(c, owner->id);  // the title is one of the owner's positions
@@ -636,6 +629,38 @@ Outcome Domain::asset_get(Ctx& c, const AssetRef& p) {
 }
 
 // ---------------------------------------------------------------------------- ledger helpers
+
+void Domain::maintain_ledger() {
+  const std::size_t live = ledger_.live_log().size(), kept = ledger_.carried_count(),
+                    cap = ledger_.limits().transfers_max;
+  // Due: the live log holds half its capacity and has grown by half the room the last
+  // compaction left (so holds that fill it are not rescanned for every command). Tight: near
+  // the capacity, whatever has been added since may be retired (cancels free their holds).
+  const bool due = live >= cap / 2 && live - kept >= (cap - kept) / 2;
+  const bool tight = live + cap / 16 >= cap && live - kept >= std::max<std::size_t>(1, cap / 256);
+  if (due || tight) compact_ledger();
+}
+
+bool Domain::ledger_refuses(Method m) const {
+  // A cancel only releases (one void), so it goes on and makes room; time.advance runs the
+  // timers that must run.
+  if (m == Method::time_advance || m == Method::order_cancel) return false;
+  const std::size_t cap = ledger_.limits().transfers_max;
+  return ledger_.live_log().size() + cap / 16 >= cap;
+}
+
+Outcome Domain::ledger_full_outcome() {
+  return Outcome::error(Code::unavailable,
+                        "the ledger is full of open holds: no more commands are accepted");
+}
+
+ledger::SubmitResult Domain::submit_transfers(std::span<const ledger::Transfer> set, Ms now) {
+  // A command that makes more transfers than the room left (a sweep of many resting orders)
+  // compacts first: what the command made so far is either still open or in the ledger's
+  // record of what it made (the engine persists that).
+  if (ledger_.live_log().size() + set.size() > ledger_.limits().transfers_max) compact_ledger();
+  return ledger_.submit(set, now);
+}
 
 std::uint64_t Domain::next_transfer_id(Ctx& c) {
   // Deterministic: the command's number and a sub-id within it (replay makes the same ids).

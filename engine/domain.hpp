@@ -348,6 +348,14 @@ class Domain {
   const Participant* participant(const std::string& id) const;
   std::vector<Credential> credentials() const;  // every participant's, for the gateway
   std::vector<Credential> take_new_credentials() { return std::exchange(new_credentials_, {}); }
+  // The ledger's upkeep, between commands (Domain::apply also calls it at the start of each
+  // state-changing command): compacts when due. And whether a state-changing command `m` would
+  // now be refused UNAVAILABLE because the live log is within 1/16 of its capacity (open holds
+  // fill it): the engine asks before journaling a command, so that a journal never holds a
+  // refusal that depends on the capacity it was run with.
+  void maintain_ledger();
+  bool ledger_refuses(Method m) const;
+  static Outcome ledger_full_outcome();
   ledger::Ledger& ledger() { return ledger_; }
   const ledger::Ledger& ledger() const { return ledger_; }
 
@@ -546,10 +554,11 @@ class Domain {
   void encode_transfers() const;
   static constexpr std::size_t kEncodeEvery = 4096;
   // Retires the ledger's settled history (ledger::Ledger::compact), keeping what settlements
-  // list. Domain::apply calls it at the start of a state-changing command once the live log
-  // holds half its capacity (and has grown by half the room the last compaction left), so
-  // live and replay compact at the same commands.
+  // list. Not state: the state hash, every balance and every reply are the same whenever it
+  // runs (maintain_ledger() decides when; submit_transfers() also before a command's transfers
+  // that would not fit).
   void compact_ledger();
+  ledger::SubmitResult submit_transfers(std::span<const ledger::Transfer> set, Ms now);
   // After every change: moves the orders it finished out of their markets (retiring_) into
   // finished_log_, and keeps transfer_log_ nearly current.
   void after_change();

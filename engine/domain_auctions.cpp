@@ -304,7 +304,7 @@ Outcome Domain::auction_register(Ctx& c, const AuctionRef& p) {
     t.flags = ledger::transfer_flags::pending;
     t.code = ids::code_deposit;
     t.ref = a.num;
-    auto res = ledger_.submit(std::span(&t, 1), Ms{c.now});
+    auto res = submit_transfers(std::span(&t, 1), Ms{c.now});
     if (!res.ok()) return Outcome::error(Code::insufficient_funds, "deposit cannot be held");
     r.hold_id = t.id;
   }
@@ -507,7 +507,7 @@ void Domain::release_deposits(Auction& a, const std::string& keep, Ctx& c) {
     t.id = next_transfer_id(c);
     t.pending_id = r.hold_id;
     t.flags = ledger::transfer_flags::void_pending;
-    auto res = ledger_.submit(std::span(&t, 1), Ms{c.now});
+    auto res = submit_transfers(std::span(&t, 1), Ms{c.now});
     IPX_ASSERT(res.ok());
     r.released = true;
     push_private(c, pid, "deposit",

@@ -305,7 +305,7 @@ bool Domain::backstop_purchase(DisposalCase& dc, BackstopOfferRec& o, std::int64
   ledger::Transfer t =
       cash_move(c, cash_account(*buyer), ids::escrow(a.num), price, ids::code_payment, a.num);
   t.flags = ledger::transfer_flags::pending;
-  if (!ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) return false;
+  if (!submit_transfers(std::span(&t, 1), Ms{c.now}).ok()) return false;
   o.used += price;
   SettlementRec s;
   s.id = "S-" + std::to_string(++settlements_n_);
@@ -352,7 +352,7 @@ void Domain::transfer_in_lieu(DisposalCase& dc, std::int64_t price, Ctx& c) {
     set.push_back(t);
   }
   set.back().flags = 0;
-  if (ledger_.submit(set, Ms{c.now}).ok()) {
+  if (submit_transfers(set, Ms{c.now}).ok()) {
     for (const auto& id : dc.assets) {
       assets_.at(id).owner = dc.pledgee;
       assets_.at(id).pledges.clear();  // the bank's own pledges (it is their only pledgee)
@@ -472,7 +472,7 @@ void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, Ctx& c) {
       ledger::Transfer t =
           cash_move(c, cash_account(*fund), cash_account(*find_participant(dc.pledgee)), share,
                     ids::code_risk_share, dc.num);
-      if (ledger_.submit(std::span(&t, 1), Ms{c.now}).ok()) {
+      if (submit_transfers(std::span(&t, 1), Ms{c.now}).ok()) {
         dc.fund_share = share;
         s.transfers.push_back(t.id);
         push_balance(c, fund->id);

@@ -195,7 +195,7 @@ Outcome Domain::units_issue(Ctx& c, const UnitsIssue& p) {
   t.ledger = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
   t.code = ids::code_issue;
   t.ref = m.num;
-  const auto res = ledger_.submit(std::span(&t, 1), Ms{c.now});
+  const auto res = submit_transfers(std::span(&t, 1), Ms{c.now});
   IPX_ASSERT(res.ok());
   const ledger::Account* a = ledger_.find_account(t.credit_account_id);
   push_balance(c, c.actor->id);
@@ -398,7 +398,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
       }
     }
     for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
-    auto res = ledger_.submit(set, Ms{c.now});
+    auto res = submit_transfers(set, Ms{c.now});
     IPX_ASSERT(res.ok());
     ++m.trades;
     const std::string trade_id = "T-" + std::to_string(t.trade_id);
@@ -431,13 +431,13 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     if (event != matching::order_event::accepted) {
       std::vector<ledger::Transfer> set;
       release_hold(meta, c, set);
-      if (!set.empty()) IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
+      if (!set.empty()) IPX_ASSERT(submit_transfers(set, Ms{c.now}).ok());
     } else if (meta.hold_id == 0 || hold_of(view) != meta.hold_amount) {
       std::vector<ledger::Transfer> set;
       release_hold(meta, c, set);
       make_hold(m, meta, view, c, set);
       for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
-      IPX_ASSERT(ledger_.submit(set, Ms{c.now}).ok());
+      IPX_ASSERT(submit_transfers(set, Ms{c.now}).ok());
     }
     meta.last = view;
     if (event != matching::order_event::accepted) retiring_.emplace_back(&m, view.id);
@@ -448,7 +448,7 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     const std::int64_t amount = std::min(fee, cash_available(*p));
     if (amount <= 0) continue;
     ledger::Transfer t = cash_move(c, cash_account(*p), ids::kFeesCny, amount, ids::code_fee, m.num);
-    IPX_ASSERT(ledger_.submit(std::span(&t, 1), Ms{c.now}).ok());
+    IPX_ASSERT(submit_transfers(std::span(&t, 1), Ms{c.now}).ok());
   }
   for (const auto& id : touched) push_balance(c, id);
   if (before_depth != nullptr && !quiet()) {

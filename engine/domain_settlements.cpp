@@ -171,7 +171,7 @@ Outcome Domain::settlement_pay(Ctx& c, const SettlementRef& p) {
     ledger::Transfer t =
         cash_move(c, cash_account(*c.actor), ids::escrow(a.num), due, ids::code_payment, a.num);
     t.flags = ledger::transfer_flags::pending;
-    auto r = ledger_.submit(std::span(&t, 1), Ms{c.now});
+    auto r = submit_transfers(std::span(&t, 1), Ms{c.now});
     if (!r.ok()) return Outcome::error(Code::insufficient_funds, "payment cannot be held");
     s->payment_hold = t.id;
     s->transfers.push_back(t.id);
@@ -242,7 +242,7 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
     }
   }
   for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
-  auto r = ledger_.submit(set, Ms{c.now});
+  auto r = submit_transfers(set, Ms{c.now});
   if (!r.ok()) {
     return Outcome::error(
         Code::invalid_state,
@@ -291,7 +291,7 @@ Outcome Domain::settlement_fail(Ctx& c, const SettlementFail& p) {
   }
   for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
   if (!set.empty()) {
-    auto r = ledger_.submit(set, Ms{c.now});
+    auto r = submit_transfers(set, Ms{c.now});
     IPX_ASSERT(r.ok());
     for (const auto& t : set) s->transfers.push_back(t.id);
   }
@@ -346,7 +346,7 @@ void Domain::forfeit_deposit(SettlementRec& s, Ctx& c) {
                             ids::code_forfeit, a.num));
   }
   for (std::size_t i = 0; i + 1 < set.size(); ++i) set[i].flags |= ledger::transfer_flags::linked;
-  auto r = ledger_.submit(set, Ms{c.now});
+  auto r = submit_transfers(set, Ms{c.now});
   IPX_ASSERT(r.ok());
   for (const auto& t : set) s.transfers.push_back(t.id);
   if (!s.case_id.empty()) commit_waterfall(cases_.at(s.case_id), shares);

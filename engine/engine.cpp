@@ -237,6 +237,16 @@ bool Engine::apply_replayed(Replayed& r, std::string& error) {
   std::vector<Push> pushes;
   domain_.set_replaying(true);
   Command& c = r.command;
+  // The live engine refused such commands before journaling them: a journal that fills this
+  // ledger was written with a larger capacity.
+  if (method_info(c.method).mutating) {
+    domain_.maintain_ledger();
+    if (domain_.ledger_refuses(c.method)) {
+      error = "the ledger's capacity (" + std::to_string(domain_.ledger().limits().transfers_max) +
+              " transfers) is too small for this journal at seq " + std::to_string(r.seq);
+      return false;
+    }
+  }
   domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, r.sent,
                 c.invalid.empty() ? nullptr : &c.invalid);
   seq_ = r.seq;
@@ -258,6 +268,7 @@ bool Engine::restore(std::int64_t seq, std::string_view state, std::uint64_t sta
 void Engine::start() {
   IPX_ASSERT(!thread_.joinable());
   domain_.set_replaying(false);
+  domain_.ledger().record_made(durability_ != nullptr);  // each batch's ledger rows
   ledger_transfers_.store(domain_.ledger().live_log().size(), std::memory_order_relaxed);
   ledger_retired_.store(domain_.ledger().retired_count(), std::memory_order_relaxed);
   // A manual clock starts where it was told only on an empty journal; after a replay it
@@ -367,9 +378,6 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   dones->reserve(batch.size());
   const bool up = accepting();
   const std::size_t accounts_before = domain_.ledger().accounts().size();
-  // The batch's ledger rows, taken after each command: the next one may compact the ledger
-  // (Domain::compact_ledger), which retires what the ones before it made.
-  std::vector<ledger::Transfer> transfers;
   for (Command& c : batch) {
     const MethodInfo& info = method_info(c.method);
     if (info.mutating && !up) {
@@ -385,6 +393,16 @@ void Engine::apply_batch(std::vector<Command>& batch) {
                                          "time.advance needs a server started with --manual-clock")});
       }
       continue;
+    }
+    // Near the ledger's capacity (open holds fill it), refused before the journal: a
+    // refusal that depends on the capacity is not journaled, so a replay under any capacity
+    // that holds the state reaches the same state.
+    if (info.mutating) {
+      domain_.maintain_ledger();
+      if (domain_.ledger_refuses(c.method)) {
+        if (c.done) dones->push_back({std::move(c.done), Domain::ledger_full_outcome()});
+        continue;
+      }
     }
     // Engine time must never overflow: an advance is at most 100 years (the codec has
     // already refused ms <= 0).
@@ -406,12 +424,8 @@ void Engine::apply_batch(std::vector<Command>& batch) {
       info.encode_text(c.params, sent);
       fill_random(c);
     }
-    const std::size_t transfers_before = domain_.ledger().transfer_count();
     Outcome out = domain_.apply(c.method, c.actor, c.request_id, c.params, now, *pushes, sent,
                                 c.invalid.empty() ? nullptr : &c.invalid);
-    if (const auto made = domain_.ledger().transfers_since(transfers_before); !made.empty()) {
-      transfers.insert(transfers.end(), made.begin(), made.end());
-    }
     if (c.method == Method::time_now && out.ok()) out.result["wall"] = wall_ms();
     if (info.mutating) {
       records.push_back(encode_record(c, ++seq_, now, c.generated.empty() ? std::string_view(sent) : std::string_view()));
@@ -463,6 +477,8 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     return;
   }
   const auto accounts = domain_.ledger().accounts().subspan(accounts_before);
+  // Every transfer the batch made, whether or not a compaction has retired it since.
+  std::vector<ledger::Transfer> transfers = domain_.ledger().take_made();
   if (!accounts.empty() || !transfers.empty()) {
     durability_->ledger_rows({accounts.begin(), accounts.end()}, std::move(transfers));
   }

@@ -249,6 +249,7 @@ void Ledger::apply(const Prepared& p) {
   IPX_ASSERT(d.debits_pending >= 0 && c.credits_pending >= 0);
   transfer_index_.insert(p.t.id, static_cast<std::uint32_t>(log_.size()));
   max_id_ = std::max(max_id_, p.t.id);
+  if (record_made_) made_.push_back(p.t);
   log_.push_back(p.t);
   state_.push_back(own);
   pending_of_.push_back(p.pending);
@@ -282,6 +283,7 @@ void Ledger::undo_last() {
     c.credits_posted -= t.amount;
   }
   transfer_index_.erase(t.id);
+  if (record_made_) made_.pop_back();
   log_.pop_back();
   state_.pop_back();
   pending_of_.pop_back();

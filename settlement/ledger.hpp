@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "matching/types.hpp"
@@ -180,6 +181,14 @@ class Ledger {
   // live log after the carried entries moves it on, as it did the first time).
   PendingState carried_state(std::size_t i) const { return carried_state_[i]; }
   std::uint64_t max_transfer_id() const { return max_id_; }
+  // The transfers appended since the last take_made() (a refused batch's are taken back),
+  // for a caller that persists them: compact() may retire them from the live log first. Off
+  // until record_made(true).
+  void record_made(bool on) {
+    record_made_ = on;
+    made_.clear();
+  }
+  std::vector<Transfer> take_made() { return std::exchange(made_, {}); }
   // What compact() left behind, for a snapshot (all zero and empty: never compacted).
   struct History {
     std::uint64_t retired = 0;         // transfers dropped
@@ -264,6 +273,8 @@ class Ledger {
   std::uint64_t hash_accounts_ = 0;
   std::uint64_t hash_transfers_ = 0;
   std::uint64_t max_id_ = 0;  // the highest transfer id ever appended
+  bool record_made_ = false;
+  std::vector<Transfer> made_;  // with record_made_: appended since the last take_made()
   // Retirement (compact()): transfers dropped, live entries carried, and the balances, the
   // running hash and the highest id at the last compaction.
   std::uint64_t retired_ = 0;

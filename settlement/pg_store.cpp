@@ -363,6 +363,16 @@ std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_
   for (const Transfer& t : engine.live_log()) {
     if (!have_t.contains(t.id)) transfers.push_back(t);
   }
+  // What a compaction retired before it reached the database cannot be written from here.
+  if (stored.transfers.size() + transfers.size() != engine.transfer_count()) {
+    if (error != nullptr) {
+      *error = "the database lacks " +
+               to_s(std::uint64_t{engine.transfer_count() - stored.transfers.size() - transfers.size()}) +
+               " transfers the engine has retired from memory: replay the journal into an engine "
+               "whose ledger capacity holds every transfer";
+    }
+    return store_errc::copy_failed;
+  }
   if (auto ec = write_ledger_rows(conn, accounts, transfers, journal_seq, ts_ms, error)) return ec;
   if (written != nullptr) *written = accounts.size() + transfers.size();
   return {};

@@ -116,7 +116,8 @@ std::error_code read_ledger(PGconn* conn, StoredLedger& out, std::string* error 
 // When both tables' row counts and highest ids equal the engine's (every start of a server
 // whose rows went in with their journal batches) nothing is read or written: a difference in
 // content alone is then for reconcile() (`ipx-ledger reconcile`) to find. An engine that has
-// compacted its ledger can only write what its live log still holds.
+// compacted its ledger can only write what its live log still holds: when the database lacks
+// a retired transfer, nothing is written and copy_failed says so.
 std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_t journal_seq,
                                  std::int64_t ts_ms, std::size_t* written = nullptr,
                                  std::string* error = nullptr);

@@ -390,7 +390,7 @@ int bench(const Args& a, double* rate) {
       std::fprintf(stderr, "ipx-ledger: %s\n", journal.last_error().c_str());
       rc = 2;
     }
-    const auto log = ledger.transfers_since(0);
+    const auto log = ledger.live_log();
     const auto accounts = ledger.accounts();
     const std::string body(100, 'p');
     std::vector<ipx::pg::JournalRecord> recs;

@@ -1111,8 +1111,9 @@ TEST_F(DomainMarketFinished, ADoneOrderIsStillItsOwnersAndDoneAfterASnapshot) {
 
 // The ledger's live log has a fixed capacity, and open holds are never retired: near it (1/16
 // left for what timers may still post) commands are refused with UNAVAILABLE and change
-// nothing; reads go on; the engine does not stop halfway through a command. A ledger of 4,096
-// transfers fills after ~3,800 resting orders.
+// nothing; reads go on; the engine does not stop halfway through a command. Cancels go on
+// (each frees a hold), and once they have made room, orders are taken again. A ledger of
+// 4,096 transfers fills after ~3,800 resting orders.
 TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   Harness h(ledger::Limits{1024, 4096});
   const std::string op = h.participant("operator", "exchange operator");
@@ -1138,8 +1139,12 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   ASSERT_EQ(o.code, Code::unavailable) << o.message;
   EXPECT_GT(placed, 3000);
   EXPECT_LE(h.domain.ledger().live_log().size(), std::size_t{4096 - 4096 / 16});
-  h.expect_rejected(Code::unavailable, alice, "order.cancel", R"({"market_id":"M","client_order_id":"c0"})");
+  h.expect_rejected(Code::unavailable, alice, "order.place",
+                    R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc","client_order_id":"late"})");
+  h.expect_rejected(Code::unavailable, op, "asset.register", json::serialize(a));
   EXPECT_TRUE(h.call(alice, "account.get", "{}").ok());  // reads go on
+  EXPECT_TRUE(h.domain.ledger_refuses(Method::order_place));
+  EXPECT_FALSE(h.domain.ledger_refuses(Method::order_cancel));
 
   // A snapshot loads into a Domain of the same limits (still full), never into one whose
   // ledger cannot hold what it holds.
@@ -1152,6 +1157,54 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   Domain smaller(ledger::Limits{1024, 2048});
   EXPECT_FALSE(smaller.load(blob, error));
   EXPECT_FALSE(error.empty());
+
+  // Cancels are taken while full; once they have freed ~1/8 of the log, orders are again.
+  int cancelled = 0;
+  for (; cancelled < placed; ++cancelled) {
+    Outcome c = h.call(alice, "order.cancel",
+                       R"({"market_id":"M","client_order_id":"c)" + std::to_string(cancelled) + R"("})");
+    ASSERT_TRUE(c.ok()) << c.message;
+    if (!h.domain.ledger_refuses(Method::order_place)) break;
+  }
+  EXPECT_LT(cancelled, placed / 4);
+  o = h.call(alice, "order.place",
+             R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc","client_order_id":"again"})");
+  EXPECT_TRUE(o.ok()) << o.message;
+}
+
+// One command that makes more transfers than the room the live log has left (a sell sweeping
+// resting buys, three transfers a fill, in a 64-transfer ledger) compacts before its
+// transfers: it is filled whole, and the ledger holds its invariants.
+TEST(DomainLedgerCapacity, ACommandMakingMoreTransfersThanTheRoomLeftCompactsFirst) {
+  Harness h(ledger::Limits{1024, 64});
+  const std::string op = h.participant("operator", "exchange operator");
+  const std::string lic = h.participant("enterprise", "licensor");
+  const std::string alice = h.participant("enterprise", "alice");
+  json::object a{{"asset_id", "PAT-1"},       {"kind", "invention_patent"}, {"title", "a patent"},
+                 {"owner", lic},              {"region", "chengdu"},        {"industry", "other"},
+                 {"valuation", 100'000'000},  {"expires_at", h.now + 10 * kYearMs}};
+  ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+  ASSERT_TRUE(h.call(lic, "market.create",
+                     R"({"market_id":"M","asset_id":"PAT-1","licence":)" + licence_json() +
+                         R"(,"tick":100,"min_qty":10})")
+                  .ok());
+  ASSERT_TRUE(h.call(lic, "units.issue", R"({"market_id":"M","qty":100000})").ok());
+  h.fund(alice, 1'000'000'000);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(h.call(alice, "order.place",
+                       R"({"market_id":"M","side":"buy","type":"limit","price":)" +
+                           std::to_string(100 * (i + 1)) + R"(,"qty":10,"tif":"gtc","client_order_id":"c)" +
+                           std::to_string(i) + R"("})")
+                    .ok());
+  }
+  const std::uint64_t retired = h.domain.ledger().retired_count();
+  Outcome o = h.call(lic, "order.place",
+                     R"({"market_id":"M","side":"sell","type":"limit","price":100,"qty":200,"tif":"ioc","client_order_id":"s"})");
+  ASSERT_TRUE(o.ok()) << o.message;
+  EXPECT_EQ(o.result.at("filled_qty"), 200);
+  EXPECT_GT(h.domain.ledger().retired_count(), retired);  // compacted inside the command
+  EXPECT_EQ(h.domain.ledger().open_pending_count(), 0u);
+  EXPECT_EQ(h.position(alice, "M").units, 200);
 }
 
 // Compaction (Domain::compact_ledger) retires settled transfers and changes no state: a domain

@@ -34,6 +34,7 @@
 #include "engine/pg/durability.hpp"
 #include "engine/pg/errc.hpp"
 #include "engine/pg/journal.hpp"
+#include "engine/pg/migrate.hpp"
 #include "engine/pg/recovery.hpp"
 #include "settlement/pg_store.hpp"
 #include "tests/engine/pg/test_db.hpp"
@@ -359,6 +360,64 @@ TEST(Recovery, LedgerCompactionChangesNoStateAndTheDatabaseKeepsEveryTransfer) {
   EXPECT_EQ(stored.transfers.size(), transfers);
   const auto rec = ledger::pg::reconcile(stored, e.domain().ledger(), 5);
   EXPECT_TRUE(rec.ok()) << (rec.ok() ? "" : ledger::pg::describe(rec.differences[0]));
+
+  // A database without the rows (one whose journal predates them) cannot be caught up from a
+  // compacted engine: refused, naming what is missing, and nothing written.
+  test::TestDb empty;
+  ASSERT_TRUE(empty.ok());
+  PGconn* other = PQconnectdb(empty.conninfo().c_str());
+  ASSERT_EQ(PQstatus(other), CONNECTION_OK);
+  ASSERT_TRUE(apply_migrations(other).ok());
+  PQclear(PQexec(other, "BEGIN"));
+  std::size_t written = 0;
+  const auto ec = ledger::pg::sync_ledger_rows(other, e.domain().ledger(), live_seq, 0, &written, &error);
+  PQclear(PQexec(other, "ROLLBACK"));
+  PQfinish(other);
+  EXPECT_EQ(ec, ledger::pg::store_errc::copy_failed);
+  EXPECT_EQ(written, 0u);
+  EXPECT_NE(error.find("retired from memory"), std::string::npos) << error;
+}
+
+// A ledger full of open holds (a live log of 1,024 transfers, ~1,000 resting orders): the
+// engine refuses state-changing commands UNAVAILABLE before they reach the journal, so the
+// journal replays to the live state under the default capacity too; a capacity too small to
+// hold that state is a start-up error naming the seq, not a different state.
+TEST(Recovery, ALedgerFullOfHoldsRefusesBeforeTheJournalAndReplaysUnderAnyCapacityThatHoldsIt) {
+  test::TestDb db;
+  ASSERT_TRUE(db.ok());
+  engine::EngineOptions small;
+  small.ledger_transfers_max = 1024;
+  std::string live_hash;
+  std::vector<std::pair<std::string, engine::Code>> acks;
+  {
+    LiveEngine live(db.conninfo(), 500, {}, small, /*ledger_rows=*/true);
+    tools::Workload w({.seed = 9, .tag = "u9", .auction_ms = 500});
+    live.setup(w);
+    live.drive(w, 4000, 20us);
+    live.close();
+    live_hash = live.hash();
+    acks = live.acks();
+  }
+  std::set<std::string> refused;
+  for (const auto& [rid, code] : acks) {
+    if (code == engine::Code::unavailable) refused.insert(rid);
+  }
+  ASSERT_GT(refused.size(), 100u) << "the workload's resting orders fill 1,024 transfers";
+  const auto journaled = journal_request_ids(db.conninfo(), nullptr);
+  for (const auto& rid : refused) EXPECT_FALSE(journaled.contains(rid)) << rid;
+  EXPECT_EQ(replay_from_scratch(db.conninfo()).state_hash, live_hash);  // 4,194,304
+  engine::Engine same(small, nullptr, nullptr);
+  const RecoverResult r = recover(same, db.conninfo(), RecoverOptions{});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.state_hash, live_hash);
+  engine::EngineOptions tiny;
+  tiny.ledger_transfers_max = 256;
+  engine::Engine too_small(tiny, nullptr, nullptr);
+  RecoverOptions from_seq_1;
+  from_seq_1.from_snapshot = false;
+  const RecoverResult t = recover(too_small, db.conninfo(), from_seq_1);
+  EXPECT_FALSE(t.ok());
+  EXPECT_NE(t.message.find("too small for this journal at seq"), std::string::npos) << t.message;
 }
 
 // A snapshot whose journal record no longer is what the journal holds (the journal was changed
