@@ -140,12 +140,22 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     return dispatch(m, ctx, params);
   }
   IPX_ASSERT(now >= now_);
+  maintain_ledger();
+  // The ledger's live log has a fixed capacity, and compaction keeps it under half unless
+  // what it must keep (open holds, what settlements list) fills it. Near it, commands are
+  // refused (UNAVAILABLE, nothing applied, not remembered) before anything happens, timers
+  // included, rather than let a transfer fail midway; the headroom is for what timers already
+  // due may still post. The engine asks the same before a command reaches the journal
+  // (Engine::apply_batch), with the same state, so a journaled command never meets this and
+  // a replay, whatever its capacity, skips it; here it guards a Domain driven without one.
+  if (!replaying_ && ledger_refuses(m, actor_id, request_id, invalid != nullptr)) {
+    return ledger_full_outcome();
+  }
   // Runs once the reply below is made, whichever return makes it.
   struct AfterChange {
     Domain& d;
     ~AfterChange() { d.after_change(); }
   } after_change_guard{*this};
-  maintain_ledger();
   Ctx ctx{actor, now, pushes};
   const std::size_t pushes_first = pushes.size();
   ++command_n_;
@@ -179,16 +189,8 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   const std::size_t pushes_before = pushes.size();
   const std::size_t transfers_before = ledger_.transfer_count();
-  // The ledger's live log has a fixed capacity, and compaction keeps it under half unless
-  // what it must keep (open holds, what settlements list) fills it. Near it, commands are
-  // refused (UNAVAILABLE, nothing applied, not remembered) rather than let a transfer fail
-  // midway; the headroom is for what timers already due may still post. The engine refuses
-  // them before they reach the journal (Engine::apply_batch), so a replay, whatever its
-  // capacity, never meets this; here it guards a Domain driven without an engine.
-  const bool ledger_full = !replaying_ && ledger_refuses(m);
   Outcome out = invalid != nullptr ? Outcome::error(Code::bad_request, *invalid)
                 : forbidden       ? forbidden_outcome()
-                : ledger_full     ? ledger_full_outcome()
                                   : dispatch(m, ctx, params);
   if (!out.ok()) {
     // A rejected request changes nothing: handlers check before they change; pushes made by
@@ -641,12 +643,22 @@ void Domain::maintain_ledger() {
   if (due || tight) compact_ledger();
 }
 
-bool Domain::ledger_refuses(Method m) const {
-  // A cancel only releases (one void), so it goes on and makes room; time.advance runs the
-  // timers that must run.
-  if (m == Method::time_advance || m == Method::order_cancel) return false;
+bool Domain::ledger_refuses(Method m, std::string_view actor_id, std::string_view request_id,
+                            bool invalid) const {
+  // A cancel only releases (one void), so it goes on and makes room; the timers (tick,
+  // time.advance) must run, and free holds as they expire, forfeit or release them.
+  if (m == Method::time_advance || m == Method::tick || m == Method::order_cancel) return false;
+  const MethodInfo& info = method_info(m);
   const std::size_t cap = ledger_.limits().transfers_max;
-  return ledger_.live_log().size() + cap / 16 >= cap;
+  if (!info.mutating || invalid || ledger_.live_log().size() + cap / 16 < cap) return false;
+  // What is answered before any transfer goes on as ever: an unknown participant, a method
+  // its role may not call, and a retry (its first reply, or DUPLICATE).
+  const Participant* actor = participant(std::string(actor_id));
+  if (actor == nullptr) return false;
+  if (info.roles != role_any && info.roles != role_system && (actor->roles & info.roles) == 0) {
+    return false;
+  }
+  return request_id.empty() || remembered_.find(pair_key(actor_id, request_id)) == nullptr;
 }
 
 Outcome Domain::ledger_full_outcome() {

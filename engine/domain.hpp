@@ -349,12 +349,15 @@ class Domain {
   std::vector<Credential> credentials() const;  // every participant's, for the gateway
   std::vector<Credential> take_new_credentials() { return std::exchange(new_credentials_, {}); }
   // The ledger's upkeep, between commands (Domain::apply also calls it at the start of each
-  // state-changing command): compacts when due. And whether a state-changing command `m` would
-  // now be refused UNAVAILABLE because the live log is within 1/16 of its capacity (open holds
-  // fill it): the engine asks before journaling a command, so that a journal never holds a
-  // refusal that depends on the capacity it was run with.
+  // state-changing command): compacts when due. And whether a state-changing command would now
+  // be refused UNAVAILABLE because the live log is within 1/16 of its capacity (open holds fill
+  // it): the engine asks before journaling a command, so that a journal never holds a refusal
+  // that depends on the capacity it was run with. Not refused: cancels and the timers, and
+  // what is answered before any transfer (invalid params, an unknown participant, a role's
+  // FORBIDDEN, a retry of a remembered request_id).
   void maintain_ledger();
-  bool ledger_refuses(Method m) const;
+  bool ledger_refuses(Method m, std::string_view actor_id, std::string_view request_id,
+                      bool invalid) const;
   static Outcome ledger_full_outcome();
   ledger::Ledger& ledger() { return ledger_; }
   const ledger::Ledger& ledger() const { return ledger_; }

@@ -241,7 +241,7 @@ bool Engine::apply_replayed(Replayed& r, std::string& error) {
   // ledger was written with a larger capacity.
   if (method_info(c.method).mutating) {
     domain_.maintain_ledger();
-    if (domain_.ledger_refuses(c.method)) {
+    if (domain_.ledger_refuses(c.method, c.actor, c.request_id, !c.invalid.empty())) {
       error = "the ledger's capacity (" + std::to_string(domain_.ledger().limits().transfers_max) +
               " transfers) is too small for this journal at seq " + std::to_string(r.seq);
       return false;
@@ -399,7 +399,7 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     // that holds the state reaches the same state.
     if (info.mutating) {
       domain_.maintain_ledger();
-      if (domain_.ledger_refuses(c.method)) {
+      if (domain_.ledger_refuses(c.method, c.actor, c.request_id, !c.invalid.empty())) {
         if (c.done) dones->push_back({std::move(c.done), Domain::ledger_full_outcome()});
         continue;
       }

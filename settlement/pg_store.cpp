@@ -364,12 +364,14 @@ std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_
     if (!have_t.contains(t.id)) transfers.push_back(t);
   }
   // What a compaction retired before it reached the database cannot be written from here.
-  if (stored.transfers.size() + transfers.size() != engine.transfer_count()) {
+  if (const std::size_t have = stored.transfers.size() + transfers.size();
+      have != engine.transfer_count()) {
     if (error != nullptr) {
-      *error = "the database lacks " +
-               to_s(std::uint64_t{engine.transfer_count() - stored.transfers.size() - transfers.size()}) +
-               " transfers the engine has retired from memory: replay the journal into an engine "
-               "whose ledger capacity holds every transfer";
+      *error = have > engine.transfer_count()
+                   ? "the database holds transfers the engine never made"
+                   : "the database lacks " + to_s(std::uint64_t{engine.transfer_count() - have}) +
+                         " transfers the engine has retired from memory: replay the journal into "
+                         "an engine whose ledger capacity holds every transfer";
     }
     return store_errc::copy_failed;
   }

@@ -1143,8 +1143,10 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
                     R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc","client_order_id":"late"})");
   h.expect_rejected(Code::unavailable, op, "asset.register", json::serialize(a));
   EXPECT_TRUE(h.call(alice, "account.get", "{}").ok());  // reads go on
-  EXPECT_TRUE(h.domain.ledger_refuses(Method::order_place));
-  EXPECT_FALSE(h.domain.ledger_refuses(Method::order_cancel));
+  EXPECT_TRUE(h.domain.ledger_refuses(Method::order_place, alice, "", false));
+  EXPECT_FALSE(h.domain.ledger_refuses(Method::order_cancel, alice, "", false));
+  EXPECT_FALSE(h.domain.ledger_refuses(Method::tick, "", "", false));  // timers run
+  EXPECT_FALSE(h.domain.ledger_refuses(Method::order_place, alice, "", true));  // BAD_REQUEST
 
   // A snapshot loads into a Domain of the same limits (still full), never into one whose
   // ledger cannot hold what it holds.
@@ -1164,7 +1166,7 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
     Outcome c = h.call(alice, "order.cancel",
                        R"({"market_id":"M","client_order_id":"c)" + std::to_string(cancelled) + R"("})");
     ASSERT_TRUE(c.ok()) << c.message;
-    if (!h.domain.ledger_refuses(Method::order_place)) break;
+    if (!h.domain.ledger_refuses(Method::order_place, alice, "", false)) break;
   }
   EXPECT_LT(cancelled, placed / 4);
   o = h.call(alice, "order.place",
