@@ -97,7 +97,14 @@ bool valid_asset_kind(std::string_view s) {
 
 Domain::Domain() : Domain(kLedgerLimits) {}
 
-Domain::Domain(ledger::Limits ledger_limits) : ledger_(ledger_limits) {
+namespace {
+ledger::Limits growing(ledger::Limits l) {
+  l.grow = true;
+  return l;
+}
+}  // namespace
+
+Domain::Domain(ledger::Limits ledger_limits) : ledger_(growing(ledger_limits)) {
   // The built-in admin (credentials come from configuration, never from the journal).
   Participant admin;
   admin.id = "admin";
@@ -148,7 +155,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   // due may still post. The engine asks the same before a command reaches the journal
   // (Engine::apply_batch), with the same state, so a journaled command never meets this and
   // a replay, whatever its capacity, skips it; here it guards a Domain driven without one.
-  if (!replaying_ && ledger_refuses(m, actor_id, request_id, invalid != nullptr)) {
+  if (!replaying_ && ledger_refuses(m, actor_id, request_id, invalid != nullptr, now)) {
     return ledger_full_outcome();
   }
   // Runs once the reply below is made, whichever return makes it.
@@ -638,13 +645,14 @@ void Domain::maintain_ledger() {
   // Due: the live log holds half its capacity and has grown by half the room the last
   // compaction left (so holds that fill it are not rescanned for every command). Tight: near
   // the capacity, whatever has been added since may be retired (cancels free their holds).
+  if (!retire_ledger_) return;
   const bool due = live >= cap / 2 && live - kept >= (cap - kept) / 2;
   const bool tight = live + cap / 16 >= cap && live - kept >= std::max<std::size_t>(1, cap / 256);
   if (due || tight) compact_ledger();
 }
 
 bool Domain::ledger_refuses(Method m, std::string_view actor_id, std::string_view request_id,
-                            bool invalid) const {
+                            bool invalid, std::int64_t now) const {
   // A cancel only releases (one void), so it goes on and makes room; the timers (tick,
   // time.advance) must run, and free holds as they expire, forfeit or release them.
   if (m == Method::time_advance || m == Method::tick || m == Method::order_cancel) return false;
@@ -658,7 +666,10 @@ bool Domain::ledger_refuses(Method m, std::string_view actor_id, std::string_vie
   if (info.roles != role_any && info.roles != role_system && (actor->roles & info.roles) == 0) {
     return false;
   }
-  return request_id.empty() || remembered_.find(pair_key(actor_id, request_id)) == nullptr;
+  if (request_id.empty()) return true;
+  // Remembered, and not about to be forgotten (Domain::apply forgets after 24 h first).
+  const RememberedLog::Ref* ref = remembered_.find(pair_key(actor_id, request_id));
+  return ref == nullptr || remembered_log_.get(*ref).at_ms + kRememberMs <= std::max(now, now_);
 }
 
 Outcome Domain::ledger_full_outcome() {
@@ -670,7 +681,11 @@ ledger::SubmitResult Domain::submit_transfers(std::span<const ledger::Transfer> 
   // A command that makes more transfers than the room left (a sweep of many resting orders)
   // compacts first: what the command made so far is either still open or in the ledger's
   // record of what it made (the engine persists that).
-  if (ledger_.live_log().size() + set.size() > ledger_.limits().transfers_max) compact_ledger();
+  // If nothing can be retired (open holds and what settlements list fill it), the ledger
+  // grows past its capacity (ledger::Limits::grow): what reaches here is never refused midway.
+  if (retire_ledger_ && ledger_.live_log().size() + set.size() > ledger_.limits().transfers_max) {
+    compact_ledger();
+  }
   return ledger_.submit(set, now);
 }
 

@@ -251,18 +251,23 @@ struct Market {
 
 class Domain {
  public:
-  // The ledger's capacity: ~1M transfers a day of the pilot, a few days' worth (ledger.hpp).
-  // Its id index costs memory as ids arrive (tests build thousands of Domains).
-  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22};
+  // The ledger's live log capacity (soft: compaction keeps the live log under half of it,
+  // new work is refused near it, and past it the ledger grows rather than fail what may not
+  // be refused). Its id index costs memory as ids arrive (tests build thousands of Domains).
+  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22,
+                                                /*prefault=*/false, /*touch_index=*/false,
+                                                /*grow=*/true};
   // The engine's: the same capacity, the id index faulted in at construction, so that the
   // engine thread takes no first-touch page faults as the ledger grows.
   static constexpr ledger::Limits kEngineLedgerLimits{kLedgerLimits.accounts_max,
                                                       kLedgerLimits.transfers_max,
-                                                      /*prefault=*/false, /*touch_index=*/true};
+                                                      /*prefault=*/false, /*touch_index=*/true,
+                                                      /*grow=*/true};
 
   Domain();
-  // The engine's limits, or tests' (a small ledger fills in a few thousand commands). A
-  // snapshot load() keeps the limits of the Domain it loads into.
+  // The engine's limits, or tests' (a small ledger fills in a few thousand commands); the
+  // Domain's ledger always grows past its capacity (ledger::Limits::grow). A snapshot
+  // load() keeps the limits of the Domain it loads into.
   explicit Domain(ledger::Limits ledger_limits);
   ~Domain();
   Domain(Domain&&) = default;
@@ -357,7 +362,10 @@ class Domain {
   // FORBIDDEN, a retry of a remembered request_id).
   void maintain_ledger();
   bool ledger_refuses(Method m, std::string_view actor_id, std::string_view request_id,
-                      bool invalid) const;
+                      bool invalid, std::int64_t now) const;
+  // Off: nothing is retired (ipx-ledger backfill: every transfer, to write what a database
+  // lacks). Not state.
+  void set_retire_ledger(bool on) { retire_ledger_ = on; }
   static Outcome ledger_full_outcome();
   ledger::Ledger& ledger() { return ledger_; }
   const ledger::Ledger& ledger() const { return ledger_; }
@@ -569,6 +577,7 @@ class Domain {
 
   std::int64_t now_ = 0;
   ledger::Ledger ledger_;
+  bool retire_ledger_ = true;
   std::map<std::string, Participant> participants_;
   std::unordered_map<std::string, std::string> participant_by_key_;
   std::map<std::string, Asset> assets_;

@@ -388,6 +388,7 @@ bool Domain::load(std::string_view bytes, std::string& error,
     fresh.replaying_ = replaying_;
     fresh.observed_ = observed_;
     fresh.snapshots_per_command_ = snapshots_per_command_;
+    fresh.retire_ledger_ = retire_ledger_;
     *this = std::move(fresh);
     return true;
   } catch (const snap::Error& e) {

@@ -173,7 +173,8 @@ Engine::Engine(EngineOptions options, Durability* durability, Publisher* publish
       domain_(options.ledger_transfers_max == 0
                   ? Domain::kEngineLedgerLimits
                   : ledger::Limits{Domain::kEngineLedgerLimits.accounts_max,
-                                   options.ledger_transfers_max, false, true}) {
+                                   options.ledger_transfers_max, false, true, true}) {
+  domain_.set_retire_ledger(options.retire_ledger);
   // Pushes are built only when a publisher can see them; their channel snapshots once per
   // batch (apply_batch), not once per command.
   domain_.set_observed(publisher_ != nullptr);
@@ -237,16 +238,9 @@ bool Engine::apply_replayed(Replayed& r, std::string& error) {
   std::vector<Push> pushes;
   domain_.set_replaying(true);
   Command& c = r.command;
-  // The live engine refused such commands before journaling them: a journal that fills this
-  // ledger was written with a larger capacity.
-  if (method_info(c.method).mutating) {
-    domain_.maintain_ledger();
-    if (domain_.ledger_refuses(c.method, c.actor, c.request_id, !c.invalid.empty())) {
-      error = "the ledger's capacity (" + std::to_string(domain_.ledger().limits().transfers_max) +
-              " transfers) is too small for this journal at seq " + std::to_string(r.seq);
-      return false;
-    }
-  }
+  // A journal holds no refusal for a full ledger (apply_batch refuses before the journal),
+  // so a replay asks nothing: under a smaller capacity its ledger grows instead.
+  if (method_info(c.method).mutating) domain_.maintain_ledger();
   domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, r.sent,
                 c.invalid.empty() ? nullptr : &c.invalid);
   seq_ = r.seq;
@@ -394,16 +388,6 @@ void Engine::apply_batch(std::vector<Command>& batch) {
       }
       continue;
     }
-    // Near the ledger's capacity (open holds fill it), refused before the journal: a
-    // refusal that depends on the capacity is not journaled, so a replay under any capacity
-    // that holds the state reaches the same state.
-    if (info.mutating) {
-      domain_.maintain_ledger();
-      if (domain_.ledger_refuses(c.method, c.actor, c.request_id, !c.invalid.empty())) {
-        if (c.done) dones->push_back({std::move(c.done), Domain::ledger_full_outcome()});
-        continue;
-      }
-    }
     // Engine time must never overflow: an advance is at most 100 years (the codec has
     // already refused ms <= 0).
     if (auto* adv = std::get_if<TimeAdvance>(&c.params); adv != nullptr && adv->ms > kAdvanceMaxMs) {
@@ -415,6 +399,16 @@ void Engine::apply_batch(std::vector<Command>& batch) {
       continue;
     }
     const std::int64_t now = clock_now();
+    // Near the ledger's capacity (open holds fill it), refused before the journal: a
+    // refusal that depends on the capacity is not journaled, so a replay under any capacity
+    // reaches the same state.
+    if (info.mutating) {
+      domain_.maintain_ledger();
+      if (domain_.ledger_refuses(c.method, c.actor, c.request_id, !c.invalid.empty(), now)) {
+        if (c.done) dones->push_back({std::move(c.done), Domain::ledger_full_outcome()});
+        continue;
+      }
+    }
     // The params as sent, encoded once: the idempotency check compares them, and (unless the
     // engine fills some in) they are the journal's params.
     std::string sent;

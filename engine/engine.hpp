@@ -106,6 +106,8 @@ struct EngineOptions {
   // tests compact the ledger often; it is configuration, not state: a journal replays to the
   // same state hash under any capacity it fits in.
   std::size_t ledger_transfers_max = 0;
+  // Off: the ledger retires nothing and grows with every transfer (ipx-ledger backfill).
+  bool retire_ledger = true;
 };
 
 class Engine {

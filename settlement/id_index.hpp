@@ -1,7 +1,8 @@
 #pragma once
 // IdIndex: a fixed-capacity open-addressing map from a nonzero uint64 id to a uint32 slot
 // number. Allocated once at construction (capacity = the next power of two >= 2 x max
-// entries, so the load factor stays <= 0.5 and probes stay short); never allocates after.
+// entries, so the load factor stays <= 0.5 and probes stay short); never allocates after,
+// unless made to grow (then it is rebuilt twice the size when full).
 // The table comes zeroed from calloc (an empty slot is key 0): a large one is mapped pages
 // the kernel zeroes when first touched, so an index sized for millions of ids costs memory
 // only as ids arrive, and constructing one writes nothing.
@@ -25,9 +26,13 @@ class IdIndex {
 
   // `touch`: fault every page of the table in now (a write per page), so that no insert or
   // lookup later takes a first-touch fault.
-  explicit IdIndex(std::size_t max_entries, bool touch = false)
+  // `grow`: past max_entries the table is rebuilt twice the size (instead of an insert there
+  // being a bug).
+  explicit IdIndex(std::size_t max_entries, bool touch = false, bool grow = false)
       : mask_(std::bit_ceil(max_entries * 2 < 16 ? std::size_t{16} : max_entries * 2) - 1),
         max_entries_(max_entries),
+        touch_(touch),
+        grow_(grow),
         slots_(allocate(mask_ + 1)) {
     if (touch) {
       auto* bytes = reinterpret_cast<volatile unsigned char*>(slots_.get());
@@ -37,7 +42,12 @@ class IdIndex {
   }
 
   IdIndex(const IdIndex& o)
-      : mask_(o.mask_), max_entries_(o.max_entries_), size_(o.size_), slots_(allocate(mask_ + 1)) {
+      : mask_(o.mask_),
+        max_entries_(o.max_entries_),
+        size_(o.size_),
+        touch_(o.touch_),
+        grow_(o.grow_),
+        slots_(allocate(mask_ + 1)) {
     std::memcpy(slots_.get(), o.slots_.get(), (mask_ + 1) * sizeof(Slot));
   }
   IdIndex& operator=(const IdIndex& o) {
@@ -57,7 +67,8 @@ class IdIndex {
   }
 
   // The key must be absent and the index below max_entries.
-  void insert(std::uint64_t key, std::uint32_t value) noexcept {
+  void insert(std::uint64_t key, std::uint32_t value) {
+    if (grow_ && size_ >= max_entries_) rebuild(max_entries_ * 2);
     IPX_ASSERT(key != 0 && value != kNone && size_ < max_entries_);
     std::size_t i = home(key);
     while (slots_[i].key != 0) {
@@ -122,9 +133,21 @@ class IdIndex {
     return static_cast<std::size_t>(((h ^ (h >> 29)) << 4) | (key & 15)) & mask_;
   }
 
+  // Every entry into a table for `max_entries` (growth: twice the entries, twice the slots).
+  void rebuild(std::size_t max_entries) {
+    IPX_ASSERT(max_entries < kNone);
+    IdIndex bigger(max_entries, touch_, grow_);
+    for (std::size_t i = 0; i <= mask_; ++i) {
+      if (slots_[i].key != 0) bigger.insert(slots_[i].key, slots_[i].value);
+    }
+    *this = std::move(bigger);
+  }
+
   std::size_t mask_;
   std::size_t max_entries_;
   std::size_t size_ = 0;
+  bool touch_ = false;
+  bool grow_ = false;
   Table slots_;
 };
 

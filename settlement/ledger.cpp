@@ -27,7 +27,7 @@ bool deadline_after(const auto& a, const auto& b) {  // min-heap on (at_ms, id)
 Ledger::Ledger(Limits limits)
     : limits_(limits),
       account_index_(limits.accounts_max, limits.prefault || limits.touch_index),
-      transfer_index_(limits.transfers_max, limits.prefault || limits.touch_index) {
+      transfer_index_(limits.transfers_max, limits.prefault || limits.touch_index, limits.grow) {
   IPX_ASSERT(limits.accounts_max > 0 && limits.accounts_max < IdIndex::kNone);
   IPX_ASSERT(limits.transfers_max > 0 && limits.transfers_max < IdIndex::kNone);
   // Allocate every table now, and with limits.prefault also touch it (resize writes each
@@ -143,7 +143,7 @@ errc Ledger::prepare(const Transfer& in, Ms now, Prepared& out) const {
   }
   const std::uint16_t kind = in.flags & kKindMask;
   if ((in.flags & ~tf::caller_all) != 0 || std::popcount(kind) > 1) return errc::flags_invalid;
-  if (log_.size() >= limits_.transfers_max) return errc::capacity;
+  if (!limits_.grow && log_.size() >= limits_.transfers_max) return errc::capacity;
   out.t = in;
   out.t.ts_ms = now.v;
   if ((kind & (tf::post_pending | tf::void_pending)) == 0) {
@@ -218,7 +218,7 @@ errc Ledger::check_balances(const Prepared& p) const {
 }
 
 void Ledger::apply(const Prepared& p) {
-  IPX_ASSERT(log_.size() < limits_.transfers_max);
+  IPX_ASSERT(limits_.grow || log_.size() < limits_.transfers_max);
   Account& d = accounts_[p.debit];
   Account& c = accounts_[p.credit];
   const std::int64_t a = p.t.amount;
@@ -332,7 +332,7 @@ std::size_t Ledger::expire(Ms now) {
   auto after = [](const Deadline& a, const Deadline& b) { return deadline_after(a, b); };
   std::size_t n = 0;
   while (!deadlines_.empty() && deadlines_.front().at_ms <= now.v) {
-    if (log_.size() >= limits_.transfers_max) break;  // capacity: the rest waits
+    if (!limits_.grow && log_.size() >= limits_.transfers_max) break;  // the rest waits
     std::pop_heap(deadlines_.begin(), deadlines_.end(), after);
     const Deadline dl = deadlines_.back();
     deadlines_.pop_back();

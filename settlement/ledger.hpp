@@ -116,6 +116,11 @@ struct Limits {
   // fault a new page in at random, on the engine thread): the engine's ledger. Implied by
   // prefault. Off: an index costs memory only as ids arrive (tests, tools).
   bool touch_index = false;
+  // transfers_max is soft: past it the tables grow (the id index is rebuilt twice the size,
+  // the log's vectors reallocate) instead of a submit failing with errc::capacity. The
+  // engine's ledger (its owner refuses new work near transfers_max and compacts; what it may
+  // not refuse, cancels and timers, must never fail midway).
+  bool grow = false;
 };
 
 struct SubmitResult {

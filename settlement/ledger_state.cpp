@@ -257,6 +257,7 @@ std::vector<std::uint8_t> Ledger::serialize() const {
   w.u64(kFormat);
   w.u64(limits_.accounts_max);
   w.u64(limits_.transfers_max);
+  w.u64(limits_.grow ? 1 : 0);
   w.u64(accounts_.size());
   for (const Account& a : accounts_) write_account(w, a);
   w.u64(retired_);
@@ -301,7 +302,7 @@ errc Ledger::replay(const Transfer& t) {
         t.ledger != p.ledger || t.code != p.code || t.ref != p.ref || t.expires_at_ms != 0) {
       return errc::pending_fields_mismatch;
     }
-    if (log_.size() >= limits_.transfers_max) return errc::capacity;
+    if (!limits_.grow && log_.size() >= limits_.transfers_max) return errc::capacity;
     Prepared pr{t, account_index_.find(t.debit_account_id),
                 account_index_.find(t.credit_account_id), pi, false};
     apply(pr);
@@ -317,7 +318,7 @@ errc Ledger::replay(const Transfer& t) {
 }
 
 std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, bool prefault) {
-  if (bytes.size() < 8 * 12) return std::nullopt;
+  if (bytes.size() < 8 * 13) return std::nullopt;
   const auto body = bytes.first(bytes.size() - 8);
   if (Reader(bytes.last(8)).u64() != checksum(body)) return std::nullopt;
   Reader r(body);
@@ -326,6 +327,9 @@ std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, b
   limits.prefault = prefault;
   limits.accounts_max = r.u64();
   limits.transfers_max = r.u64();
+  const std::uint64_t grow = r.u64();
+  if (grow > 1) return std::nullopt;
+  limits.grow = grow == 1;
   constexpr std::size_t kSaneMax = std::size_t{1} << 31;
   if (limits.accounts_max == 0 || limits.accounts_max > kSaneMax || limits.transfers_max == 0 ||
       limits.transfers_max > kSaneMax) {
@@ -348,7 +352,8 @@ std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, b
   h.max_id = r.u64();
   if (!read_accounts(h.base) || !r.has(8)) return std::nullopt;
   const std::uint64_t n_transfers = r.u64();
-  if (n_transfers > limits.transfers_max || h.carried > n_transfers ||
+  if ((!limits.grow && n_transfers > limits.transfers_max) || n_transfers > kSaneMax ||
+      h.carried > n_transfers ||
       !r.has(n_transfers * kTransferBytes + h.carried)) {
     return std::nullopt;
   }
@@ -378,7 +383,7 @@ std::optional<Ledger> Ledger::deserialize(std::span<const std::uint8_t> bytes, b
 std::optional<Ledger> Ledger::restore(Limits limits, std::span<const Account> accounts,
                                       const History& history, std::uint64_t transfers,
                                       const NextTransfer& next, std::string& error) {
-  if (accounts.size() > limits.accounts_max || transfers > limits.transfers_max) {
+  if (accounts.size() > limits.accounts_max || (!limits.grow && transfers > limits.transfers_max)) {
     error = "ledger: more accounts or transfers than its limits";
     return std::nullopt;
   }

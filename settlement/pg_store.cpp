@@ -370,8 +370,8 @@ std::error_code sync_ledger_rows(PGconn* conn, const Ledger& engine, std::int64_
       *error = have > engine.transfer_count()
                    ? "the database holds transfers the engine never made"
                    : "the database lacks " + to_s(std::uint64_t{engine.transfer_count() - have}) +
-                         " transfers the engine has retired from memory: replay the journal into "
-                         "an engine whose ledger capacity holds every transfer";
+                         " transfers the engine has retired from memory: `ipx-ledger backfill` "
+                         "replays the journal keeping every transfer";
     }
     return store_errc::copy_failed;
   }

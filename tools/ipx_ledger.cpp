@@ -194,7 +194,10 @@ int backfill(const Args& a) {
     std::fprintf(stderr, "ipx-ledger: %s", err.c_str());
     return 2;
   }
-  ipx::engine::Engine engine(ipx::engine::EngineOptions{}, nullptr, nullptr);
+  // Every transfer in memory (none retired), to write whatever the database lacks.
+  ipx::engine::EngineOptions keep_all;
+  keep_all.retire_ledger = false;
+  ipx::engine::Engine engine(keep_all, nullptr, nullptr);
   if (!replay_engine(a.pg, head, engine)) return 2;
   std::size_t written = 0;
   if (auto ec = lpg::sync_ledger_rows(c.c, engine.domain().ledger(), head, ts, &written, &err)) {

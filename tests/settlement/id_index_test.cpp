@@ -1,6 +1,7 @@
 // IdIndex: the ledger's open-addressing id map. Its table comes zeroed from calloc (an empty
 // slot is key 0), touched up front only when asked; both ways must behave the same.
 #include "settlement/id_index.hpp"
+#include "settlement/ledger.hpp"
 
 #include <gtest/gtest.h>
 
@@ -58,6 +59,38 @@ TEST(IdIndex, AFreshTableFindsNothingAndACopyIsIndependent) {
   a = b;
   EXPECT_EQ(a.find(43), 8u);
   EXPECT_EQ(a.size(), 1u);
+}
+
+// A growing table is rebuilt twice the size when full: every entry is still found, erase
+// still works, and clear() empties it at its new size.
+TEST(IdIndex, AGrowingTableDoublesWhenFullAndKeepsEveryEntry) {
+  IdIndex g(8, /*touch=*/false, /*grow=*/true);
+  for (std::uint64_t k = 1; k <= 100; ++k) g.insert(k * 17, static_cast<std::uint32_t>(k));
+  EXPECT_EQ(g.size(), 100u);
+  EXPECT_GE(g.max_entries(), 100u);
+  for (std::uint64_t k = 1; k <= 100; ++k) EXPECT_EQ(g.find(k * 17), k) << k;
+  g.erase(17 * 50);
+  EXPECT_EQ(g.find(17 * 50), IdIndex::kNone);
+  EXPECT_EQ(g.find(17 * 51), 51u);
+  g.clear();
+  EXPECT_EQ(g.find(17), IdIndex::kNone);
+  EXPECT_EQ(g.size(), 0u);
+}
+
+// With Limits::grow the ledger's capacity is soft: past it, submits go on.
+TEST(IdIndex, ALedgerThatGrowsTakesTransfersPastItsCapacity) {
+  Ledger l(Limits{.accounts_max = 2, .transfers_max = 3, .grow = true});
+  ASSERT_EQ(l.create_account({.id = 1, .ledger = 1}), errc::ok);
+  ASSERT_EQ(l.create_account({.id = 2, .ledger = 1}), errc::ok);
+  for (std::uint64_t id = 1; id <= 50; ++id) {
+    const Transfer t{.id = id, .debit_account_id = 1, .credit_account_id = 2, .amount = 1, .ledger = 1};
+    ASSERT_TRUE(l.submit(std::span(&t, 1), Ms{0}).ok()) << id;
+  }
+  EXPECT_EQ(l.transfer_count(), 50u);
+  EXPECT_FALSE(l.check_invariants(true).has_value());
+  auto copy = Ledger::deserialize(l.serialize());
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(copy->state_hash(), l.state_hash());
 }
 
 }  // namespace
