@@ -6,7 +6,9 @@
 //
 // Pure, in memory, deterministic; called by the single engine thread. No clock: time comes
 // in as `now`. No allocation after construction: every table is sized by Limits (and
-// touched up front with Limits::prefault), and reaching a limit is errc::capacity (tested).
+// touched up front with Limits::prefault), and reaching a limit is errc::capacity (tested),
+// unless Limits::grow makes the transfer capacity soft (the engine's ledger: its owner
+// refuses new work near it, and what it may not refuse makes the tables grow).
 //
 // Back of the envelope: the engine's peak is ~50k commands/s, a command makes <= ~8
 // transfers, so <= 400k transfers/s, and the ledger does >= 5M/s on one core (see
