@@ -646,8 +646,10 @@ void Domain::maintain_ledger() {
   // compaction left (so holds that fill it are not rescanned for every command). Tight: near
   // the capacity, whatever has been added since may be retired (cancels free their holds).
   if (!retire_ledger_) return;
-  const bool due = live >= cap / 2 && live - kept >= (cap - kept) / 2;
-  const bool tight = live + cap / 16 >= cap && live - kept >= std::max<std::size_t>(1, cap / 256);
+  // (kept may pass cap: the ledger grows past its capacity when nothing can be retired.)
+  const std::size_t added = live - kept;
+  const bool due = live >= cap / 2 && kept < cap && added >= std::max<std::size_t>(1, (cap - kept) / 2);
+  const bool tight = live + cap / 16 >= cap && added >= std::max<std::size_t>(1, cap / 256);
   if (due || tight) compact_ledger();
 }
 
@@ -657,8 +659,12 @@ bool Domain::ledger_refuses(Method m, std::string_view actor_id, std::string_vie
   // time.advance) must run, and free holds as they expire, forfeit or release them.
   if (m == Method::time_advance || m == Method::tick || m == Method::order_cancel) return false;
   const MethodInfo& info = method_info(m);
-  const std::size_t cap = ledger_.limits().transfers_max;
-  if (!info.mutating || invalid || ledger_.live_log().size() + cap / 16 < cap) return false;
+  // The live log, or the account table (accounts are never retired; a command may open a
+  // few: a participant's cash, a position, an auction's escrow).
+  const std::size_t cap = ledger_.limits().transfers_max, accounts = ledger_.limits().accounts_max;
+  const bool full = ledger_.live_log().size() + cap / 16 >= cap ||
+                    ledger_.accounts().size() + accounts / 16 >= accounts;
+  if (!info.mutating || invalid || !full) return false;
   // What is answered before any transfer goes on as ever: an unknown participant, a method
   // its role may not call, and a retry (its first reply, or DUPLICATE).
   const Participant* actor = participant(std::string(actor_id));

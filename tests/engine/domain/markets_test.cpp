@@ -1410,5 +1410,27 @@ TEST(DomainLedgerCapacity, TimersAndCancelsTakeAFullLedgerPastItsCapacity) {
   EXPECT_FALSE(w.h.ledger_problem().has_value());
 }
 
+// The account table (accounts are never retired) has a hard capacity: within 1/16 of it,
+// commands are refused UNAVAILABLE and change nothing, before any account is opened (it used
+// to abort the engine at the last one). Reads and cancels go on.
+TEST(DomainLedgerCapacity, ANearlyFullAccountTableRefusesNewWork) {
+  Harness h(ledger::Limits{64, 4096});
+  Outcome o;
+  int made = 0;
+  for (; made < 100; ++made) {
+    json::object p{{"name", "p" + std::to_string(made)}, {"kind", "individual"},
+                   {"region", "chengdu"}, {"whitelisted", true},
+                   {"api_key", "k" + std::to_string(made)}, {"api_secret", "s" + std::to_string(made)}};
+    o = h.call("admin", "participant.create", json::serialize(p));
+    if (!o.ok()) break;
+  }
+  ASSERT_EQ(o.code, Code::unavailable) << o.message;
+  EXPECT_GE(h.domain.ledger().accounts().size() + 4, 60u);
+  EXPECT_LE(h.domain.ledger().accounts().size(), 64u);
+  h.expect_rejected(Code::unavailable, "admin", "participant.create",
+                    R"({"name":"late","kind":"individual","region":"chengdu","whitelisted":true,"api_key":"kl","api_secret":"sl"})");
+  EXPECT_TRUE(h.call("admin", "time.now", "{}").ok());  // reads go on
+}
+
 }  // namespace
 }  // namespace ipx::engine::test
