@@ -1109,25 +1109,55 @@ TEST_F(DomainMarketFinished, ADoneOrderIsStillItsOwnersAndDoneAfterASnapshot) {
   EXPECT_EQ(cancel(lic, "order_id", resting).code, Code::invalid_state);
 }
 
+// An operator, a licensor with market M (asset PAT-M), alice (funded) and a seller, on a
+// ledger of `capacity` transfers; fill() rests buys until the ledger refuses one.
+struct FullLedger {
+  Harness h;
+  std::string op, lic, alice, seller;
+  explicit FullLedger(std::size_t capacity = 256) : h(ledger::Limits{1024, capacity}) {
+    op = h.participant("operator", "op");
+    lic = h.participant("enterprise", "lic");
+    alice = h.participant("enterprise", "alice");
+    seller = h.participant("enterprise", "seller");
+    EXPECT_TRUE(h.call(op, "asset.register", asset("PAT-M", lic)).ok());
+    EXPECT_TRUE(h.call(lic, "market.create", R"({"market_id":"M","asset_id":"PAT-M","licence":)" +
+                                                 licence_json() + R"(,"tick":100,"min_qty":10})")
+                    .ok());
+    h.fund(alice, 1'000'000'000);
+  }
+  std::string asset(const std::string& id, const std::string& owner) const {
+    return json::serialize(json::object{{"asset_id", id}, {"kind", "invention_patent"},
+                                        {"title", "a patent"}, {"owner", owner},
+                                        {"region", "chengdu"}, {"industry", "other"},
+                                        {"valuation", 100'000'000},
+                                        {"expires_at", h.now + 10 * kYearMs}});
+  }
+  static std::string order(const std::string& coid, const std::string& rid = {}) {
+    std::string s = R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc","client_order_id":")" +
+                    coid + "\"";
+    if (!rid.empty()) s += R"(,"request_id":")" + rid + "\"";
+    return s + "}";
+  }
+  int fill(const std::string& prefix) {
+    for (int i = 0;; ++i) {
+      Outcome o = h.call(alice, "order.place", order(prefix + std::to_string(i)));
+      if (o.code == Code::unavailable) return i;
+      EXPECT_TRUE(o.ok()) << o.message;
+      if (!o.ok()) return i;
+    }
+  }
+};
+
 // The ledger's live log has a fixed capacity, and open holds are never retired: near it (1/16
 // left for what timers may still post) commands are refused with UNAVAILABLE and change
 // nothing; reads go on; the engine does not stop halfway through a command. Cancels go on
 // (each frees a hold), and once they have made room, orders are taken again. A ledger of
 // 4,096 transfers fills after ~3,800 resting orders.
 TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
-  Harness h(ledger::Limits{1024, 4096});
-  const std::string op = h.participant("operator", "exchange operator");
-  const std::string lic = h.participant("enterprise", "licensor");
-  const std::string alice = h.participant("enterprise", "alice");
-  json::object a{{"asset_id", "PAT-1"},       {"kind", "invention_patent"}, {"title", "a patent"},
-                 {"owner", lic},              {"region", "chengdu"},        {"industry", "other"},
-                 {"valuation", 100'000'000},  {"expires_at", h.now + 10 * kYearMs}};
-  ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
-  ASSERT_TRUE(h.call(lic, "market.create",
-                     R"({"market_id":"M","asset_id":"PAT-1","licence":)" + licence_json() +
-                         R"(,"tick":100,"min_qty":10})")
-                  .ok());
-  h.fund(alice, 1'000'000'000);
+  FullLedger w(4096);
+  Harness& h = w.h;
+  const std::string &op = w.op, &alice = w.alice;
+  const std::string a = w.asset("PAT-1", w.lic);
   int placed = 0;
   Outcome o;
   for (; placed < 5000; ++placed) {
@@ -1141,7 +1171,7 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
   EXPECT_LE(h.domain.ledger().live_log().size(), std::size_t{4096 - 4096 / 16});
   h.expect_rejected(Code::unavailable, alice, "order.place",
                     R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc","client_order_id":"late"})");
-  h.expect_rejected(Code::unavailable, op, "asset.register", json::serialize(a));
+  h.expect_rejected(Code::unavailable, op, "asset.register", a);
   EXPECT_TRUE(h.call(alice, "account.get", "{}").ok());  // reads go on
   EXPECT_TRUE(h.domain.ledger_refuses(Method::order_place, alice, "", false, h.now));
   EXPECT_FALSE(h.domain.ledger_refuses(Method::order_cancel, alice, "", false, h.now));
@@ -1180,20 +1210,10 @@ TEST(DomainLedgerCapacity, NearFullCommandsAreUnavailableAndChangeNothing) {
 // resting buys, three transfers a fill, in a 64-transfer ledger) compacts before its
 // transfers: it is filled whole, and the ledger holds its invariants.
 TEST(DomainLedgerCapacity, ACommandMakingMoreTransfersThanTheRoomLeftCompactsFirst) {
-  Harness h(ledger::Limits{1024, 64});
-  const std::string op = h.participant("operator", "exchange operator");
-  const std::string lic = h.participant("enterprise", "licensor");
-  const std::string alice = h.participant("enterprise", "alice");
-  json::object a{{"asset_id", "PAT-1"},       {"kind", "invention_patent"}, {"title", "a patent"},
-                 {"owner", lic},              {"region", "chengdu"},        {"industry", "other"},
-                 {"valuation", 100'000'000},  {"expires_at", h.now + 10 * kYearMs}};
-  ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
-  ASSERT_TRUE(h.call(lic, "market.create",
-                     R"({"market_id":"M","asset_id":"PAT-1","licence":)" + licence_json() +
-                         R"(,"tick":100,"min_qty":10})")
-                  .ok());
+  FullLedger w(64);
+  Harness& h = w.h;
+  const std::string &lic = w.lic, &alice = w.alice;
   ASSERT_TRUE(h.call(lic, "units.issue", R"({"market_id":"M","qty":100000})").ok());
-  h.fund(alice, 1'000'000'000);
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(h.call(alice, "order.place",
                        R"({"market_id":"M","side":"buy","type":"limit","price":)" +
@@ -1322,43 +1342,6 @@ TEST(DomainLedgerCapacity, CompactionRetiresSettledTransfersAndChangesNoState) {
   trade_for_a_while(100);  // and goes on in step
 }
 
-// A ledger of 256 transfers filled with resting orders, for the bounds below.
-struct FullLedger {
-  Harness h{ledger::Limits{1024, 256}};
-  std::string op, lic, alice, seller;
-  FullLedger() {
-    op = h.participant("operator", "op");
-    lic = h.participant("enterprise", "lic");
-    alice = h.participant("enterprise", "alice");
-    seller = h.participant("enterprise", "seller");
-    EXPECT_TRUE(h.call(op, "asset.register", asset("PAT-M", lic)).ok());
-    EXPECT_TRUE(h.call(lic, "market.create", R"({"market_id":"M","asset_id":"PAT-M","licence":)" +
-                                                 licence_json() + R"(,"tick":100,"min_qty":10})")
-                    .ok());
-    h.fund(alice, 1'000'000'000);
-  }
-  std::string asset(const std::string& id, const std::string& owner) const {
-    return json::serialize(json::object{{"asset_id", id}, {"kind", "invention_patent"},
-                                        {"title", "a patent"}, {"owner", owner},
-                                        {"region", "chengdu"}, {"industry", "other"},
-                                        {"valuation", 100'000'000},
-                                        {"expires_at", h.now + 10 * kYearMs}});
-  }
-  static std::string order(const std::string& coid, const std::string& rid = {}) {
-    std::string s = R"({"market_id":"M","side":"buy","type":"limit","price":100,"qty":10,"tif":"gtc","client_order_id":")" +
-                    coid + "\"";
-    if (!rid.empty()) s += R"(,"request_id":")" + rid + "\"";
-    return s + "}";
-  }
-  int fill(const std::string& prefix) {
-    for (int i = 0;; ++i) {
-      Outcome o = h.call(alice, "order.place", order(prefix + std::to_string(i)));
-      if (o.code == Code::unavailable) return i;
-      EXPECT_TRUE(o.ok()) << o.message;
-      if (!o.ok()) return i;
-    }
-  }
-};
 
 // A request_id older than 24 h is forgotten before its lookup: on a full ledger, its "retry"
 // is a new command, and refused like one (it used to get past the refusal and, repeated,
