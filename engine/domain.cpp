@@ -148,7 +148,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   }
   IPX_ASSERT(now >= now_);
   maintain_ledger();
-  // The ledger's live log has a fixed capacity, and compaction keeps it under half unless
+  // The ledger's live log has a (soft) capacity, and compaction keeps it under half unless
   // what it must keep (open holds, what settlements list) fills it. Near it, commands are
   // refused (UNAVAILABLE, nothing applied, not remembered) before anything happens, timers
   // included, rather than let a transfer fail midway; the headroom is for what timers already
