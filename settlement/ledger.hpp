@@ -195,7 +195,11 @@ class Ledger {
     record_made_ = on;
     made_.clear();
   }
-  std::vector<Transfer> take_made() { return std::exchange(made_, {}); }
+  std::vector<Transfer> take_made() {
+    std::vector<Transfer> next;
+    next.reserve(made_.capacity());  // the next batch's pushes do not reallocate
+    return std::exchange(made_, std::move(next));
+  }
   // What compact() left behind, for a snapshot (all zero and empty: never compacted).
   struct History {
     std::uint64_t retired = 0;         // transfers dropped
