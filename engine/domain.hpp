@@ -254,15 +254,12 @@ class Domain {
   // The ledger's live log capacity (soft: compaction keeps the live log under half of it,
   // new work is refused near it, and past it the ledger grows rather than fail what may not
   // be refused). Its id index costs memory as ids arrive (tests build thousands of Domains).
-  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22,
-                                                /*prefault=*/false, /*touch_index=*/false,
-                                                /*grow=*/true};
+  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22};
   // The engine's: the same capacity, the id index faulted in at construction, so that the
   // engine thread takes no first-touch page faults as the ledger grows.
   static constexpr ledger::Limits kEngineLedgerLimits{kLedgerLimits.accounts_max,
                                                       kLedgerLimits.transfers_max,
-                                                      /*prefault=*/false, /*touch_index=*/true,
-                                                      /*grow=*/true};
+                                                      /*prefault=*/false, /*touch_index=*/true};
 
   Domain();
   // The engine's limits, or tests' (a small ledger fills in a few thousand commands); the

@@ -166,14 +166,19 @@ bool decode_record(const Record& r, Command& out, std::string& error) {
   return true;
 }
 
+namespace {
+ledger::Limits engine_ledger_limits(const EngineOptions& o) {
+  ledger::Limits l = Domain::kEngineLedgerLimits;
+  if (o.ledger_transfers_max != 0) l.transfers_max = o.ledger_transfers_max;
+  return l;
+}
+}  // namespace
+
 Engine::Engine(EngineOptions options, Durability* durability, Publisher* publisher)
     : options_(options),
       durability_(durability),
       publisher_(publisher),
-      domain_(options.ledger_transfers_max == 0
-                  ? Domain::kEngineLedgerLimits
-                  : ledger::Limits{Domain::kEngineLedgerLimits.accounts_max,
-                                   options.ledger_transfers_max, false, true, true}) {
+      domain_(engine_ledger_limits(options)) {
   domain_.set_retire_ledger(options.retire_ledger);
   // Pushes are built only when a publisher can see them; their channel snapshots once per
   // batch (apply_batch), not once per command.
@@ -239,8 +244,8 @@ bool Engine::apply_replayed(Replayed& r, std::string& error) {
   domain_.set_replaying(true);
   Command& c = r.command;
   // A journal holds no refusal for a full ledger (apply_batch refuses before the journal),
-  // so a replay asks nothing: under a smaller capacity its ledger grows instead.
-  if (method_info(c.method).mutating) domain_.maintain_ledger();
+  // so a replay asks nothing (Domain::apply skips it): under a smaller capacity its ledger
+  // grows instead.
   domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, r.sent,
                 c.invalid.empty() ? nullptr : &c.invalid);
   seq_ = r.seq;

@@ -83,7 +83,7 @@ Ledger::PendingState Ledger::pending_state(std::uint64_t id) const {
 }
 
 std::span<const Transfer> Ledger::transfers_since(std::size_t index) const {
-  IPX_ASSERT(index >= retired_ + carried_ && index <= transfer_count());
+  IPX_ASSERT(index >= retired_ + carried_count() && index <= transfer_count());
   return std::span<const Transfer>(log_).subspan(index - static_cast<std::size_t>(retired_));
 }
 
@@ -107,7 +107,6 @@ std::size_t Ledger::compact(const std::function<bool(const Transfer&)>& keep) {
   }
   const std::size_t dropped = log_.size() - w;
   retired_ += dropped;
-  carried_ = w;
   log_.resize(w);  // shrinking keeps the capacity: nothing is allocated again
   state_.resize(w);
   pending_of_.resize(w);

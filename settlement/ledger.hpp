@@ -177,13 +177,13 @@ class Ledger {
   // ledger is compacted is not part of its state. After it, a retired id is unknown: callers
   // must not reuse transfer ids (the engine's come from its command sequence, and
   // PostgreSQL's primary key on ledger_transfers would refuse a reused one at commit).
-  // O(live log + id index): ~37 ms at the engine's 2^21 (docs/BENCHMARKS.md); called between
-  // batches, never inside one.
+  // O(live log + id index): ~42 ms at the engine's 2^21 (docs/BENCHMARKS.md); called between
+  // submits, never inside one.
   std::size_t compact(const std::function<bool(const Transfer&)>& keep = {});
   std::uint64_t retired_count() const { return retired_; }
   // The live log: log_[0, carried) kept by the last compact(), then what came after it.
   std::span<const Transfer> live_log() const { return log_; }
-  std::size_t carried_count() const { return carried_; }
+  std::size_t carried_count() const { return carried_state_.size(); }
   // A carried entry's pending state as the compaction found it (what restore() takes: the
   // live log after the carried entries moves it on, as it did the first time).
   PendingState carried_state(std::size_t i) const { return carried_state_[i]; }
@@ -209,7 +209,9 @@ class Ledger {
     std::vector<Account> base;         // the balances then (the accounts of that time, in order)
     friend bool operator==(const History&, const History&) = default;
   };
-  History history() const { return {retired_, carried_, hash_base_, max_id_base_, base_}; }
+  History history() const {
+    return {retired_, carried_state_.size(), hash_base_, max_id_base_, base_};
+  }
 
   // Balances replayed from the log (from the base, the carried entries being in it), in
   // account order (for reconciliation).
@@ -289,8 +291,8 @@ class Ledger {
   // Retirement (compact()): transfers dropped, live entries carried, and the balances, the
   // running hash and the highest id at the last compaction.
   std::uint64_t retired_ = 0;
-  std::size_t carried_ = 0;
-  std::vector<PendingState> carried_state_;  // carried_ entries: their state at the compaction
+  // The live log's first entries, kept by the last compaction: their state as it found them.
+  std::vector<PendingState> carried_state_;
   std::vector<Account> base_;
   std::uint64_t hash_base_ = 0;
   std::uint64_t max_id_base_ = 0;

@@ -85,7 +85,7 @@ std::vector<Account> Ledger::recompute_balances_from_transfers() const {
     a.credits_pending = b.credits_pending;
     a.credits_posted = b.credits_posted;
   }
-  for (std::size_t i = carried_; i < log_.size(); ++i) {
+  for (std::size_t i = carried_count(); i < log_.size(); ++i) {
     const Transfer& t = log_[i];
     const std::uint32_t di = account_index_.find(t.debit_account_id);
     const std::uint32_t ci = account_index_.find(t.credit_account_id);
@@ -153,8 +153,7 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
   }
   if (log_.size() != state_.size() || log_.size() != pending_of_.size() ||
       transfer_index_.size() != log_.size() || account_index_.size() != accounts_.size() ||
-      carried_ > log_.size() || carried_state_.size() != carried_ ||
-      base_.size() > accounts_.size()) {
+      carried_count() > log_.size() || base_.size() > accounts_.size()) {
     return std::string("table sizes disagree");
   }
   if (!full) return std::nullopt;
@@ -171,10 +170,10 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
   for (const Account& a : accounts_) ha = detail::hash_account(ha, a);
   for (std::size_t i = 0; i < log_.size(); ++i) {
     const Transfer& t = log_[i];
-    if (i >= carried_) ht = detail::hash_transfer(ht, t);
+    if (i >= carried_count()) ht = detail::hash_transfer(ht, t);
     if (transfer_index_.find(t.id) != i) return "transfer " + std::to_string(t.id) + ": index";
     if (t.amount <= 0) return "transfer " + std::to_string(t.id) + ": amount <= 0";
-    if (i < carried_ || (t.flags & (tf::post_pending | tf::void_pending)) == 0) continue;
+    if (i < carried_count() || (t.flags & (tf::post_pending | tf::void_pending)) == 0) continue;
     const std::uint32_t pi = pending_of_[i];
     if (pi >= i || (log_[pi].flags & tf::pending) == 0 || log_[pi].id != t.pending_id) {
       return "transfer " + std::to_string(t.id) + ": resolves no earlier pending";
@@ -191,12 +190,12 @@ std::optional<std::string> Ledger::check_invariants(bool full) const {
       if (state_[i] != PendingState::none)
         return "transfer " + std::to_string(log_[i].id) + ": state";
     } else if (resolutions[i] == 0) {
-      if (i < carried_ && state_[i] != carried_state_[i]) {
+      if (i < carried_count() && state_[i] != carried_state_[i]) {
         return "pending " + std::to_string(log_[i].id) + ": carried state";
       }
       if (state_[i] == PendingState::open) {
         ++open;
-      } else if (i >= carried_ || state_[i] == PendingState::none) {
+      } else if (i >= carried_count() || state_[i] == PendingState::none) {
         return "pending " + std::to_string(log_[i].id) + ": not open";
       }  // else carried, resolved before the compaction
     }
@@ -261,7 +260,7 @@ std::vector<std::uint8_t> Ledger::serialize() const {
   w.u64(accounts_.size());
   for (const Account& a : accounts_) write_account(w, a);
   w.u64(retired_);
-  w.u64(carried_);
+  w.u64(carried_count());
   w.u64(hash_base_);
   w.u64(max_id_base_);
   w.u64(base_.size());
@@ -280,7 +279,7 @@ std::vector<std::uint8_t> Ledger::serialize() const {
     w.i64(t.ts_ms);
     w.u32(t.ledger);
     w.u16(t.flags);
-    if (i < carried_) out.push_back(static_cast<std::uint8_t>(carried_state_[i]));
+    if (i < carried_count()) out.push_back(static_cast<std::uint8_t>(carried_state_[i]));
   }
   w.u64(state_hash());
   w.u64(checksum(out));
@@ -466,7 +465,6 @@ std::optional<Ledger> Ledger::restore(Limits limits, std::span<const Account> ac
       return std::nullopt;
     }
   }
-  l.carried_ = static_cast<std::size_t>(history.carried);
   for (std::uint64_t i = history.carried; i < transfers; ++i) {
     PendingState ignored = PendingState::none;
     if (!next(t, ignored)) {
