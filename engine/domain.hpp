@@ -441,7 +441,14 @@ class Domain {
   }
   Outcome order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
                        matching::order_params& out) const;
-  void settle_book_events(Market& m, Ctx& c, const void* before_depth);
+  // `reply_id`: the order the command answers with (0: none); the text pushed for its last
+  // event is also written to *reply_text, so that the reply is not made a second time.
+  void settle_book_events(Market& m, Ctx& c, const void* before_depth,
+                          std::uint64_t reply_id = 0, std::string* reply_text = nullptr);
+  // The order's text for a reply: what settle_book_events pushed for it, or made now.
+  std::string reply_order_text(const OrderMeta& meta, std::string&& pushed) const {
+    return pushed.empty() ? order_text(meta) : std::move(pushed);
+  }
   void release_hold(OrderMeta& meta, Ctx& c, std::vector<ledger::Transfer>& set);
   void make_hold(Market& m, OrderMeta& meta, const matching::order_view& v, Ctx& c,
                  std::vector<ledger::Transfer>& set);

@@ -334,15 +334,17 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   m.page_add(op.id, m.orders.emplace(op.id, std::move(meta)).first->second);
   unencoded_.emplace_back(&m, op.id);
   client_order_ids_.try_emplace(pair_key(c.actor->id, p.client_order_id), op.id);
-  settle_book_events(m, c, &before);
+  std::string pushed;
+  settle_book_events(m, c, &before, op.id, &pushed);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
-  return Outcome::success_text(order_text(m.orders.at(op.id)));
+  return Outcome::success_text(reply_order_text(m.orders.at(op.id), std::move(pushed)));
 }
 
 // Settles trades, moves holds, publishes pushes for what the book reported in one command.
 // Private pushes: each fill to both owners, then each order whose state changed (the taker,
 // makers partially or fully filled, orders cancelled or expired), then one balance per owner.
-void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
+void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth,
+                                std::uint64_t reply_id, std::string* reply_text) {
   auto& log = static_cast<BookLog&>(*m.sink);
   const std::uint32_t led = ledger::ledger_for_market(static_cast<std::uint32_t>(m.num));
   std::vector<std::string> touched;  // owners whose balance changed, in first-touch order
@@ -441,7 +443,11 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth) {
     }
     meta.last = view;
     if (event != matching::order_event::accepted) retiring_.emplace_back(&m, view.id);
-    if (!quiet()) push_private_text(c, meta.owner, "order", order_text(meta));
+    if (!quiet()) {
+      std::string text = order_text(meta);
+      if (view.id == reply_id && reply_text != nullptr) *reply_text = text;
+      push_private_text(c, meta.owner, "order", std::move(text));
+    }
     touch(meta.owner);
   }
   for (const auto& [p, fee] : fees) {
@@ -609,8 +615,9 @@ Outcome Domain::order_cancel(Ctx& c, const OrderRef& p) {
   before.read(*m->book);
   auto r = m->book->cancel(id);
   if (r.ec != matching::errc::ok) return Outcome::error(Code::invalid_state, "the order is done");
-  settle_book_events(*m, c, &before);
-  return Outcome::success_text(order_text(m->orders.at(id)));
+  std::string pushed;
+  settle_book_events(*m, c, &before, id, &pushed);
+  return Outcome::success_text(reply_order_text(m->orders.at(id), std::move(pushed)));
 }
 
 Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {

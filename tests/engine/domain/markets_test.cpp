@@ -891,6 +891,45 @@ TEST_F(DomainMarketPushes, UpdatesAppliedToTheSnapshotGiveTheBookEachTime) {
   }
 }
 
+// The reply to order.place and order.cancel is the order's text pushed last in the same
+// command (the domain makes it once for both): random places (some crossing, some IOC or
+// market, self-trades cancelled by STP), cancels of live and done orders.
+TEST_F(DomainMarketPushes, TheReplyIsTheOrdersLastPushInTheCommand) {
+  h.fund(alice, 100 * kCash);
+  give_units(alice, 200, "u");
+  std::mt19937_64 rng(11);
+  std::vector<std::pair<std::string, std::string>> placed_ids;  // (owner, client_order_id)
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  int checked = 0, traded = 0;  // traded: commands that pushed other orders too
+  for (int step = 0; step < 400; ++step) {
+    const std::string coid = "q" + std::to_string(step);
+    const std::string who = pick(2) == 0 ? alice : lic;
+    Outcome o;
+    if (!placed_ids.empty() && pick(4) == 0) {
+      const auto& [owner, id] = placed_ids[static_cast<std::size_t>(pick(static_cast<int>(placed_ids.size())))];
+      o = cancel(owner, "client_order_id", id);
+    } else {
+      const std::string side = pick(2) == 0 ? "buy" : "sell";
+      json::object p = pick(5) == 0 ? market(side, 10 * (1 + pick(3)), coid)
+                                    : limit(side, 100 * (8 + pick(5)), 10 * (1 + pick(3)), coid,
+                                            pick(4) == 0 ? "ioc" : "gtc");
+      o = place(who, p);
+      if (o.ok()) placed_ids.emplace_back(who, coid);
+    }
+    if (!o.ok()) continue;
+    std::vector<Push> mine;
+    for (const Push& p : h.pushes) {
+      if (p.type == "order" && p.data.at("order_id") == o.result.at("order_id")) mine.push_back(p);
+    }
+    ASSERT_FALSE(mine.empty()) << "step " << step << ": no order push for the reply";
+    if (mine.size() < h.on("private." + alice, "order").size() + h.on("private." + lic, "order").size()) ++traded;
+    EXPECT_EQ(mine.back().data_text, json::serialize(o.result)) << "step " << step;
+    ++checked;
+  }
+  EXPECT_GT(checked, 300);
+  EXPECT_GT(traded, 50);
+}
+
 TEST_F(DomainMarketPushes, PrivateOrderFillAndBalance) {
   offer(1000, 30, "s1");
   json::object r = placed(alice, limit("buy", 1000, 10, "a1"));
