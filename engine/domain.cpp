@@ -35,11 +35,6 @@ std::uint64_t mix_json(std::uint64_t h, const json::object& o) {
   return h ^ (h >> 29);
 }
 
-bool valid_region(const std::string& r) {
-  if (r.empty() || r.size() > 64) return false;
-  return std::all_of(r.begin(), r.end(),
-                     [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
-}
 }  // namespace
 
 // The one mapping from a matching reject to the protocol's code.
@@ -78,6 +73,12 @@ Code code_of(matching::errc e) {
       return Code::unavailable;
   }
   return Code::internal;
+}
+
+bool valid_region(std::string_view r) {
+  if (r.empty() || r.size() > 64) return false;
+  return std::all_of(r.begin(), r.end(),
+                     [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
 }
 
 bool valid_industry(std::string_view s) {

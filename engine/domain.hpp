@@ -40,6 +40,7 @@ constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::int64_t kMonthMs = 30 * kDayMs;  // licence terms: a month is 30 days
 
 Code code_of(matching::errc e);  // a matching reject as a protocol code
+bool valid_region(std::string_view s);  // [a-z0-9_]{1,64}
 bool valid_industry(std::string_view s);
 bool valid_asset_kind(std::string_view s);
 

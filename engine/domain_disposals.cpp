@@ -567,7 +567,7 @@ Outcome Domain::disposal_list(Ctx& c, const DisposalList& p) {
 
 Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
   for (const auto& r : p.regions) {
-    if (r.empty()) return Outcome::error(Code::bad_request, "regions: empty region");
+    if (!valid_region(r)) return Outcome::error(Code::bad_request, "regions: bad region " + r);
   }
   for (const auto& i : p.industries) {
     if (!valid_industry(i))
@@ -699,6 +699,8 @@ json::object Domain::report_row(const DisposalCase& dc) const {
 }
 
 Outcome Domain::report_disposals(Ctx& c, const ReportDisposals& p) {
+  // Filters are checked like the values they match (a bad one is an error, not an empty report).
+  if (p.region && !valid_region(*p.region)) return Outcome::error(Code::bad_request, "region: bad region");
   const bool staff = (c.actor->roles & role_operator) != 0;
   json::array rows;
   Agg total;

@@ -582,6 +582,23 @@ TEST_F(DomainDisposalTest, BackstopOfferIsForBackstopBuyersOnly) {
                     R"({"price_bp":4000,"max_amount":1000})");
 }
 
+// Regions are checked as everywhere else ([a-z0-9_]{1,64}): a bad one is refused, not kept
+// as a region no case will ever match.
+TEST_F(DomainDisposalTest, BackstopOfferRegionsAreRegions) {
+  for (const char* bad : {"", "Chengdu", "bad!", "x y"}) {
+    h.expect_rejected(Code::bad_request, bs1, "backstop.offer",
+                      R"({"price_bp":4000,"max_amount":1000,"regions":["chengdu",")" +
+                          std::string(bad) + R"("]})");
+  }
+  h.expect_rejected(Code::bad_request, bs1, "backstop.offer",
+                    R"({"price_bp":4000,"max_amount":1000,"regions":[")" + std::string(65, 'a') +
+                        R"("]})");
+  EXPECT_TRUE(h.call(bs1, "backstop.offer",
+                     R"({"price_bp":4000,"max_amount":1000,"regions":["chengdu",")" +
+                         std::string(64, 'a') + R"("]})")
+                  .ok());
+}
+
 // An offer that has already expired would never buy: refused; one expiring later is taken.
 TEST_F(DomainDisposalTest, BackstopOfferExpiringNowOrBeforeIsBadRequest) {
   for (const std::int64_t at : {h.now - 1, h.now}) {
@@ -645,6 +662,12 @@ TEST_F(DomainDisposalTest, ReportShowsABankOnlyItsOwnCasesWithTotalsByBankRegion
   ReportDisposals deyang;
   deyang.region = "deyang";
   EXPECT_EQ(read(op, Method::report_disposals, deyang).at("rows").as_array().size(), 1u);
+  // A region filter is a region: a malformed one is BAD_REQUEST, not an empty report.
+  h.expect_rejected(Code::bad_request, op, "report.disposals", R"({"region":"Bad!"})");
+  h.expect_rejected(Code::bad_request, op, "report.disposals",
+                    R"({"region":")" + std::string(65, 'a') + R"("})");
+  EXPECT_TRUE(h.call(op, "report.disposals", R"({"region":")" + std::string(64, 'a') + R"("})")
+                  .result.at("rows").as_array().empty());
 }
 
 TEST_F(DomainDisposalTest, AnAssetUnderDisposalCannotBeListedOrLicensed) {
