@@ -620,8 +620,8 @@ json::value days_between(std::int64_t from, std::int64_t to) {
 }
 
 struct Agg {
-  std::int64_t cases = 0, sold = 0, claim = 0, hammer = 0, net = 0, fund = 0, valuation = 0,
-               rounds = 0, defaults = 0;
+  std::int64_t cases = 0, sold = 0, claim = 0, hammer = 0, net = 0, fund = 0, forfeited = 0,
+               valuation = 0, rounds = 0, defaults = 0;
   // The ratios read only what they can: recovery over closed cases (an open case has
   // recovered nothing yet), discount over cases with a hammer price.
   std::int64_t closed_claim = 0, closed_recovered = 0, hammered_valuation = 0;
@@ -632,6 +632,7 @@ struct Agg {
     hammer += dc.hammer;
     net += dc.net_to_bank;
     fund += dc.fund_share;
+    forfeited += dc.forfeited;
     valuation += dc.valuation;
     rounds += static_cast<std::int64_t>(dc.rounds.size());
     defaults += dc.defaults;
@@ -652,6 +653,7 @@ struct Agg {
             {"hammer", hammer},
             {"net_to_bank", net},
             {"fund_share", fund},
+            {"forfeited", forfeited},
             {"valuation", valuation},
             {"rounds", rounds},
             {"defaults", defaults},

@@ -465,7 +465,9 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   EXPECT_EQ(c.at("outcome"), "sold");
   EXPECT_EQ(c.at("recovery").at("net_to_bank"), 7'700'000);
   EXPECT_EQ(c.at("recovery").at("forfeited"), 700'000);
-  row = read(bank, Method::report_disposals, ReportDisposals{}).at("rows").as_array()[0].as_object();
+  const json::object report = read(bank, Method::report_disposals, ReportDisposals{});
+  EXPECT_EQ(report.at("totals").at("forfeited"), 700'000);  // totals: the rows' sums
+  row = report.at("rows").as_array()[0].as_object();
   const std::int64_t opened = c.at("opened_at").as_int64();
   EXPECT_DOUBLE_EQ(row.at("days_to_sale").as_double(),
                    static_cast<double>(due + 2 * kHourMs + kBidMs - opened) / kDayMs);
