@@ -389,8 +389,9 @@ void Domain::on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c) {
   }
   dc.settlement_id.clear();
   dc.outcome.clear();
-  // The lost sale is not the case's sale: its days to sale and to cash count again from the
-  // round that sells.
+  // The lost sale is not the case's sale: its hammer price goes, and its days to sale and to
+  // cash count again from the round that sells (the round keeps the price it closed at).
+  dc.hammer = 0;
   dc.sold_at = 0;
   dc.cash_at = 0;
   const std::int64_t opens_at = std::max(c.now, s.due_at) + dc.plan.renotice_ms;

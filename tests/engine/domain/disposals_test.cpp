@@ -409,6 +409,22 @@ TEST_F(DomainDisposalTest, Rule17NoFundWithoutAPlan) {
   EXPECT_EQ(h.cash_available(fund), kCash);
 }
 
+// A sale whose registration failed (settlement.fail) is lost like a default: the case shows
+// no hammer price until a round sells again.
+TEST_F(DomainDisposalTest, AFailedSettlementLeavesNoHammerPrice) {
+  const std::string id = open_case(kValuation, kFast);
+  const std::string sid = win_round_1(id, alice);
+  EXPECT_EQ(get_case(id).at("recovery").at("hammer"), 7'000'000);
+  ASSERT_TRUE(h.call(op, "settlement.fail",
+                     R"({"settlement_id":")" + sid + R"(","reason":"registry refused"})")
+                  .ok());
+  const json::object c = get_case(id);
+  EXPECT_EQ(c.at("recovery").at("hammer"), 0);
+  EXPECT_EQ(c.at("rounds").as_array()[0].at("price"), 7'000'000);  // the round as it closed
+  EXPECT_EQ(read(op, Method::report_disposals, ReportDisposals{})
+                .at("totals").at("hammer"), 0);
+}
+
 TEST_F(DomainDisposalTest, Rule6CoOwnerHoldsAPriorityRight) {
   const std::string asset = pledged_asset(bank, kClaim, "chengdu", "electronic_information",
                                           json::array{json::string(bob)});
@@ -444,6 +460,8 @@ TEST_F(DomainDisposalTest, Rule7DefaultForfeitsBarsAndReRunsTheRoundWithTheSameS
   json::object row = read(bank, Method::report_disposals, ReportDisposals{})
                          .at("rows").as_array()[0].as_object();
   EXPECT_EQ(row.at("net_to_bank"), 700'000);
+  EXPECT_EQ(c.at("recovery").at("hammer"), 0);  // the lost sale's price is not the case's
+  EXPECT_EQ(row.at("hammer"), 0);
   EXPECT_TRUE(row.at("days_to_sale").is_null());
   EXPECT_TRUE(row.at("days_to_cash").is_null());
   ASSERT_EQ(c.at("rounds").as_array().size(), 2u);
