@@ -533,7 +533,9 @@ json::object Domain::auction_json(const Auction& a) const {
   o["reserve"] = a.hidden_reserve ? json::value(nullptr) : opt_fen(v.reserve);
   o["opens_at"] = v.opens_at.v;
   o["closes_at"] = v.closes_at.v;
-  o["price"] = sealed_open
+  // After the close, price is the clearing price (PROTOCOL "Meaning of auction.get fields"):
+  // an unsold close has none, whatever the highest bid was (a reserve it did not meet).
+  o["price"] = sealed_open || a.state == "unsold"
                    ? json::value(nullptr)
                    : (v.clearing_price ? json::value(v.clearing_price->v) : opt_fen(v.price));
   o["bids"] = static_cast<std::int64_t>(v.bids);

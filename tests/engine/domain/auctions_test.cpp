@@ -388,6 +388,26 @@ TEST_F(DomainAuctionTest, SealedSecondPricePaysTheSecondHighestBid) {
   EXPECT_EQ(s.at("price"), 1'200'000);
 }
 
+// A close below the reserve is unsold: no winner, and no clearing price (PROTOCOL: `price`
+// after close is the clearing price), whether the reserve was shown or hidden. Before the
+// close, `price` is the standing high bid as usual.
+TEST_F(DomainAuctionTest, AnUnsoldCloseHasNoPrice) {
+  for (const bool hidden : {false, true}) {
+    json::object extra{{"reserve", kStart + 10 * kStep}};
+    if (hidden) extra["hidden_reserve"] = true;
+    const std::string id = create(extra);
+    reg(alice, id);
+    ASSERT_TRUE(bid(alice, id, kStart).ok());
+    EXPECT_EQ(get(op, id).at("price"), kStart) << hidden;
+    advance_to(closes_at(id));
+    const json::object g = get(op, id);
+    EXPECT_EQ(g.at("state"), "unsold") << hidden;
+    EXPECT_TRUE(g.at("price").is_null()) << hidden;
+    EXPECT_TRUE(g.at("winner").is_null()) << hidden;
+    EXPECT_TRUE(g.at("settlement_id").is_null()) << hidden;
+  }
+}
+
 TEST_F(DomainAuctionTest, SealedSecondPriceSingleBidPaysTheReserve) {
   const std::string id = create({{"format", "sealed_second"}, {"reserve", 1'100'000}});
   reg(alice, id);
