@@ -125,6 +125,7 @@ Domain::~Domain() = default;
 Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& request_id,
                       const Params& params, std::int64_t now, std::vector<Push>& pushes,
                       std::string_view sent, const std::string* invalid) {
+  const bool admitted = std::exchange(admitted_, false);  // whatever this call returns
   const MethodInfo& info = method_info(m);
   const Participant* actor = participant(actor_id);
   if (actor == nullptr && info.roles != role_system && m != Method::time_now) {
@@ -148,16 +149,18 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     return dispatch(m, ctx, params);
   }
   IPX_ASSERT(now >= now_);
-  maintain_ledger();
   // The ledger's live log has a (soft) capacity, and compaction keeps it under half unless
   // what it must keep (open holds, what settlements list) fills it. Near it, commands are
   // refused (UNAVAILABLE, nothing applied, not remembered) before anything happens, timers
   // included, rather than let a transfer fail midway; the headroom is for what timers already
   // due may still post. The engine asks the same before a command reaches the journal
-  // (Engine::apply_batch), with the same state, so a journaled command never meets this and
-  // a replay, whatever its capacity, skips it; here it guards a Domain driven without one.
-  if (!replaying_ && ledger_refuses(m, actor_id, request_id, invalid != nullptr, now)) {
-    return ledger_full_outcome();
+  // (admit()), with the same state, so a journaled command never meets this and a replay,
+  // whatever its capacity, skips it; here it guards a Domain driven without the engine.
+  if (!admitted) {
+    maintain_ledger();
+    if (!replaying_ && ledger_refuses(m, actor_id, request_id, invalid != nullptr, now)) {
+      return ledger_full_outcome();
+    }
   }
   // Runs once the reply below is made, whichever return makes it.
   struct AfterChange {
@@ -640,13 +643,21 @@ Outcome Domain::asset_get(Ctx& c, const AssetRef& p) {
 
 // ---------------------------------------------------------------------------- ledger helpers
 
+bool Domain::admit(Method m, std::string_view actor_id, std::string_view request_id,
+                   bool invalid, std::int64_t now) {
+  maintain_ledger();
+  if (ledger_refuses(m, actor_id, request_id, invalid, now)) return false;
+  admitted_ = true;
+  return true;
+}
+
 void Domain::maintain_ledger() {
-  const std::size_t live = ledger_.live_log().size(), kept = ledger_.carried_count(),
-                    cap = ledger_.limits().transfers_max;
+  if (!retire_ledger_) return;
   // Due: the live log holds half its capacity and has grown by half the room the last
   // compaction left (so holds that fill it are not rescanned for every command). Tight: near
   // the capacity, whatever has been added since may be retired (cancels free their holds).
-  if (!retire_ledger_) return;
+  const std::size_t live = ledger_.live_log().size(), kept = ledger_.carried_count(),
+                    cap = ledger_.limits().transfers_max;
   // (kept may pass cap: the ledger grows past its capacity when nothing can be retired.)
   const std::size_t added = live - kept;
   const bool due = live >= cap / 2 && kept < cap && added >= std::max<std::size_t>(1, (cap - kept) / 2);

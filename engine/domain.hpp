@@ -351,14 +351,17 @@ class Domain {
   const Participant* participant(const std::string& id) const;
   std::vector<Credential> credentials() const;  // every participant's, for the gateway
   std::vector<Credential> take_new_credentials() { return std::exchange(new_credentials_, {}); }
-  // The ledger's upkeep, between commands (Domain::apply also calls it at the start of each
-  // state-changing command): compacts when due. And whether a state-changing command would now
-  // be refused UNAVAILABLE because the live log is within 1/16 of its capacity (open holds fill
-  // it): the engine asks before journaling a command, so that a journal never holds a refusal
-  // that depends on the capacity it was run with. Not refused: cancels and the timers, and
-  // what is answered before any transfer (invalid params, an unknown participant, a role's
-  // FORBIDDEN, a retry of a remembered request_id).
-  void maintain_ledger();
+  // Admission of a state-changing command, before the journal (the engine's): the ledger's
+  // upkeep (compaction when due), then false if the command is refused UNAVAILABLE because
+  // the live log is within 1/16 of its capacity (open holds fill it), so that a journal never
+  // holds a refusal that depends on the capacity it was run with. The apply() of the admitted
+  // command that follows does not ask again; a Domain driven without admit() (tests, tools)
+  // has apply() do both itself.
+  bool admit(Method m, std::string_view actor_id, std::string_view request_id, bool invalid,
+             std::int64_t now);
+  // The refusal alone. Not refused: cancels and the timers, and what is answered before any
+  // transfer (invalid params, an unknown participant, a role's FORBIDDEN, a retry of a
+  // remembered request_id).
   bool ledger_refuses(Method m, std::string_view actor_id, std::string_view request_id,
                       bool invalid, std::int64_t now) const;
   // Off: nothing is retired (ipx-ledger backfill: every transfer, to write what a database
@@ -574,6 +577,8 @@ class Domain {
   // runs (maintain_ledger() decides when; submit_transfers() also before a command's transfers
   // that would not fit).
   void compact_ledger();
+  // The ledger's upkeep at the start of a state-changing command: compacts when due.
+  void maintain_ledger();
   ledger::SubmitResult submit_transfers(std::span<const ledger::Transfer> set, Ms now);
   // After every change: moves the orders it finished out of their markets (retiring_) into
   // finished_log_, and keeps transfer_log_ nearly current.
@@ -583,6 +588,7 @@ class Domain {
   std::int64_t now_ = 0;
   ledger::Ledger ledger_;
   bool retire_ledger_ = true;
+  bool admitted_ = false;  // admit() said yes to the command apply() is about to take
   std::map<std::string, Participant> participants_;
   std::unordered_map<std::string, std::string> participant_by_key_;
   std::map<std::string, Asset> assets_;

@@ -407,12 +407,9 @@ void Engine::apply_batch(std::vector<Command>& batch) {
     // Near the ledger's capacity (open holds fill it), refused before the journal: a
     // refusal that depends on the capacity is not journaled, so a replay under any capacity
     // reaches the same state.
-    if (info.mutating) {
-      domain_.maintain_ledger();
-      if (domain_.ledger_refuses(c.method, c.actor, c.request_id, !c.invalid.empty(), now)) {
-        if (c.done) dones->push_back({std::move(c.done), Domain::ledger_full_outcome()});
-        continue;
-      }
+    if (info.mutating && !domain_.admit(c.method, c.actor, c.request_id, !c.invalid.empty(), now)) {
+      if (c.done) dones->push_back({std::move(c.done), Domain::ledger_full_outcome()});
+      continue;
     }
     // The params as sent, encoded once: the idempotency check compares them, and (unless the
     // engine fills some in) they are the journal's params.
