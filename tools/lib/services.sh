@@ -4,17 +4,20 @@
 #   services_cmd up|down|status|env|pg-stop|pg-start|where
 #   services_up, services_down, services_env
 #
-# Ports: IPX_PG_PORT (default 55432), IPX_REDIS_PORT (default 56379).
+# Ports: IPX_PG_PORT (default 25432), IPX_REDIS_PORT (default 26379). Both lie below Linux's
+# ephemeral range (32768-60999 by default), so an outgoing connection of another process cannot
+# hold them as its local port when we start; a start that still fails is retried (SERVICES_TRIES).
 # Data (one rule): $IPX_TOP/.ipx/ when the postgres user can enter $IPX_TOP, else
 # /var/tmp/ipx-<first 8 hex of sha256($IPX_TOP)>/ (CI clones under /root, which postgres
 # cannot enter). IPX_SERVICES_DIR overrides both. Layout: pg/ (cluster), run/ (unix sockets),
 # redis/ (Redis working dir), pg.log, redis.log, redis.conf, redis.pid, lock.
 # PostgreSQL runs as `postgres` (initdb refuses root); fsync stays on: durability is the point.
 
-IPX_PG_PORT="${IPX_PG_PORT:-55432}"
-IPX_REDIS_PORT="${IPX_REDIS_PORT:-56379}"
+IPX_PG_PORT="${IPX_PG_PORT:-25432}"
+IPX_REDIS_PORT="${IPX_REDIS_PORT:-26379}"
 IPX_PG_BIN="${IPX_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SERVICES_WAIT_S=60
+SERVICES_TRIES=3
 
 # Runs a command as the cluster owner: `postgres` when we are root, else ourselves.
 _svc_as_pg() {
@@ -97,9 +100,17 @@ _svc_pg_start() {
   mkdir -p "$SVC_RUN"; chown "$(_svc_pg_owner)" "$SVC_RUN"
   touch "$SVC_DIR/pg.log"; chown "$(_svc_pg_owner)" "$SVC_DIR/pg.log"
   # The port may have been changed since initdb: pass it on the command line every time.
-  _svc_as_pg "$IPX_PG_BIN/pg_ctl" -D "$SVC_PGDATA" -l "$SVC_DIR/pg.log" -w -t "$SERVICES_WAIT_S" \
-    -o "-p $IPX_PG_PORT -k $SVC_RUN" start >/dev/null 9>&- ||
-    { echo "services: PostgreSQL did not start, see $SVC_DIR/pg.log" >&2; tail -5 "$SVC_DIR/pg.log" >&2; return 1; }
+  local try
+  for ((try = 1; ; try++)); do
+    _svc_as_pg "$IPX_PG_BIN/pg_ctl" -D "$SVC_PGDATA" -l "$SVC_DIR/pg.log" -w -t "$SERVICES_WAIT_S" \
+      -o "-p $IPX_PG_PORT -k $SVC_RUN" start >/dev/null 9>&- && break
+    if ((try >= SERVICES_TRIES)); then
+      echo "services: PostgreSQL did not start, see $SVC_DIR/pg.log" >&2; tail -5 "$SVC_DIR/pg.log" >&2
+      return 1
+    fi
+    echo "services: PostgreSQL did not start (try $try of $SERVICES_TRIES), retrying" >&2
+    sleep 2
+  done
   local i
   for ((i = 0; i < SERVICES_WAIT_S * 10; i++)); do
     "$IPX_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$IPX_PG_PORT" && return 0
@@ -138,14 +149,24 @@ appendonly no
 maxmemory 512mb
 maxmemory-policy noeviction
 EOF
-  redis-server "$SVC_DIR/redis.conf" 9>&- ||
-    { echo "services: redis-server failed, see $SVC_DIR/redis.log" >&2; return 1; }
-  local i
-  for ((i = 0; i < SERVICES_WAIT_S * 10; i++)); do
-    _svc_redis_running && return 0
-    sleep 0.1
+  local try i
+  for ((try = 1; try <= SERVICES_TRIES; try++)); do
+    # daemonize: redis-server returns before it binds; a port it cannot bind shows as no PONG
+    # and no live pid.
+    redis-server "$SVC_DIR/redis.conf" 9>&- ||
+      { echo "services: redis-server failed, see $SVC_DIR/redis.log" >&2; return 1; }
+    for ((i = 0; i < SERVICES_WAIT_S * 10; i++)); do
+      _svc_redis_running && return 0
+      if ((i >= 10)) && ! { [ -f "$SVC_DIR/redis.pid" ] && kill -0 "$(cat "$SVC_DIR/redis.pid")" 2>/dev/null; }; then
+        break
+      fi
+      sleep 0.1
+    done
+    echo "services: Redis not answering on 127.0.0.1:$IPX_REDIS_PORT (try $try of $SERVICES_TRIES)" >&2
+    sleep 2
   done
   echo "services: Redis not answering on 127.0.0.1:$IPX_REDIS_PORT, see $SVC_DIR/redis.log" >&2
+  tail -5 "$SVC_DIR/redis.log" >&2
   return 1
 }
 
