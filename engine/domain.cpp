@@ -868,9 +868,15 @@ Outcome Domain::check_licence(const Asset& a, const Licence& l, std::int64_t now
   if (a.open_licence) {
     return Outcome::error(Code::invalid_state, "an open-licensed patent takes no exclusive or sole licence");
   }
+  return check_licence_overlap(a, l, now);
+}
+
+// Rule 15's overlap alone, for an exclusive or sole licence running from `from_ms` for its term.
+Outcome Domain::check_licence_overlap(const Asset& a, const Licence& l, std::int64_t from_ms) const {
+  const std::int64_t to_ms = from_ms + l.term_months * kMonthMs;
   for (const auto& x : a.licences) {
     const bool field = x.field == l.field || x.field == "all" || l.field == "all";
-    const bool term = now < x.to_ms && x.from_ms < to_ms;
+    const bool term = from_ms < x.to_ms && x.from_ms < to_ms;
     if ((x.kind == "exclusive" || x.kind == "sole") && field && term &&
         territories_overlap(x.territory, l.territory)) {
       return Outcome::error(Code::invalid_state,

@@ -411,6 +411,7 @@ class Domain {
   Outcome check_listing(const Ctx& c, const std::vector<std::string>& lot,
                         const std::optional<Licence>& licence, std::string& seller);
   Outcome check_licence(const Asset& a, const Licence& l, std::int64_t now) const;
+  Outcome check_licence_overlap(const Asset& a, const Licence& l, std::int64_t from_ms) const;
   Outcome check_licence_shape(const Licence& l) const;
   json::object create_auction(Ctx& c, const AuctionCreate& p, const matching::AuctionConfig& cfg,
                               const std::string& seller, const std::string& case_id);

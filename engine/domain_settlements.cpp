@@ -193,6 +193,16 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   if (s->state != "paid")
     return Outcome::error(Code::invalid_state, "the settlement is " + s->state);
   Auction& a = auctions_.at(s->auction_id);
+  const bool licence = a.purpose == "exclusive_licence" || a.purpose == "sole_licence";
+  if (licence && a.licence) {
+    // Rule 15: overlapping exclusive and sole licences cannot coexist. The listing was checked
+    // against the licences confirmed when it was made; another overlapping listing may have
+    // been confirmed since. The settlement stays paid: the operator may fail it (the buyer's
+    // money goes back).
+    for (const auto& asset_id : a.lot) {
+      if (Outcome o = check_licence_overlap(assets_.at(asset_id), *a.licence, c.now); !o.ok()) return o;
+    }
+  }
   Participant* seller = find_participant(s->seller);
   Participant* buyer = find_participant(s->buyer);
   std::vector<ledger::Transfer> set;
@@ -226,7 +236,6 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   if (rest > 0) {
     set.push_back(cash_move(c, escrow, cash_account(*seller), rest, ids::code_proceeds, a.num));
   }
-  const bool licence = a.purpose == "exclusive_licence" || a.purpose == "sole_licence";
   if (!licence) {
     for (const auto& asset_id : a.lot) {
       const Asset& as = assets_.at(asset_id);

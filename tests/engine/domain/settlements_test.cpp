@@ -295,6 +295,43 @@ TEST_F(DomainSettlementTest, FailReturnsEverythingAndTheTitleStays) {
                     R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-1"})");
 }
 
+// Rule 15: overlapping exclusive and sole licences cannot coexist. Two overlapping licence
+// listings may both be made and sold while neither is confirmed (the listing checks confirmed
+// licences); the second confirmation is refused and changes nothing; the operator fails it and
+// the buyer's money goes back. A licence that does not overlap (another region) is confirmed.
+TEST_F(DomainSettlementTest, Rule15TheSecondOfTwoOverlappingLicenceSalesIsNotConfirmed) {
+  auto licence = [](const char* kind, const char* region) {
+    return json::object{{"kind", kind},     {"territory", json::array{region}}, {"field", "x"},
+                        {"term_months", 12}, {"royalty_bp", 300}};
+  };
+  const std::string first = sold_to(
+      alice, {{"purpose", "exclusive_licence"}, {"licence", licence("exclusive", "chengdu")}});
+  const std::string second =
+      sold_to(bob, {{"purpose", "sole_licence"}, {"licence", licence("sole", "chengdu")}});
+  const std::string elsewhere =
+      sold_to(bob, {{"purpose", "sole_licence"}, {"licence", licence("sole", "mianyang")}});
+  for (const auto& [who, sid] : {std::pair{alice, first}, {bob, second}, {bob, elsewhere}}) {
+    ASSERT_TRUE(pay(who, sid).ok());
+  }
+  Outcome r = confirm(first);
+  ASSERT_TRUE(r.ok()) << r.message;
+  const std::int64_t bob_held = h.cash_held(bob);
+  h.expect_rejected(Code::invalid_state, op, "settlement.confirm",
+                    R"({"settlement_id":")" + second + R"(","registration_no":"CNIPA-1"})");
+  EXPECT_EQ(get(op, second).at("state"), "paid");
+  EXPECT_EQ(h.cash_held(bob), bob_held);
+  r = confirm(elsewhere);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(h.cash_held(bob), bob_held - kPrice);
+  r = h.call(op, "settlement.fail",
+             R"({"settlement_id":")" + second + R"(","reason":"overlaps a confirmed licence"})");
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(h.cash_held(bob), 0);
+  EXPECT_EQ(h.cash_available(bob), kCash - kPrice);
+  // The title never moved: licences are not sales of the patent.
+  EXPECT_EQ(h.position(seller, "PAT-1").units, 1);
+}
+
 TEST_F(DomainSettlementTest, FailBeforePaymentReturnsTheDeposit) {
   const std::string sid = sold_to(alice);
   ASSERT_TRUE(
