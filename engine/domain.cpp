@@ -825,7 +825,9 @@ void Domain::reindex_auction(const std::string& id) {
   auto a = auctions_.find(id);
   if (a == auctions_.end()) return;
   if (auto d = a->second.mech->next_due()) {
-    auction_due_.emplace(d->v, id);
+    auto [lo, hi] = auction_due_.equal_range(d->v);
+    while (lo != hi && IdOrder{}(lo->second, id)) ++lo;
+    auction_due_.emplace_hint(lo, d->v, id);  // just before the first later-created one
     auction_due_of_[id] = d->v;
   }
 }

@@ -418,7 +418,7 @@ class Domain {
   Outcome check_bidder(const Ctx& c, const std::string& auction_id, Auction*& out);
   Outcome bid_reply(Ctx& c, Auction& a, const matching::Result<matching::BidReply>& r,
                     std::vector<matching::AuctionEvent>& events,
-                    const std::vector<matching::AuctionView>& at_bid);
+                    const std::vector<matching::AuctionView>& at_bid, std::string_view method);
   // at_bid: the mechanism's view as each bid was accepted (EventLog), for the bid pushes;
   // null: the view after the call.
   void apply_auction_events(Auction& a, const std::vector<matching::AuctionEvent>& events,
@@ -654,9 +654,22 @@ class Domain {
   // Timer index: each live auction's next due time (re-read after every command that pushed
   // on its channel: every change to an auction pushes there), and settlements awaiting
   // payment by due_at. next_due() is then O(log n) plus the (few) markets.
-  std::multimap<std::int64_t, std::string> auction_due_;
+  // Timers due at the same ms fire in creation order: the ids' numbers (an id "S-9" before
+  // "S-10": same prefix, so the shorter first, then the text).
+  struct IdOrder {
+    bool operator()(std::string_view a, std::string_view b) const {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    }
+  };
+  struct DueOrder {
+    bool operator()(const std::pair<std::int64_t, std::string>& a,
+                    const std::pair<std::int64_t, std::string>& b) const {
+      return a.first != b.first ? a.first < b.first : IdOrder{}(a.second, b.second);
+    }
+  };
+  std::multimap<std::int64_t, std::string> auction_due_;  // equal keys in IdOrder
   std::unordered_map<std::string, std::int64_t> auction_due_of_;
-  std::set<std::pair<std::int64_t, std::string>> payment_due_;
+  std::set<std::pair<std::int64_t, std::string>, DueOrder> payment_due_;
   void reindex_auction(const std::string& id);
   void reindex_from(const std::vector<Push>& pushes, std::size_t first);
   // Per participant: the assets and markets it has ever held (so account.get reads only

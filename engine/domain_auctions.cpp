@@ -342,11 +342,40 @@ Outcome Domain::check_bidder(const Ctx& c, const std::string& auction_id, Auctio
   return Outcome::success({});
 }
 
+namespace {
+
+// Why an auction's mechanism refused a bid, a proxy or an accept, in words (the code is the
+// mechanism's). `method` is the refused method's name.
+std::string refusal_message(const Auction& a, matching::errc ec, std::string_view method) {
+  using matching::errc;
+  switch (ec) {
+    case errc::auction_not_open:
+      return a.id + " opens at " + std::to_string(a.opens_at);
+    case errc::auction_closed:
+      return a.id + " is closed";
+    case errc::already_leading:
+      return "the bidder already leads " + a.id + " and may not raise its own bid (rule 4)";
+    case errc::invalid_state:
+      if (a.format == "fixed_price") {
+        return a.id + " is a fixed_price listing: a buyer registers (auction.register) and does not " +
+               std::string(method == "auction.accept" ? "accept" : "bid") +
+               " until two or more registrations turn it into an English auction (rule 16)";
+      }
+      if (a.format == "dutch") return a.id + " is a dutch auction: it takes auction.accept, not " + std::string(method);
+      if (method == "auction.accept") return a.id + " is not a dutch auction: only a dutch auction takes auction.accept";
+      return a.id + " is a " + a.format + " auction: it takes no " + std::string(method);
+    default:
+      return std::string(matching::protocol_code(ec));
+  }
+}
+
+}  // namespace
+
 Outcome Domain::bid_reply(Ctx& c, Auction& a, const matching::Result<matching::BidReply>& r,
                           std::vector<matching::AuctionEvent>& events,
-                          const std::vector<matching::AuctionView>& at_bid) {
+                          const std::vector<matching::AuctionView>& at_bid, std::string_view method) {
   if (!r.ok()) {
-    std::string msg = std::string(matching::protocol_code(r.ec));
+    std::string msg = refusal_message(a, r.ec, method);
     if (r.ec == matching::errc::bid_too_low || r.ec == matching::errc::bad_price) {
       auto min = a.mech->min_next_bid_for(c.actor->num);
       if (min) msg = "minimum next bid is " + std::to_string(min->v) + " fen";
@@ -372,7 +401,7 @@ Outcome Domain::auction_bid(Ctx& c, const AuctionBid& p) {
   if (!q.ok()) return q;
   EventLog log(a->mech.get());
   auto r = a->mech->bid(c.actor->num, Fen{p.amount}, Ms{c.now}, log);
-  return bid_reply(c, *a, r, log.events, log.at_bid);
+  return bid_reply(c, *a, r, log.events, log.at_bid, "auction.bid");
 }
 
 Outcome Domain::auction_proxy(Ctx& c, const AuctionProxy& p) {
@@ -381,7 +410,7 @@ Outcome Domain::auction_proxy(Ctx& c, const AuctionProxy& p) {
   if (!q.ok()) return q;
   EventLog log(a->mech.get());
   auto r = a->mech->proxy(c.actor->num, Fen{p.max_amount}, Ms{c.now}, log);
-  return bid_reply(c, *a, r, log.events, log.at_bid);
+  return bid_reply(c, *a, r, log.events, log.at_bid, "auction.proxy");
 }
 
 Outcome Domain::auction_accept(Ctx& c, const AuctionRef& p) {
@@ -390,7 +419,7 @@ Outcome Domain::auction_accept(Ctx& c, const AuctionRef& p) {
   if (!q.ok()) return q;
   EventLog log;
   auto r = a->mech->accept(c.actor->num, Ms{c.now}, log);
-  if (!r.ok()) return Outcome::error(code_of(r.ec), std::string(matching::protocol_code(r.ec)));
+  if (!r.ok()) return Outcome::error(code_of(r.ec), refusal_message(*a, r.ec, "auction.accept"));
   apply_auction_events(*a, log.events, c);
   return Outcome::success(
       {{"auction_id", a->id}, {"price", r.value.price.v}, {"ts", r.value.ts.v}});

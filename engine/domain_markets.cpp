@@ -16,6 +16,21 @@ namespace {
 
 constexpr std::size_t kDepthLevels = 50;  // book.<market> shows the best 50 levels a side
 
+// Why the book refused a place or a replace, in words (the code is the book's).
+std::string book_refusal_message(matching::errc ec) {
+  using matching::errc;
+  switch (ec) {
+    case errc::insufficient_funds: return "cash available does not cover the order";
+    case errc::bad_price: return "price is not a multiple of the market's tick";
+    case errc::would_cross: return "a post_only order would trade on arrival";
+    case errc::self_trade: return "the order would trade with the participant's own resting order (stp reject)";
+    case errc::capacity: return "the book is full: no room for another resting order";
+    case errc::not_found: return "no such live order";
+    case errc::invalid_state: return "the order has expired";
+    default: return std::string(matching::protocol_code(ec));
+  }
+}
+
 // Collects what the book reports during one command.
 struct BookLog final : matching::book_sink {
   std::vector<matching::trade> trades;
@@ -320,9 +335,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   before.read(*m.book);
   auto r = m.book->place(op, Ms{c.now}, funds);
   if (r.ec != matching::errc::ok) {
-    std::string msg = r.ec == matching::errc::insufficient_funds ? "cash available does not cover the order"
-                                                                 : std::string(matching::protocol_code(r.ec));
-    return Outcome::error(code_of(r.ec), msg);
+    return Outcome::error(code_of(r.ec), book_refusal_message(r.ec));
   }
   ++orders_n_;
   OrderMeta meta;
@@ -645,7 +658,7 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   Depth before;
   before.read(*m->book);
   auto r = m->book->replace(id, Fen{price}, Units{qty}, Ms{c.now}, funds);
-  if (r.ec != matching::errc::ok) return Outcome::error(code_of(r.ec), std::string(matching::protocol_code(r.ec)));
+  if (r.ec != matching::errc::ok) return Outcome::error(code_of(r.ec), book_refusal_message(r.ec));
   settle_book_events(*m, c, &before);
   return Outcome::success_text(meta.last ? order_text(meta) : order_text(meta, r.order));
 }

@@ -416,6 +416,40 @@ TEST_F(DomainAuctionTest, SealedSecondPriceSingleBidPaysTheReserve) {
   EXPECT_EQ(get(op, id).at("price"), 1'100'000);  // max(second, reserve, start)
 }
 
+// ----------------------------------------------------------------------------- timers
+
+// Timers due at the same ms fire in creation order (A-9 before A-10, S-9 before S-10), not in
+// the order the auctions last changed nor in the ids' text order. Ten sole-licence listings of
+// one asset (a licence listing may run beside another) close at the same ms; bids touch the
+// last-created first.
+TEST_F(DomainAuctionTest, TimersDueAtTheSameMsFireInCreationOrder) {
+  const json::object lic{{"kind", "sole"}, {"territory", json::array{"chengdu"}}, {"field", "x"},
+                         {"term_months", 12}};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(create({{"purpose", "sole_licence"}, {"licence", lic}}));
+  ASSERT_EQ(ids.back(), "A-10");
+  for (int i : {9, 0, 1, 2, 3, 4, 5, 6, 7, 8}) {
+    reg(alice, ids[i]);
+    ASSERT_TRUE(bid(alice, ids[i], kStart).ok());
+  }
+  advance_to(t0 + kDayMs);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(get(op, ids[i]).at("settlement_id"), json::value("S-" + std::to_string(i + 1)))
+        << ids[i];
+  }
+  // Nobody pays: the ten settlements default at the same ms, S-1 first, S-10 last.
+  advance_to(t0 + 11 * kDayMs);
+  std::vector<std::string> defaulted;
+  for (const auto& p : h.pushes) {
+    if (p.type != "settlement" || p.data.at("state") != "defaulted") continue;
+    const std::string sid(p.data.at("settlement_id").as_string());
+    if (defaulted.empty() || defaulted.back() != sid) defaulted.push_back(sid);
+  }
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 10; ++i) expected.push_back("S-" + std::to_string(i));
+  EXPECT_EQ(defaulted, expected);
+}
+
 // ------------------------------------------------------------------- fixed price (rule 16)
 
 TEST_F(DomainAuctionTest, Rule16FixedPriceOneBuyerBuysAtTheListedPrice) {
@@ -453,6 +487,19 @@ TEST_F(DomainAuctionTest, Rule16FixedPriceTwoBuyersTurnIntoEnglish) {
   EXPECT_EQ(g.at("state"), "sold");
   EXPECT_EQ(g.at("winner"), json::value(b));
   EXPECT_EQ(g.at("price"), kStart + 3 * kStep);
+}
+
+// A bid or an accept on a listing is INVALID_STATE, and its message says what the listing takes.
+TEST_F(DomainAuctionTest, Rule16AFixedPriceListingTakesRegistrationsNotBids) {
+  const std::string id = create({{"format", "fixed_price"}});
+  reg(alice, id);
+  h.expect_rejected(Code::invalid_state, alice, "auction.bid", amount(id, kStart));
+  Outcome r = h.call(alice, "auction.bid", amount(id, kStart));
+  EXPECT_NE(r.message.find("fixed_price listing"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("auction.register"), std::string::npos) << r.message;
+  r = h.call(alice, "auction.accept", ref(id));
+  EXPECT_EQ(r.code, Code::invalid_state);
+  EXPECT_NE(r.message.find("fixed_price listing"), std::string::npos) << r.message;
 }
 
 TEST_F(DomainAuctionTest, Rule16FixedPriceWithoutBuyersIsUnsold) {
