@@ -1,0 +1,37 @@
+import os, sys, json; sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import *
+_n = [0]
+async def new_case(ctx, bank, owner, valuation, region='chengdu', industry='other', plan=None, loan=30_000_000, extra_pledge=None):
+    _n[0] += 1; aid = f'PAT-{_n[0]}'
+    await ctx.adm.call('asset.register', asset_id=aid, kind='invention_patent', title='t' + aid, owner=owner.pid, region=region,
+                       industry=industry, valuation=valuation, expires_at=T0 + 3650 * DAY)
+    await bank.call('pledge.register', asset_id=aid, pledgee=bank.pid, loan_outstanding=loan, registration_no='R' + aid, **(extra_pledge or {}))
+    p = dict(assets=[aid], pledgee=bank.pid, pledgor=owner.pid, valuation=valuation)
+    if plan is not None: p['plan'] = plan
+    r = await bank.call('disposal.open', **p)
+    return aid, r['case_id'], r['auction_id']
+def yuan_floor(fen): return (fen // 100) * 100
+def tier_inc(start):
+    if start <= 100_000 * 100: bp = 200
+    elif start <= 1_000_000 * 100: bp = 100
+    else: bp = 50
+    return yuan_floor(start * bp // 10000)
+def pos(acct, asset):
+    for p in acct['positions']:
+        if p.get('asset_id') == asset: return p
+    return None
+_m = [0]
+async def new_asset(ctx, owner, valuation=10_000_000, region='chengdu', industry='other', expires_at=None, co_owners=None):
+    _m[0] += 1; aid = f'AS-{_m[0]}'
+    p = dict(asset_id=aid, kind='invention_patent', title='t' + aid, owner=owner.pid, region=region,
+             industry=industry, valuation=valuation, expires_at=expires_at or T0 + 3650 * DAY)
+    if co_owners is not None: p['co_owners'] = co_owners
+    await ctx.adm.call('asset.register', **p)
+    return aid
+async def new_auction(ctx, owner, start=1_000_000, inc=10_000, dep=100_000, opens=None, closes=None, fmt='english', by=None, **kw):
+    asset = kw.pop('asset', None) or await new_asset(ctx, owner)
+    now = await ctx.now()
+    p = dict(lot=[asset], purpose=kw.pop('purpose', 'transfer'), format=fmt, start_price=start, increment=inc, deposit=dep,
+             opens_at=opens if opens is not None else now, closes_at=closes if closes is not None else now + DAY, **kw)
+    r = await (by or ctx.adm).call('auction.create', **p)
+    return asset, r['auction_id']

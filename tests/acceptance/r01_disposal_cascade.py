@@ -1,0 +1,72 @@
+# Disposal defaults + one big time.advance: round1 -> round2 (+15d, -20%) -> sell-off (60d) -> in_lieu / released / backstop
+from common import *
+async def sc(ctx):
+    a = ctx.adm
+    bank = await ctx.mk('bank'); own = await ctx.mk('enterprise')
+    V = 123_456_789
+    assetA, cA, a1 = await new_case(ctx, bank, own, V)
+    assetB, cB, b1 = await new_case(ctx, bank, own, 50_000_000, plan={'after_sell_off': 'release'})
+    assetC, cC, c1 = await new_case(ctx, bank, own, 200_000_000, region='leshan', industry='medicine_health')
+    bs1 = await ctx.mk('backstop')                     # no cash
+    bs2 = await ctx.mk('backstop', fund=100_000_000)
+    o1 = await bs1.call('backstop.offer', price_bp=4000, max_amount=100_000_000, regions=['leshan'])
+    o2 = await bs2.call('backstop.offer', price_bp=2000, max_amount=100_000_000, regions=['leshan'])
+    o3 = await bs2.call('backstop.offer', price_bp=2500, max_amount=100_000_000, regions=['leshan'], industries=['medicine_health'])
+    o4 = await bs2.call('backstop.offer', price_bp=3000, max_amount=100_000_000, regions=['leshan'], industries=['other'])
+    g = await a.call('auction.get', auction_id=a1)
+    s1 = yuan_floor(V * 7000 // 10000)
+    check('r1 start = 70% V floored to yuan', g['start_price'] == s1, g['start_price'])
+    check('r1 increment tier', g['increment'] == tier_inc(s1), (g['increment'], tier_inc(s1)))
+    check('r1 deposit 10% floored', g['deposit'] == yuan_floor(s1 // 10), g['deposit'])
+    check('r1 opens now+30d', g['opens_at'] == T0 + 30 * DAY, g['opens_at'])
+    check('r1 closes +24h', g['closes_at'] == T0 + 31 * DAY, g['closes_at'])
+    check('r1 purpose disposal/english', g['purpose'] == 'disposal' and g['format'] == 'english', g)
+    await ctx.adv(200 * DAY)
+    dA = await bank.call('disposal.get', case_id=cA)
+
+    rs = dA['rounds']
+    check('A has 3 rounds (auction, auction, sell_off)', [r['kind'] for r in rs] == ['auction', 'auction', 'sell_off'], [r['kind'] for r in rs])
+    if len(rs) >= 2:
+        g2 = await a.call('auction.get', auction_id=rs[1]['auction_id'])
+        print('r2', g2)
+        s2_a = yuan_floor(s1 * 8000 // 10000); s2_b = s1 - yuan_floor(s1 * 2000 // 10000)
+        check('r2 start = r1 start - 20% (either rounding)', g2['start_price'] in (s2_a, s2_b), (g2['start_price'], s2_a, s2_b))
+        check('r2 start >= floor 56% of valuation (rule 9)', g2['start_price'] >= yuan_floor(V * 56 // 100), (g2['start_price'], V * 56 / 100))
+        check('r2 opens = r1 close + 15d', g2['opens_at'] == T0 + 31 * DAY + 15 * DAY, g2['opens_at'] - T0)
+        check('r2 closes = opens + 24h', g2['closes_at'] == g2['opens_at'] + DAY, g2['closes_at'] - g2['opens_at'])
+        check('r2 increment tier', g2['increment'] == tier_inc(g2['start_price']), (g2['increment'], tier_inc(g2['start_price'])))
+        check('r2 deposit 10%', g2['deposit'] == yuan_floor(g2['start_price'] // 10), g2['deposit'])
+        check('r2 purpose disposal', g2['purpose'] == 'disposal', g2['purpose'])
+        if len(rs) >= 3:
+            g3 = await a.call('auction.get', auction_id=rs[2]['auction_id'])
+            print('so', g3)
+            check('sell-off start = r2 start', g3['start_price'] == g2['start_price'], (g3['start_price'], g2['start_price']))
+            check('sell-off opens at r2 close', g3['opens_at'] == g2['closes_at'], g3['opens_at'] - g2['closes_at'])
+            check('sell-off closes 60d after', g3['closes_at'] == g2['closes_at'] + 60 * DAY, g3['closes_at'] - g2['closes_at'])
+            check('sell-off purpose disposal', g3['purpose'] == 'disposal', g3['purpose'])
+            check('sell-off unsold', g3['state'] == 'unsold', g3['state'])
+    check('A closed, outcome in_lieu', dA['state'] == 'closed' and dA['outcome'] == 'in_lieu', (dA['state'], dA['outcome']))
+    acc = await bank.call('account.get')
+    check('A asset in bank positions {asset_id, units:1}', pos(acc, assetA) and pos(acc, assetA)['units'] == 1, acc)
+    dB = await bank.call('disposal.get', case_id=cB)
+    check('B closed, outcome released', dB['state'] == 'closed' and dB['outcome'] == 'released', (dB['state'], dB['outcome']))
+    acc = await own.call('account.get'); print('owner acct', acc)
+    check('B asset not moved to bank', pos(await bank.call('account.get'), assetB) is None)
+    dC = await bank.call('disposal.get', case_id=cC)
+
+    check('C in settlement, outcome unset until close', dC['state'] == 'settlement' and dC['outcome'] is None, (dC['state'], dC['outcome']))
+    await a.call('settlement.confirm', settlement_id=dC['settlement_id'], registration_no='REG-C')
+    dC2 = await bank.call('disposal.get', case_id=cC)
+    check('C closed, outcome backstop after confirm', dC2['state'] == 'closed' and dC2['outcome'] == 'backstop', (dC2['state'], dC2['outcome']))
+    check('C bs2 owns asset', pos(await bs2.call('account.get'), assetC) is not None)
+    bacc = await bank.call('account.get'); oacc = await own.call('account.get')
+    check('C bank got claim (30M), pledgor surplus 20M', bacc['cash_available'] == 30_000_000 and oacc['cash_available'] == 20_000_000, (bacc, oacc))
+    acc2 = await bs2.call('account.get'); print('bs2', acc2)
+    acc1 = await bs1.call('account.get'); print('bs1', acc1)
+    price = yuan_floor(200_000_000 * 2500 // 10000)
+    if dC.get('settlement_id'):
+        st = await a.call('settlement.get', settlement_id=dC['settlement_id']); print('C settlement', st)
+        check('C settlement buyer = bs2, price = 25% V (offer o3, best matching with cash)', st['buyer'] == bs2.pid and st['price'] == price, st)
+    else:
+        check('C: bs2 paid 25% V', acc2['cash_available'] + acc2['cash_held'] == 100_000_000 - price, acc2)
+run('r01', sc)

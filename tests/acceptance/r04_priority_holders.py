@@ -1,0 +1,50 @@
+# Rule 6: priority holders match the standing high bid and take the lead; higher rank beats lower; equal rank: earlier
+from common import *
+async def sc(ctx):
+    a = ctx.adm
+    own = await ctx.mk('enterprise')
+    X = await ctx.mk('enterprise', fund=10_000_000); H1 = await ctx.mk('individual', fund=10_000_000)
+    H2 = await ctx.mk('individual', fund=10_000_000); H2b = await ctx.mk('individual', fund=10_000_000)
+    Y = await ctx.mk('enterprise', fund=10_000_000)
+    _, aid = await new_auction(ctx, own, start=1_000_000, inc=10_000, dep=100_000,
+        priority_holders=[{'participant_id': H1.pid, 'rank': 1}, {'participant_id': H2.pid, 'rank': 2}, {'participant_id': H2b.pid, 'rank': 2}])
+    codes = {}
+    for c in (X, H1, H2, H2b, Y):
+        codes[c.pid] = (await c.call('auction.register', auction_id=aid))['bidder_code']
+    await X.call('auction.bid', auction_id=aid, amount=1_000_000)
+    e = await Y.err('auction.bid', auction_id=aid, amount=1_000_000)
+    check('non-holder matching standing bid -> BID_TOO_LOW', e == 'BID_TOO_LOW', e)
+    r = await H2.errm('auction.bid', auction_id=aid, amount=1_000_000)
+    check('rank-2 holder matches standing bid and leads', r[0] == 'OK' and r[1]['leader'] == codes[H2.pid], r)
+    r = await H2b.errm('auction.bid', auction_id=aid, amount=1_000_000)
+    check('equal-rank later holder matching does not take the lead', r[0] != 'OK' or r[1]['leader'] == codes[H2.pid], r)
+    print('equal-rank later holder match:', r)
+    r = await H1.errm('auction.bid', auction_id=aid, amount=1_000_000)
+    check('rank-1 holder matching rank-2 leader takes the lead', r[0] == 'OK' and r[1]['leader'] == codes[H1.pid], r)
+    r = await H2.errm('auction.bid', auction_id=aid, amount=1_000_000)
+    check('rank-2 cannot retake by matching rank-1 (BID_TOO_LOW)', r[0] == 'BID_TOO_LOW', r)
+    g = await X.call('auction.get', auction_id=aid)
+    check('min_next_bid for others = price + inc', g['min_next_bid'] == 1_010_000 and g['price'] == 1_000_000, g)
+    r = await Y.call('auction.bid', auction_id=aid, amount=1_010_000)
+    check('non-holder higher bid leads', r['leader'] == codes[Y.pid], r)
+    r = await H2.call('auction.bid', auction_id=aid, amount=1_010_000)
+    check('rank-2 matches again and leads', r['leader'] == codes[H2.pid], r)
+    e = await H1.err('auction.bid', auction_id=aid, amount=1_000_000)
+    check('holder below standing -> BID_TOO_LOW', e == 'BID_TOO_LOW', e)
+    g = await a.call('auction.get', auction_id=aid)
+    await ctx.adv_to(g['closes_at'])
+    g = await a.call('auction.get', auction_id=aid)
+    check('H2 wins at 1,010,000', g['state'] == 'sold' and g['winner'] == codes[H2.pid] and g['price'] == 1_010_000, g)
+    check('leader/winner are bidder codes not participant ids', g['winner'] != H2.pid, g['winner'])
+    # sealed first with holder tie
+    _, s = await new_auction(ctx, own, fmt='sealed_first', priority_holders=[{'participant_id': H1.pid, 'rank': 1}])
+    for c in (X, H1): await c.call('auction.register', auction_id=s)
+    await X.call('auction.bid', auction_id=s, amount=1_200_000)
+    await H1.call('auction.bid', auction_id=s, amount=1_200_000)
+    g = await a.call('auction.get', auction_id=s); await ctx.adv_to(g['closes_at'])
+    g = await a.call('auction.get', auction_id=s)
+    hc = (await H1.call('auction.get', auction_id=s))
+    check('sealed tie: holder wins though later', g['state'] == 'sold' and g['price'] == 1_200_000 and g['winner'] != None, g)
+    st = await H1.errm('settlement.get', settlement_id=g['settlement_id'])
+    check('sealed tie: settlement buyer is holder', st[0] == 'OK' and st[1]['buyer'] == H1.pid, st)
+run('r04', sc)
