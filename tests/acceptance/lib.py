@@ -4,48 +4,63 @@ written from ../shared/PROTOCOL.md and DOMAIN.md only (not from the server's cod
 Environment (run_all.py sets both): IPX_PG, a libpq connection string whose role may create
 databases (its dbname is ignored); IPX_IPXD, the ipxd binary. IPX_ACCEPTANCE_LOGS: where each
 scenario's ipxd log goes (default: a folder under the system's temp dir)."""
-import asyncio, hashlib, hmac, itertools, json, os, subprocess, sys, tempfile, time, socket
+import asyncio, hashlib, hmac, itertools, json, os, re, subprocess, sys, tempfile, time, socket
 import websockets
 
 PG_BASE = ' '.join(t for t in os.environ.get('IPX_PG', '').split() if not t.startswith('dbname='))
 BIN = os.environ.get('IPX_IPXD', '')
-LOGS = os.environ.get('IPX_ACCEPTANCE_LOGS') or os.path.join(tempfile.gettempdir(), 'ipx-acceptance-logs')
+LOGS = os.environ.get('IPX_ACCEPTANCE_LOGS') or os.path.join(tempfile.gettempdir(), f'ipx-acceptance-{os.getppid()}')
 ADMIN_KEY, ADMIN_SECRET = 'auditadmin', 'audit-secret-123'
 T0 = 1767225600000  # 2026-01-01T00:00:00Z
 MIN = 60_000; HOUR = 3_600_000; DAY = 86_400_000
 
-def free_port():
-    s = socket.socket(); s.bind(('127.0.0.1', 0)); p = s.getsockname()[1]; s.close(); return p
+def psql(sql, check=True):
+    return subprocess.run(['psql', PG_BASE + ' dbname=postgres', '-qc', sql], check=check, capture_output=True)
 
 class Server:
+    """ipxd on a free port of its own choosing (--listen 127.0.0.1:0: its "ready" line names
+    it), on a fresh database dropped at stop(). A failed start leaves nothing behind."""
     def __init__(self, name, start_ms=T0, extra=()):
-        self.db = f"audit_{name}_{os.getpid()}"
-        subprocess.run(['psql', PG_BASE + ' dbname=postgres', '-qc', f'DROP DATABASE IF EXISTS {self.db}'], check=True,
-                       capture_output=True)
-        subprocess.run(['psql', PG_BASE + ' dbname=postgres', '-qc', f'CREATE DATABASE {self.db}'], check=True,
-                       capture_output=True)
-        self.port = free_port()
+        self.db = f"acceptance_{name}_{os.getpid()}"
+        self.proc = None
+        psql(f'DROP DATABASE IF EXISTS {self.db} WITH (FORCE)')
+        psql(f'CREATE DATABASE {self.db}')
+        try:
+            self._start(name, start_ms, extra)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, name, start_ms, extra):
         env = dict(os.environ, IPX_ADMIN_KEY=ADMIN_KEY, IPX_ADMIN_SECRET=ADMIN_SECRET)
         env.pop('IPX_REDIS', None)
-        self.log = open(os.path.join(LOGS, f'{name}.log'), 'w')
-        self.proc = subprocess.Popen([BIN, '--listen', f'127.0.0.1:{self.port}', '--pg', f'{PG_BASE} dbname={self.db}',
-                                      f'--manual-clock={start_ms}', *extra], env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = f'ws://127.0.0.1:{self.port}/v1/ws'
-        import urllib.request
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f'http://127.0.0.1:{self.port}/readyz', timeout=1); break
-            except Exception:
-                if self.proc.poll() is not None: raise RuntimeError('ipxd exited')
-                time.sleep(0.1)
-        else:
-            raise RuntimeError('ipxd not ready')
+        env.pop('IPX_LISTEN', None)
+        self.log_path = os.path.join(LOGS, f'{name}.log')
+        with open(self.log_path, 'w') as log:
+            self.proc = subprocess.Popen([BIN, '--listen', '127.0.0.1:0', '--pg', f'{PG_BASE} dbname={self.db}',
+                                          f'--manual-clock={start_ms}', *extra], env=env, stdout=log,
+                                         stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with open(self.log_path) as f:
+                for line in f:
+                    m = re.search(r'ws://([0-9.]+:\d+)/v1/ws', line)
+                    if 'ready' in line and m:
+                        self.url = f'ws://{m.group(1)}/v1/ws'
+                        return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'ipxd exited ({self.proc.returncode}); see {self.log_path}')
+            time.sleep(0.05)
+        raise RuntimeError(f'ipxd not ready in 60 s; see {self.log_path}')
 
     def stop(self):
-        self.proc.terminate()
-        try: self.proc.wait(10)
-        except Exception: self.proc.kill(); self.proc.wait()
-        subprocess.run(['psql', PG_BASE + ' dbname=postgres', '-qc', f'DROP DATABASE IF EXISTS {self.db}'], capture_output=True)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try: self.proc.wait(10)
+            except Exception: self.proc.kill(); self.proc.wait()
+        r = psql(f'DROP DATABASE IF EXISTS {self.db} WITH (FORCE)', check=False)
+        if r.returncode != 0:
+            print(f'warning: could not drop {self.db}: {r.stderr.decode(errors="replace")}', file=sys.stderr)
 
 class Err(Exception):
     def __init__(self, code, msg): super().__init__(f'{code}: {msg}'); self.code = code; self.msg = msg
@@ -130,7 +145,12 @@ def run(name, scenario, start_ms=T0):
         print('acceptance: set IPX_PG and IPX_IPXD (run_all.py does)', file=sys.stderr)
         sys.exit(2)
     os.makedirs(LOGS, exist_ok=True)
-    srv = Server(name, start_ms)
+    try:
+        srv = Server(name, start_ms)
+    except Exception as e:
+        print(f'acceptance: {e}', file=sys.stderr)
+        print('FAIL')
+        sys.exit(1)
     async def main():
         ctx = Ctx(srv.url); await ctx.admin()
         try:

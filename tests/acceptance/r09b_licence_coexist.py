@@ -21,6 +21,8 @@ async def sc(ctx):
         await c.call('settlement.pay', settlement_id=g['settlement_id'])
         res.append(await a.errm('settlement.confirm', settlement_id=g['settlement_id'], registration_no='L' + aid))
     print([r[0] for r in res], res[1])
+    g = await a.call('auction.get', auction_id=ids[1])
+    s2 = await a.call('settlement.get', settlement_id=g['settlement_id'])
     check('second overlapping exclusive/sole licence is not confirmed alongside the first (rule 15)',
-          res[0][0] == 'OK' and res[1][0] != 'OK', [r[0] for r in res])
+          res[0][0] == 'OK' and res[1][0] == 'INVALID_STATE' and s2['state'] == 'paid', ([r[0] for r in res], s2['state']))
 run('r09b', sc)

@@ -31,7 +31,7 @@ async def sc(ctx):
     g2 = await a.call('auction.get', auction_id=D2)
     check('dutch unsold when floor stood one interval', g2['state'] == 'unsold', g2['state'])
     e = await Y.err('auction.accept', auction_id=D)
-    check('accept on sold dutch (not registered) -> error', e != 'OK', e)
+    check('accept on sold dutch (not registered) -> AUCTION_CLOSED', e == 'AUCTION_CLOSED', e)
     # sealed second price
     now = await ctx.now()
     _, S = await new_auction(ctx, own, fmt='sealed_second', start=1_000_000, inc=10_000, dep=100_000, closes=now + HOUR, reserve=1_050_000)

@@ -17,18 +17,18 @@ async def sc(ctx):
     r = await Y.call('auction.bid', auction_id='A-1', amount=1_010_000)
     g = await a.call('auction.get', auction_id='A-1')
     print('after Y bid vs X proxy:', r, g['price'], g['leader'])
-    check('proxy outbids Y automatically', g['price'] == 1_020_000 and g['leader'] != r['leader'] or g['price'] == 1_020_000, (g['price'], g['leader']))
+    check('proxy outbids Y automatically', g['price'] == 1_020_000 and g['leader'] == r1['bidder_code'], (g['price'], g['leader'], r1))
     # rate limit: 1000 burst
     C = await Client.connect(ctx.url); await C.login(X.key, X.secret); ctx.clients.append(C)
-    N = 1100
+    N = 3000  # well past the 1,000 burst however slowly this client sends (refill 1,000/s)
     for i in range(N):
         await C.ws.send(json.dumps({'id': 10_000 + i, 'method': 'time.now'}))
     await C.ws.send(json.dumps({'id': 99_999, 'method': 'account.get'}))
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)
     got = C.unmatched
     codes = [m.get('error', {}).get('code', 'OK') for m in got]
     print('rate test replies', len(got), {c: codes.count(c) for c in set(codes)})
-    check('over burst -> RATE_LIMITED for some frames', codes.count('RATE_LIMITED') >= 50, {c: codes.count(c) for c in set(codes)})
+    check('over burst -> RATE_LIMITED for some frames', codes.count('RATE_LIMITED') >= 500 and codes.count('OK') >= 1000, {c: codes.count(c) for c in set(codes)})
     # invalid UTF-8 text frame
     ws = await websockets.connect(ctx.url)
     mask = _os.urandom(4); payload = b'{"id":1,"method":"time.now","x":"\xff\xfe"}'

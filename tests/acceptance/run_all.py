@@ -9,9 +9,18 @@ prints one line per check ("ok" or "FAIL") and ends with PASS or FAIL.
 
 Needs IPX_PG (`eval "$(tools/ipx services env)"`). Exit 0 when every scenario passes, 1 when
 one fails, 2 when it cannot run."""
-import argparse, os, subprocess, sys, time
+import argparse, os, shutil, signal, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def drop_databases_of(pid):
+    """The databases a killed scenario (lib.Server: acceptance_<name>_<pid>) left behind."""
+    pg = os.environ['IPX_PG']
+    q = subprocess.run(['psql', pg, '-Atc', f"SELECT datname FROM pg_database WHERE datname LIKE 'acceptance%\\_{pid}'"],
+                       capture_output=True, text=True)
+    for db in q.stdout.split():
+        subprocess.run(['psql', pg, '-qc', f'DROP DATABASE IF EXISTS {db} WITH (FORCE)'], capture_output=True)
 
 
 def main():
@@ -25,25 +34,38 @@ def main():
     if not os.access(a.ipxd, os.X_OK):
         print(f'acceptance: {a.ipxd} is not an executable', file=sys.stderr)
         return 2
-    env = dict(os.environ, IPX_IPXD=os.path.abspath(a.ipxd))
+    logs = tempfile.mkdtemp(prefix='ipx-acceptance-')
+    env = dict(os.environ, IPX_IPXD=os.path.abspath(a.ipxd), IPX_ACCEPTANCE_LOGS=logs)
     names = sorted(n for n in os.listdir(HERE) if n.startswith('r') and n.endswith('.py') and n != 'run_all.py')
     if a.only:
         names = [n for n in names if any(n.startswith(p) for p in a.only)]
+    if not names:
+        print(f'acceptance: no scenario matches {a.only}', file=sys.stderr)
+        return 2
     failed = []
     for n in names:
         t0 = time.monotonic()
+        # A session of its own, so a scenario that times out is killed with the ipxd it started.
+        p = subprocess.Popen([sys.executable, os.path.join(HERE, n)], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            p = subprocess.run([sys.executable, os.path.join(HERE, n)], env=env, capture_output=True,
-                               text=True, timeout=300)
-            out, rc = p.stdout + p.stderr, p.returncode
-        except subprocess.TimeoutExpired as e:
-            out, rc = f'{e.stdout or ""}\ntimed out after 300 s', 1
-        ok = rc == 0 and out.rstrip().endswith('PASS')
+            out, err = p.communicate(timeout=300)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+            timed_out = True
+            drop_databases_of(p.pid)
+        ok = not timed_out and p.returncode == 0 and out.rstrip().endswith('PASS')
         print(f'{"PASS" if ok else "FAIL"} {n} ({time.monotonic() - t0:.1f} s)', flush=True)
         if not ok:
             failed.append(n)
-            print('\n'.join('    ' + l for l in out.splitlines()[-40:]), flush=True)
-    print(f'acceptance: {len(names) - len(failed)} of {len(names)} scenarios passed')
+            text = out + err + ('\ntimed out after 300 s' if timed_out else '')
+            print('\n'.join('    ' + l for l in text.splitlines()[-40:]), flush=True)
+    print(f'acceptance: {len(names) - len(failed)} of {len(names)} scenarios passed' +
+          (f'; ipxd logs in {logs}' if failed else ''))
+    if not failed:
+        shutil.rmtree(logs, ignore_errors=True)
     return 1 if failed else 0
 
 
