@@ -4,9 +4,11 @@
 #   services_cmd up|down|status|env|pg-stop|pg-start|where
 #   services_up, services_down, services_env
 #
-# Ports: IPX_PG_PORT (default 25432), IPX_REDIS_PORT (default 26379). Both lie below Linux's
+# Ports: IPX_PG_PORT (default 25432), IPX_REDIS_PORT (default 26380). Both lie below Linux's
 # ephemeral range (32768-60999 by default), so an outgoing connection of another process cannot
-# hold them as its local port when we start; a start that still fails is retried (SERVICES_TRIES).
+# hold them as its local port when we start (and 26380 is not Redis Sentinel's 26379); a start
+# that still fails is retried (SERVICES_TRIES). A Redis answering on the port counts as ours only
+# when its working directory is ours.
 # Data (one rule): $IPX_TOP/.ipx/ when the postgres user can enter $IPX_TOP, else
 # /var/tmp/ipx-<first 8 hex of sha256($IPX_TOP)>/ (CI clones under /root, which postgres
 # cannot enter). IPX_SERVICES_DIR overrides both. Layout: pg/ (cluster), run/ (unix sockets),
@@ -14,7 +16,7 @@
 # PostgreSQL runs as `postgres` (initdb refuses root); fsync stays on: durability is the point.
 
 IPX_PG_PORT="${IPX_PG_PORT:-25432}"
-IPX_REDIS_PORT="${IPX_REDIS_PORT:-26379}"
+IPX_REDIS_PORT="${IPX_REDIS_PORT:-26380}"
 IPX_PG_BIN="${IPX_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SERVICES_WAIT_S=60
 SERVICES_TRIES=3
@@ -50,7 +52,9 @@ _svc_pg_running() {
 }
 
 _svc_redis_running() {
-  redis-cli -h 127.0.0.1 -p "$IPX_REDIS_PORT" ping 2>/dev/null | grep -q PONG
+  local dir
+  dir="$(cd "$SVC_DIR/redis" 2>/dev/null && pwd -P)" || return 1
+  redis-cli -h 127.0.0.1 -p "$IPX_REDIS_PORT" config get dir 2>/dev/null | grep -qxF "$dir"
 }
 
 _svc_psql_super() {
@@ -104,6 +108,8 @@ _svc_pg_start() {
   for ((try = 1; ; try++)); do
     _svc_as_pg "$IPX_PG_BIN/pg_ctl" -D "$SVC_PGDATA" -l "$SVC_DIR/pg.log" -w -t "$SERVICES_WAIT_S" \
       -o "-p $IPX_PG_PORT -k $SVC_RUN" start >/dev/null 9>&- && break
+    # A start that timed out may still be coming up (crash recovery): wait for it below.
+    _svc_pg_running && break
     if ((try >= SERVICES_TRIES)); then
       echo "services: PostgreSQL did not start, see $SVC_DIR/pg.log" >&2; tail -5 "$SVC_DIR/pg.log" >&2
       return 1
@@ -153,6 +159,7 @@ EOF
   for ((try = 1; try <= SERVICES_TRIES; try++)); do
     # daemonize: redis-server returns before it binds; a port it cannot bind shows as no PONG
     # and no live pid.
+    rm -f "$SVC_DIR/redis.pid"  # a stale pid (maybe reused by another process) is no sign of life
     redis-server "$SVC_DIR/redis.conf" 9>&- ||
       { echo "services: redis-server failed, see $SVC_DIR/redis.log" >&2; return 1; }
     for ((i = 0; i < SERVICES_WAIT_S * 10; i++)); do
@@ -163,7 +170,7 @@ EOF
       sleep 0.1
     done
     echo "services: Redis not answering on 127.0.0.1:$IPX_REDIS_PORT (try $try of $SERVICES_TRIES)" >&2
-    sleep 2
+    ((try < SERVICES_TRIES)) && sleep 2
   done
   echo "services: Redis not answering on 127.0.0.1:$IPX_REDIS_PORT, see $SVC_DIR/redis.log" >&2
   tail -5 "$SVC_DIR/redis.log" >&2

@@ -473,6 +473,8 @@ TEST_F(DomainAuctionTest, Rule16FixedPriceTwoBuyersTurnIntoEnglish) {
   EXPECT_EQ(g.at("closes_at"), t0 + 2 * kDayMs);  // 24 h more
   // Only the buyers registered during the listing may bid in the English phase.
   h.expect_rejected(Code::auction_closed, carol, "auction.register", ref(id));
+  h.expect_rejected(Code::invalid_state, alice, "auction.accept", ref(id));
+  EXPECT_NE(h.call(alice, "auction.accept", ref(id)).message.find("turned English"), std::string::npos);
   ASSERT_TRUE(bid(alice, id, kStart).ok());
   ASSERT_TRUE(bid(bob, id, kStart + kStep).ok());
   // The 5 min / 5 min soft close applies.

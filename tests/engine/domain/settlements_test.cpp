@@ -318,6 +318,10 @@ TEST_F(DomainSettlementTest, Rule15TheSecondOfTwoOverlappingLicenceSalesIsNotCon
   const std::int64_t bob_held = h.cash_held(bob);
   h.expect_rejected(Code::invalid_state, op, "settlement.confirm",
                     R"({"settlement_id":")" + second + R"(","registration_no":"CNIPA-1"})");
+  EXPECT_NE(h.call(op, "settlement.confirm",
+                   R"({"settlement_id":")" + second + R"(","registration_no":"CNIPA-1"})")
+                .message.find("overlaps a confirmed exclusive licence"),
+            std::string::npos);
   EXPECT_EQ(get(op, second).at("state"), "paid");
   EXPECT_EQ(h.cash_held(bob), bob_held);
   r = confirm(elsewhere);

@@ -480,6 +480,62 @@ TEST(DomainSnapshot, DisposalLoadRoundTripsAndRunsOnAlikeForSeveralSeeds) {
   EXPECT_GT(seen["book levels"], 0);
 }
 
+// Timers due at the same ms keep creation order through a save and a load: ten licence
+// listings close at one ms (bids touched the last-created first), then their settlements
+// default at one ms; the loaded domain fires them as the live one does, S-1 for A-1 first.
+TEST(DomainSnapshot, TimersDueAtTheSameMsKeepCreationOrderThroughALoad) {
+  Harness h;
+  const std::string op = h.participant("operator", "exchange operator");
+  const std::string seller = h.participant("enterprise", "seller");
+  const std::string alice = h.participant("enterprise", "alice");
+  h.fund(alice, 100'000'000);
+  const json::object asset{{"asset_id", "PAT-1"},    {"kind", "invention_patent"},
+                           {"title", "a patent"},    {"owner", seller},
+                           {"region", "chengdu"},    {"industry", "other"},
+                           {"valuation", 5'000'000}, {"expires_at", h.now + 3650 * kDayMs}};
+  ASSERT_TRUE(h.call(op, "asset.register", text(asset)).ok());
+  const json::object listing{
+      {"lot", json::array{"PAT-1"}}, {"purpose", "sole_licence"}, {"format", "english"},
+      {"start_price", 1'000'000},    {"increment", 10'000},       {"deposit", 100'000},
+      {"opens_at", h.now},           {"closes_at", h.now + kDayMs},
+      {"licence", {{"kind", "sole"}, {"territory", json::array{"chengdu"}}, {"field", "x"}, {"term_months", 12}}}};
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.call(op, "auction.create", text(listing)).ok());
+  for (int i : {10, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+    const std::string id = "A-" + std::to_string(i);
+    ASSERT_TRUE(h.call(alice, "auction.register", text(json::object{{"auction_id", id}})).ok());
+    ASSERT_TRUE(h.call(alice, "auction.bid", text(json::object{{"auction_id", id}, {"amount", 1'000'000}})).ok());
+  }
+  const std::string bytes = h.domain.save();
+  Domain copy;
+  std::string error;
+  ASSERT_TRUE(copy.load(bytes, error)) << error;
+  EXPECT_TRUE(copy.save() == bytes);
+  // The settlement pushes of one time.advance, in order, as (settlement, state) pairs.
+  auto settlements = [](Domain& d, std::int64_t now, std::int64_t ms) {
+    std::vector<Push> pushes;
+    const Cmd c = make("admin", "time.advance", {{"ms", ms}});
+    EXPECT_TRUE(d.apply(c.method, c.actor, {}, c.params, now, pushes).ok());
+    std::vector<std::string> out;
+    for (const auto& p : pushes) {
+      if (p.type != "settlement") continue;
+      const std::string s = std::string(p.data.at("settlement_id").as_string()) + " " +
+                            std::string(p.data.at("state").as_string());
+      if (out.empty() || out.back() != s) out.push_back(s);
+    }
+    return out;
+  };
+  std::vector<std::string> opened, defaulted;
+  for (int i = 1; i <= 10; ++i) {
+    opened.push_back("S-" + std::to_string(i) + " awaiting_payment");
+    defaulted.push_back("S-" + std::to_string(i) + " defaulted");
+  }
+  EXPECT_EQ(settlements(h.domain, h.now, kDayMs), opened);
+  EXPECT_EQ(settlements(copy, h.now, kDayMs), opened);
+  EXPECT_EQ(settlements(h.domain, h.now + kDayMs, 10 * kDayMs), defaulted);
+  EXPECT_EQ(settlements(copy, h.now + kDayMs, 10 * kDayMs), defaulted);
+  EXPECT_EQ(h.domain.state_hash(), copy.state_hash());
+}
+
 // The blob's sections, one of them replaced by `bytes`, framed again with the checksums
 // made for them (so the reader gets past the frame and reads the replaced bytes).
 std::string reframed(const std::string& blob, std::size_t section, const std::string& bytes) {

@@ -47,6 +47,21 @@ class JournalTest : public ::testing::Test {
   TestDb db_;
 };
 
+// The chain step against values computed apart from this code (Python's hashlib over
+// prev || seq || ts_ms || kind || payload length || payload, big-endian), twice in a row (the
+// thread's digest context reused), and the same from another thread.
+TEST(ChainHash, MatchesSha256ComputedElsewhere) {
+  const JournalRecord first{1, 1764145200001, 3, "abc"};
+  const JournalRecord second{2, 1764145200002, 0, ""};
+  auto chain = [&] { return to_hex(chain_hash(chain_hash(Hash{}, first), second)); };
+  EXPECT_EQ(to_hex(chain_hash(Hash{}, first)),
+            "258e0eaf28dd28da72c3bde0fcac324332899f424ec828ddd1aeabbc8a514c10");
+  EXPECT_EQ(chain(), "70a20f70a15d824e45f003082b6210646f984b0124a981551fd8e64610bd084d");
+  std::string other;
+  std::thread([&] { other = chain(); }).join();
+  EXPECT_EQ(other, chain());
+}
+
 TEST(Migrations, AppliedOnceAndIdempotent) {
   TestDb db;
   ASSERT_TRUE(db.ok());
