@@ -165,8 +165,11 @@ std::optional<Error> nonce_error(NonceStore::Outcome outcome) {
 std::variant<Principal, Error> verify_login(const LoginParams& login, const Application& app,
                                             NonceStore& nonces, std::int64_t wall_ms,
                                             const Limits& limits) {
-  if (auto e = check_login_ts(login, wall_ms, limits)) return *e;
-  if (auto e = nonce_error(nonces.record(login.nonce, wall_ms))) return *e;
+  // The nonce is used up even by a login refused for its ts (PROTOCOL "Authentication").
+  const auto ts_error = check_login_ts(login, wall_ms, limits);
+  const auto nonce = nonces.record(login.nonce, wall_ms);
+  if (ts_error) return *ts_error;
+  if (auto e = nonce_error(nonce)) return *e;
   return check_login_signature(login, app);
 }
 

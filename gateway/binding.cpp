@@ -477,6 +477,9 @@ void Binding::report_view(std::string_view target, RouteResponder respond) {
   const std::string nonce = request->login.nonce;
   http_nonces_->record_async(
       nonce, request->wall_ms, [this, request, respond](NonceStore::Outcome outcome) {
+        if (const auto& e = request->ts_error) {
+          return respond(http_error(status_of(e->code), e->code, e->message));
+        }
         if (auto e = nonce_error(outcome)) {
           return respond(http_error(status_of(e->code), e->code, e->message));
         }
@@ -520,9 +523,7 @@ std::variant<Binding::ReportRequest, HttpResponse> Binding::check_report_request
   r.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
-  if (auto e = check_login_ts(r.login, r.wall_ms, options_.http_limits)) {
-    return http_error(status_of(e->code), e->code, e->message);
-  }
+  r.ts_error = check_login_ts(r.login, r.wall_ms, options_.http_limits);
   r.format = query.contains("format") ? query["format"] : "json";
   if (r.format != "json" && r.format != "csv")
     return http_error(400, "BAD_REQUEST", "format: json or csv");

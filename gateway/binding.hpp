@@ -15,6 +15,7 @@
 #include <memory>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -108,6 +109,7 @@ class Binding final : public Application, public engine::Publisher {
     std::int64_t wall_ms = 0;
     std::string format;  // json or csv
     boost::json::object params;
+    std::optional<Error> ts_error;  // sent once the nonce is recorded (as auth.login)
   };
   std::variant<ReportRequest, HttpResponse> check_report_request(std::string_view target) const;
   void run_report(const Principal& principal, const ReportRequest& request,

@@ -561,9 +561,11 @@ class WsSession final : public SessionBase,
     if (auto* e = std::get_if<Error>(&parsed)) return login_failed(id, *e, t0);
     LoginParams login = std::get<LoginParams>(std::move(parsed));
     const std::int64_t wall = shared_->wall_ms();
-    if (auto e = check_login_ts(login, wall, shared_->config.limits))
-      return login_failed(id, *e, t0);
     IPX_ASSERT(!login_pending_);
+    // A ts out of the window still uses up its nonce (PROTOCOL "Authentication": a nonce seen
+    // in the last 5 minutes is refused, whether that login succeeded or not): the refusal is
+    // sent once the nonce is recorded.
+    login_ts_error_ = check_login_ts(login, wall, shared_->config.limits);
     login_pending_ = true;
     ++inflight_;  // a drain waits for it like for an application reply
     const std::uint64_t seq = ++login_seq_;
@@ -609,6 +611,7 @@ class WsSession final : public SessionBase,
   void end_login() {
     IPX_ASSERT(login_pending_ && inflight_ > 0);
     login_pending_ = false;
+    login_ts_error_.reset();
     --inflight_;
     login_timer_.cancel();
     maybe_finish_drain();
@@ -617,6 +620,7 @@ class WsSession final : public SessionBase,
 
   void complete_login(const json::value& id, const LoginParams& login, NonceStore::Outcome outcome,
                       Clock::time_point t0) {
+    if (login_ts_error_) return login_failed(id, *login_ts_error_, t0);
     if (auto e = nonce_error(outcome)) return login_failed(id, *e, t0);
     auto verified = check_login_signature(login, shared_->app);
     if (auto* e = std::get_if<Error>(&verified)) return login_failed(id, *e, t0);
@@ -794,6 +798,7 @@ class WsSession final : public SessionBase,
   bool close_started_ = false;
   bool draining_ = false;
   bool login_pending_ = false;   // an auth.login waits for its nonce check: reads are paused
+  std::optional<Error> login_ts_error_;  // the pending login's ts refusal, sent after its nonce
   std::uint64_t login_seq_ = 0;  // the latest login's number: a late answer for another is dropped
   std::size_t inflight_ = 0;  // requests handed to the application (or a login), not yet answered
   std::unordered_map<std::string, Subscription> subs_;  // by channel as the client named it

@@ -35,3 +35,19 @@ async def new_auction(ctx, owner, start=1_000_000, inc=10_000, dep=100_000, open
              opens_at=opens if opens is not None else now, closes_at=closes if closes is not None else now + DAY, **kw)
     r = await (by or ctx.adm).call('auction.create', **p)
     return asset, r['auction_id']
+
+# A non-exclusive licence for unit markets, and a participant's (units, units_held) in market m.
+LIC = {'kind': 'non_exclusive', 'territory': ['cn'], 'field': 'all', 'term_months': 12, 'royalty_bp': 0}
+def mp(acc, m):
+    for p in acc['positions']:
+        if p.get('market_id') == m: return p['units'], p['units_held']
+    return 0, 0
+
+def order_maker(market_id, side='buy'):
+    """O(**overrides): a limit GTC order of 10 at 1000 on market_id, each with a new client_order_id (k1, k2, ...)."""
+    n = [0]
+    def O(**k):
+        n[0] += 1
+        return dict(dict(market_id=market_id, side=side, type='limit', price=1000, qty=10, tif='gtc',
+                         client_order_id=f'k{n[0]}'), **k)
+    return O

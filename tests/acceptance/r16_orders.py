@@ -1,6 +1,5 @@
 # Order book rules: lot/tick, market orders, holds and price improvement, FOK, IOC, post-only, STP modes, GTD expiry, fees, cancel
 from common import *
-LIC = {'kind': 'non_exclusive', 'territory': ['cn'], 'field': 'all', 'term_months': 12, 'royalty_bp': 0}
 async def sc(ctx):
     a = ctx.adm
     own = await ctx.mk('enterprise', fund=10_000_000); X = await ctx.mk('individual', fund=1_000_000); Y = await ctx.mk('individual', fund=1_000_000)

@@ -184,6 +184,17 @@ TEST(GatewayLogin, NonceRefusedWhenSeenBeforeEvenAfterAFailedLogin) {
   EXPECT_EQ(error_code_of(b.call(3, "auth.login",
                                  login_params("k-trader", "s-trader", ts, "replayed-nonce-2"))),
             "UNAUTHENTICATED");
+  // So does one refused for a ts out of the window, stale or ahead: the same nonce with a good
+  // ts is then refused as used.
+  for (const std::int64_t off : {-120'000, 120'000}) {
+    const std::string nonce = "ts-window-nonce" + std::to_string(off);
+    r = b.call(4, "auth.login", login_params("k-trader", "s-trader", ts + off, nonce));
+    EXPECT_EQ(error_code_of(r), "UNAUTHENTICATED");
+    EXPECT_NE(error_message_of(r).find("skew"), std::string::npos) << error_message_of(r);
+    r = b.call(5, "auth.login", login_params("k-trader", "s-trader", wall_now_ms(), nonce));
+    EXPECT_EQ(error_code_of(r), "UNAUTHENTICATED") << off;
+    EXPECT_NE(error_message_of(r).find("nonce"), std::string::npos) << error_message_of(r);
+  }
 }
 
 // A nonce store that answers like a remote one: record_async() from a thread of its own,
