@@ -22,8 +22,10 @@ SERVICES_WAIT_S=60
 SERVICES_TRIES=3
 
 # Runs a command as the cluster owner: `postgres` when we are root, else ourselves.
+# From /: the caller's directory may be one `postgres` cannot enter (a clone under /root), which
+# psql and pg_ctl would warn about; every path given them is absolute (services_dir).
 _svc_as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 _svc_pg_owner() {
@@ -32,7 +34,10 @@ _svc_pg_owner() {
 
 # The data folder, by the rule above (stable for a checkout, so every call agrees).
 services_dir() {
-  if [ -n "${IPX_SERVICES_DIR:-}" ]; then echo "$IPX_SERVICES_DIR"; return; fi
+  if [ -n "${IPX_SERVICES_DIR:-}" ]; then
+    case "$IPX_SERVICES_DIR" in /*) echo "$IPX_SERVICES_DIR" ;; *) echo "$PWD/$IPX_SERVICES_DIR" ;; esac
+    return
+  fi
   if _svc_as_pg test -x "$IPX_TOP" 2>/dev/null; then
     echo "$IPX_TOP/.ipx"
   else
