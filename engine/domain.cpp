@@ -813,21 +813,13 @@ void Domain::reindex_from(const std::vector<Push>& pushes, std::size_t first) {
 
 void Domain::reindex_auction(const std::string& id) {
   if (auto old = auction_due_of_.find(id); old != auction_due_of_.end()) {
-    auto [lo, hi] = auction_due_.equal_range(old->second);
-    for (auto it = lo; it != hi; ++it) {
-      if (it->second == id) {
-        auction_due_.erase(it);
-        break;
-      }
-    }
+    auction_due_.erase({old->second, id});
     auction_due_of_.erase(old);
   }
   auto a = auctions_.find(id);
   if (a == auctions_.end()) return;
   if (auto d = a->second.mech->next_due()) {
-    auto [lo, hi] = auction_due_.equal_range(d->v);
-    while (lo != hi && IdOrder{}(lo->second, id)) ++lo;
-    auction_due_.emplace_hint(lo, d->v, id);  // just before the first later-created one
+    auction_due_.emplace(d->v, id);
     auction_due_of_[id] = d->v;
   }
 }

@@ -667,9 +667,12 @@ class Domain {
       return a.first != b.first ? a.first < b.first : IdOrder{}(a.second, b.second);
     }
   };
-  std::multimap<std::int64_t, std::string> auction_due_;  // equal keys in IdOrder
+  // (due ms, auction or settlement id), in DueOrder: a snapshot's set reader refuses any
+  // other order.
+  using DueIndex = std::set<std::pair<std::int64_t, std::string>, DueOrder>;
+  DueIndex auction_due_;
   std::unordered_map<std::string, std::int64_t> auction_due_of_;
-  std::set<std::pair<std::int64_t, std::string>, DueOrder> payment_due_;
+  DueIndex payment_due_;
   void reindex_auction(const std::string& id);
   void reindex_from(const std::vector<Push>& pushes, std::size_t first);
   // Per participant: the assets and markets it has ever held (so account.get reads only

@@ -355,21 +355,22 @@ std::string refusal_message(const Auction& a, matching::errc ec, std::string_vie
       return a.id + " is closed";
     case errc::already_leading:
       return "the bidder already leads " + a.id + " and may not raise its own bid (rule 4)";
-    case errc::invalid_state:
-      // a.format stays "fixed_price" after a listing turns English: the mechanism's is current.
-      if (a.mech->format() == matching::Format::english && method == "auction.accept") {
-        return a.id + " is an english auction" +
-               std::string(a.format == "fixed_price" ? " (the listing turned English)" : "") +
-               ": it takes auction.bid and auction.proxy, not auction.accept";
-      }
-      if (a.mech->format() == matching::Format::fixed_price) {
+    case errc::invalid_state: {
+      // The mechanism's format is the current one (a.format stays "fixed_price" after a
+      // listing turns English).
+      const matching::Format f = a.mech->format();
+      const std::string is = a.id + (f == matching::Format::english ? " is an " : " is a ") +
+                             format_name(f) + " auction" +
+                             (a.format != format_name(f) ? " (the listing turned English)" : "");
+      if (f == matching::Format::fixed_price) {
         return a.id + " is a fixed_price listing: a buyer registers (auction.register) and does not " +
                std::string(method == "auction.accept" ? "accept" : "bid") +
                " until two or more registrations turn it into an English auction (rule 16)";
       }
-      if (a.format == "dutch") return a.id + " is a dutch auction: it takes auction.accept, not " + std::string(method);
-      if (method == "auction.accept") return a.id + " is a " + a.format + " auction: only a dutch auction takes auction.accept";
-      return a.id + " is a " + a.format + " auction: it takes no " + std::string(method);
+      if (f == matching::Format::dutch) return is + ": it takes auction.accept, not " + std::string(method);
+      if (method == "auction.accept") return is + ": only a dutch auction takes auction.accept";
+      return is + ": it takes no " + std::string(method);
+    }
     default:
       return std::string(matching::protocol_code(ec));
   }

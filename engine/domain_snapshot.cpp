@@ -701,14 +701,7 @@ void Domain::load_remembered(snap::Reader& r) {
 // was read): every timer names a live auction at its mechanism's due time, every auction's
 // mechanism agrees with its record, every market's orders are known.
 void Domain::check_loaded(snap::Reader& r) const {
-  const std::pair<std::int64_t, std::string>* prev = nullptr;
-  std::pair<std::int64_t, std::string> last;
   for (const auto& [due, id] : auction_due_) {
-    if (prev != nullptr && prev->first == due && !IdOrder{}(prev->second, id)) {
-      r.fail("auction timers due at the same ms out of creation order");
-    }
-    last = {due, id};
-    prev = &last;
     auto a = auctions_.find(id);
     if (a == auctions_.end()) r.fail("a timer for no auction " + id);
     const auto d = a->second.mech->next_due();

@@ -162,8 +162,8 @@ maxmemory-policy noeviction
 EOF
   local try i
   for ((try = 1; try <= SERVICES_TRIES; try++)); do
-    # daemonize: redis-server returns before it binds; a port it cannot bind shows as no PONG
-    # and no live pid.
+    # daemonize: redis-server returns before it binds; a port it cannot bind shows as no
+    # answer (_svc_redis_running) and no live pid.
     rm -f "$SVC_DIR/redis.pid"  # a stale pid (maybe reused by another process) is no sign of life
     redis-server "$SVC_DIR/redis.conf" 9>&- ||
       { echo "services: redis-server failed, see $SVC_DIR/redis.log" >&2; return 1; }
