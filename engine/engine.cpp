@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -375,11 +376,13 @@ void Engine::apply_batch(std::vector<Command>& batch) {
   auto pushes = std::make_shared<std::vector<Push>>();
   std::vector<Record> records;
   dones->reserve(batch.size());
-  const bool up = accepting();
+  // Asked once, before the batch's first change is applied (Durability::probe).
+  std::optional<bool> up;
   const std::size_t accounts_before = domain_.ledger().accounts().size();
   for (Command& c : batch) {
     const MethodInfo& info = method_info(c.method);
-    if (info.mutating && !up) {
+    if (info.mutating && !up) up = durability_ == nullptr || durability_->probe();
+    if (info.mutating && !*up) {
       if (c.done) c.done(Outcome::error(Code::unavailable, "journal unavailable; retry later"));
       continue;
     }

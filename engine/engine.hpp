@@ -73,6 +73,9 @@ class Durability {
  public:
   virtual ~Durability() = default;
   virtual bool available() const = 0;
+  // Asked on the engine thread before a batch with a change is applied: available(), and may
+  // look closer at an idle journal connection (PgDurability: GroupCommitter::probe).
+  virtual bool probe() { return available(); }
   // Takes one batch; calls on_committed once it is durable (in submission order).
   virtual void submit(std::vector<Record> records, std::function<void()> on_committed) = 0;
   // Called just before submit() with the ledger accounts and transfers the same batch made,

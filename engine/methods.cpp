@@ -77,7 +77,7 @@ constexpr std::array kMethods = {
     m<OrderRef>("order.cancel", Method::order_cancel, trader, true),
     m<OrderReplace>("order.replace", Method::order_replace, trader, true),
     m<SettlementRef>("settlement.get", Method::settlement_get, role_any, false),
-    m<SettlementRef>("settlement.pay", Method::settlement_pay, trader | backstop | bank, true),
+    m<SettlementRef>("settlement.pay", Method::settlement_pay, trader | backstop, true),
     m<SettlementConfirm>("settlement.confirm", Method::settlement_confirm, op, true),
     m<SettlementFail>("settlement.fail", Method::settlement_fail, op, true),
     m<ReportDisposals>("report.disposals", Method::report_disposals, op | bank, false),

@@ -130,6 +130,8 @@ void PgDurability::stop() {
 
 bool PgDurability::available() const { return committer_.available(); }
 
+bool PgDurability::probe() { return committer_.probe(); }
+
 std::string PgDurability::last_error() const {
   {
     std::lock_guard lock(mu_);

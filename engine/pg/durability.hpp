@@ -99,6 +99,7 @@ class PgDurability final : public engine::Durability {
   void stop();
 
   bool available() const override;
+  bool probe() override;
   void submit(std::vector<engine::Record> records, std::function<void()> on_committed) override;
   // Engine thread, just before submit(): kept for that batch (see DurabilityOptions).
   void ledger_rows(std::vector<ledger::Account> accounts,

@@ -1,7 +1,9 @@
 #include "engine/pg/group_commit.hpp"
 
+#include <poll.h>
 #include <pthread.h>
 #include <algorithm>
+#include <utility>
 
 #include "engine/pg/errc.hpp"
 #include "matching/assert.hpp"
@@ -88,6 +90,29 @@ void GroupCommitter::update_available() {
 }
 
 bool GroupCommitter::available() const noexcept { return available_.load(); }
+
+bool GroupCommitter::probe() {
+  if (!available_.load()) return false;
+  {
+    std::lock_guard lock(mu_);
+    if (!queue_.empty()) return true;  // in flight: the commit itself will tell
+  }
+  std::unique_lock conn(conn_mu_, std::try_to_lock);
+  if (!conn.owns_lock()) return available_.load();  // the committer is using it (a ping)
+  const int fd = journal_.connection().get() != nullptr ? PQsocket(journal_.connection().get()) : -1;
+  if (fd < 0) return available_.load();
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) == 0) return true;
+  {
+    std::lock_guard lock(mu_);
+    suspect_ = true;
+    db_ok_ = false;
+    last_error_ = "the journal connection was closed by the server";
+    update_available();
+  }
+  wake_.notify_one();
+  return false;
+}
 
 CommitterStats GroupCommitter::stats() const {
   std::lock_guard lock(mu_);
@@ -243,8 +268,10 @@ void GroupCommitter::run() {
     bool idle = false, stopping = false, fatal = false;
     {
       std::unique_lock lock(mu_);
-      wake_.wait_for(lock, options_.health_interval,
-                     [this] { return !queue_.empty() || stopping_; });
+      // After a failure the backoff (sleep_backoff) is the wait: the retry comes next.
+      wake_.wait_for(lock, need_recover_ ? std::chrono::milliseconds(0) : options_.health_interval,
+                     [this] { return !queue_.empty() || stopping_ || suspect_; });
+      if (std::exchange(suspect_, false)) need_recover_ = true;
       idle = queue_.empty();
       stopping = stopping_;
       fatal = fatal_;
@@ -254,6 +281,7 @@ void GroupCommitter::run() {
       const auto now = std::chrono::steady_clock::now();
       if (!need_recover_ && now - last_activity < options_.health_interval) continue;
       last_activity = now;
+      std::unique_lock conn(conn_mu_);
       if (need_recover_ ? !recover() : static_cast<bool>(journal_.ping())) {
         if (!need_recover_) on_failure(errc::connection_lost);
         sleep_backoff();
@@ -265,6 +293,7 @@ void GroupCommitter::run() {
       continue;
     }
     last_activity = std::chrono::steady_clock::now();
+    std::unique_lock conn(conn_mu_);
     if (need_recover_ && !recover()) {
       if (stopping) break;  // stop() does not wait for the database to come back
       sleep_backoff();

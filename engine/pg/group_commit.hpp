@@ -94,6 +94,16 @@ class GroupCommitter {
   // False while the database fails, while the queue is above 3/4 of its bound, after a fatal
   // error, and when stopped.
   bool available() const noexcept;
+  // Engine thread, before it applies a batch: available(), and, while nothing is in flight, a
+  // look at the idle connection (a zero-timeout poll of its socket, no I/O). An idle
+  // connection has nothing to read, so data there means the server spoke unasked: as a rule
+  // the FATAL of a backend being terminated (pg_terminate_backend, a fast or immediate
+  // shutdown) or the end of the stream. The connection is then suspect: this answers false
+  // (the batch's commands get UNAVAILABLE, nothing applied) and the committer checks it at
+  // once (the recovery path), so an outage that began while the committer was idle is seen
+  // before a command is applied, not after (when the command could only wait for the
+  // database to return). A false alarm (an unasked notice) costs that batch a retry.
+  bool probe();
   // The journal head when start() returned: the engine continues at head_seq() + 1.
   std::int64_t start_seq() const noexcept { return start_seq_; }
   std::int64_t committed_seq() const noexcept { return committed_seq_.load(); }
@@ -142,6 +152,8 @@ class GroupCommitter {
   std::atomic<bool> available_{false};
   std::atomic<std::int64_t> committed_seq_{0};
   bool need_recover_ = false;     // committer thread only
+  bool suspect_ = false;          // under mu_: probe() saw the idle connection speak
+  std::mutex conn_mu_;            // held by the committer while it uses journal_'s connection
   std::chrono::milliseconds backoff_{0};
   std::vector<std::span<const JournalRecord>> parts_;  // reused per batch
   std::vector<const ExtraWriter*> extras_;
