@@ -361,6 +361,34 @@ TEST_F(OutageTest, QueueBoundAndStopWhileDown) {
   expect_journal_is(conninfo_, 10);
 }
 
+// An outage that begins while the committer is idle is seen by the probe the engine makes
+// before it applies a batch, not by the next commit (which would leave that batch's commands
+// waiting for the database instead of refused) nor by the next health ping (here a minute away).
+TEST_F(OutageTest, ProbeSeesAnIdleConnectionClosedByTheServer) {
+  CommitterOptions o;
+  o.backoff_min = 5ms;
+  o.backoff_max = 100ms;
+  o.health_interval = 60s;
+  GroupCommitter gc(conninfo_, o);
+  ASSERT_FALSE(gc.start());
+  ASSERT_FALSE(gc.submit(records(1, 10), {}));
+  ASSERT_TRUE(gc.wait_idle(10s)) << gc.last_error();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(gc.probe()) << "a healthy idle connection is no alarm";
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(cluster_->stop());  // the server terminates our backend on its way down
+  ASSERT_TRUE(wait_for([&] { return !gc.probe(); }, 5s)) << "the closed connection went unseen";
+  EXPECT_FALSE(gc.available());
+  EXPECT_EQ(gc.stats().queued_records, 0u);  // nothing was submitted into the outage
+  ASSERT_TRUE(cluster_->start());
+  ASSERT_TRUE(wait_for([&] { return gc.available() && gc.probe(); }, 20s)) << gc.last_error();
+  ASSERT_FALSE(gc.submit(records(11, 5), {}));
+  ASSERT_TRUE(gc.wait_idle(10s)) << gc.last_error();
+  gc.stop();
+  expect_journal_is(conninfo_, 15);
+}
+
 TEST_F(OutageTest, StartFailsClearlyWhenDatabaseIsDown) {
   ASSERT_TRUE(cluster_->stop());
   GroupCommitter gc(conninfo_);
