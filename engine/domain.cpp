@@ -540,6 +540,7 @@ json::object Domain::pledge_json(const Asset& a, const Pledge& pl) {
                  {"penalties", pl.penalties},
                  {"costs", pl.costs},
                  {"claim", pl.claim()},
+                 {"paid", pl.paid},
                  {"status", pl.status},
                  {"consented", pl.consented}};
   // Extensions: the pledge's place in the order of payment (1 = paid first) and its time.

@@ -81,7 +81,12 @@ struct Pledge {
   // made it (a case over several assets pays their pledges in this order).
   std::uint64_t seq = 0;
   std::int64_t registered_at = 0;
+  // Paid toward the claim from the asset's licences (licence sales, licence units the owner
+  // sold) while it stays pledged: rule 13's "proceeds go to the pledgee first" up to the claim,
+  // over all of them. A sale of the asset or a disposal settles what remains.
+  std::int64_t paid = 0;
   std::int64_t claim() const { return loan_outstanding + interest + penalties + costs; }
+  std::int64_t remaining() const { return claim() - paid; }
 };
 // Live pledges per asset: a handful in practice (a first and a second lender); the bound keeps
 // an asset's list, a case's payouts and a confirmation's linked transfer set small.
@@ -486,7 +491,8 @@ class Domain {
     std::int64_t remaining = 0;
   };
   static std::vector<Claim> case_claims(const DisposalCase& dc);  // what the case still owes
-  std::vector<Claim> sale_claims(const Auction& a) const;  // live pledges on a voluntary sale's lot
+  // Live pledges on a voluntary sale's lot (or a market's asset), in the order they are paid.
+  std::vector<Claim> sale_claims(const std::vector<std::string>& lot, std::vector<Pledge*>& which);
   // Pays `amount` out of `escrow` down `claims` (one transfer per claim paid, appended to
   // `set`); shares[i] = claims[i]'s part; returns the rest (the pledgor's).
   std::int64_t pay_claims(const std::vector<Claim>& claims, std::int64_t amount,

@@ -134,8 +134,8 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
     if (a.owner != p.pledgor)
       return Outcome::error(Code::invalid_state, "pledgor: " + id + " belongs to " + a.owner);
     for (const auto& pl : a.pledges) {
-      if (pl.pledgee == p.pledgee) claim += pl.claim();
-      pledges.push_back({id, pl.registration_no, pl.pledgee, pl.seq, pl.claim(), 0});
+      if (pl.pledgee == p.pledgee) claim += pl.remaining();
+      pledges.push_back({id, pl.registration_no, pl.pledgee, pl.seq, pl.remaining(), 0});
     }
   }
   std::stable_sort(pledges.begin(), pledges.end(),
@@ -533,11 +533,20 @@ json::object Domain::case_json(const DisposalCase& dc) const {
   const double recovery = dc.claim > 0 ? static_cast<double>(dc.net_to_bank + dc.fund_share) /
                                              static_cast<double>(dc.claim)
                                        : 0.0;
+  // DOMAIN "What a bank asset manager reads per case": the days from the case's opening to
+  // the sale, the cash and the registration (null until each happens), as report rows have.
+  auto days_since_open = [&dc](std::int64_t at) -> json::value {
+    if (at <= 0) return nullptr;
+    return static_cast<double>(at - dc.opened_at) / static_cast<double>(kDayMs);
+  };
   o["recovery"] = json::object{{"hammer", dc.hammer},
                                {"net_to_bank", dc.net_to_bank},
                                {"fund_share", dc.fund_share},
                                {"forfeited", dc.forfeited},
-                               {"recovery_rate", recovery}};
+                               {"recovery_rate", recovery},
+                               {"days_to_sale", days_since_open(dc.sold_at)},
+                               {"days_to_cash", days_since_open(dc.cash_at)},
+                               {"days_to_registration", days_since_open(dc.registered_at)}};
   json::array timeline;
   for (const auto& e : dc.timeline) timeline.push_back(e);
   o["timeline"] = std::move(timeline);

@@ -393,7 +393,25 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth,
     // A replaced order trades as the taker while it still holds: its hold goes first (it is
     // re-made for what rests, from the book's accepted event).
     release_hold(taker, c, set);
-    set.push_back(cash_move(c, cash_account(b), cash_account(s), notional, ids::code_trade, m.num));
+    // Rule 13: units the licensor sells license its patent, so while the patent is pledged
+    // the money goes to the pledgees first, each up to what remains of its claim.
+    std::int64_t to_seller = notional;
+    if (s.id == m.licensor) {
+      std::vector<Pledge*> pledges;
+      const std::vector<Claim> claims = sale_claims({m.asset_id}, pledges);
+      if (!claims.empty()) {
+        std::vector<std::int64_t> shares;
+        to_seller = pay_claims(claims, notional, cash_account(b), ids::code_claim, m.num, c, set,
+                               shares);
+        for (std::size_t i = 0; i < pledges.size(); ++i) {
+          pledges[i]->paid += shares[i];
+          if (shares[i] > 0) touch(pledges[i]->pledgee);
+        }
+      }
+    }
+    if (to_seller > 0) {
+      set.push_back(cash_move(c, cash_account(b), cash_account(s), to_seller, ids::code_trade, m.num));
+    }
     fee_due(b, buyer_fee);
     fee_due(s, seller_fee);
     ledger::Transfer u;

@@ -33,19 +33,22 @@ ledger::Transfer Domain::cash_move(Ctx& c, std::uint64_t from, std::uint64_t to,
 }
 
 // Rule 13: a voluntary sale of pledged assets pays their live pledges first, in registration
-// order across the lot, each up to its claim.
-std::vector<Domain::Claim> Domain::sale_claims(const Auction& a) const {
-  std::vector<std::pair<std::uint64_t, Claim>> ranked;
-  for (const auto& asset_id : a.lot) {
-    for (const auto& pl : assets_.at(asset_id).pledges) {
-      if (pl.status == "active") ranked.push_back({pl.seq, Claim{pl.pledgee, pl.claim()}});
+// order across the lot, each up to what remains of its claim (licences sold before may have
+// paid part of it). `which`: the pledges, in the claims' order (to record what they are paid).
+std::vector<Domain::Claim> Domain::sale_claims(const std::vector<std::string>& lot,
+                                               std::vector<Pledge*>& which) {
+  std::vector<Pledge*> live;
+  for (const auto& asset_id : lot) {
+    for (auto& pl : assets_.at(asset_id).pledges) {
+      if (pl.status == "active") live.push_back(&pl);
     }
   }
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::stable_sort(live.begin(), live.end(),
+                   [](const Pledge* x, const Pledge* y) { return x->seq < y->seq; });
   std::vector<Claim> out;
-  out.reserve(ranked.size());
-  for (auto& [seq, claim] : ranked) out.push_back(std::move(claim));
+  out.reserve(live.size());
+  for (const Pledge* pl : live) out.push_back(Claim{pl->pledgee, pl->remaining()});
+  which = std::move(live);
   return out;
 }
 
@@ -166,6 +169,29 @@ Outcome Domain::settlement_pay(Ctx& c, const SettlementRef& p) {
     return Outcome::error(Code::insufficient_funds,
                           "payment of " + std::to_string(due) + " fen exceeds cash available");
   }
+  // PROTOCOL "Money flows": pay moves price + premium - deposit into escrow; below zero, the
+  // deposit's excess comes back now: its hold is made again for price + premium only.
+  const std::int64_t owed = s->price + s->buyer_premium;
+  if (s->deposit_hold != 0 && s->deposit > owed) {
+    const Auction& a = auctions_.at(s->auction_id);
+    std::vector<ledger::Transfer> set;
+    ledger::Transfer v;
+    v.id = next_transfer_id(c);
+    v.pending_id = s->deposit_hold;
+    v.flags = ledger::transfer_flags::void_pending;
+    set.push_back(v);
+    if (owed > 0) {
+      ledger::Transfer h =
+          cash_move(c, cash_account(*c.actor), ids::escrow(a.num), owed, ids::code_deposit, a.num);
+      h.flags = ledger::transfer_flags::pending;
+      set.front().flags |= ledger::transfer_flags::linked;
+      set.push_back(h);
+    }
+    auto r = submit_transfers(set, Ms{c.now});
+    IPX_ASSERT(r.ok());
+    s->deposit_hold = owed > 0 ? set.back().id : 0;
+    for (const auto& t : set) s->transfers.push_back(t.id);
+  }
   if (due > 0) {
     const Auction& a = auctions_.at(s->auction_id);
     ledger::Transfer t =
@@ -216,10 +242,12 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
     set.push_back(t);
   }
   const std::uint64_t escrow = ids::escrow(a.num);
-  // The deposit may exceed price + premium: the excess goes back to the buyer.
-  const std::int64_t collected =
-      s->deposit + std::max<std::int64_t>(0, s->price + s->buyer_premium - s->deposit);
+  // What the holds bring into escrow is at least price + premium (pay made sure); any excess
+  // goes back to the buyer.
+  std::int64_t collected = 0;
+  for (const auto& t : set) collected += t.amount;
   const std::int64_t refund = collected - s->price - s->buyer_premium;
+  IPX_ASSERT(refund >= 0);
   if (refund > 0)
     set.push_back(cash_move(c, escrow, cash_account(*buyer), refund, ids::code_refund, a.num));
   if (s->buyer_premium > 0)
@@ -229,8 +257,9 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   std::int64_t net = s->price - s->seller_commission;
   // Rules 13/14: the pledgees are paid first, in registration order, each up to its
   // (remaining) claim; the rest to the pledgor.
-  const std::vector<Claim> claims =
-      s->case_id.empty() ? sale_claims(a) : case_claims(cases_.at(s->case_id));
+  std::vector<Pledge*> sale_pledges;
+  const std::vector<Claim> claims = s->case_id.empty() ? sale_claims(a.lot, sale_pledges)
+                                                       : case_claims(cases_.at(s->case_id));
   std::vector<std::int64_t> shares;
   const std::int64_t rest = pay_claims(claims, net, escrow, ids::code_claim, a.num, c, set, shares);
   if (rest > 0) {
@@ -261,6 +290,7 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   s->state = "confirmed";
   s->registration_no = p.registration_no;
   s->confirmed_at = c.now;
+  for (std::size_t i = 0; i < sale_pledges.size(); ++i) sale_pledges[i]->paid += shares[i];
   for (const auto& asset_id : a.lot) {
     Asset& as = assets_.at(asset_id);
     if (licence && a.licence) {

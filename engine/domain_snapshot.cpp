@@ -48,7 +48,7 @@ void fields(Io& io, Like<Credential> auto& c) {
 template <class Io>
 void fields(Io& io, Like<Pledge> auto& p) {
   io(p.pledgee, p.pledgor, p.registration_no, p.loan_outstanding, p.interest, p.penalties, p.costs,
-     p.status, p.consented, p.seq, p.registered_at);
+     p.status, p.consented, p.seq, p.registered_at, p.paid);
 }
 template <class Io>
 void fields(Io& io, Like<CasePledge> auto& p) {
@@ -729,6 +729,9 @@ void Domain::check_loaded(snap::Reader& r) const {
     for (std::size_t i = 1; i < a.pledges.size(); ++i) {
       if (a.pledges[i - 1].seq >= a.pledges[i].seq)
         r.fail("asset " + id + ": pledges out of order");
+    }
+    for (const auto& pl : a.pledges) {
+      if (pl.paid < 0 || pl.remaining() < 0) r.fail("asset " + id + ": a pledge paid beyond its claim");
     }
   }
   for (const auto& [id, dc] : cases_) {

@@ -53,7 +53,7 @@ inline constexpr char kMagic[8] = {'I', 'P', 'X', 'S', 'N', 'A', 'P', '\0'};
 // of their own (engine/sealed_log.hpp); 4: a market keeps its book's priority counter, and each
 // order view its priority, instead of the resting orders' ids in priority order; 6: timers due
 // at the same ms in creation order (Domain::IdOrder), the order a version-5 state did not keep
-inline constexpr std::uint32_t kVersion = 6;
+inline constexpr std::uint32_t kVersion = 7;
 inline constexpr std::size_t kHeadBytes = 8 + 4;
 inline constexpr std::size_t kSectionHeadBytes = 8 + 8;
 inline constexpr int kJsonDepthMax = 32;

@@ -741,6 +741,43 @@ TEST_F(DomainMarketAccount, TradesSettleCashAndUnitsTogether) {
   EXPECT_EQ(total_units(), kIssued);
 }
 
+// Rule 13: while PAT-1 is pledged (with consent, which a listing needs), units its licensor
+// sells are licences of a pledged patent: the money goes to the pledgee first, up to what
+// remains of its claim, over all trades; past the claim, to the licensor again. Units a buyer
+// resells are not the licensor's proceeds and go to that seller.
+TEST_F(DomainMarketAccount, Rule13UnitsTheLicensorSellsPayThePledgeeFirstUpToItsClaim) {
+  ASSERT_TRUE(h.call(op, "pledge.register",
+                     R"({"asset_id":"PAT-1","pledgee":")" + bank +
+                         R"(","loan_outstanding":50000,"costs":5000,"registration_no":"PLG-1"})")
+                  .ok());
+  ASSERT_TRUE(h.call(bank, "pledge.consent", R"({"asset_id":"PAT-1"})").ok());
+  const std::int64_t cash0 = total_cash() + h.cash_available(bank);
+  offer(1'000, 40, "s1");
+  ASSERT_EQ(status(placed(alice, limit("buy", 1'000, 40, "b1"))), "filled");  // 40,000 fen
+  EXPECT_EQ(h.cash_available(bank), 40'000);
+  EXPECT_EQ(h.cash_available(lic), kCash);
+  offer(1'000, 30, "s2");
+  ASSERT_EQ(status(placed(bob, limit("buy", 1'000, 30, "b2"))), "filled");  // 30,000 fen
+  EXPECT_EQ(h.cash_available(bank), 55'000);                 // the claim, and no more
+  EXPECT_EQ(h.cash_available(lic), kCash + 30'000 - 15'000);  // the rest of that trade
+  offer(1'000, 10, "s3");
+  ASSERT_EQ(status(placed(bob, limit("buy", 1'000, 10, "b3"))), "filled");
+  EXPECT_EQ(h.cash_available(bank), 55'000);
+  EXPECT_EQ(h.cash_available(lic), kCash + 25'000);
+  // alice resells 20 of hers to bob: alice is paid, not the pledgee.
+  placed(alice, limit("sell", 1'200, 20, "a-s"));
+  ASSERT_EQ(status(placed(bob, limit("buy", 1'200, 20, "b4"))), "filled");
+  EXPECT_EQ(h.cash_available(alice), kCash - 40'000 + 24'000);
+  EXPECT_EQ(h.cash_available(bank), 55'000);
+  EXPECT_EQ(total_cash() + h.cash_available(bank), cash0);
+  std::vector<Push> ignored;
+  Outcome a = h.domain.apply(Method::asset_get, op, {}, Params{AssetRef{"PAT-1"}}, h.now, ignored);
+  ASSERT_TRUE(a.ok()) << a.message;
+  const json::object& pl = a.result.at("pledges").as_array().at(0).as_object();
+  EXPECT_EQ(pl.at("claim"), 55'000);
+  EXPECT_EQ(pl.at("paid"), 55'000);
+}
+
 TEST_F(DomainMarketAccount, FeesWhenTheMarketSetsThem) {
   ASSERT_TRUE(h.call(alice, "market.create",
                      R"({"market_id":"F","asset_id":"PAT-2","licence":)" + licence_json() +

@@ -212,10 +212,37 @@ TEST_F(DomainSettlementTest, Rule8ConfirmPaysFeesAndSellerAndMovesTheTitle) {
   EXPECT_EQ(held_codes, kPrice + premium) << json::serialize(r.result.at("transfers"));
 }
 
-TEST_F(DomainSettlementTest, DepositAboveThePriceIsRefundedAtConfirm) {
+// PROTOCOL "Money flows": pay moves price + premium - deposit into escrow; below zero, the
+// excess of the deposit comes back at pay (a failed settlement then returns the rest).
+TEST_F(DomainSettlementTest, DepositAboveThePriceIsReturnedAtPay) {
+  const std::string failed = sold_to(bob, {{"deposit", kPrice + 300'000}});
+  ASSERT_TRUE(pay(bob, failed).ok());
+  EXPECT_EQ(h.cash_held(bob), kPrice);
+  EXPECT_EQ(h.cash_available(bob), kCash - kPrice);
+  ASSERT_TRUE(h.call(op, "settlement.fail",
+                     R"({"settlement_id":")" + failed + R"(","reason":"registry refused"})")
+                  .ok());
+  EXPECT_EQ(h.cash_held(bob), 0);
+  EXPECT_EQ(h.cash_available(bob), kCash);
+  const std::string sid = sold_to(alice, {{"deposit", kPrice + 500'000}, {"buyer_premium_bp", 1000}});
+  EXPECT_EQ(get(alice, sid).at("amount_due"), 0);
+  EXPECT_EQ(h.cash_held(alice), kPrice + 500'000);
+  ASSERT_TRUE(pay(alice, sid).ok());
+  EXPECT_EQ(h.cash_held(alice), kPrice + 100'000);  // price + premium, in escrow
+  EXPECT_EQ(h.cash_available(alice), kCash - kPrice - 100'000);
+  EXPECT_EQ(get(alice, sid).at("state"), "paid");
+  ASSERT_TRUE(confirm(sid).ok());
+  EXPECT_EQ(fees(), 100'000);
+  EXPECT_EQ(h.cash_available(alice), kCash - kPrice - 100'000);
+  EXPECT_EQ(h.cash_held(alice), 0);
+  EXPECT_EQ(h.cash_available(seller), kPrice);
+}
+
+TEST_F(DomainSettlementTest, DepositAboveThePriceWithoutAPremiumIsRefundedAtPay) {
   const std::string sid = sold_to(alice, {{"deposit", kPrice + 500'000}});
   EXPECT_EQ(get(alice, sid).at("amount_due"), 0);
   ASSERT_TRUE(pay(alice, sid).ok());
+  EXPECT_EQ(h.cash_held(alice), kPrice);
   ASSERT_TRUE(confirm(sid).ok());
   EXPECT_EQ(h.cash_available(alice), kCash - kPrice);
   EXPECT_EQ(h.cash_held(alice), 0);
@@ -276,6 +303,37 @@ TEST_F(DomainSettlementTest, Rule14AVoluntarySaleShortOfTheClaimsPaysTheFirstPle
   EXPECT_EQ(h.cash_available(bank), 800'000);
   EXPECT_EQ(h.cash_available(bank2), kPrice - 800'000);
   EXPECT_EQ(h.cash_available(seller), 0);
+}
+
+// Rule 13 over several sales: licences leave the patent pledged, and each licence sold pays the
+// pledgees first, but only what remains of their claims: over all of them a pledgee is paid
+// its claim at most; a sale of the patent then pays the pledgee nothing more.
+TEST_F(DomainSettlementTest, Rule13LicenceSalesPayAPledgeeItsClaimAtMostOverAll) {
+  pledge(1'500'000);
+  auto licence = [](const char* region) {
+    return json::object{{"kind", "exclusive"}, {"territory", json::array{region}}, {"field", "x"},
+                        {"term_months", 12},   {"royalty_bp", 300}};
+  };
+  for (const char* region : {"chengdu", "mianyang", "deyang"}) {
+    const std::string sid =
+        sold_to(alice, {{"purpose", "exclusive_licence"}, {"licence", licence(region)}});
+    ASSERT_TRUE(pay(alice, sid).ok());
+    ASSERT_TRUE(confirm(sid).ok());
+  }
+  EXPECT_EQ(h.cash_available(bank), 1'500'000);           // 1,000,000 + 500,000 + 0
+  EXPECT_EQ(h.cash_available(seller), 3 * kPrice - 1'500'000);
+  std::vector<Push> ignored;
+  Outcome a = h.domain.apply(Method::asset_get, op, {}, Params{AssetRef{"PAT-1"}}, h.now, ignored);
+  ASSERT_TRUE(a.ok()) << a.message;
+  const json::object& pl = a.result.at("pledges").as_array().at(0).as_object();
+  EXPECT_EQ(pl.at("status"), "active");  // still registered: its release is the registry's act
+  EXPECT_EQ(pl.at("paid"), 1'500'000);
+  // A sale of the patent itself pays the pledgee nothing more.
+  const std::string sid = sold_to(bob);
+  ASSERT_TRUE(pay(bob, sid).ok());
+  ASSERT_TRUE(confirm(sid).ok());
+  EXPECT_EQ(h.cash_available(bank), 1'500'000);
+  EXPECT_EQ(h.cash_available(seller), 4 * kPrice - 1'500'000);
 }
 
 TEST_F(DomainSettlementTest, FailReturnsEverythingAndTheTitleStays) {
