@@ -412,6 +412,7 @@ class Domain {
   Outcome auction_list(Ctx& c, const AuctionList& p);
   void advance_auction(Auction& a, std::int64_t until, Ctx& c);
   // The same for every reader (the auction.<id> channel's snapshot is this: PROTOCOL.md).
+  void with_auction_state(json::object& d, const Auction& a) const;
   json::object auction_json(const Auction& a) const;
   Outcome check_listing(const Ctx& c, const std::vector<std::string>& lot,
                         const std::optional<Licence>& licence, std::string& seller);

@@ -256,8 +256,9 @@ Outcome Domain::auction_cancel(Ctx& c, const AuctionCancel& p) {
   a.closed_at = c.now;
   release_deposits(a, "", c);
   json::object view = auction_json(a);
-  c.pushes.push_back(
-      {"auction." + a.id, "close", c.now, {{"state", "cancelled"}, {"reason", p.reason}}});
+  json::object d{{"state", "cancelled"}, {"reason", p.reason}};
+  with_auction_state(d, a);
+  c.pushes.push_back({"auction." + a.id, "close", c.now, std::move(d)});
   if (!a.case_id.empty()) on_round_closed(cases_.at(a.case_id), a, c);
   return Outcome::success(std::move(view));
 }
@@ -473,7 +474,11 @@ void Domain::apply_auction_events(Auction& a, const std::vector<matching::Auctio
     switch (e.kind) {
       case EventKind::opened:
         a.state = "open";
-        c.pushes.push_back({channel, "open", e.ts.v, {{"state", "open"}}});
+        if (!quiet()) {
+          json::object d{{"state", "open"}};
+          with_auction_state(d, a);
+          c.pushes.push_back({channel, "open", e.ts.v, std::move(d)});
+        }
         break;
       case EventKind::bid: {
         // The auction as this bid left it, with the close it moved (its extension follows).
@@ -507,8 +512,11 @@ void Domain::apply_auction_events(Auction& a, const std::vector<matching::Auctio
         c.pushes.push_back({channel, "price", e.ts.v, {{"price", e.amount.v}}});
         break;
       case EventKind::converted:  // a.format stays "fixed_price": see auction_register
-        c.pushes.push_back(
-            {channel, "converted", e.ts.v, {{"format", "english"}, {"closes_at", e.closes_at.v}}});
+        if (!quiet()) {
+          json::object d{{"format", "english"}, {"closes_at", e.closes_at.v}};
+          with_auction_state(d, a);
+          c.pushes.push_back({channel, "converted", e.ts.v, std::move(d)});
+        }
         break;
       case EventKind::closed:
         close_auction(a, e, c);
@@ -531,6 +539,7 @@ void Domain::close_auction(Auction& a, const matching::AuctionEvent& e, Ctx& c) 
     open_settlement(a, winner, e.amount.v, e.ts.v, c);
     d["settlement_id"] = a.settlement_id;
   }
+  with_auction_state(d, a);
   c.pushes.push_back({"auction." + a.id, "close", e.ts.v, std::move(d)});
   if (!a.case_id.empty()) on_round_closed(cases_.at(a.case_id), a, c);
 }
@@ -549,6 +558,21 @@ void Domain::release_deposits(Auction& a, const std::string& keep, Ctx& c) {
     push_private(c, pid, "deposit",
                  {{"auction_id", a.id}, {"amount", a.deposit}, {"state", "released"}});
     push_balance(c, pid);
+  }
+}
+
+// PROTOCOL "Channels": an auction's updates carry the fields that changed, so a client that
+// applies them to its snapshot has auction.get's result. An open, a conversion and a close
+// (or cancel) change more than their own field: each also carries the auction's state fields
+// as auction.get shows them after it (a sealed close reveals price and leader; an unsold close
+// has no price; a closed auction no min_next_bid; a conversion moves opens_at). The push's own
+// fields (ts, reason, ...) stay as they are.
+void Domain::with_auction_state(json::object& d, const Auction& a) const {
+  if (quiet()) return;
+  json::object o = auction_json(a);
+  for (const char* k : {"format", "state", "opens_at", "closes_at", "price", "bids", "leader",
+                        "min_next_bid", "winner", "settlement_id"}) {
+    if (!d.contains(k)) d[k] = std::move(o[k]);
   }
 }
 
