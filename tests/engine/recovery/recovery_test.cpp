@@ -211,9 +211,13 @@ TEST(Recovery, SeededStreamReplaysToTheSameStateHash) {
       ASSERT_TRUE(live.recovered().ok());
       tools::Workload w({.seed = seed, .tag = "s" + std::to_string(seed)});
       live.setup(w);
-      // In waves: a wave crosses a multiple of 300, and the writer has time for its snapshot
-      // (one wave in a single batch would take one snapshot, the others skipped).
-      for (int wave = 0; wave < 10; ++wave) live.drive(w, 300);
+      // In waves: a wave crosses a multiple of 300, and the writer finishes its snapshot
+      // before the next (one wave in a single batch would take one snapshot, the others
+      // skipped; so would a writer still busy on a loaded machine).
+      for (int wave = 0; wave < 10; ++wave) {
+        live.drive(w, 300);
+        ASSERT_TRUE(live.durability().wait_idle(std::chrono::seconds(30)));
+      }
       live.close();
       live_hash = live.hash();
       live_seq = live.last_seq();
