@@ -136,7 +136,9 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   // the first reply, success or error), so it goes on below and is remembered.
   const bool forbidden = invalid == nullptr && info.roles != role_any &&
                          info.roles != role_system && (actor->roles & info.roles) == 0;
+  // PROTOCOL "Edges": params that are not well formed (shape) are BAD_REQUEST before the role.
   auto forbidden_outcome = [&] {
+    if (Outcome s = shape(m, params); !s.ok()) return s;
     return Outcome::error(Code::forbidden,
                           std::string(info.name) + " is not allowed for role " + actor->kind);
   };
@@ -227,6 +229,29 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   const bool inserted = remembered_.try_emplace(std::move(key), ref);
   IPX_ASSERT(inserted);
   return out;
+}
+
+Outcome Domain::shape(Method m, const Params& p) {
+  switch (m) {
+    case Method::participant_create: return participant_shape(std::get<ParticipantCreate>(p));
+    case Method::asset_register: return asset_shape(std::get<AssetRegister>(p));
+    case Method::disposal_open: {
+      CasePlan plan;
+      return disposal_shape(std::get<DisposalOpen>(p), plan);
+    }
+    case Method::auction_create: {
+      matching::Format format{};
+      return auction_shape(std::get<AuctionCreate>(p), format);
+    }
+    case Method::backstop_offer: return offer_shape(std::get<BackstopOffer>(p));
+    case Method::market_create: return market_shape(std::get<MarketCreate>(p));
+    case Method::order_place: {
+      const Market probe;  // the lot of any market: qty > 0
+      matching::order_params op;
+      return order_params(probe, std::get<OrderPlace>(p), 0, op);
+    }
+    default: return Outcome::success({});
+  }
 }
 
 Outcome Domain::dispatch(Method m, Ctx& c, const Params& p) {
@@ -359,13 +384,18 @@ std::uint64_t Domain::state_hash() const { return hash_ ^ (ledger_.state_hash() 
 
 // ---------------------------------------------------------------- participants and accounts
 
-Outcome Domain::participant_create(Ctx& c, const ParticipantCreate& p) {
+Outcome Domain::participant_shape(const ParticipantCreate& p) {
   if (!valid_kind(p.kind) || p.kind == "admin") {
     return Outcome::error(Code::bad_request,
                           "kind: must be operator, bank, enterprise, individual, backstop or "
                           "risk_fund");
   }
   if (!valid_region(p.region)) return Outcome::error(Code::bad_request, "region: bad region");
+  return Outcome::success({});
+}
+
+Outcome Domain::participant_create(Ctx& c, const ParticipantCreate& p) {
+  if (Outcome s = participant_shape(p); !s.ok()) return s;
   if (!p.api_key || !p.api_secret) return Outcome::error(Code::internal, "credentials missing");
   if (participant_by_key_.count(*p.api_key)) {
     return Outcome::error(Code::duplicate, "api_key already in use");
@@ -468,10 +498,15 @@ std::int64_t Domain::cash_available(const Participant& p) const {
 
 // -------------------------------------------------------------------------- assets, pledges
 
-Outcome Domain::asset_register(Ctx& c, const AssetRegister& p) {
+Outcome Domain::asset_shape(const AssetRegister& p) {
   if (!valid_asset_kind(p.kind)) return Outcome::error(Code::bad_request, "kind: unknown asset kind");
   if (!valid_industry(p.industry)) return Outcome::error(Code::bad_request, "industry: unknown industry");
   if (!valid_region(p.region)) return Outcome::error(Code::bad_request, "region: bad region");
+  return Outcome::success({});
+}
+
+Outcome Domain::asset_register(Ctx& c, const AssetRegister& p) {
+  if (Outcome s = asset_shape(p); !s.ok()) return s;
   const bool is_operator = (c.actor->roles & role_operator) != 0;
   if (!is_operator && p.owner != c.actor->id) {
     return Outcome::error(Code::forbidden, "owner: a trader registers only its own assets");
@@ -840,7 +875,7 @@ bool territories_overlap(const std::vector<std::string>& a, const std::vector<st
 }
 }  // namespace
 
-Outcome Domain::check_licence_shape(const Licence& l) const {
+Outcome Domain::check_licence_shape(const Licence& l) {
   if (l.kind != "exclusive" && l.kind != "sole" && l.kind != "non_exclusive") {
     return Outcome::error(Code::bad_request, "licence.kind: must be exclusive, sole or non_exclusive");
   }

@@ -323,6 +323,11 @@ class Domain {
   // same request_id is compared with); empty: encoded here from `params`.
   // `invalid`: the params failed the codec (BAD_REQUEST with this message); the command only
   // records that reply for its request_id (PROTOCOL "Idempotency": error replies are kept).
+  // The params' own checks (BAD_REQUEST: values outside their sets or ranges, fields that do
+  // not go together), which PROTOCOL "Edges" puts before the role (FORBIDDEN) and before any
+  // state. Pure: no state, no clock (any thread; the gateway asks before it answers
+  // FORBIDDEN). The handlers make the same checks first, through the same functions.
+  static Outcome shape(Method m, const Params& p);
   Outcome apply(Method m, const std::string& actor, const std::string& request_id,
                 const Params& params, std::int64_t now, std::vector<Push>& pushes,
                 std::string_view sent = {}, const std::string* invalid = nullptr);
@@ -418,7 +423,13 @@ class Domain {
                         const std::optional<Licence>& licence, std::string& seller);
   Outcome check_licence(const Asset& a, const Licence& l, std::int64_t now) const;
   Outcome check_licence_overlap(const Asset& a, const Licence& l, std::int64_t from_ms) const;
-  Outcome check_licence_shape(const Licence& l) const;
+  static Outcome check_licence_shape(const Licence& l);
+  static Outcome participant_shape(const ParticipantCreate& p);
+  static Outcome asset_shape(const AssetRegister& p);
+  static Outcome auction_shape(const AuctionCreate& p, matching::Format& format);
+  static Outcome market_shape(const MarketCreate& p);
+  static Outcome offer_shape(const BackstopOffer& p);
+  static Outcome disposal_shape(const DisposalOpen& p, CasePlan& plan);
   json::object create_auction(Ctx& c, const AuctionCreate& p, const matching::AuctionConfig& cfg,
                               const std::string& seller, const std::string& case_id);
   Outcome check_bidder(const Ctx& c, const std::string& auction_id, Auction*& out);
@@ -450,8 +461,8 @@ class Domain {
   std::string order_text(const OrderMeta& meta) const {
     return meta.last ? order_text(meta, *meta.last) : std::string("{}");
   }
-  Outcome order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
-                       matching::order_params& out) const;
+  static Outcome order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
+                              matching::order_params& out);
   // `reply_id`: the order the command answers with (0: none); the text pushed for its last
   // event is also written to *reply_text, so that the reply is not made a second time.
   void settle_book_events(Market& m, Ctx& c, const void* before_depth,
@@ -507,6 +518,7 @@ class Domain {
   void advance_cases(std::int64_t until, Ctx& c);
   std::optional<std::int64_t> next_case_due() const;
   Outcome make_plan(const DisposalOpen& p, CasePlan& plan) const;
+  static Outcome plan_shape(const DisposalOpen& p, CasePlan& plan);  // make_plan but the fund
   void start_round(DisposalCase& dc, int round, const std::string& kind, std::int64_t start,
                    std::int64_t opens_at, Ctx& c);
   void note(DisposalCase& dc, const Ctx& c, const std::string& event, const std::string& reason);

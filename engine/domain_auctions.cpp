@@ -135,8 +135,7 @@ Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
   return Outcome::success({});
 }
 
-Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
-  matching::Format format{};
+Outcome Domain::auction_shape(const AuctionCreate& p, matching::Format& format) {
   if (!parse_format(p.format, format)) {
     return Outcome::error(Code::bad_request,
                           "format: must be english, dutch, sealed_first, "
@@ -148,8 +147,6 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   }
   if (p.closes_at <= p.opens_at)
     return Outcome::error(Code::bad_request, "closes_at: must be after opens_at");
-  if (p.closes_at <= c.now)
-    return Outcome::error(Code::bad_request, "closes_at: must be in the future");
   if (format == matching::Format::dutch && !p.dutch) {
     return Outcome::error(Code::bad_request, "dutch: required for a dutch auction");
   }
@@ -169,15 +166,23 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   if (p.extend_window_ms.value_or(0) > 0 && p.extend_by_ms && *p.extend_by_ms <= 0) {
     return Outcome::error(Code::bad_request, "extend_by_ms: must be > 0 with extend_window_ms");
   }
+  if (p.licence) {
+    if (Outcome lo = check_licence_shape(*p.licence); !lo.ok()) return lo;
+  }
+  return Outcome::success({});
+}
+
+Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
+  matching::Format format{};
+  if (Outcome s = auction_shape(p, format); !s.ok()) return s;
+  if (p.closes_at <= c.now)
+    return Outcome::error(Code::bad_request, "closes_at: must be in the future");
+  const bool licence_purpose = p.purpose == "exclusive_licence" || p.purpose == "sole_licence";
   for (const auto& h : p.priority_holders) {
     if (participant(h.participant_id) == nullptr) {
       return Outcome::error(Code::not_found,
                             "priority_holders: no participant " + h.participant_id);
     }
-  }
-  if (p.licence) {
-    Outcome lo = check_licence_shape(*p.licence);
-    if (!lo.ok()) return lo;
   }
   std::string seller;
   Outcome listing = check_listing(c, p.lot, p.licence, seller);

@@ -30,7 +30,7 @@ void set_sell_off(matching::AuctionConfig& cfg) {
 
 }  // namespace
 
-Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
+Outcome Domain::plan_shape(const DisposalOpen& p, CasePlan& plan) {
   const DisposalPlan in = p.plan.value_or(DisposalPlan{});
   if (in.regime && *in.regime != "online" && *in.regime != "traditional") {
     return Outcome::error(Code::bad_request, "plan.regime: must be online or traditional");
@@ -80,6 +80,13 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
   if (plan.bidding_ms < kDayMs) {
     return Outcome::error(Code::bad_request, "plan.bidding_ms: bidding lasts >= 24 h (rule 5)");
   }
+  return Outcome::success({});
+}
+
+// plan_shape, then the risk fund it names.
+Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
+  if (Outcome s = plan_shape(p, plan); !s.ok()) return s;
+  const DisposalPlan in = p.plan.value_or(DisposalPlan{});
   if (in.risk_fund) {
     const Participant* fund = participant(in.risk_fund->participant_id);
     if (fund == nullptr || fund->kind != "risk_fund") {
@@ -92,7 +99,7 @@ Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
   return Outcome::success({});
 }
 
-Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
+Outcome Domain::disposal_shape(const DisposalOpen& p, CasePlan& plan) {
   if (p.assets.empty())
     return Outcome::error(Code::bad_request, "assets: must name at least one asset");
   // Shape before NOT_FOUND (PROTOCOL "Edges"): an asset named twice is BAD_REQUEST whether or
@@ -102,7 +109,12 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
       return Outcome::error(Code::bad_request, "assets: " + *it + " is named twice");
     }
   }
+  return plan_shape(p, plan);
+}
+
+Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
   CasePlan plan;
+  if (Outcome s = disposal_shape(p, plan); !s.ok()) return s;
   if (Outcome po = make_plan(p, plan); !po.ok()) return po;
   const bool is_operator = (c.actor->roles & role_operator) != 0;
   if (!is_operator && p.pledgee != c.actor->id) {
@@ -575,7 +587,7 @@ Outcome Domain::disposal_list(Ctx& c, const DisposalList& p) {
   return Outcome::success({{"cases", std::move(rows)}});
 }
 
-Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
+Outcome Domain::offer_shape(const BackstopOffer& p) {
   for (const auto& r : p.regions) {
     if (!valid_region(r)) return Outcome::error(Code::bad_request, "regions: bad region " + r);
   }
@@ -584,6 +596,11 @@ Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
       return Outcome::error(Code::bad_request, "industries: unknown industry " + i);
   }
   if (p.price_bp > 10'000) return Outcome::error(Code::bad_request, "price_bp: at most 10000");
+  return Outcome::success({});
+}
+
+Outcome Domain::backstop_offer(Ctx& c, const BackstopOffer& p) {
+  if (Outcome s = offer_shape(p); !s.ok()) return s;
   if (p.expires_at && *p.expires_at <= c.now) {
     return Outcome::error(Code::bad_request, "expires_at: must be in the future");
   }

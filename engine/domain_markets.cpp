@@ -139,12 +139,17 @@ json::object Domain::book_json(const Market& m) const {
   return {{"bids", levels_json(d.bids.data(), d.nb)}, {"asks", levels_json(d.asks.data(), d.na)}};
 }
 
-Outcome Domain::market_create(Ctx& c, const MarketCreate& p) {
+Outcome Domain::market_shape(const MarketCreate& p) {
   if (Outcome lo = check_licence_shape(p.licence); !lo.ok()) return lo;
   if (p.licence.kind != "non_exclusive") {
     return Outcome::error(Code::bad_request, "licence.kind: a licence-unit market is non_exclusive");
   }
   if (p.tick <= 0 || p.min_qty <= 0) return Outcome::error(Code::bad_request, "tick: must be > 0");
+  return Outcome::success({});
+}
+
+Outcome Domain::market_create(Ctx& c, const MarketCreate& p) {
+  if (Outcome s = market_shape(p); !s.ok()) return s;
   std::string licensor;
   if (Outcome lo = check_listing(c, {p.asset_id}, p.licence, licensor); !lo.ok()) return lo;
   if (markets_.count(p.market_id)) return Outcome::error(Code::duplicate, "market " + p.market_id + " exists");
@@ -262,7 +267,7 @@ std::string Domain::order_text(const OrderMeta& meta, const matching::order_view
 
 // Shape checks that PROTOCOL.md puts before NOT_FOUND, and the mapping to book params.
 Outcome Domain::order_params(const Market& m, const OrderPlace& p, std::uint64_t id,
-                             matching::order_params& out) const {
+                             matching::order_params& out) {
   using namespace matching;
   if (p.side != "buy" && p.side != "sell") return Outcome::error(Code::bad_request, "side: must be buy or sell");
   if (p.type != "limit" && p.type != "market") return Outcome::error(Code::bad_request, "type: must be limit or market");

@@ -138,6 +138,10 @@ void Binding::handle(const Principal& principal, RequestCtx ctx) {
     cmd.invalid_params = json::serialize(sent);
   } else if (info->roles != engine::role_any &&
              (engine::roles_of_kind(principal.kind) & info->roles) == 0 && !keep()) {
+    // PROTOCOL "Edges": params that are not well formed are BAD_REQUEST before the role.
+    if (engine::Outcome s = engine::Domain::shape(info->method, cmd.params); !s.ok()) {
+      return ctx.reply.error("BAD_REQUEST", s.message);
+    }
     return ctx.reply.error("FORBIDDEN", std::string(info->name) + " is not allowed for " +
                                             (principal.kind.empty() ? "anonymous" : principal.kind));
   }

@@ -302,9 +302,13 @@ TEST_F(DomainMarketShape, ShapeBeforeNotFound) {
   rejected(Code::bad_request, alice,
            elsewhere(with(limit("buy", 1000, 10, "a", "gtd"), {{"expire_at", h.now - 1}})));
   rejected(Code::not_found, alice, elsewhere(limit("buy", 1000, 10, "a")));
-  // The role comes before both.
-  rejected(Code::forbidden, op, limit("buy", 0, 10, "a"));
+  // PROTOCOL "Edges": well-formed params (their values and how they go together) come before
+  // the role, and the role before the objects named.
+  rejected(Code::bad_request, op, limit("buy", 0, 10, "a"));
+  rejected(Code::bad_request, bank, with(limit("buy", 1000, 10, "a"), {{"side", "sideways"}}));
+  rejected(Code::bad_request, bank, with(market("buy", 10, "a"), {{"price", 100}}));
   rejected(Code::forbidden, bank, limit("buy", 1000, 10, "a"));
+  rejected(Code::forbidden, bank, elsewhere(limit("buy", 1000, 10, "a")));
 }
 
 // ------------------------------------------------------------------ order.place: rules
