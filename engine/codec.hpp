@@ -278,6 +278,31 @@ inline const char* positive(const std::int64_t& v) { return v > 0 ? nullptr : "m
 inline const char* non_negative(const std::int64_t& v) {
   return v >= 0 ? nullptr : "must be >= 0";
 }
+// Bounds that keep every sum and product the engine makes of them inside int64 (PROTOCOL
+// "Envelope": a value out of range is BAD_REQUEST with the field named): money up to 10^15
+// fen (10 trillion CNY, matching::kAmountMax), durations up to 100 years, times up to the
+// end of the year 9999.
+inline constexpr std::int64_t kMoneyMax = 1'000'000'000'000'000;
+inline constexpr std::int64_t kDurationMax = 36'525LL * 24 * 3600 * 1000;  // 100 years
+inline constexpr std::int64_t kTimeMax = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+inline const char* money(const std::int64_t& v) {
+  return v > 0 && v <= kMoneyMax ? nullptr : "must be > 0 and at most 1000000000000000 fen";
+}
+inline const char* money_or_zero(const std::int64_t& v) {
+  return v >= 0 && v <= kMoneyMax ? nullptr : "must be >= 0 and at most 1000000000000000 fen";
+}
+inline const char* duration(const std::int64_t& v) {
+  return v > 0 && v <= kDurationMax ? nullptr : "must be > 0 and at most 100 years of ms";
+}
+inline const char* duration_or_zero(const std::int64_t& v) {
+  return v >= 0 && v <= kDurationMax ? nullptr : "must be >= 0 and at most 100 years of ms";
+}
+inline const char* time_ms(const std::int64_t& v) {
+  return v > 0 && v <= kTimeMax ? nullptr : "must be > 0 and no later than the year 9999";
+}
+inline const char* time_ms_or_zero(const std::int64_t& v) {
+  return v >= 0 && v <= kTimeMax ? nullptr : "must be >= 0 and no later than the year 9999";
+}
 inline const char* basis_points(const std::int64_t& v) {
   return v >= 0 && v <= 10'000 ? nullptr : "must be between 0 and 10000";
 }

@@ -446,7 +446,14 @@ Outcome Domain::account_fund(Ctx& c, const AccountFund& p) {
   t.ledger = ledger::kLedgerCny;
   t.code = ids::code_funding;
   auto r = submit_transfers(std::span(&t, 1), Ms{c.now});
-  if (!r.ok()) return Outcome::error(Code::bad_request, "amount: would overflow the account");
+  if (!r.ok()) {
+    // Double entry: every fen funded is also a debit of the one account that stands for the
+    // world outside, so the exchange's total funding, not only this account, stays within
+    // int64 (2^63 - 1 fen, ~9.2 x 10^16 CNY).
+    return Outcome::error(Code::bad_request,
+                          "amount: this account, or the exchange's total funding, would pass "
+                          "2^63 - 1 fen");
+  }
   push_balance(c, who->id);
   return Outcome::success(account_json(*who));
 }

@@ -97,9 +97,11 @@ json::array levels_json(const matching::depth_level* l, std::size_t n) {
   return a;
 }
 
+// floor(notional x bp / 10000), exact (bp <= 10000: it fits whenever the notional does).
 std::int64_t fee_of(std::int64_t notional, std::int64_t bp) {
-  auto r = checked_mul(notional, bp);
-  return r ? *r / 10'000 : notional / 10'000 * bp;
+  auto r = bp_of_floor(notional, bp);
+  IPX_ASSERT(r.has_value());
+  return *r;
 }
 
 // What a resting order holds (PROTOCOL "Defaults"): a buy its limit price x leaves, a sell

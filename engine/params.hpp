@@ -25,6 +25,17 @@ constexpr auto opt_pos = codec::maybe<I64, codec::positive>;
 constexpr auto opt_nonneg = codec::maybe<I64, codec::non_negative>;
 constexpr auto opt_bp = codec::maybe<I64, codec::basis_points>;
 constexpr auto opt_id = codec::maybe<std::string, codec::id_string>;
+constexpr auto money = codec::money;
+constexpr auto money0 = codec::money_or_zero;
+constexpr auto opt_money = codec::maybe<I64, codec::money>;
+constexpr auto opt_money0 = codec::maybe<I64, codec::money_or_zero>;
+constexpr auto dur = codec::duration;
+constexpr auto opt_dur = codec::maybe<I64, codec::duration>;
+constexpr auto opt_dur0 = codec::maybe<I64, codec::duration_or_zero>;
+constexpr auto time_at = codec::time_ms;
+constexpr auto time_at0 = codec::time_ms_or_zero;
+constexpr auto opt_time_at = codec::maybe<I64, codec::time_ms>;
+constexpr auto opt_time_at0 = codec::maybe<I64, codec::time_ms_or_zero>;
 
 struct NoParams {
   static constexpr auto fields() { return std::tuple<>{}; }
@@ -81,11 +92,11 @@ struct AssetRegister {
                       req("owner", &AssetRegister::owner, idstr),
                       req("region", &AssetRegister::region, idstr),
                       req("industry", &AssetRegister::industry),
-                      req("valuation", &AssetRegister::valuation, pos),
-                      req("expires_at", &AssetRegister::expires_at, pos),
+                      req("valuation", &AssetRegister::valuation, money),
+                      req("expires_at", &AssetRegister::expires_at, time_at),
                       opt("co_owners", &AssetRegister::co_owners),
                       opt("legal_status", &AssetRegister::legal_status),
-                      opt("valuation_date", &AssetRegister::valuation_date, opt_nonneg)};
+                      opt("valuation_date", &AssetRegister::valuation_date, opt_time_at0)};
   }
 };
 
@@ -97,11 +108,11 @@ struct PledgeRegister {
   static constexpr auto fields() {
     return std::tuple{req("asset_id", &PledgeRegister::asset_id, idstr),
                       req("pledgee", &PledgeRegister::pledgee, idstr),
-                      req("loan_outstanding", &PledgeRegister::loan_outstanding, pos),
+                      req("loan_outstanding", &PledgeRegister::loan_outstanding, money),
                       req("registration_no", &PledgeRegister::registration_no, idstr),
-                      opt("interest", &PledgeRegister::interest, opt_nonneg),
-                      opt("penalties", &PledgeRegister::penalties, opt_nonneg),
-                      opt("costs", &PledgeRegister::costs, opt_nonneg),
+                      opt("interest", &PledgeRegister::interest, opt_money0),
+                      opt("penalties", &PledgeRegister::penalties, opt_money0),
+                      opt("costs", &PledgeRegister::costs, opt_money0),
                       opt("pledgor", &PledgeRegister::pledgor, opt_id)};
   }
 };
@@ -132,13 +143,13 @@ struct DisposalPlan {
                       opt("start_bp", &P::start_bp, opt_bp),
                       opt("deposit_bp", &P::deposit_bp, opt_bp),
                       opt("cut_bp", &P::cut_bp, opt_bp),
-                      opt("notice_ms", &P::notice_ms, opt_nonneg),
-                      opt("renotice_ms", &P::renotice_ms, opt_nonneg),
-                      opt("bidding_ms", &P::bidding_ms, opt_pos),
-                      opt("sell_off_ms", &P::sell_off_ms, opt_pos),
-                      opt("payment_ms", &P::payment_ms, opt_pos),
-                      opt("extend_window_ms", &P::extend_window_ms, opt_nonneg),
-                      opt("extend_by_ms", &P::extend_by_ms, opt_nonneg),
+                      opt("notice_ms", &P::notice_ms, opt_dur0),
+                      opt("renotice_ms", &P::renotice_ms, opt_dur0),
+                      opt("bidding_ms", &P::bidding_ms, opt_dur),
+                      opt("sell_off_ms", &P::sell_off_ms, opt_dur),
+                      opt("payment_ms", &P::payment_ms, opt_dur),
+                      opt("extend_window_ms", &P::extend_window_ms, opt_dur0),
+                      opt("extend_by_ms", &P::extend_by_ms, opt_dur0),
                       opt("after_sell_off", &P::after_sell_off),
                       opt("risk_fund", &P::risk_fund)};
   }
@@ -153,7 +164,7 @@ struct DisposalOpen {
     return std::tuple{req("assets", &DisposalOpen::assets),
                       req("pledgee", &DisposalOpen::pledgee, idstr),
                       req("pledgor", &DisposalOpen::pledgor, idstr),
-                      req("valuation", &DisposalOpen::valuation, pos),
+                      req("valuation", &DisposalOpen::valuation, money),
                       opt("plan", &DisposalOpen::plan)};
   }
 };
@@ -171,9 +182,9 @@ struct DisposalList {
 struct DutchParams {
   I64 decrement = 0, interval_ms = 0, floor = 0;
   static constexpr auto fields() {
-    return std::tuple{req("decrement", &DutchParams::decrement, pos),
-                      req("interval_ms", &DutchParams::interval_ms, pos),
-                      req("floor", &DutchParams::floor, pos)};
+    return std::tuple{req("decrement", &DutchParams::decrement, money),
+                      req("interval_ms", &DutchParams::interval_ms, dur),
+                      req("floor", &DutchParams::floor, money)};
   }
 };
 
@@ -215,21 +226,21 @@ struct AuctionCreate {
     return std::tuple{req("lot", &A::lot),
                       req("purpose", &A::purpose),
                       req("format", &A::format),
-                      req("start_price", &A::start_price, pos),
-                      req("increment", &A::increment, pos),
-                      req("deposit", &A::deposit, nonneg),
-                      req("opens_at", &A::opens_at, nonneg),
-                      req("closes_at", &A::closes_at, pos),
-                      opt("reserve", &A::reserve, opt_pos),
+                      req("start_price", &A::start_price, money),
+                      req("increment", &A::increment, money),
+                      req("deposit", &A::deposit, money0),
+                      req("opens_at", &A::opens_at, time_at0),
+                      req("closes_at", &A::closes_at, time_at),
+                      opt("reserve", &A::reserve, opt_money),
                       opt("hidden_reserve", &A::hidden_reserve),
-                      opt("extend_window_ms", &A::extend_window_ms, opt_nonneg),
-                      opt("extend_by_ms", &A::extend_by_ms, opt_nonneg),
+                      opt("extend_window_ms", &A::extend_window_ms, opt_dur0),
+                      opt("extend_by_ms", &A::extend_by_ms, opt_dur0),
                       opt("dutch", &A::dutch),
                       opt("licence", &A::licence),
                       opt("priority_holders", &A::priority_holders),
                       opt("buyer_premium_bp", &A::buyer_premium_bp, opt_bp),
                       opt("seller_commission_bp", &A::seller_commission_bp, opt_bp),
-                      opt("payment_ms", &A::payment_ms, opt_pos)};
+                      opt("payment_ms", &A::payment_ms, opt_dur)};
   }
 };
 
@@ -264,7 +275,7 @@ struct AuctionBid {
   I64 amount = 0;
   static constexpr auto fields() {
     return std::tuple{req("auction_id", &AuctionBid::auction_id, idstr),
-                      req("amount", &AuctionBid::amount, pos)};
+                      req("amount", &AuctionBid::amount, money)};
   }
 };
 
@@ -273,7 +284,7 @@ struct AuctionProxy {
   I64 max_amount = 0;
   static constexpr auto fields() {
     return std::tuple{req("auction_id", &AuctionProxy::auction_id, idstr),
-                      req("max_amount", &AuctionProxy::max_amount, pos)};
+                      req("max_amount", &AuctionProxy::max_amount, money)};
   }
 };
 
@@ -288,10 +299,10 @@ struct BackstopOffer {
   OptI64 expires_at;
   static constexpr auto fields() {
     return std::tuple{req("price_bp", &BackstopOffer::price_bp, pos),
-                      req("max_amount", &BackstopOffer::max_amount, pos),
+                      req("max_amount", &BackstopOffer::max_amount, money),
                       opt("regions", &BackstopOffer::regions),
                       opt("industries", &BackstopOffer::industries),
-                      opt("expires_at", &BackstopOffer::expires_at, opt_pos)};
+                      opt("expires_at", &BackstopOffer::expires_at, opt_time_at)};
   }
 };
 
@@ -340,10 +351,10 @@ struct OrderPlace {
     using O = OrderPlace;
     return std::tuple{req("market_id", &O::market_id, idstr), req("side", &O::side),
                       req("type", &O::type),
-                      opt("price", &O::price),
+                      opt("price", &O::price, opt_money),
                       req("qty", &O::qty),
                       req("tif", &O::tif),
-                      opt("expire_at", &O::expire_at, opt_pos),
+                      opt("expire_at", &O::expire_at, opt_time_at),
                       opt("post_only", &O::post_only),
                       opt("stp", &O::stp),
                       req("client_order_id", &O::client_order_id, idstr)};

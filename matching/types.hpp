@@ -59,13 +59,25 @@ constexpr std::optional<Fen> notional(Fen price, Units qty) {
   return Fen{*r};
 }
 
+// floor(amount x bp / 10000) for amount >= 0, exact without forming amount x bp (which
+// overflows int64 past ~9.2 x 10^14 fen at 10000 bp): with amount = q x 10000 + r, it is
+// q x bp + floor(r x bp / 10000). nullopt only when the result itself does not fit.
+constexpr std::optional<std::int64_t> bp_of_floor(std::int64_t amount, std::int64_t bp) {
+  if (amount < 0 || bp < 0) return std::nullopt;
+  auto whole = checked_mul(amount / 10'000, bp);
+  auto part = checked_mul(amount % 10'000, bp);
+  if (!whole || !part) return std::nullopt;
+  auto sum = checked_add(*whole, *part / 10'000);
+  if (!sum) return std::nullopt;
+  return *sum;
+}
+
 // Amounts derived from percentages are rounded down to a whole yuan (PROTOCOL.md "Edges").
 // bp = basis points (1/100 of a percent). Checked: nullopt on overflow.
 constexpr std::optional<Fen> bp_of_floor_yuan(Fen amount, std::int64_t bp) {
-  auto prod = checked_mul(amount.v, bp);
-  if (!prod) return std::nullopt;
-  std::int64_t fen = *prod / 10'000;
-  return Fen{fen - fen % 100};
+  auto fen = bp_of_floor(amount.v, bp);
+  if (!fen) return std::nullopt;
+  return Fen{*fen - *fen % 100};
 }
 
 }  // namespace ipx

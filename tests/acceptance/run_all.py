@@ -43,7 +43,7 @@ def main():
         return 2
     logs = tempfile.mkdtemp(prefix='ipx-acceptance-')
     env = dict(os.environ, IPX_IPXD=os.path.abspath(a.ipxd), IPX_ACCEPTANCE_LOGS=logs)
-    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('r', 's', 't', 'u', 'v', 'w') and n[1:3].isdigit() and n.endswith('.py'))
+    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('r', 's', 't', 'u', 'v', 'w', 'x') and n[1:3].isdigit() and n.endswith('.py'))
     if a.only:
         names = [n for n in names if any(n.startswith(p) for p in a.only)]
     if not names:

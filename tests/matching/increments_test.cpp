@@ -86,3 +86,29 @@ TEST(IncrementsGrid, TopOfGridHasNoNext) {
 
 }  // namespace
 }  // namespace ipx::matching
+
+namespace ipx::matching {
+namespace {
+
+// floor(amount x bp / 10000) exactly, where amount x bp does not fit in int64 (fees on a large
+// notional, a premium on a large price), checked against 128-bit arithmetic.
+TEST(BasisPoints, ExactWithoutAnIntermediateOverflow) {
+  __extension__ using Wide = __int128;
+  const std::int64_t amounts[] = {0, 1, 9'999, 10'001, 123'456'789, 999'999'999'999'999,
+                                  999'999'999'999'999 * 2'048, INT64_MAX / 10'000 * 9'999,
+                                  INT64_MAX};
+  for (std::int64_t a : amounts) {
+    for (std::int64_t bp : {0, 1, 37, 123, 5'000, 9'999, 10'000}) {
+      const Wide want = static_cast<Wide>(a) * bp / 10'000;
+      const auto got = bp_of_floor(a, bp);
+      ASSERT_TRUE(got.has_value()) << a << " x " << bp;
+      EXPECT_EQ(static_cast<Wide>(*got), want) << a << " x " << bp;
+    }
+  }
+  EXPECT_EQ(bp_of_floor(INT64_MAX, 10'001), std::nullopt);  // the result itself does not fit
+  EXPECT_EQ(bp_of_floor(-1, 100), std::nullopt);
+  EXPECT_EQ(bp_of_floor_yuan(Fen{999'999'999'999'999}, 10'000)->v, 999'999'999'999'900);
+}
+
+}  // namespace
+}  // namespace ipx::matching
