@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Runs every acceptance scenario (rNN_*.py ... wNN_*.py here), each against its own fresh
+"""Runs every acceptance scenario (rNN_*.py ... xNN_*.py here), each against its own fresh
 database and ipxd.
 
 The scenarios were written from ../shared/PROTOCOL.md and DOMAIN.md alone, as an outside
@@ -9,7 +9,8 @@ subscriptions), sNN the envelope, logins, the order book, its channels, HTTP and
 tNN (a third audit) roles, params, states, bounds, transport limits, startup, journal outage, pushes;
 uNN (a fourth) money in fen (claims, defaults, backstops, fees), reports, restarts, timing edges;
 vNN (a fifth) idempotency on every method, channels, sealed and proxy bids, pushes merged onto snapshots;
-wNN (a sixth) the order of checks, priority and soft close, licence overlap, traditional rounds, backstop prices, Dutch clocks.
+wNN (a sixth) the order of checks, priority and soft close, licence overlap, traditional rounds, backstop prices, Dutch clocks;
+xNN (a seventh, hostile) JSON and frame edges, int64 edges in the ledger, auctions and time.
 Each prints one line per check ("ok" or "FAIL") and ends with PASS or FAIL.
 
   /usr/bin/python3 tests/acceptance/run_all.py --ipxd build/release/gateway/ipxd [r05 r09 ...]
