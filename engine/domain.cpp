@@ -619,6 +619,11 @@ Outcome Domain::pledge_register(Ctx& c, const PledgeRegister& p) {
       return Outcome::error(Code::invalid_state, "asset " + a.id + " is under disposal");
     }
   }
+  // Rule 13: a pledged asset is not assigned without its pledgee's consent; one already for
+  // sale would be.
+  if (in_live_sale(a.id)) {
+    return Outcome::error(Code::invalid_state, "asset " + a.id + " is for sale");
+  }
   if (a.pledges.size() >= kPledgesPerAssetMax) {
     return Outcome::error(Code::invalid_state, "asset " + a.id + " already has " +
                                                    std::to_string(kPledgesPerAssetMax) +

@@ -72,12 +72,13 @@ json::value opt_fen(const std::optional<Fen>& v) {
   return v ? json::value(v->v) : json::value(nullptr);
 }
 
+}  // namespace
+
 // A title can be sold once: an asset is in a live sale while an auction selling it is
 // scheduled or open, or sold with its settlement not yet confirmed, failed or defaulted.
-bool in_live_sale(const std::map<std::string, Auction>& auctions,
-                  const std::map<std::string, SettlementRec>& settlements,
-                  const std::string& asset_id) {
-  for (const auto& [id, a] : auctions) {
+bool Domain::in_live_sale(const std::string& asset_id) const {
+  const auto& settlements = settlements_;
+  for (const auto& [id, a] : auctions_) {
     if (a.purpose != "transfer" && a.purpose != "disposal") continue;
     if (std::find(a.lot.begin(), a.lot.end(), asset_id) == a.lot.end()) continue;
     if (a.state == "scheduled" || a.state == "open") return true;
@@ -87,8 +88,6 @@ bool in_live_sale(const std::map<std::string, Auction>& auctions,
   }
   return false;
 }
-
-}  // namespace
 
 std::string bidder_code_of(const Auction& a, matching::BidderId b) {
   auto it = a.bidders.find(b);
@@ -136,6 +135,11 @@ Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
 }
 
 Outcome Domain::auction_shape(const AuctionCreate& p, matching::Format& format) {
+  for (auto it = p.lot.begin(); it != p.lot.end(); ++it) {
+    if (std::find(p.lot.begin(), it, *it) != it) {
+      return Outcome::error(Code::bad_request, "lot: " + *it + " is named twice");
+    }
+  }
   if (!parse_format(p.format, format)) {
     return Outcome::error(Code::bad_request,
                           "format: must be english, dutch, sealed_first, "
@@ -189,7 +193,7 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   if (!listing.ok()) return listing;
   if (!licence_purpose) {  // a title sale (transfer or disposal): one at a time per asset
     for (const auto& asset_id : p.lot) {
-      if (in_live_sale(auctions_, settlements_, asset_id)) {
+      if (in_live_sale(asset_id)) {
         return Outcome::error(Code::invalid_state, "asset " + asset_id + " is already for sale");
       }
     }

@@ -145,6 +145,8 @@ Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
     }
     if (a.owner != p.pledgor)
       return Outcome::error(Code::invalid_state, "pledgor: " + id + " belongs to " + a.owner);
+    if (in_live_sale(id))
+      return Outcome::error(Code::invalid_state, "asset " + id + " is already for sale");
     for (const auto& pl : a.pledges) {
       if (pl.pledgee == p.pledgee) claim += pl.remaining();
       pledges.push_back({id, pl.registration_no, pl.pledgee, pl.seq, pl.remaining(), 0});

@@ -336,6 +336,29 @@ TEST_F(DomainSettlementTest, Rule13LicenceSalesPayAPledgeeItsClaimAtMostOverAll)
   EXPECT_EQ(h.cash_available(seller), 4 * kPrice - 1'500'000);
 }
 
+// A title is sold once: while PAT-1 is in a live auction, a case may not open on it (its
+// round would sell it again) and no pledge may be registered on it (rule 13: it would be
+// assigned without its pledgee's consent); a lot naming it twice is BAD_REQUEST. Each
+// refusal changes nothing; once the sale is settled the asset belongs to the buyer.
+TEST_F(DomainSettlementTest, AnAssetInALiveSaleTakesNoCaseNoPledgeAndNoLotTwice) {
+  pledge(300'000);
+  json::object p{{"lot", json::array{"PAT-1", "PAT-1"}}, {"purpose", "transfer"},
+                 {"format", "english"},                   {"start_price", kPrice},
+                 {"increment", 10'000},                   {"deposit", kDeposit},
+                 {"opens_at", h.now},                     {"closes_at", h.now + kDayMs}};
+  h.expect_rejected(Code::bad_request, op, "auction.create", json::serialize(p));
+  p["lot"] = json::array{"PAT-1"};
+  Outcome o = h.call(op, "auction.create", json::serialize(p));
+  ASSERT_TRUE(o.ok()) << o.message;
+  h.expect_rejected(Code::invalid_state, bank, "disposal.open",
+                    R"({"assets":["PAT-1"],"pledgee":")" + bank + R"(","pledgor":")" + seller +
+                        R"(","valuation":5000000})");
+  const std::string bank2 = h.participant("bank", "bank two");
+  h.expect_rejected(Code::invalid_state, bank2, "pledge.register",
+                    R"({"asset_id":"PAT-1","pledgee":")" + bank2 +
+                        R"(","loan_outstanding":500000,"registration_no":"PLG-2"})");
+}
+
 TEST_F(DomainSettlementTest, FailReturnsEverythingAndTheTitleStays) {
   const std::string sid = sold_to(alice, {{"buyer_premium_bp", 1000}});
   ASSERT_TRUE(pay(alice, sid).ok());
