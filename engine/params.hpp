@@ -380,7 +380,7 @@ struct OrderReplace {
   static constexpr auto fields() {
     return std::tuple{req("market_id", &OrderReplace::market_id, idstr),
                       req("order_id", &OrderReplace::order_id, idstr),
-                      opt("price", &OrderReplace::price), opt("qty", &OrderReplace::qty)};
+                      opt("price", &OrderReplace::price, opt_money), opt("qty", &OrderReplace::qty)};
   }
 };
 

@@ -27,6 +27,14 @@ async def sc(ctx):
     db = dbname()
     psql(f'ALTER DATABASE {db} ALLOW_CONNECTIONS false')
     psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()")
+    # A command the server applied before it saw the outage is kept and answered when the journal
+    # returns (nothing lost); one sent after it saw it gets UNAVAILABLE. The server looks at its idle
+    # journal connection before each change, so it sees a terminated backend at once, but the backend's
+    # FATAL reaches it a little after pg_terminate_backend returns (more on a loaded machine): wait until
+    # /readyz says the journal is unreachable (at most 10 s) before sending.
+    for _ in range(100):
+        if http(ctx.url, '/readyz') != 200: break
+        await asyncio.sleep(0.1)
     try:
         # a reply must come: UNAVAILABLE (nothing applied); the harness waits at most 20 s for it
         fut = await send_nowait(a, 'account.fund', dict(participant_id=X.pid, amount=5, request_id='jd-1'), 'jd')
