@@ -5,29 +5,6 @@
 # command's effects are durable".
 from common import *
 import signal
-CODES = {'BAD_REQUEST','UNAUTHENTICATED','FORBIDDEN','NOT_FOUND','DUPLICATE','INSUFFICIENT_FUNDS','NOT_QUALIFIED',
-         'AUCTION_NOT_OPEN','AUCTION_CLOSED','BID_TOO_LOW','BAD_PRICE','ALREADY_LEADING','WOULD_CROSS','SELF_TRADE',
-         'INVALID_STATE','RATE_LIMITED','TOO_LARGE','UNAVAILABLE'}
-def code_ok(name, e):
-    """a reply is either a success or a documented, non-INTERNAL code"""
-    c = e[0]
-    return check(f'{name}: documented reply ({c})', c == 'OK' or c in CODES, e)
-async def snap(ctx, clients, auctions=(), cases=(), bank=None, sids=()):
-    s = {}
-    for c in clients: s['acc' + c.pid] = await ctx.adm.call('account.get', participant_id=c.pid)
-    for a in auctions: s['au' + a] = await ctx.adm.call('auction.get', auction_id=a)
-    for k in cases: s['ca' + k] = await ctx.adm.call('disposal.get', case_id=k)
-    for x in sids: s['se' + x] = await ctx.adm.call('settlement.get', settlement_id=x)
-    return s
-async def refused(ctx, name, who, method, clients, auctions=(), cases=(), sids=(), **params):
-    before = await snap(ctx, clients, auctions, cases, sids=sids)
-    e = await who.errm(method, **params)
-    code_ok(name, e)
-    if e[0] != 'OK':
-        after = await snap(ctx, clients, auctions, cases, sids=sids)
-        diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
-        check(f'{name}: refused ({e[0]}) and nothing changed', not diff, diff)
-    return e
 
 async def scenario(ctx):
     a = ctx.adm
