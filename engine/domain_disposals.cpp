@@ -408,8 +408,10 @@ void Domain::on_settlement_lost(DisposalCase& dc, SettlementRec& s, Ctx& c) {
   dc.hammer = 0;
   dc.sold_at = 0;
   dc.cash_at = 0;
-  const std::int64_t opens_at = std::max(c.now, s.due_at) + dc.plan.renotice_ms;
-  start_round(dc, last.round, last.kind, last.start_price, opens_at, c);
+  // Announced now, opening renotice_ms from now: a default is seen at its due_at, a failure
+  // whenever the operator fails the settlement (the buyer is refunded; nothing waits for the
+  // payment deadline it no longer has).
+  start_round(dc, last.round, last.kind, last.start_price, c.now + dc.plan.renotice_ms, c);
 }
 
 // Rule 14 with several pledgees: the case's pledges in registration order, each owed what

@@ -425,6 +425,28 @@ TEST_F(DomainDisposalTest, AFailedSettlementLeavesNoHammerPrice) {
                 .at("totals").at("hammer"), 0);
 }
 
+// The re-run after a failure opens renotice_ms after the failure, not after the payment
+// deadline the refunded buyer no longer has.
+TEST_F(DomainDisposalTest, AFailedSettlementReRunsTheRoundRenoticeAfterTheFailure) {
+  const std::string id = open_case(kValuation, with(kFast, {{"renotice_ms", 2 * kHourMs}}));
+  const std::string sid = win_round_1(id, alice);
+  const std::int64_t due = get_settlement(sid).at("due_at").as_int64();
+  const std::int64_t failed_at = h.now;
+  ASSERT_LT(failed_at + 2 * kHourMs, due);
+  ASSERT_TRUE(h.call(op, "settlement.fail",
+                     R"({"settlement_id":")" + sid + R"(","reason":"registry refused"})")
+                  .ok());
+  json::object rerun = round(id, 1);
+  EXPECT_EQ(rerun.at("round"), 1);
+  EXPECT_EQ(rerun.at("start_price"), 7'000'000);
+  const std::string a(rerun.at("auction_id").as_string());
+  EXPECT_EQ(get_auction(a).at("opens_at"), failed_at + 2 * kHourMs);
+  EXPECT_EQ(get_auction(a).at("state"), "scheduled");
+  advance_to(failed_at + 2 * kHourMs);
+  EXPECT_EQ(get_auction(a).at("state"), "open");
+  ASSERT_TRUE(reg(alice, a).ok());  // a failure bars nobody (unlike a default)
+}
+
 TEST_F(DomainDisposalTest, Rule6CoOwnerHoldsAPriorityRight) {
   const std::string asset = pledged_asset(bank, kClaim, "chengdu", "electronic_information",
                                           json::array{json::string(bob)});
