@@ -374,8 +374,8 @@ void Domain::transfer_in_lieu(DisposalCase& dc, std::int64_t price, Ctx& c) {
     push_balance(c, dc.pledgor);  // the titles moved between their positions
     push_balance(c, dc.pledgee);
   }
-  dc.hammer = price;
-  // The asset counts at the sell-off price toward what remains of the claim (rule 14).
+  // No sale, so no hammer price (the case's hammer stays 0, and it has no discount); the asset
+  // counts at the sell-off price toward what remains of the claim (rule 14).
   const std::int64_t forfeited = paid_to_case_bank(dc);
   dc.net_to_bank = forfeited + std::min(price, dc.claim - forfeited);
   close_case(dc, "in_lieu", c);
