@@ -217,9 +217,8 @@ struct OrderMeta {
   std::int64_t limit_price = 0;
   std::vector<OrderFill> fills;
   std::optional<matching::order_view> last;  // the book's last view of it (what was sent)
-  // The snapshot's encoding of the fields above (Market::pages), made again at a capture after
-  // a change (Domain::order_meta sets `dirty`): not state, a cache of it.
-  mutable std::string encoded;
+  // Its snapshot encoding (its page's, Market::OrderPage) is stale: set by a change
+  // (Domain::order_meta), cleared when it is encoded again. Not state.
   mutable bool dirty = true;
 };
 
@@ -239,18 +238,42 @@ struct Market {
   std::unique_ptr<matching::book_sink> sink;
   std::unordered_map<std::uint64_t, OrderMeta> orders;  // by book order id: the live ones
   std::int64_t trades = 0;
-  // `orders` as a snapshot stores them (sorted by id), encoded in pages of 2^kOrderPageBits ids:
-  // a page is encoded again only when one of its orders changed (Domain::order_meta marks it),
-  // so a capture copies the many orders that rest untouched instead of encoding them again.
-  // A cache of `orders` (capture() fills it, hence mutable); empty after a load (all dirty).
+  // `orders` as a snapshot stores them (by id: the id, then the metadata), kept encoded in
+  // pages of 2^kOrderPageBits ids, so a capture takes bytes instead of visiting the orders
+  // (whose nodes are scattered: a visit is a cache miss or two, ~10 ms for ~50k orders). A
+  // page's bytes are its `base` (its live orders as of its last merge) and the `deltas` since,
+  // oldest first (an order's newer encoding, or its removal). A capture takes them by
+  // reference (the open delta is frozen, immutable from then on, as a base is) and the
+  // snapshot writer merges them on its thread (merge_page); the engine merges a page itself
+  // once its deltas outweigh its base, so they stay under half the page's bytes on average.
+  // A cache of `orders` (mutable: capture() freezes deltas); empty after a load (every order
+  // unencoded).
+  struct PageBytes {
+    std::string bytes;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> at;  // each order's entry: (id, offset)
+  };
+  struct PageDelta {
+    struct Entry {
+      std::uint64_t id = 0;
+      std::uint32_t from = 0, to = 0;  // its entry's bytes; from == to: the order was removed
+    };
+    std::string bytes;
+    std::vector<Entry> entries;
+  };
   struct OrderPage {
     // Its live orders, ascending by id (`orders`' nodes: their addresses do not move).
     std::vector<std::pair<std::uint64_t, const OrderMeta*>> live;
-    std::shared_ptr<const std::string> bytes;  // their (id, meta) pairs when !dirty
-    bool dirty = true;
+    std::shared_ptr<const PageBytes> base;  // null: nothing merged yet
+    std::vector<std::shared_ptr<const PageDelta>> frozen;  // deltas a capture took
+    PageDelta open;                                          // the delta being written
+    std::size_t delta_bytes = 0;  // frozen and open together
   };
   static constexpr int kOrderPageBits = 10;
   mutable std::map<std::uint64_t, OrderPage> pages;  // by id >> kOrderPageBits
+  // A page's entries by id: each order's newest delta entry replaces its base entry (or drops
+  // it: a removal). Pure (the snapshot writer's thread calls it too).
+  static PageBytes merge_page(const PageBytes* base,
+                              const std::vector<const PageDelta*>& deltas);
   void page_add(std::uint64_t order, const OrderMeta& meta);  // a live order more
   void page_remove(std::uint64_t order);  // a live order less
 };
@@ -297,7 +320,15 @@ class Domain {
    private:
     friend class Domain;
     RememberedLog::Image remembered;
-    snap::Blob state;  // the state section's bytes (the live orders' pages by reference)
+    // The state section in parts: bytes of its own, or a page of live orders (its base and
+    // the deltas since, by reference: blob() merges them).
+    struct Part {
+      std::string own;
+      std::shared_ptr<const Market::PageBytes> base;
+      std::vector<std::shared_ptr<const Market::PageDelta>> deltas;
+      std::size_t orders = 0;  // a page's live orders: what the merge gives
+    };
+    std::vector<Part> state;
     SealedLog::Image transfers, finished;  // the ledger's log, the finished orders
   };
   Image capture() const;
@@ -476,9 +507,8 @@ class Domain {
   void make_hold(Market& m, OrderMeta& meta, const matching::order_view& v, Ctx& c,
                  std::vector<ledger::Transfer>& set);
   Outcome find_order(const Ctx& c, const OrderRef& p, Market*& m, std::uint64_t& id);
-  // A live order's metadata, to change: marks its snapshot page dirty (Market::pages).
+  // A live order's metadata, to change: marks its snapshot encoding stale (Market::pages).
   OrderMeta& order_meta(Market& m, std::uint64_t id) {
-    m.pages[id >> Market::kOrderPageBits].dirty = true;
     OrderMeta& meta = m.orders.at(id);
     if (!meta.dirty) {
       meta.dirty = true;
@@ -575,13 +605,17 @@ class Domain {
   static void install_book(Market& m);  // the market's order book and its sink, empty
   // `w` appends to `out`, which goes into `blob` before the live orders' pages, which are
   // added to it by reference.
-  void save_state(snap::Writer& w, std::string& out, snap::Blob& blob) const;
+  void save_state(snap::Writer& w, std::string& out, std::vector<Image::Part>& parts) const;
   void load_state(snap::Reader& r, const snap::Section& transfers, const snap::Section& finished,
                   const ledger::Limits& limits);
   void save_ledger(snap::Writer& w) const;
   void load_ledger(snap::Reader& r, const snap::Section& transfers, const ledger::Limits& limits);
-  void save_market(snap::Writer& w, std::string& out, snap::Blob& blob, const Market& m) const;
-  static void encode_meta(const OrderMeta& meta);  // into meta.encoded; clean
+  void save_market(snap::Writer& w, std::string& out, std::vector<Image::Part>& parts,
+                   const Market& m) const;
+  // Appends the order's entry to its page's open delta (clean), merging the page when its
+  // deltas outweigh its base.
+  static void encode_order(const Market& m, std::uint64_t id, const OrderMeta& meta);
+  static void merge_page_now(Market::OrderPage& page);
   void load_market(snap::Reader& r, Market& m) const;
   void load_remembered(snap::Reader& r);
   void load_finished(snap::Reader& r);

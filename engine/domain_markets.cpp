@@ -598,8 +598,7 @@ void Market::page_add(std::uint64_t order, const OrderMeta& meta) {
   OrderPage& page = pages[order >> kOrderPageBits];
   auto at = std::upper_bound(page.live.begin(), page.live.end(), order,
                              [](std::uint64_t x, const auto& e) { return x < e.first; });
-  page.live.insert(at, {order, &meta});
-  page.dirty = true;
+  page.live.insert(at, {order, &meta});  // encoded later (Domain::precapture)
 }
 
 void Market::page_remove(std::uint64_t order) {
@@ -612,9 +611,11 @@ void Market::page_remove(std::uint64_t order) {
   live.erase(at);
   if (live.empty()) {
     pages.erase(it);
-  } else {
-    it->second.dirty = true;
+    return;
   }
+  OrderPage& page = it->second;
+  const auto end = static_cast<std::uint32_t>(page.open.bytes.size());
+  page.open.entries.push_back({order, end, end});  // removed (merged with the next entry)
 }
 
 // An order is retired once it is off the book with nothing held: nothing it still needs

@@ -23,6 +23,7 @@
 // new format version (the reader refuses other versions: recovery then falls back to an older
 // snapshot or a full replay).
 #include <algorithm>
+#include <limits>
 #include <exception>
 #include <thread>
 #include <unordered_map>
@@ -277,17 +278,88 @@ bool Domain::precapture(std::size_t budget) const {
     unencoded_.pop_back();
     auto o = m->orders.find(id);
     if (o == m->orders.end() || !o->second.dirty) continue;
-    encode_meta(o->second);
+    encode_order(*m, id, o->second);
     --budget;
   }
   return !unencoded_.empty();
 }
 
-void Domain::encode_meta(const OrderMeta& meta) {
-  meta.encoded.clear();
-  snap::Writer w(meta.encoded);
+// Deltas up to the base's size (at least this) before the engine merges a page: a merge
+// copies base and deltas once, so it costs about what was appended since the last one.
+constexpr std::size_t kPageDeltaMin = 4096;
+
+void Domain::encode_order(const Market& m, std::uint64_t id, const OrderMeta& meta) {
+  Market::OrderPage& page = m.pages.at(id >> Market::kOrderPageBits);
+  Market::PageDelta& d = page.open;
+  const auto from = static_cast<std::uint32_t>(d.bytes.size());
+  snap::Writer w(d.bytes);
+  w.u64(id);
   w(meta);
+  const auto to = static_cast<std::uint32_t>(d.bytes.size());
+  d.entries.push_back({id, from, to});
+  page.delta_bytes += to - from;
   meta.dirty = false;
+  if (page.delta_bytes > std::max(kPageDeltaMin, page.base ? page.base->bytes.size() : 0)) {
+    merge_page_now(page);
+  }
+}
+
+void Domain::merge_page_now(Market::OrderPage& page) {
+  std::vector<const Market::PageDelta*> deltas;
+  deltas.reserve(page.frozen.size() + 1);
+  for (const auto& d : page.frozen) deltas.push_back(d.get());
+  deltas.push_back(&page.open);
+  page.base = std::make_shared<const Market::PageBytes>(Market::merge_page(page.base.get(), deltas));
+  page.frozen.clear();
+  page.open.bytes.clear();
+  page.open.entries.clear();
+  page.delta_bytes = 0;
+}
+
+Market::PageBytes Market::merge_page(const PageBytes* base,
+                                     const std::vector<const PageDelta*>& deltas) {
+  // Every delta entry, newest last among equal ids (a stable sort of them in order).
+  struct Ref {
+    std::uint64_t id;
+    const PageDelta* d;
+    std::uint32_t i;
+  };
+  std::vector<Ref> refs;
+  std::size_t n = 0, delta_size = 0;
+  for (const PageDelta* d : deltas) {
+    n += d->entries.size();
+    delta_size += d->bytes.size();
+  }
+  refs.reserve(n);
+  for (const PageDelta* d : deltas) {
+    for (std::uint32_t i = 0; i < d->entries.size(); ++i) refs.push_back({d->entries[i].id, d, i});
+  }
+  std::stable_sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.id < b.id; });
+  static const PageBytes kEmpty;
+  const PageBytes& b = base ? *base : kEmpty;
+  PageBytes out;
+  out.bytes.reserve(b.bytes.size() + delta_size);
+  out.at.reserve(b.at.size() + n);
+  const std::size_t nb = b.at.size();
+  auto copy_base = [&](std::size_t i) {
+    const std::size_t from = b.at[i].second;
+    const std::size_t to = i + 1 < nb ? b.at[i + 1].second : b.bytes.size();
+    out.at.emplace_back(b.at[i].first, static_cast<std::uint32_t>(out.bytes.size()));
+    out.bytes.append(b.bytes, from, to - from);
+  };
+  std::size_t bi = 0;
+  for (std::size_t ri = 0; ri < refs.size(); ++ri) {
+    const std::uint64_t id = refs[ri].id;
+    if (ri + 1 < refs.size() && refs[ri + 1].id == id) continue;  // a newer entry follows
+    while (bi < nb && b.at[bi].first < id) copy_base(bi++);
+    if (bi < nb && b.at[bi].first == id) ++bi;  // replaced or removed
+    const PageDelta::Entry& e = refs[ri].d->entries[refs[ri].i];
+    if (e.from == e.to) continue;  // removed
+    out.at.emplace_back(id, static_cast<std::uint32_t>(out.bytes.size()));
+    out.bytes.append(refs[ri].d->bytes, e.from, e.to - e.from);
+  }
+  while (bi < nb) copy_base(bi++);
+  return out;
 }
 
 Domain::Image Domain::capture() const {
@@ -296,14 +368,14 @@ Domain::Image Domain::capture() const {
   encode_transfers();
   image.transfers = transfer_log_.image();
   image.finished = finished_log_.image();
+  precapture(std::numeric_limits<std::size_t>::max());  // every live order encoded
   // The live orders' pages are taken by reference; the rest is small (accounts, auctions,
   // cases, the resting orders' ids).
   std::string out;
   out.reserve(std::size_t{1} << 20);
   snap::Writer w(out);
   save_state(w, out, image.state);
-  image.state.add(out);
-  unencoded_.clear();  // every live order is encoded now
+  if (!out.empty()) image.state.push_back({std::move(out), nullptr, {}, 0});
   return image;
 }
 
@@ -315,7 +387,23 @@ snap::Blob Domain::Image::blob() const {
   snap::Blob section;
   remembered.add_to(section);
   b.add_section(section);
-  b.add_section(state);
+  section = {};
+  std::vector<const Market::PageDelta*> deltas;
+  for (const Part& p : state) {
+    if (!p.own.empty()) {
+      section.add(p.own);
+      continue;
+    }
+    std::shared_ptr<const Market::PageBytes> page = p.base;
+    if (!p.deltas.empty()) {
+      deltas.clear();
+      for (const auto& d : p.deltas) deltas.push_back(d.get());
+      page = std::make_shared<const Market::PageBytes>(Market::merge_page(p.base.get(), deltas));
+    }
+    IPX_ASSERT(page && page->at.size() == p.orders);
+    section.add(std::shared_ptr<const std::string>(page, &page->bytes));
+  }
+  b.add_section(section);
   for (const SealedLog::Image* log : {&transfers, &finished}) {
     section = {};
     log->add_to(section);
@@ -353,8 +441,16 @@ std::optional<std::string> Domain::orders_unlike_book() const {
 
 void Domain::forget_snapshot_cache() {
   for (auto& [id, m] : markets_) {
-    for (auto& [key, page] : m.pages) page.dirty = true;
-    for (auto& [order, meta] : m.orders) meta.dirty = true;
+    for (auto& [key, page] : m.pages) {
+      page.base.reset();
+      page.frozen.clear();
+      page.open = {};
+      page.delta_bytes = 0;
+    }
+    for (auto& [order, meta] : m.orders) {
+      meta.dirty = true;
+      unencoded_.emplace_back(&m, order);
+    }
   }
 }
 
@@ -397,13 +493,14 @@ bool Domain::load(std::string_view bytes, std::string& error,
   }
 }
 
-void Domain::save_state(snap::Writer& w, std::string& out, snap::Blob& blob) const {
+void Domain::save_state(snap::Writer& w, std::string& out,
+                        std::vector<Image::Part>& parts) const {
   w(now_, command_n_, hash_, participants_n_, assets_n_, auctions_n_, markets_n_, cases_n_,
     settlements_n_, offers_n_, orders_n_, bidder_codes_n_);
   save_ledger(w);
   w(participants_, assets_, auctions_);
   w.u64(markets_.size());
-  for (const auto& [id, m] : markets_) save_market(w, out, blob, m);
+  for (const auto& [id, m] : markets_) save_market(w, out, parts, m);
   w(cases_, settlements_, offers_, new_credentials_, balances_due_);
   w(auction_due_, payment_due_, titles_held_, units_held_);
 }
@@ -618,33 +715,23 @@ void Domain::load_finished(snap::Reader& r) {
 // orders' metadata (by book id, sorted), from which a load rebuilds the book: every live order
 // rests, and its view is its `last` (orders_unlike_book), whose `priority` places it in its
 // level's queue. No walk of the book: its nodes are scattered.
-void Domain::save_market(snap::Writer& w, std::string& out, snap::Blob& blob,
+void Domain::save_market(snap::Writer& w, std::string& out, std::vector<Image::Part>& parts,
                          const Market& m) const {
   w(m.id, m.asset_id, m.licensor, m.num, m.licence, m.tick, m.min_qty, m.maker_fee_bp,
     m.taker_fee_bp, m.trades);
   w(m.book->next_trade_id(), m.book->next_priority());
-  // The orders' metadata as put(unordered_map) writes it (count, then sorted by id), from the
-  // pages: a dirty page is encoded again, a clean one copied.
-  std::uint64_t n = 0;
-  for (auto& [key, page] : m.pages) {
-    if (page.dirty) {
-      std::string bytes;
-      snap::Writer pw(bytes);
-      for (const auto& [id, meta] : page.live) {
-        if (meta->dirty) encode_meta(*meta);
-        pw.u64(id);
-        pw.raw(meta->encoded);
-      }
-      page.bytes = std::make_shared<const std::string>(std::move(bytes));
-      page.dirty = false;
-    }
-    n += page.live.size();
-  }
-  IPX_ASSERT(n == m.orders.size());
-  w.u64(n);
-  blob.add(out);
+  // The orders' metadata as put(unordered_map) writes it (count, then sorted by id): the
+  // pages, each its base and its deltas (the open one frozen now), merged by Image::blob().
+  w.u64(m.orders.size());
+  parts.push_back({out, nullptr, {}, 0});
   out.clear();
-  for (const auto& [key, page] : m.pages) blob.add(page.bytes);
+  for (auto& [key, page] : m.pages) {
+    if (page.open.entries.size() > 0) {
+      page.frozen.push_back(std::make_shared<const Market::PageDelta>(std::move(page.open)));
+      page.open = {};
+    }
+    parts.push_back({{}, page.base, page.frozen, page.live.size()});
+  }
 }
 
 void Domain::load_market(snap::Reader& r, Market& m) const {

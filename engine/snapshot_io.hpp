@@ -25,8 +25,9 @@
 // replace (~200k commands/s, 5 s for 1M). Of that, the engine thread encodes only what changed:
 // the remembered replies, the transfers and the finished orders are kept encoded in sealed
 // chunks (engine/remembered_log.hpp, engine/sealed_log.hpp), the live orders' metadata in
-// pages encoded again only when they change (Domain::capture); the blob is put together in
-// pieces (Blob), framed and checksummed on the snapshot writer's thread.
+// pages of bytes plus the changes since (Market::OrderPage, merged on the writer's thread);
+// the blob is put together in pieces (Blob), framed and checksummed on the snapshot writer's
+// thread.
 #include <boost/json.hpp>
 #include <concepts>
 #include <cstdint>

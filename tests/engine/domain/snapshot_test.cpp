@@ -462,6 +462,72 @@ TEST(DomainSnapshot, EngineLoadRoundTripsAndRunsOnAlikeForSeveralSeeds) {
   for (std::uint64_t seed : {1u, 2u, 3u, 42u}) round_trip<EngineLoad>(seed, 3000, 3000);
 }
 
+// Captures again and again as the book changes (pages merged by the engine, deltas frozen by
+// earlier captures and merged by the image): each saves what a domain loaded from it saves,
+// which encodes every live order afresh.
+TEST(DomainSnapshot, RepeatedCapturesSaveWhatAFreshEncodingSaves) {
+  for (std::uint64_t seed : {4u, 8u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Twin t;
+    EngineLoad load(seed, t);
+    for (int i = 0; i < 4000; ++i) {
+      load.step();
+      if (i % 400 != 399) continue;
+      const std::string bytes = t.live.save();
+      Domain fresh;
+      std::string error;
+      ASSERT_TRUE(fresh.load(bytes, error)) << error;
+      EXPECT_TRUE(fresh.save() == bytes) << "after step " << i;
+    }
+  }
+}
+
+// A page's merge: each order's newest delta entry replaces its base entry, a removal drops it,
+// ids stay ascending.
+TEST(DomainSnapshot, APageMergeKeepsEachOrdersNewestEntry) {
+  auto entry = [](std::uint64_t id, const std::string& v) {
+    std::string out;
+    snap::Writer w(out);
+    w.u64(id);
+    w.bytes(v);
+    return out;
+  };
+  Market::PageBytes base;
+  for (std::uint64_t id : {1, 3, 5, 9}) {
+    base.at.emplace_back(id, static_cast<std::uint32_t>(base.bytes.size()));
+    base.bytes += entry(id, "b" + std::to_string(id));
+  }
+  auto put = [&](Market::PageDelta& d, std::uint64_t id, const std::string& v) {
+    const auto from = static_cast<std::uint32_t>(d.bytes.size());
+    d.bytes += entry(id, v);
+    d.entries.push_back({id, from, static_cast<std::uint32_t>(d.bytes.size())});
+  };
+  auto remove = [](Market::PageDelta& d, std::uint64_t id) {
+    const auto end = static_cast<std::uint32_t>(d.bytes.size());
+    d.entries.push_back({id, end, end});
+  };
+  Market::PageDelta older, newer;
+  put(older, 3, "x3");
+  put(older, 4, "x4");
+  put(older, 7, "x7");
+  remove(older, 5);
+  put(newer, 4, "y4");
+  remove(newer, 7);
+  put(newer, 3, "y3");
+  put(newer, 10, "y10");
+  const Market::PageBytes merged = Market::merge_page(&base, {&older, &newer});
+  const std::string want = entry(1, "b1") + entry(3, "y3") + entry(4, "y4") + entry(9, "b9") +
+                           entry(10, "y10");
+  EXPECT_EQ(merged.bytes, want);
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, at] : merged.at) {
+    ids.push_back(id);
+    EXPECT_EQ(static_cast<unsigned char>(merged.bytes[at]), id);  // its entry's first byte
+  }
+  EXPECT_EQ(ids, (std::vector<std::uint64_t>{1, 3, 4, 9, 10}));
+  EXPECT_EQ(Market::merge_page(nullptr, {&older}).at.size(), 3u);  // 3, 4, 7 (5 was not there)
+}
+
 TEST(DomainSnapshot, DisposalLoadRoundTripsAndRunsOnAlikeForSeveralSeeds) {
   std::map<std::string, int> seen;
   for (std::uint64_t seed : {1u, 5u, 9u, 77u}) round_trip<DisposalLoad>(seed, 600, 900, &seen);
