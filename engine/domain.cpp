@@ -902,15 +902,21 @@ Outcome Domain::check_licence_shape(const Licence& l) {
 // Rule 15: no term past the patent's expiry; no exclusive/sole licence under an open licence
 // or overlapping a confirmed exclusive/sole licence (territory, field, term).
 Outcome Domain::check_licence(const Asset& a, const Licence& l, std::int64_t now) const {
-  const std::int64_t to_ms = now + l.term_months * kMonthMs;
-  if (to_ms > a.expires_at) {
-    return Outcome::error(Code::invalid_state, "licence term runs past the asset's expiry (rule 15)");
-  }
+  if (Outcome o = check_licence_term(a, l, now); !o.ok()) return o;
   if (l.kind == "non_exclusive") return Outcome::success({});
   if (a.open_licence) {
     return Outcome::error(Code::invalid_state, "an open-licensed patent takes no exclusive or sole licence");
   }
   return check_licence_overlap(a, l, now);
+}
+
+// Rule 15's term alone: a licence running from `from_ms` for its term ends by the expiry.
+Outcome Domain::check_licence_term(const Asset& a, const Licence& l, std::int64_t from_ms) {
+  if (from_ms + l.term_months * kMonthMs > a.expires_at) {
+    return Outcome::error(Code::invalid_state,
+                          "licence term runs past the expiry of " + a.id + " (rule 15)");
+  }
+  return Outcome::success({});
 }
 
 // Rule 15's overlap alone, for an exclusive or sole licence running from `from_ms` for its term.

@@ -221,12 +221,15 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   Auction& a = auctions_.at(s->auction_id);
   const bool licence = a.purpose == "exclusive_licence" || a.purpose == "sole_licence";
   if (licence && a.licence) {
-    // Rule 15: overlapping exclusive and sole licences cannot coexist. The listing was checked
-    // against the licences confirmed when it was made; another overlapping listing may have
-    // been confirmed since. The settlement stays paid: the operator may fail it (the buyer's
-    // money goes back).
+    // Rule 15: the licence runs from now for its term, which must end by the expiry, and
+    // overlapping exclusive and sole licences cannot coexist. The listing was checked when it
+    // was made, against the licences confirmed then; time has passed and another overlapping
+    // listing may have been confirmed since. The settlement stays paid: the operator may fail
+    // it (the buyer's money goes back).
     for (const auto& asset_id : a.lot) {
-      if (Outcome o = check_licence_overlap(assets_.at(asset_id), *a.licence, c.now); !o.ok()) return o;
+      const Asset& as = assets_.at(asset_id);
+      if (Outcome o = check_licence_term(as, *a.licence, c.now); !o.ok()) return o;
+      if (Outcome o = check_licence_overlap(as, *a.licence, c.now); !o.ok()) return o;
     }
   }
   Participant* seller = find_participant(s->seller);

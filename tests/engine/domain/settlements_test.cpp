@@ -417,6 +417,37 @@ TEST_F(DomainSettlementTest, Rule15TheSecondOfTwoOverlappingLicenceSalesIsNotCon
   EXPECT_EQ(h.position(seller, "PAT-1").units, 1);
 }
 
+// Rule 15: a licence runs from its confirmation for its term, which may not run past the
+// patent's expiry. The listing was checked at its creation; a confirmation late enough to
+// push the end past the expiry is refused and changes nothing (the operator may fail it).
+TEST_F(DomainSettlementTest, Rule15ALicenceConfirmedTooLateToEndByTheExpiryIsNotConfirmed) {
+  const json::object licence{{"kind", "exclusive"}, {"territory", json::array{"chengdu"}},
+                             {"field", "x"}, {"term_months", 120}, {"royalty_bp", 300}};
+  const std::string late = sold_to(alice, {{"purpose", "exclusive_licence"}, {"licence", licence}});
+  ASSERT_TRUE(pay(alice, late).ok());
+  // 120 months of 30 days end 3,600 days after the confirmation; the patent expires 3,650
+  // days after the start, and the sale closed a day after it.
+  ASSERT_TRUE(h.advance(60 * kDayMs).ok());
+  const std::int64_t held = h.cash_held(alice);
+  Outcome r = h.call(op, "settlement.confirm",
+                     R"({"settlement_id":")" + late + R"(","registration_no":"CNIPA-1"})");
+  EXPECT_EQ(r.code, Code::invalid_state);
+  EXPECT_NE(r.message.find("runs past the expiry"), std::string::npos) << r.message;
+  EXPECT_EQ(get(op, late).at("state"), "paid");
+  EXPECT_EQ(h.cash_held(alice), held);
+  EXPECT_EQ(h.cash_available(seller), 0);
+  // Confirmed in time (an earlier sale of the same kind): accepted.
+  const std::string early = sold_to(bob, {{"purpose", "exclusive_licence"},
+                                         {"licence", json::object{{"kind", "exclusive"},
+                                                                  {"territory", json::array{"deyang"}},
+                                                                  {"field", "x"},
+                                                                  {"term_months", 118},
+                                                                  {"royalty_bp", 300}}}});
+  ASSERT_TRUE(pay(bob, early).ok());
+  r = confirm(early);
+  EXPECT_TRUE(r.ok()) << r.message;
+}
+
 TEST_F(DomainSettlementTest, FailBeforePaymentReturnsTheDeposit) {
   const std::string sid = sold_to(alice);
   ASSERT_TRUE(
