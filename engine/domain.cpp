@@ -539,6 +539,7 @@ Outcome Domain::asset_register(Ctx& c, const AssetRegister& p) {
   a.expires_at = p.expires_at;
   a.co_owners = p.co_owners;
   if (p.legal_status) a.legal_status = *p.legal_status;
+  a.open_licence = p.open_licence.value_or(false);  // rule 15: takes no exclusive or sole licence
   // The title: one unit from the outside world to the owner.
   ledger::Transfer t;
   t.id = next_transfer_id(c);
@@ -560,7 +561,8 @@ json::object Domain::asset_json(const Asset& a) const {
                  {"title", a.title},       {"owner", a.owner},
                  {"region", a.region},     {"industry", a.industry},
                  {"valuation", a.valuation}, {"valuation_date", a.valuation_date},
-                 {"expires_at", a.expires_at}, {"legal_status", a.legal_status}};
+                 {"expires_at", a.expires_at}, {"legal_status", a.legal_status},
+                 {"open_licence", a.open_licence}};
   json::array co;
   for (const auto& x : a.co_owners) co.push_back(json::string(x));
   o["co_owners"] = std::move(co);

@@ -85,6 +85,7 @@ struct AssetRegister {
   Strings co_owners;
   OptStr legal_status;
   OptI64 valuation_date;
+  std::optional<bool> open_licence;
   static constexpr auto fields() {
     return std::tuple{req("asset_id", &AssetRegister::asset_id, idstr),
                       req("kind", &AssetRegister::kind),
@@ -96,7 +97,8 @@ struct AssetRegister {
                       req("expires_at", &AssetRegister::expires_at, time_at),
                       opt("co_owners", &AssetRegister::co_owners),
                       opt("legal_status", &AssetRegister::legal_status),
-                      opt("valuation_date", &AssetRegister::valuation_date, opt_time_at0)};
+                      opt("valuation_date", &AssetRegister::valuation_date, opt_time_at0),
+                      opt("open_licence", &AssetRegister::open_licence)};
   }
 };
 

@@ -6,7 +6,8 @@
 //        [--ledger-capacity N]
 //
 // Each flag also reads from the environment (IPX_LISTEN, IPX_PG, IPX_REDIS); the admin
-// credentials come from IPX_ADMIN_KEY and IPX_ADMIN_SECRET. At start it applies the schema
+// credentials come from the --config file (admin-key, admin-secret) or IPX_ADMIN_KEY and
+// IPX_ADMIN_SECRET. At start it applies the schema
 // migrations, replays the journal, then logs one line with its URL when ready. It exits
 // non-zero with a clear message when it cannot start, and 0 after a graceful SIGTERM.
 #include <chrono>
@@ -37,6 +38,7 @@ namespace {
 struct Options {
   std::string listen = "127.0.0.1:8080";
   std::string pg, redis, tls_cert, tls_key, config;
+  std::string admin_key, admin_secret;  // the config file's, else the environment's
   bool manual_clock = false;
   std::int64_t manual_start_ms = 0;
   bool edge = false;
@@ -62,7 +64,10 @@ void usage() {
                "            [--edge] [--config FILE] [--threads N]\n"
                "            [--snapshot-every N] [--snapshot-pace MIBPS] [--snapshot-nice N]\n"
                "            [--ledger-capacity N]\n"
-               "environment: IPX_LISTEN, IPX_PG, IPX_REDIS, IPX_ADMIN_KEY, IPX_ADMIN_SECRET\n";
+               "environment: IPX_LISTEN, IPX_PG, IPX_REDIS, IPX_ADMIN_KEY, IPX_ADMIN_SECRET\n"
+               "--config FILE: one flag per line, \"name value\" or \"name = value\" (the long\n"
+               "  name without --), '#' comments; also admin-key and admin-secret, which\n"
+               "  override the environment's; flags on the command line override the file\n";
 }
 
 const char* env(const char* name) {
@@ -81,15 +86,30 @@ std::int64_t parse_int(const std::string& s, const char* what) {
   }
 }
 
-// One "key value" or "key=value" per line; keys are the long flag names without "--".
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// One "key value", "key=value" or "key = value" per line; keys are the long flag names
+// without "--", plus admin-key and admin-secret (the admin credentials: a file, not the command
+// line, where every user of the machine can read them). Blank lines and lines starting with
+// '#' are skipped.
 void read_config(const std::string& file, std::map<std::string, std::string>& out) {
   std::ifstream in(file);
   if (!in) die("cannot read config file " + file);
   std::string line;
   while (std::getline(in, line)) {
+    line = trim(line);
     if (line.empty() || line[0] == '#') continue;
-    const auto sep = line.find_first_of("= ");
-    out[line.substr(0, sep)] = sep == std::string::npos ? "" : line.substr(sep + 1);
+    const auto sep = line.find_first_of("= \t");
+    std::string key = line.substr(0, sep);
+    std::string value = sep == std::string::npos ? "" : trim(line.substr(sep + 1));
+    if (sep != std::string::npos && line[sep] != '=' && value.starts_with('=')) {
+      value = trim(value.substr(1));  // "key = value"
+    }
+    out[key] = value;
   }
 }
 
@@ -147,10 +167,21 @@ Options parse(int argc, char** argv) {
       flags[a] = argv[++i];
     }
   }
+  for (const char* secret : {"admin-key", "admin-secret"}) {
+    if (flags.count(secret)) {
+      die(std::string("--") + secret + ": give it in the --config file or the environment " +
+          "(IPX_ADMIN_KEY, IPX_ADMIN_SECRET), not on the command line");
+    }
+  }
   if (auto it = flags.find("config"); it != flags.end()) {
     std::map<std::string, std::string> file;
     read_config(it->second, file);
-    for (const auto& [k, v] : file) apply(o, k, v);
+    for (auto& [k, v] : file) {
+      if (k == "admin-key") o.admin_key = v;
+      else if (k == "admin-secret") o.admin_secret = v;
+      else if (k == "config") die("config file " + it->second + ": a config file names no other");
+      else apply(o, k, v);
+    }
     flags.erase(it);
   }
   for (const auto& [k, v] : flags) apply(o, k, v);
@@ -289,11 +320,16 @@ int main(int argc, char** argv) {
   if (port < 0 || port > 65535) die("--listen port out of range");
 
   ipx::gateway::BindingOptions bo;
-  bo.admin_key = env("IPX_ADMIN_KEY") ? env("IPX_ADMIN_KEY") : "admin";
-  if (const char* s = env("IPX_ADMIN_SECRET")) {
+  bo.admin_key = !o.admin_key.empty()   ? o.admin_key
+                 : env("IPX_ADMIN_KEY") ? env("IPX_ADMIN_KEY")
+                                        : "admin";
+  if (!o.admin_secret.empty()) {
+    bo.admin_secret = o.admin_secret;
+  } else if (const char* s = env("IPX_ADMIN_SECRET")) {
     bo.admin_secret = s;
   } else {
-    die("no admin secret: set IPX_ADMIN_SECRET (and IPX_ADMIN_KEY, default \"admin\")");
+    die("no admin secret: set IPX_ADMIN_SECRET (and IPX_ADMIN_KEY, default \"admin\"), or "
+        "admin-secret (and admin-key) in the --config file");
   }
   // One nonce store for WebSocket logins and signed HTTP requests (GET /v1/reports/...).
   const ipx::gateway::Limits limits;

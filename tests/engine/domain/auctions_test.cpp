@@ -52,6 +52,10 @@ class DomainAuctionTest : public ::testing::Test {
     return o.ok() ? std::string(o.result.at("auction_id").as_string()) : std::string();
   }
   std::int64_t closes_at(const std::string& id) { return get(op, id).at("closes_at").as_int64(); }
+  bool get_asset_open_licence(const std::string& id) {
+    Outcome o = h.call(op, "asset.get", R"({"asset_id":")" + id + R"("})");
+    return o.ok() && o.result.at("open_licence").as_bool();
+  }
 
   static std::string ref(const std::string& id) { return R"({"auction_id":")" + id + R"("})"; }
   static std::string amount(const std::string& id, std::int64_t v, const char* field = "amount") {
@@ -414,6 +418,42 @@ TEST_F(DomainAuctionTest, SealedSecondPriceSingleBidPaysTheReserve) {
   ASSERT_TRUE(bid(alice, id, 1'300'000).ok());
   advance_to(t0 + kDayMs);
   EXPECT_EQ(get(op, id).at("price"), 1'100'000);  // max(second, reserve, start)
+}
+
+// Rule 15: a patent under open licence (asset.register's open_licence) takes no exclusive or
+// sole licence; a non-exclusive licence and a sale of the patent are listed as for any other.
+TEST_F(DomainAuctionTest, Rule15AnOpenLicensedPatentTakesNoExclusiveOrSoleLicence) {
+  json::object a{{"asset_id", "PAT-2"},    {"kind", "invention_patent"},
+                 {"title", "an open one"}, {"owner", seller},
+                 {"region", "chengdu"},    {"industry", "other"},
+                 {"valuation", 5'000'000}, {"expires_at", h.now + 3650 * kDayMs},
+                 {"open_licence", true}};
+  Outcome r = h.call(op, "asset.register", json::serialize(a));
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("open_licence"), true);
+  h.expect_rejected(Code::bad_request, op, "asset.register",
+                    json::serialize(with(a, {{"asset_id", "PAT-3"}, {"open_licence", "yes"}})));
+  auto listing = [&](const char* purpose, const char* kind) {
+    json::object p{{"lot", json::array{"PAT-2"}}, {"purpose", purpose},
+                   {"format", "english"},         {"start_price", kStart},
+                   {"increment", kStep},          {"deposit", kDeposit},
+                   {"opens_at", h.now},           {"closes_at", h.now + kDayMs}};
+    p["licence"] = json::object{{"kind", kind}, {"territory", json::array{"chengdu"}},
+                                {"field", "x"}, {"term_months", 12}};
+    return json::serialize(p);
+  };
+  for (const auto& [purpose, kind] : {std::pair{"exclusive_licence", "exclusive"},
+                                      {"sole_licence", "sole"}}) {
+    Outcome o = h.call(op, "auction.create", listing(purpose, kind));
+    EXPECT_EQ(o.code, Code::invalid_state) << purpose;
+    EXPECT_NE(o.message.find("open-licensed"), std::string::npos) << o.message;
+  }
+  // The same listings of PAT-1 (not under open licence) are accepted.
+  EXPECT_EQ(create({{"purpose", "sole_licence"},
+                    {"licence", json::object{{"kind", "sole"}, {"territory", json::array{"chengdu"}},
+                                             {"field", "x"}, {"term_months", 12}}}}),
+            "A-1");
+  EXPECT_EQ(get_asset_open_licence("PAT-1"), false);
 }
 
 // ----------------------------------------------------------------------------- timers
