@@ -77,6 +77,9 @@ void Binding::attach(engine::Engine* engine, Hub* hub, PushSink* sink) {
     }
   }
   for (const auto& c : channels) {
+    if (starts_with(c, "trades.")) announced_trades_.insert(c);
+  }
+  for (const auto& c : channels) {
     sink_->public_snapshot(c, 0, shared_snapshot(c));  // attach() comes before the first push
   }
 }
@@ -278,7 +281,15 @@ void Binding::publish(engine::Push& push) {
   if (to_sink) {
     // Only this (post-commit) thread changes the cache, so this is the snapshot as of seq.
     sink_->public_snapshot(push.channel, seq, shared_snapshot(topic));
-    sink_->public_push(push.channel, frame);
+    sink_->public_push(push.channel, frame, push.ts);
+    // A market created since attach(): its trades channel exists with its book (no trade
+    // yet, seq 0), for the edges too.
+    if (starts_with(topic, "book.")) {
+      const std::string trades = "trades." + topic.substr(5);
+      if (hub_->seq(trades) == 0 && announced_trades_.insert(trades).second) {
+        sink_->public_snapshot(trades, 0, shared_snapshot(trades));
+      }
+    }
   }
 }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <map>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -49,8 +50,8 @@ struct BindingOptions {
 class PushSink {
  public:
   virtual ~PushSink() = default;
-  // The push's frame, the same text the hub sends to subscribers.
-  virtual void public_push(const std::string& channel, const Frame& frame) = 0;
+  // The push's frame, the same text the hub sends to subscribers, and its ts (engine time).
+  virtual void public_push(const std::string& channel, const Frame& frame, std::int64_t ts_ms) = 0;
   // The channel's snapshot data as of seq (what a new subscriber gets): called just before
   // public_push for the same push, and with seq 0 at attach() for channels with no push yet.
   // The same pointer as for the previous push means the state did not change.
@@ -135,6 +136,8 @@ class Binding final : public Application, public engine::Publisher {
   mutable std::shared_mutex cache_mu_;
   std::map<std::string, SharedSnapshot, std::less<>> cache_;  // topic -> snapshot data
   std::map<std::string, std::deque<boost::json::value>, std::less<>> trades_;
+  // trades.<market> channels given to the sink with no push yet (the post-commit thread's).
+  std::set<std::string> announced_trades_;
 };
 
 }  // namespace ipx::gateway

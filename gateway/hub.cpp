@@ -81,11 +81,13 @@ const Hub::Topic* Hub::find(std::string_view name) const {
   return it == topics_.end() ? nullptr : it->second.get();
 }
 
-void Hub::reset(std::string_view name, std::uint64_t seq, const std::function<void()>& update) {
+void Hub::reset(std::string_view name, std::uint64_t seq, const std::function<void()>& update,
+                std::int64_t ts_ms) {
   Topic& t = topic(name);
   std::lock_guard lock(t.mu);
   if (update) update();
   t.seq = seq;
+  if (ts_ms > 0) t.last_ts_ms = ts_ms;
 }
 
 std::uint64_t Hub::publish(std::string_view name, std::string_view type, std::int64_t ts_ms,

@@ -78,7 +78,9 @@ class Hub {
   // For a follower of another hub (the Redis edge): under the topic lock, update() runs and
   // the topic's seq becomes `seq` without a push, so the next publish() carries seq + 1.
   // Subscribers that see the jump re-subscribe (PROTOCOL.md "Channels").
-  void reset(std::string_view topic, std::uint64_t seq, const std::function<void()>& update = {});
+  // `ts_ms` (when > 0): the engine time of the push at seq, which a snapshot push carries.
+  void reset(std::string_view topic, std::uint64_t seq, const std::function<void()>& update = {},
+             std::int64_t ts_ms = 0);
 
   // Adds (or replaces) a subscription and pushes {"type":"snapshot","seq":<current>} to the
   // subscriber, under the topic lock. Returns the token that tags this subscription.

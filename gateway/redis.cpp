@@ -172,7 +172,7 @@ void RedisPublisher::public_snapshot(const std::string& channel, std::uint64_t s
   std::lock_guard lock(mu_);
   latest_[channel] = {seq, data};
   if (seq == 0) {  // a channel with no push yet: its snapshot alone
-    queue_.push_back(Item{channel, 0, {}, data});
+    queue_.push_back(Item{channel, 0, {}, data, 0});
     cv_.notify_one();
     return;
   }
@@ -181,14 +181,15 @@ void RedisPublisher::public_snapshot(const std::string& channel, std::uint64_t s
   pending_snapshot_ = data;
 }
 
-void RedisPublisher::public_push(const std::string& channel, const Frame& frame) {
+void RedisPublisher::public_push(const std::string& channel, const Frame& frame,
+                                 std::int64_t ts_ms) {
   IPX_ASSERT(frame != nullptr);
   std::lock_guard lock(mu_);
   IPX_ASSERT(pending_channel_ == channel && pending_seq_ > 0);
   if (queue_.size() >= options_.queue_items_max) {
     if (dropped_ != nullptr) dropped_->inc();  // edges see the gap and reload the snapshot
   } else {
-    queue_.push_back(Item{channel, pending_seq_, frame, std::move(pending_snapshot_)});
+    queue_.push_back(Item{channel, pending_seq_, frame, std::move(pending_snapshot_), ts_ms});
   }
   pending_channel_.clear();
   pending_seq_ = 0;
@@ -244,7 +245,10 @@ std::vector<std::vector<std::string>> RedisPublisher::commands_for(
   std::map<std::string, std::pair<std::uint64_t, std::string>> snaps;
   for (auto rit = batch.rbegin(); rit != batch.rend(); ++rit) {
     if (snaps.contains(rit->channel)) continue;
-    std::string s = "{\"seq\":" + std::to_string(rit->seq) + ",\"data\":";
+    // With the push's ts: an edge's snapshot push carries the engine time of its seq.
+    std::string s = "{\"seq\":" + std::to_string(rit->seq);
+    if (rit->ts_ms != 0) s += ",\"ts\":" + std::to_string(rit->ts_ms);
+    s += ",\"data\":";
     s += text_of(rit->snapshot);
     s += '}';
     snaps[rit->channel] = {rit->seq, std::move(s)};
@@ -589,7 +593,8 @@ bool EdgeFollower::load(const std::string& channel, Channel& ch) {
   // unloaded and is asked again next round; seq never goes back.
   if (ch.seq > 0 && seq <= ch.seq) return true;
   json::value data = v.at("data");
-  hub_.reset(channel, seq, [&] { app_.set_snapshot(channel, std::move(data)); });
+  const std::int64_t ts = v.as_object().contains("ts") ? v.at("ts").to_number<std::int64_t>() : 0;
+  hub_.reset(channel, seq, [&] { app_.set_snapshot(channel, std::move(data)); }, ts);
   ch.seq = seq;
   ch.loaded = true;
   return true;

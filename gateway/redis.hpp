@@ -110,7 +110,7 @@ class RedisPublisher final : public PushSink {
   void stop();
 
   void public_snapshot(const std::string& channel, std::uint64_t seq, SharedSnapshot data) override;
-  void public_push(const std::string& channel, const Frame& frame) override;
+  void public_push(const std::string& channel, const Frame& frame, std::int64_t ts_ms) override;
   void credential(const std::string& key, const Credential& credential) override;
   void clock(std::int64_t now_ms, bool manual) override;
 
@@ -120,6 +120,7 @@ class RedisPublisher final : public PushSink {
     std::uint64_t seq = 0;
     Frame frame;  // null: a snapshot only (a channel with no push yet)
     SharedSnapshot snapshot;
+    std::int64_t ts_ms = 0;  // the push's engine time (0 with no push)
   };
   void loop();
   // Publisher thread only. written: per channel, the snapshot of the last entry written to
