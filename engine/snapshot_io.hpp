@@ -53,8 +53,12 @@ inline constexpr char kMagic[8] = {'I', 'P', 'X', 'S', 'N', 'A', 'P', '\0'};
 // 2: several pledges per asset; 3: the ledger's transfers and the finished orders in sections
 // of their own (engine/sealed_log.hpp); 4: a market keeps its book's priority counter, and each
 // order view its priority, instead of the resting orders' ids in priority order; 6: timers due
-// at the same ms in creation order (Domain::IdOrder), the order a version-5 state did not keep
-inline constexpr std::uint32_t kVersion = 7;
+// at the same ms in creation order (Domain::IdOrder), the order a version-5 state did not keep;
+// 7: a pledge records what licences paid it; 8: the same bytes, under rules that changed what
+// a journal replays to (an asset taken in lieu has no hammer price, a failed sale's re-run
+// opens renotice after the failure, assets answer open_licence): a version-7 state was made
+// under the old ones, so the first start replays the journal from seq 1
+inline constexpr std::uint32_t kVersion = 8;
 inline constexpr std::size_t kHeadBytes = 8 + 4;
 inline constexpr std::size_t kSectionHeadBytes = 8 + 8;
 inline constexpr int kJsonDepthMax = 32;

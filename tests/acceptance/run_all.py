@@ -15,6 +15,7 @@ yNN (an eighth, hostile) sequences: double listings, settlement states, orders a
 zNN (a ninth) concurrent clients over real sockets (bid races, idempotent retries, one market), report aggregates and CSV.
 qNN (a tenth) running the server as an operator (--config, admin credentials, start failures, migrations, TLS, --edge with Redis),
     fixed-price listings and licence kinds end to end with the ledger.
+nNN (an eleventh) every stated default and number over the wire: disposal and auction defaults, orders, channels, error codes.
 Each prints one line per check ("ok" or "FAIL") and ends with PASS or FAIL.
 
   /usr/bin/python3 tests/acceptance/run_all.py --ipxd build/release/gateway/ipxd [r05 r09 ...]
@@ -48,7 +49,7 @@ def main():
         return 2
     logs = tempfile.mkdtemp(prefix='ipx-acceptance-')
     env = dict(os.environ, IPX_IPXD=os.path.abspath(a.ipxd), IPX_ACCEPTANCE_LOGS=logs)
-    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z') and n[1:3].isdigit() and n.endswith('.py'))
+    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('n', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z') and n[1:3].isdigit() and n.endswith('.py'))
     if a.only:
         names = [n for n in names if any(n.startswith(p) for p in a.only)]
     if not names:
