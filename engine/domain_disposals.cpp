@@ -59,6 +59,11 @@ Outcome Domain::plan_shape(const DisposalOpen& p, CasePlan& plan) {
         Code::bad_request,
         "plan.start_bp: the first start is >= 70% of the valuation online (rule 1)");
   }
+  if (plan.regime == "traditional" && plan.start_bp != 10'000) {
+    return Outcome::error(Code::bad_request,
+                          "plan.start_bp: the traditional regime's reserve is the valuation "
+                          "(10000, rule 12)");
+  }
   if (plan.cut_bp > 2'000) {
     return Outcome::error(Code::bad_request,
                           "plan.cut_bp: a round is cut by at most 20% (rules 9, 12)");
@@ -484,7 +489,7 @@ void Domain::on_case_settled(DisposalCase& dc, SettlementRec& s, Ctx& c) {
   if (shortfall > 0 && !dc.plan.risk_fund.empty() && dc.plan.risk_share_bp > 0) {
     Participant* fund = find_participant(dc.plan.risk_fund);
     const std::int64_t share =
-        std::min(floor_yuan_bp(shortfall, dc.plan.risk_share_bp), cash_available(*fund));
+        std::min(*bp_of_floor(shortfall, dc.plan.risk_share_bp), cash_available(*fund));
     if (share > 0) {
       ledger::Transfer t =
           cash_move(c, cash_account(*fund), cash_account(*find_participant(dc.pledgee)), share,

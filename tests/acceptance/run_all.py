@@ -15,6 +15,7 @@ yNN (an eighth, hostile) sequences: double listings, settlement states, orders a
 zNN (a ninth) concurrent clients over real sockets (bid races, idempotent retries, one market), report aggregates and CSV.
 qNN (a tenth) running the server as an operator (--config, admin credentials, start failures, migrations, TLS, --edge with Redis),
     fixed-price listings and licence kinds end to end with the ledger.
+pNN (a twelfth) disposals in fen at their edges: plan bounds and the 56 % floor, traditional rounds and commission caps, in lieu with several pledgees, forfeits and the risk fund, late sell-off bids, failures, backstop choice, case pushes and reports.
 nNN (an eleventh) every stated default and number over the wire: disposal and auction defaults, orders, channels, error codes.
 Each prints one line per check ("ok" or "FAIL") and ends with PASS or FAIL.
 
