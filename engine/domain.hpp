@@ -37,7 +37,8 @@ struct Section;
 }  // namespace snap
 
 constexpr std::int64_t kDayMs = 86'400'000;
-constexpr std::int64_t kMonthMs = 30 * kDayMs;  // licence terms: a month is 30 days
+constexpr std::int64_t kMonthMs = 30 * kDayMs;
+constexpr std::int64_t kMinBiddersMax = 100;  // rule 2's parameter (auction.create, a plan)  // licence terms: a month is 30 days
 
 Code code_of(matching::errc e);  // a matching reject as a protocol code
 bool valid_region(std::string_view s);  // [a-z0-9_]{1,64}
@@ -125,6 +126,8 @@ struct Auction {
   std::optional<std::int64_t> reserve;
   bool hidden_reserve = false;
   std::int64_t buyer_premium_bp = 0, seller_commission_bp = 0, payment_ms = 0;
+  // Rule 2: the qualified (registered) bidders a sale needs; fewer at the close: unsold.
+  std::int64_t min_bidders = 1;
   std::optional<Licence> licence;
   std::vector<PriorityHolder> priority_holders;
   std::unique_ptr<matching::Auction> mech;
@@ -166,6 +169,7 @@ struct CasePlan {
   std::string after_sell_off = "in_lieu";
   std::string risk_fund;
   std::int64_t risk_share_bp = 0;
+  std::int64_t min_bidders = 1;  // rule 2, for the auction rounds (not the sell-off)
 };
 
 // One pledge a case pays (rule 14): every live pledge on the case's assets at disposal.open,

@@ -173,6 +173,17 @@ Outcome Domain::auction_shape(const AuctionCreate& p, matching::Format& format) 
   if (p.licence) {
     if (Outcome lo = check_licence_shape(*p.licence); !lo.ok()) return lo;
   }
+  if (p.min_bidders) {
+    if (*p.min_bidders < 1 || *p.min_bidders > kMinBiddersMax) {
+      return Outcome::error(Code::bad_request, "min_bidders: must be between 1 and 100");
+    }
+    if (*p.min_bidders > 1 && format != matching::Format::english &&
+        format != matching::Format::sealed_first && format != matching::Format::sealed_second) {
+      return Outcome::error(Code::bad_request,
+                            "min_bidders: for english and sealed auctions (a dutch or fixed-price "
+                            "sale goes to its first buyer)");
+    }
+  }
   return Outcome::success({});
 }
 
@@ -242,6 +253,7 @@ json::object Domain::create_auction(Ctx& c, const AuctionCreate& p,
   a.buyer_premium_bp = p.buyer_premium_bp.value_or(0);
   a.seller_commission_bp = p.seller_commission_bp.value_or(0);
   a.payment_ms = p.payment_ms.value_or(10LL * 86'400'000);
+  a.min_bidders = p.min_bidders.value_or(1);
   a.licence = p.licence;
   a.priority_holders = p.priority_holders;
   a.case_id = case_id;
@@ -535,7 +547,9 @@ void Domain::apply_auction_events(Auction& a, const std::vector<matching::Auctio
 }
 
 void Domain::close_auction(Auction& a, const matching::AuctionEvent& e, Ctx& c) {
-  const bool sold = e.state == matching::AuctionState::sold;
+  // Rule 2: with fewer qualified bidders than the auction requires, nothing is sold.
+  const bool enough = static_cast<std::int64_t>(a.registrations.size()) >= a.min_bidders;
+  const bool sold = e.state == matching::AuctionState::sold && enough;
   a.state = sold ? "sold" : "unsold";
   a.closed_at = e.ts.v;
   const std::string winner = sold ? a.bidders.at(e.bidder) : std::string();
@@ -611,13 +625,15 @@ json::object Domain::auction_json(const Auction& a) const {
   o["leader"] =
       sealed_open || !v.leader ? json::value(nullptr) : json::value(bidder_code_of(a, *v.leader));
   o["min_next_bid"] = sealed_open ? json::value(nullptr) : opt_fen(v.min_next_bid);
-  o["winner"] = v.winner ? json::value(bidder_code_of(a, *v.winner)) : json::value(nullptr);
+  o["winner"] = v.winner && a.state != "unsold" ? json::value(bidder_code_of(a, *v.winner))
+                                                : json::value(nullptr);
   o["settlement_id"] =
       a.settlement_id.empty() ? json::value(nullptr) : json::value(a.settlement_id);
   o["registered"] = static_cast<std::int64_t>(a.registrations.size());
   if (!a.case_id.empty()) o["case_id"] = a.case_id;
   if (a.licence) o["licence"] = codec::encode(*a.licence);
   if (a.buyer_premium_bp) o["buyer_premium_bp"] = a.buyer_premium_bp;
+  if (a.min_bidders > 1) o["min_bidders"] = a.min_bidders;
   return o;
 }
 

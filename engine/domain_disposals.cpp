@@ -51,6 +51,10 @@ Outcome Domain::plan_shape(const DisposalOpen& p, CasePlan& plan) {
   plan.extend_window_ms = in.extend_window_ms.value_or(plan.extend_window_ms);
   plan.extend_by_ms = in.extend_by_ms.value_or(plan.extend_window_ms > 0 ? plan.extend_by_ms : 0);
   plan.after_sell_off = in.after_sell_off.value_or("in_lieu");
+  plan.min_bidders = in.min_bidders.value_or(1);
+  if (plan.min_bidders < 1 || plan.min_bidders > kMinBiddersMax) {
+    return Outcome::error(Code::bad_request, "plan.min_bidders: must be between 1 and 100");
+  }
   if (plan.after_sell_off != "in_lieu" && plan.after_sell_off != "release") {
     return Outcome::error(Code::bad_request, "plan.after_sell_off: must be in_lieu or release");
   }
@@ -199,6 +203,8 @@ void Domain::start_round(DisposalCase& dc, int round, const std::string& kind, s
   ac.opens_at = opens_at;
   ac.closes_at = opens_at + (kind == "sell_off" ? plan.sell_off_ms : plan.bidding_ms);
   ac.payment_ms = plan.payment_ms;
+  // Rule 2 for the auction rounds; a sell-off goes to its first bidder (rule 10).
+  if (kind != "sell_off" && plan.min_bidders > 1) ac.min_bidders = plan.min_bidders;
   ac.reserve = ac.start_price;  // rule 1: the starting price is public and is the reserve
   matching::AuctionConfig cfg;
   cfg.format = matching::Format::english;

@@ -136,7 +136,7 @@ struct RiskFund {
 struct DisposalPlan {
   OptStr regime;  // online | traditional
   OptI64 start_bp, deposit_bp, cut_bp, notice_ms, renotice_ms, bidding_ms, sell_off_ms,
-      payment_ms, extend_window_ms, extend_by_ms;
+      payment_ms, extend_window_ms, extend_by_ms, min_bidders;
   OptStr after_sell_off;  // in_lieu | release
   std::optional<RiskFund> risk_fund;
   static constexpr auto fields() {
@@ -153,7 +153,8 @@ struct DisposalPlan {
                       opt("extend_window_ms", &P::extend_window_ms, opt_dur0),
                       opt("extend_by_ms", &P::extend_by_ms, opt_dur0),
                       opt("after_sell_off", &P::after_sell_off),
-                      opt("risk_fund", &P::risk_fund)};
+                      opt("risk_fund", &P::risk_fund),
+                      opt("min_bidders", &P::min_bidders)};
   }
 };
 
@@ -223,6 +224,7 @@ struct AuctionCreate {
   std::optional<Licence> licence;
   std::vector<PriorityHolder> priority_holders;
   OptI64 buyer_premium_bp, seller_commission_bp, payment_ms;
+  OptI64 min_bidders;  // rule 2 (extension): qualified bidders a sale needs (1 or more)
   static constexpr auto fields() {
     using A = AuctionCreate;
     return std::tuple{req("lot", &A::lot),
@@ -242,7 +244,8 @@ struct AuctionCreate {
                       opt("priority_holders", &A::priority_holders),
                       opt("buyer_premium_bp", &A::buyer_premium_bp, opt_bp),
                       opt("seller_commission_bp", &A::seller_commission_bp, opt_bp),
-                      opt("payment_ms", &A::payment_ms, opt_dur)};
+                      opt("payment_ms", &A::payment_ms, opt_dur),
+                      opt("min_bidders", &A::min_bidders)};
   }
 };
 

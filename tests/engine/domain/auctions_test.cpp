@@ -420,6 +420,47 @@ TEST_F(DomainAuctionTest, SealedSecondPriceSingleBidPaysTheReserve) {
   EXPECT_EQ(get(op, id).at("price"), 1'100'000);  // max(second, reserve, start)
 }
 
+// Rule 2: one qualified bidder is enough by default; an auction may require more
+// (min_bidders). With fewer registered at the close it is unsold, whatever was bid: no winner,
+// no settlement, every deposit released. Bounds and formats are checked.
+TEST_F(DomainAuctionTest, Rule2MinBiddersUnmetClosesUnsold) {
+  const std::string a = create({{"min_bidders", 2}});
+  EXPECT_EQ(get(op, a).at("min_bidders"), 2);
+  reg(alice, a);
+  ASSERT_TRUE(bid(alice, a, kStart).ok());
+  advance_to(closes_at(a));
+  json::object v = get(op, a);
+  EXPECT_EQ(v.at("state"), "unsold");
+  EXPECT_TRUE(v.at("winner").is_null());
+  EXPECT_TRUE(v.at("price").is_null());
+  EXPECT_TRUE(v.at("settlement_id").is_null());
+  EXPECT_EQ(h.cash_available(alice), kCash);  // the deposit is released
+  EXPECT_EQ(h.cash_held(alice), 0);
+  // Two registered: sold, though only one bid.
+  const std::string b = create({{"min_bidders", 2}});
+  reg(alice, b);
+  reg(bob, b);
+  ASSERT_TRUE(bid(alice, b, kStart).ok());
+  advance_to(closes_at(b));
+  EXPECT_EQ(get(op, b).at("state"), "sold");
+  // (The default, one, sells to a single bidder: the English tests above.)
+  // Bounds: 1 to 100; more than 1 only where bids compete (not dutch, not fixed price).
+  for (const json::value& bad : {json::value(0), json::value(101), json::value("2")}) {
+    json::object p{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"},
+                   {"format", "english"},         {"start_price", kStart},
+                   {"increment", kStep},          {"deposit", kDeposit},
+                   {"opens_at", h.now},           {"closes_at", h.now + kDayMs},
+                   {"min_bidders", bad}};
+    h.expect_rejected(Code::bad_request, op, "auction.create", json::serialize(p));
+  }
+  json::object fixed{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"},
+                     {"format", "fixed_price"},     {"start_price", kStart},
+                     {"increment", kStep},          {"deposit", kDeposit},
+                     {"opens_at", h.now},           {"closes_at", h.now + kDayMs},
+                     {"min_bidders", 2}};
+  h.expect_rejected(Code::bad_request, op, "auction.create", json::serialize(fixed));
+}
+
 // Rule 15: a patent under open licence (asset.register's open_licence) takes no exclusive or
 // sole licence; a non-exclusive licence and a sale of the patent are listed as for any other.
 TEST_F(DomainAuctionTest, Rule15AnOpenLicensedPatentTakesNoExclusiveOrSoleLicence) {

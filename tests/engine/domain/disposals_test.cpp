@@ -447,6 +447,35 @@ TEST_F(DomainDisposalTest, AFailedSettlementReRunsTheRoundRenoticeAfterTheFailur
   ASSERT_TRUE(reg(alice, a).ok());  // a failure bars nobody (unlike a default)
 }
 
+// Rule 2 in a plan: round auctions need min_bidders qualified bidders (one registered bidder
+// leaves round 1 unsold and the case goes on to round 2); the sell-off goes to its first bidder.
+TEST_F(DomainDisposalTest, Rule2PlanMinBiddersAppliesToTheRoundsNotTheSellOff) {
+  const std::string id = open_case(kValuation, with(kFast, {{"min_bidders", 2}}));
+  std::string a = auction_of(id);
+  EXPECT_EQ(get_auction(a).at("min_bidders"), 2);
+  ASSERT_TRUE(reg(alice, a).ok());
+  ASSERT_TRUE(bid(alice, a, 7'000'000).ok());
+  advance_to(get_auction(a).at("closes_at").as_int64());
+  EXPECT_EQ(get_auction(a).at("state"), "unsold");
+  EXPECT_EQ(get_case(id).at("state"), "round_2");
+  // Round 2 unsold too (nobody), then the sell-off: one bidder buys.
+  a = auction_of(id);
+  advance_to(get_auction(a).at("closes_at").as_int64());
+  a = auction_of(id);
+  EXPECT_EQ(round(id, 2).at("kind"), "sell_off");
+  EXPECT_FALSE(get_auction(a).contains("min_bidders"));
+  ASSERT_TRUE(reg(bob, a).ok());
+  ASSERT_TRUE(bid(bob, a, get_auction(a).at("start_price").as_int64()).ok());
+  advance_to(get_auction(a).at("closes_at").as_int64());
+  EXPECT_EQ(get_case(id).at("state"), "settlement");
+  h.expect_rejected(Code::bad_request, bank, "disposal.open",
+                    json::serialize(json::object{{"assets", json::array{"PAT-1"}},
+                                                 {"pledgee", bank},
+                                                 {"pledgor", pledgor},
+                                                 {"valuation", kValuation},
+                                                 {"plan", with(kFast, {{"min_bidders", 0}})}}));
+}
+
 TEST_F(DomainDisposalTest, Rule6CoOwnerHoldsAPriorityRight) {
   const std::string asset = pledged_asset(bank, kClaim, "chengdu", "electronic_information",
                                           json::array{json::string(bob)});
