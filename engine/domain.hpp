@@ -128,6 +128,7 @@ struct Auction {
   std::int64_t buyer_premium_bp = 0, seller_commission_bp = 0, payment_ms = 0;
   // Rule 2: the qualified (registered) bidders a sale needs; fewer at the close: unsold.
   std::int64_t min_bidders = 1;
+  bool premium_capped = false;  // rule 12: a traditional round's premium within S2 art 29's scale
   std::optional<Licence> licence;
   std::vector<PriorityHolder> priority_holders;
   std::unique_ptr<matching::Auction> mech;
@@ -170,6 +171,9 @@ struct CasePlan {
   std::string risk_fund;
   std::int64_t risk_share_bp = 0;
   std::int64_t min_bidders = 1;  // rule 2, for the auction rounds (not the sell-off)
+  // Traditional regime: the buyer's commission on an auction round's price, at most S2 art
+  // 29's scale (rule 12, commission_cap).
+  std::int64_t buyer_premium_bp = 0;
 };
 
 // One pledge a case pays (rule 14): every live pledge on the case's assets at disposal.open,

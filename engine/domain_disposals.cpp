@@ -52,6 +52,16 @@ Outcome Domain::plan_shape(const DisposalOpen& p, CasePlan& plan) {
   plan.extend_by_ms = in.extend_by_ms.value_or(plan.extend_window_ms > 0 ? plan.extend_by_ms : 0);
   plan.after_sell_off = in.after_sell_off.value_or("in_lieu");
   plan.min_bidders = in.min_bidders.value_or(1);
+  plan.buyer_premium_bp = in.buyer_premium_bp.value_or(0);
+  if (plan.buyer_premium_bp > 0 && plan.regime != "traditional") {
+    return Outcome::error(Code::bad_request,
+                          "plan.buyer_premium_bp: a buyer's commission is for the traditional "
+                          "regime only (rule 12)");
+  }
+  if (plan.buyer_premium_bp > 500) {
+    return Outcome::error(Code::bad_request,
+                          "plan.buyer_premium_bp: at most 500 (5%, the top of rule 12's scale)");
+  }
   if (plan.min_bidders < 1 || plan.min_bidders > kMinBiddersMax) {
     return Outcome::error(Code::bad_request, "plan.min_bidders: must be between 1 and 100");
   }
@@ -205,6 +215,9 @@ void Domain::start_round(DisposalCase& dc, int round, const std::string& kind, s
   ac.payment_ms = plan.payment_ms;
   // Rule 2 for the auction rounds; a sell-off goes to its first bidder (rule 10).
   if (kind != "sell_off" && plan.min_bidders > 1) ac.min_bidders = plan.min_bidders;
+  // Rule 12: a traditional round's buyer pays the plan's commission, within S2 art 29's scale
+  // (a sell-off is not an auction: no commission).
+  if (kind != "sell_off" && plan.buyer_premium_bp > 0) ac.buyer_premium_bp = plan.buyer_premium_bp;
   ac.reserve = ac.start_price;  // rule 1: the starting price is public and is the reserve
   matching::AuctionConfig cfg;
   cfg.format = matching::Format::english;
@@ -226,6 +239,9 @@ void Domain::start_round(DisposalCase& dc, int round, const std::string& kind, s
   }
   IPX_ASSERT(matching::validate(cfg) == matching::errc::ok);
   json::object view = create_auction(c, ac, cfg, dc.pledgor, dc.id);
+  if (ac.buyer_premium_bp && *ac.buyer_premium_bp > 0) {
+    auctions_.at(std::string(view["auction_id"].as_string())).premium_capped = true;
+  }
   Round r;
   r.round = round;
   r.kind = kind;

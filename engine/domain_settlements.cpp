@@ -4,6 +4,7 @@
 // claim) and the seller, and moves the title; settlement.fail voids everything; an unpaid
 // settlement at due_at defaults: the deposit is forfeited and the case re-runs the round.
 #include <algorithm>
+#include <limits>
 
 #include "engine/domain.hpp"
 #include "engine/ids.hpp"
@@ -16,6 +17,27 @@ std::int64_t bp_amount(std::int64_t amount, std::int64_t bp) {
   auto r = bp_of_floor_yuan(Fen{amount}, bp);
   IPX_ASSERT(r.has_value());
   return r->v;
+}
+
+// Rule 12 (S2 art 29): the buyer's commission on a price is at most 5 % of the part up to
+// 2M CNY, 3 % of the part over 2M up to 10M, 2 % over 10M up to 50M, 1 % over 50M up to
+// 100M, 0.5 % over 100M ("超过...的部分": each rate on its bracket), rounded down to a yuan.
+std::int64_t commission_cap(std::int64_t price) {
+  struct Bracket {
+    std::int64_t upto_fen, bp;
+  };
+  static constexpr Bracket kScale[] = {{200'000'000, 500},
+                                       {1'000'000'000, 300},
+                                       {5'000'000'000, 200},
+                                       {10'000'000'000, 100},
+                                       {std::numeric_limits<std::int64_t>::max(), 50}};
+  std::int64_t cap = 0, below = 0;
+  for (const Bracket& b : kScale) {
+    if (price <= below) break;
+    cap += *bp_of_floor(std::min(price, b.upto_fen) - below, b.bp);
+    below = b.upto_fen;
+  }
+  return cap - cap % 100;
 }
 }  // namespace
 
@@ -75,6 +97,7 @@ void Domain::open_settlement(Auction& a, const std::string& buyer, std::int64_t 
   s.case_id = a.case_id;
   s.price = price;
   s.buyer_premium = bp_amount(price, a.buyer_premium_bp);
+  if (a.premium_capped) s.buyer_premium = std::min(s.buyer_premium, commission_cap(price));
   s.seller_commission = bp_amount(price, a.seller_commission_bp);
   const Registration& r = a.registrations.at(buyer);
   s.deposit = r.hold_id != 0 ? a.deposit : 0;

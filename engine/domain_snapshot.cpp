@@ -90,7 +90,7 @@ template <class Io>
 void fields(Io& io, Like<CasePlan> auto& p) {
   io(p.regime, p.start_bp, p.deposit_bp, p.cut_bp, p.notice_ms, p.renotice_ms, p.bidding_ms,
      p.sell_off_ms, p.payment_ms, p.extend_window_ms, p.extend_by_ms, p.after_sell_off, p.risk_fund,
-     p.risk_share_bp, p.min_bidders);
+     p.risk_share_bp, p.min_bidders, p.buyer_premium_bp);
 }
 template <class Io>
 void fields(Io& io, Like<DisposalCase> auto& c) {
@@ -250,7 +250,7 @@ void fields(Io& io, Like<Auction> auto& a) {
   io(a.id, a.num, a.lot, a.purpose, a.format, a.seller, a.start_price, a.increment, a.deposit,
      a.opens_at, a.reserve, a.hidden_reserve, a.buyer_premium_bp, a.seller_commission_bp,
      a.payment_ms, a.licence, a.priority_holders, a.mech, a.state, a.registrations, a.bidders,
-     a.case_id, a.settlement_id, a.closed_at, a.min_bidders);
+     a.case_id, a.settlement_id, a.closed_at, a.min_bidders, a.premium_capped);
 }
 
 // ---- settlement: the ledger's accounts ----------------------------------------------------

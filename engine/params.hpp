@@ -136,7 +136,7 @@ struct RiskFund {
 struct DisposalPlan {
   OptStr regime;  // online | traditional
   OptI64 start_bp, deposit_bp, cut_bp, notice_ms, renotice_ms, bidding_ms, sell_off_ms,
-      payment_ms, extend_window_ms, extend_by_ms, min_bidders;
+      payment_ms, extend_window_ms, extend_by_ms, min_bidders, buyer_premium_bp;
   OptStr after_sell_off;  // in_lieu | release
   std::optional<RiskFund> risk_fund;
   static constexpr auto fields() {
@@ -154,7 +154,8 @@ struct DisposalPlan {
                       opt("extend_by_ms", &P::extend_by_ms, opt_dur0),
                       opt("after_sell_off", &P::after_sell_off),
                       opt("risk_fund", &P::risk_fund),
-                      opt("min_bidders", &P::min_bidders)};
+                      opt("min_bidders", &P::min_bidders),
+                      opt("buyer_premium_bp", &P::buyer_premium_bp, opt_bp)};
   }
 };
 

@@ -476,6 +476,32 @@ TEST_F(DomainDisposalTest, Rule2PlanMinBiddersAppliesToTheRoundsNotTheSellOff) {
                                                  {"plan", with(kFast, {{"min_bidders", 0}})}}));
 }
 
+// Rule 12: in the traditional regime a plan may charge the buyer a commission, at most S2 art
+// 29's scale on the price: 5 % up to 2M CNY, 3 % of the part up to 10M, ... (each rate on its
+// bracket). The online regime charges none; the sell-off none either.
+TEST_F(DomainDisposalTest, Rule12TraditionalCommissionWithinTheScale) {
+  const json::object trad = with(kFast, {{"regime", "traditional"}, {"buyer_premium_bp", 500}});
+  // 3M CNY: 5 % would be 150,000 CNY; the scale allows 5 % of 2M + 3 % of 1M = 130,000 CNY.
+  std::string id = open_case(300'000'000, trad);
+  std::string sid = win_round_1(id, alice);
+  EXPECT_EQ(get_settlement(sid).at("price"), 300'000'000);
+  EXPECT_EQ(get_settlement(sid).at("buyer_premium"), 13'000'000);
+  // 1M CNY: within the first bracket, the plan's 5 % stands (50,000 CNY).
+  id = open_case(100'000'000, trad);
+  sid = win_round_1(id, bob);
+  EXPECT_EQ(get_settlement(sid).at("buyer_premium"), 5'000'000);
+  // 3M CNY at 3 %: 90,000 CNY, under the scale's 130,000.
+  id = open_case(300'000'000, with(trad, {{"buyer_premium_bp", 300}}));
+  sid = win_round_1(id, bs1);
+  EXPECT_EQ(get_settlement(sid).at("buyer_premium"), 9'000'000);
+  h.expect_rejected(Code::bad_request, bank, "disposal.open",
+                    json::serialize(open_params(pledged_asset(bank), kValuation,
+                                                with(kFast, {{"buyer_premium_bp", 100}}), bank)));
+  h.expect_rejected(Code::bad_request, bank, "disposal.open",
+                    json::serialize(open_params(pledged_asset(bank), kValuation,
+                                                with(trad, {{"buyer_premium_bp", 501}}), bank)));
+}
+
 TEST_F(DomainDisposalTest, Rule6CoOwnerHoldsAPriorityRight) {
   const std::string asset = pledged_asset(bank, kClaim, "chengdu", "electronic_information",
                                           json::array{json::string(bob)});
