@@ -95,6 +95,19 @@ std::string bidder_code_of(const Auction& a, matching::BidderId b) {
   return a.registrations.at(it->second).bidder_code;
 }
 
+// Rule 13: a pledged asset is listed or licensed by its owner only with the consent of every
+// live pledgee (each consents for its own pledges).
+Outcome Domain::check_consents(const Asset& a) {
+  for (const auto& pl : a.pledges) {
+    if (!pl.consented) {
+      return Outcome::error(Code::invalid_state, "asset " + a.id + " is pledged to " + pl.pledgee +
+                                                     " (" + pl.registration_no +
+                                                     ") without that pledgee's consent (rule 13)");
+    }
+  }
+  return Outcome::success({});
+}
+
 // Validates the listing rules shared with markets (rule 13 consent, rule 15 licences).
 Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
                               const std::optional<Licence>& licence, std::string& seller) {
@@ -117,14 +130,8 @@ Outcome Domain::check_listing(const Ctx& c, const std::vector<std::string>& lot,
         return Outcome::error(Code::invalid_state, "asset " + asset_id + " is under disposal");
       }
     }
-    // Rule 13: a pledged asset is listed or licensed only with the consent of every live
-    // pledgee (each consents for its own pledges).
-    for (const auto& pl : a.pledges) {
-      if (!is_operator && !pl.consented) {
-        return Outcome::error(Code::invalid_state, "asset " + asset_id + " is pledged to " +
-                                                       pl.pledgee + " (" + pl.registration_no +
-                                                       ") without that pledgee's consent");
-      }
+    if (!is_operator) {
+      if (Outcome o = check_consents(a); !o.ok()) return o;
     }
     if (licence) {
       Outcome lo = check_licence(a, *licence, c.now);

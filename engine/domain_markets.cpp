@@ -200,6 +200,9 @@ Outcome Domain::units_issue(Ctx& c, const UnitsIssue& p) {
   Market& m = it->second;
   // Another licensor's market is not the caller's to touch (PROTOCOL "Edges": NOT_FOUND).
   if (m.licensor != c.actor->id) return Outcome::error(Code::not_found, "no market " + p.market_id + " of yours");
+  // Rule 13: issuing units licenses the patent; a pledge registered since the market was made
+  // needs its pledgee's consent first.
+  if (Outcome o = check_consents(assets_.at(m.asset_id)); !o.ok()) return o;
   // Refuse an overflowing position before the account is made: a rejected command changes
   // nothing, not even the set of accounts.
   const ledger::Account* position = ledger_.find_account(ids::units(c.actor->num, m.num));
@@ -328,6 +331,10 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
     return Outcome::error(Code::bad_price, "price: not a multiple of the tick " + std::to_string(m.tick));
   }
   op.owner = c.actor->num;
+  // Rule 13: the licensor offering units licenses the patent (its buyers' resales do not).
+  if (op.side_ == matching::side::sell && m.licensor == c.actor->id) {
+    if (Outcome o = check_consents(assets_.at(m.asset_id)); !o.ok()) return o;
+  }
   if (op.side_ == matching::side::sell) {
     const ledger::Account* u = ledger_.find_account(ids::units(c.actor->num, m.num));
     if (u == nullptr || ledger::available(*u) < p.qty) {

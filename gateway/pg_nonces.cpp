@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "engine/pg/conn.hpp"
@@ -99,48 +101,71 @@ void PgNonceLog::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-NonceStore::Outcome PgNonceLog::record(std::string_view nonce, std::int64_t now_ms) {
+void PgNonceLog::record_async(std::string_view nonce, std::int64_t now_ms, Done done) {
   const Outcome outcome = memory_->record(nonce, now_ms);
-  if (outcome != Outcome::fresh) return outcome;
+  if (outcome != Outcome::fresh) return done(outcome);
+  bool queued = false;
   {
     std::lock_guard lock(mu_);
-    if (queue_.size() >= options_.queue_max) queue_.pop_front();
-    queue_.emplace_back(std::string(nonce), now_ms);
+    if (!stopping_ && queue_.size() < options_.queue_max) {
+      queue_.push_back(Item{std::string(nonce), now_ms, std::move(done)});
+      queued = true;
+    }
   }
-  return outcome;
+  // Seen (in memory) but not to be written: not answered fresh.
+  if (!queued) return done(Outcome::full);
+  cv_.notify_one();
 }
 
-// The writer: every flush_every, the queued nonces in one transaction; every 10 s, the rows
-// older than the window go. A failed write keeps its rows queued and retries on the next tick.
+NonceStore::Outcome PgNonceLog::record(std::string_view nonce, std::int64_t now_ms) {
+  auto answer = std::make_shared<std::promise<Outcome>>();
+  std::future<Outcome> future = answer->get_future();
+  record_async(nonce, now_ms, [answer](Outcome o) { answer->set_value(o); });
+  if (future.wait_for(options_.wait) != std::future_status::ready) return Outcome::full;
+  return future.get();
+}
+
+// The writer: what is queued, as soon as something is, in one transaction (a group commit of
+// the logins waiting then); their answers after the commit. Every 10 s, the rows older than
+// the window go. A failed write answers its waiting logins `full`, keeps its rows queued
+// (written behind, nobody waits for them) and retries after flush_every.
 void PgNonceLog::run() {
   pg::Connection conn(conninfo_);
   auto pruned = std::chrono::steady_clock::now();
+  std::vector<Item> items;
   std::vector<std::pair<std::string, std::int64_t>> rows;
+  bool failed = false;
   for (;;) {
     bool stopping = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, options_.flush_every, [&] { return stopping_; });
+      cv_.wait_for(lock, options_.flush_every,
+                   [&] { return stopping_ || (!failed && !queue_.empty()); });
       stopping = stopping_;
-      rows.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      items.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
     }
+    for (const Item& it : items) rows.emplace_back(it.nonce, it.seen_ms);
     bool written = rows.empty();
     if (!rows.empty() && !conn.ensure()) {
-      // A few lost nonces do no harm; a slow commit here would only delay the next batch.
-      written = !conn.exec("BEGIN") && !conn.exec("SET LOCAL synchronous_commit = off");
+      written = !conn.exec("BEGIN");
       for (std::size_t i = 0; written && i < rows.size(); i += kRowsPerStatement) {
         written = insert_rows(conn, rows, i, std::min(rows.size(), i + kRowsPerStatement));
       }
       written = written && !conn.exec("COMMIT");
       if (!written) conn.exec("ROLLBACK");
     }
+    failed = !written;
+    for (Item& it : items) {
+      if (it.done) std::exchange(it.done, nullptr)(written ? Outcome::fresh : Outcome::full);
+    }
     if (!written) {
       std::lock_guard lock(mu_);
-      for (auto it = rows.rbegin(); it != rows.rend() && queue_.size() < options_.queue_max; ++it) {
+      for (auto it = items.rbegin(); it != items.rend() && queue_.size() < options_.queue_max; ++it) {
         queue_.push_front(std::move(*it));
       }
     }
+    items.clear();
     rows.clear();
     const auto now = std::chrono::steady_clock::now();
     if (now - pruned >= kPruneEvery && !conn.ensure()) {

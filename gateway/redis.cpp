@@ -361,17 +361,22 @@ RedisNonceStore::~RedisNonceStore() {
 }
 
 void RedisNonceStore::record_async(std::string_view nonce, std::int64_t now_ms, Done done) {
-  const Outcome local = memory_->record(nonce, now_ms);
-  if (local != Outcome::fresh || !connected_.load()) return done(local);
-  {
-    std::lock_guard lock(mu_);
-    if (requests_.size() < options_.nonce_batch_max * 4) {  // bounded; else memory decides
-      requests_.push_back(Request{std::string(nonce), std::move(done)});
-      done = nullptr;
-    }
-  }
-  if (done) return done(local);
-  cv_.notify_one();
+  // The store behind answers first (at once, or from its own thread once the nonce is durable:
+  // PgNonceLog), then Redis, shared with the other gateways. The store behind outlives this
+  // one's callbacks (ipxd stops it first).
+  memory_->record_async(
+      nonce, now_ms, [this, n = std::string(nonce), done = std::move(done)](Outcome local) mutable {
+        if (local != Outcome::fresh || !connected_.load()) return done(local);
+        {
+          std::lock_guard lock(mu_);
+          if (requests_.size() < options_.nonce_batch_max * 4) {  // bounded; else memory decides
+            requests_.push_back(Request{std::move(n), std::move(done)});
+            done = nullptr;
+          }
+        }
+        if (done) return done(local);
+        cv_.notify_one();
+      });
 }
 
 NonceStore::Outcome RedisNonceStore::record(std::string_view nonce, std::int64_t now_ms) {

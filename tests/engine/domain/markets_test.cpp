@@ -782,6 +782,25 @@ TEST_F(DomainMarketAccount, Rule13UnitsTheLicensorSellsPayThePledgeeFirstUpToIts
   EXPECT_EQ(pl.at("paid"), 55'000);
 }
 
+// Rule 13: a pledge registered while the market runs needs its pledgee's consent before the
+// licensor licenses more: issuing units and offering units anew are INVALID_STATE and change
+// nothing; a buyer's resale is not the licensor's licence; once consented, both go on.
+TEST_F(DomainMarketAccount, Rule13APledgeWithoutConsentStopsTheLicensorIssuingAndOffering) {
+  give_units(alice, 20, "a");
+  ASSERT_TRUE(h.call(op, "pledge.register",
+                     R"({"asset_id":"PAT-1","pledgee":")" + bank +
+                         R"(","loan_outstanding":50000,"registration_no":"PLG-1"})")
+                  .ok());
+  const auto before = h.position(lic, "M");
+  h.expect_rejected(Code::invalid_state, lic, "units.issue", R"({"market_id":"M","qty":10})");
+  rejected(Code::invalid_state, lic, limit("sell", 1'000, 10, "s-no"));
+  EXPECT_EQ(h.position(lic, "M"), before);
+  placed(alice, limit("sell", 1'000, 10, "a-resale"));  // a buyer's resale stands
+  ASSERT_TRUE(h.call(bank, "pledge.consent", R"({"asset_id":"PAT-1"})").ok());
+  EXPECT_TRUE(h.call(lic, "units.issue", R"({"market_id":"M","qty":10})").ok());
+  placed(lic, limit("sell", 1'000, 10, "s-yes"));
+}
+
 TEST_F(DomainMarketAccount, FeesWhenTheMarketSetsThem) {
   ASSERT_TRUE(h.call(alice, "market.create",
                      R"({"market_id":"F","asset_id":"PAT-2","licence":)" + licence_json() +
