@@ -634,6 +634,9 @@ Outcome Domain::pledge_register(Ctx& c, const PledgeRegister& p) {
   if (p.pledgor && *p.pledgor != a.owner) {
     return Outcome::error(Code::invalid_state, "pledgor: must be the asset's owner " + a.owner);
   }
+  if (a.owner == p.pledgee) {  // an asset the bank holds (taken in lieu, say) secures nothing
+    return Outcome::error(Code::invalid_state, "asset " + a.id + " is the pledgee's own");
+  }
   Pledge pl;
   pl.pledgee = p.pledgee;
   pl.pledgor = a.owner;

@@ -464,6 +464,7 @@ class Domain {
   Outcome check_licence_overlap(const Asset& a, const Licence& l, std::int64_t from_ms) const;
   static Outcome check_licence_term(const Asset& a, const Licence& l, std::int64_t from_ms);
   static Outcome check_consents(const Asset& a);
+  Outcome check_may_license(const Market& m) const;
   static Outcome check_licence_shape(const Licence& l);
   bool in_live_sale(const std::string& asset_id) const;  // a title sale not yet settled
   static Outcome participant_shape(const ParticipantCreate& p);

@@ -312,6 +312,8 @@ void Domain::after_sell_off(DisposalCase& dc, const Round& r, Ctx& c) {
     if (!o.industries.empty() &&
         std::find(o.industries.begin(), o.industries.end(), dc.industry) == o.industries.end())
       continue;
+    // The pledgor does not buy its own assets (as it may not bid for them).
+    if (o.participant_id == dc.pledgor) continue;
     const std::int64_t price = floor_yuan_bp(dc.valuation, o.price_bp);
     if (price <= 0 || o.used + price > o.max_amount) continue;
     if (cash_available(*find_participant(o.participant_id)) < price) continue;

@@ -194,15 +194,28 @@ Outcome Domain::market_get(Ctx&, const MarketRef& p) {
   return Outcome::success(market_json(it->second));
 }
 
+// New licences of a market's patent (units issued, the licensor's new offers): only while the
+// licensor owns it, and with the consent of every pledgee (rule 13). Licences already granted
+// (units held, resting offers) stand.
+Outcome Domain::check_may_license(const Market& m) const {
+  const Asset& a = assets_.at(m.asset_id);
+  if (a.owner != m.licensor) {
+    return Outcome::error(Code::invalid_state,
+                          "asset " + a.id + " is no longer " + m.licensor + "'s to license");
+  }
+  return check_consents(a);
+}
+
 Outcome Domain::units_issue(Ctx& c, const UnitsIssue& p) {
   auto it = markets_.find(p.market_id);
   if (it == markets_.end()) return Outcome::error(Code::not_found, "no market " + p.market_id);
   Market& m = it->second;
   // Another licensor's market is not the caller's to touch (PROTOCOL "Edges": NOT_FOUND).
   if (m.licensor != c.actor->id) return Outcome::error(Code::not_found, "no market " + p.market_id + " of yours");
-  // Rule 13: issuing units licenses the patent; a pledge registered since the market was made
-  // needs its pledgee's consent first.
-  if (Outcome o = check_consents(assets_.at(m.asset_id)); !o.ok()) return o;
+  // Issuing units licenses the patent: its owner's to do (a licensor that sold the patent
+  // since grants no more), and a pledge registered since the market was made needs its
+  // pledgee's consent first (rule 13).
+  if (Outcome o = check_may_license(m); !o.ok()) return o;
   // Refuse an overflowing position before the account is made: a rejected command changes
   // nothing, not even the set of accounts.
   const ledger::Account* position = ledger_.find_account(ids::units(c.actor->num, m.num));
@@ -331,9 +344,9 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
     return Outcome::error(Code::bad_price, "price: not a multiple of the tick " + std::to_string(m.tick));
   }
   op.owner = c.actor->num;
-  // Rule 13: the licensor offering units licenses the patent (its buyers' resales do not).
+  // The licensor offering units licenses the patent (its buyers' resales do not).
   if (op.side_ == matching::side::sell && m.licensor == c.actor->id) {
-    if (Outcome o = check_consents(assets_.at(m.asset_id)); !o.ok()) return o;
+    if (Outcome o = check_may_license(m); !o.ok()) return o;
   }
   if (op.side_ == matching::side::sell) {
     const ledger::Account* u = ledger_.find_account(ids::units(c.actor->num, m.num));

@@ -654,6 +654,37 @@ TEST_F(DomainDisposalTest, Rule11OfferOutsideItsRegionsOrIndustriesIsSkipped) {
             json::value(bs1));
 }
 
+// Rule 11 with a pledgor that is itself a backstop buyer: its own offer is passed over (it may
+// not buy its own asset, as it may not bid for it; the purchase could never be confirmed), so
+// the next offer buys, or without one the asset goes in lieu.
+TEST_F(DomainDisposalTest, Rule11ThePledgorsOwnBackstopOfferIsPassedOver) {
+  const std::string owner = h.participant("backstop", "a backstop that pledged its patent");
+  h.fund(owner, kCash);
+  json::object a{{"asset_id", "PAT-OWN"},   {"kind", "invention_patent"},
+                 {"title", "a patent"},     {"owner", owner},
+                 {"region", "chengdu"},     {"industry", "electronic_information"},
+                 {"valuation", kValuation}, {"expires_at", h.now + 3650 * kDayMs}};
+  ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+  ASSERT_TRUE(pledge("PAT-OWN", bank, kClaim, "PLG-OWN").ok());
+  ASSERT_TRUE(offer(owner, 9000, kCash).ok());  // the best price, and the earliest
+  json::object p = open_params("PAT-OWN", kValuation, kFast, bank);
+  p["pledgor"] = owner;
+  Outcome o = h.call(bank, "disposal.open", json::serialize(p));
+  ASSERT_TRUE(o.ok()) << o.message;
+  const std::string id(o.result.at("case_id").as_string());
+  advance_to(t0 + 2 * kBidMs + kHourMs);
+  const json::object c = get_case(id);
+  EXPECT_EQ(c.at("state"), "closed");
+  EXPECT_EQ(c.at("outcome"), "in_lieu");
+  EXPECT_EQ(h.cash_available(owner), kCash);
+  EXPECT_EQ(h.cash_held(owner), 0);
+  EXPECT_EQ(h.position(bank, "PAT-OWN").units, 1);
+  // The bank now owns it: it cannot pledge it to itself.
+  h.expect_rejected(Code::invalid_state, bank, "pledge.register",
+                    R"({"asset_id":"PAT-OWN","pledgee":")" + bank +
+                        R"(","loan_outstanding":1000,"registration_no":"PLG-SELF"})");
+}
+
 TEST_F(DomainDisposalTest, Rule11WithoutAnOfferTheAssetGoesToThePledgeeInLieu) {
   const std::string id = open_case(kValuation, kFast);
   advance_to(t0 + 2 * kBidMs + kHourMs);

@@ -801,6 +801,33 @@ TEST_F(DomainMarketAccount, Rule13APledgeWithoutConsentStopsTheLicensorIssuingAn
   placed(lic, limit("sell", 1'000, 10, "s-yes"));
 }
 
+// A licensor that sold the patent grants no more licences on its old market: units.issue and
+// its new sell orders are INVALID_STATE; units already sold stay with their holders.
+TEST_F(DomainMarketAccount, ALicensorThatSoldThePatentIssuesAndOffersNoMore) {
+  give_units(alice, 20, "a");
+  json::object a{{"lot", json::array{"PAT-1"}}, {"purpose", "transfer"}, {"format", "english"},
+                 {"start_price", 1'000'000},    {"increment", 10'000},   {"deposit", 0},
+                 {"opens_at", h.now},           {"closes_at", h.now + kDayMs}};
+  Outcome o = h.call(op, "auction.create", json::serialize(a));
+  ASSERT_TRUE(o.ok()) << o.message;
+  const std::string aid(o.result.at("auction_id").as_string());
+  ASSERT_TRUE(h.call(bob, "auction.register", R"({"auction_id":")" + aid + R"("})").ok());
+  ASSERT_TRUE(h.call(bob, "auction.bid", R"({"auction_id":")" + aid + R"(","amount":1000000})").ok());
+  ASSERT_TRUE(h.advance(kDayMs).ok());
+  std::vector<Push> ignored;
+  Outcome g = h.domain.apply(Method::auction_get, op, {}, Params{AuctionGet{aid}}, h.now, ignored);
+  const std::string sid(g.result.at("settlement_id").as_string());
+  ASSERT_TRUE(h.call(bob, "settlement.pay", R"({"settlement_id":")" + sid + R"("})").ok());
+  ASSERT_TRUE(h.call(op, "settlement.confirm",
+                     R"({"settlement_id":")" + sid + R"(","registration_no":"R-1"})")
+                  .ok());
+  EXPECT_EQ(h.position(bob, "PAT-1").units, 1);
+  h.expect_rejected(Code::invalid_state, lic, "units.issue", R"({"market_id":"M","qty":10})");
+  rejected(Code::invalid_state, lic, limit("sell", 1'000, 10, "s-after"));
+  EXPECT_EQ(h.position(alice, "M"), (Harness::Position{20, 0}));
+  placed(alice, limit("sell", 1'000, 10, "a-resale"));  // a holder's resale stands
+}
+
 TEST_F(DomainMarketAccount, FeesWhenTheMarketSetsThem) {
   ASSERT_TRUE(h.call(alice, "market.create",
                      R"({"market_id":"F","asset_id":"PAT-2","licence":)" + licence_json() +
