@@ -18,16 +18,6 @@ def oprice(r, i, j): return 100 * (r * 100 + i * 10 + j + 1)
 async def total(a, pid):
     x = await a.call('account.get', participant_id=pid); return x['cash_available'] + x['cash_held'], x
 
-async def main():
-    os.makedirs(LOGS, exist_ok=True)
-    srv = Server('m01', T0)
-    try:
-        await scenario(srv)
-    except Exception as e:
-        import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
-    finally:
-        finish(srv)
-
 async def scenario(srv):
     ctx = Ctx(srv.url); await ctx.admin(); a = ctx.adm
     O = await ctx.mk('enterprise')
@@ -216,4 +206,4 @@ async def scenario(srv):
         for i in (0, 1, 3): held[T[i].pid] = st3['acc' + T[i].pid]['cash_held']
         await close_all(conns.values())
 
-asyncio.run(main())
+run_crash('m01', scenario)

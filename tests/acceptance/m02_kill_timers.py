@@ -46,16 +46,6 @@ async def observe(a, st):
     o['Yheld'] = y['cash_held']; o['Ytotal'] = y['cash_available'] + y['cash_held']
     return o
 
-async def main():
-    os.makedirs(LOGS, exist_ok=True)
-    srv = Server('m02', T0)
-    try:
-        await scenario(srv)
-    except Exception as e:
-        import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
-    finally:
-        finish(srv)
-
 async def scenario(srv):
     ctx = Ctx(srv.url); await ctx.admin(); a = ctx.adm
     O = await ctx.mk('enterprise'); X = await ctx.mk('individual', fund=FUND); Y = await ctx.mk('individual', fund=FUND)
@@ -132,4 +122,4 @@ async def ctx_adv_to(a, t):
     n = (await a.call('time.now'))['now']
     if t > n: await a.call('time.advance', ms=t - n)
 
-asyncio.run(main())
+run_crash('m02', scenario)

@@ -9,16 +9,6 @@ from mcrash import *
 
 DEP = 100_000; BASE = 1 << 40; STOP_AFTER = (10, 40)
 
-async def main():
-    os.makedirs(LOGS, exist_ok=True)
-    srv = Server('m03', T0)
-    try:
-        await scenario(srv)
-    except Exception as e:
-        import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
-    finally:
-        finish(srv)
-
 def oprice(r, i, j): return 100 * (r * 100 + i * 20 + j + 1)
 
 async def scenario(srv):
@@ -128,4 +118,4 @@ async def scenario(srv):
             total[t.pid] = tot; held[t.pid] = x['cash_held']
         await close_all(conns.values())
 
-asyncio.run(main())
+run_crash('m03', scenario)

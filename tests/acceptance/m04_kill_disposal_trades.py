@@ -12,16 +12,6 @@ from mcrash import *
 
 V = 10_000_000; START = 7_000_000; DEPO = 700_000; FUND = 100_000_000
 
-async def main():
-    os.makedirs(LOGS, exist_ok=True)
-    srv = Server('m04', T0)
-    try:
-        await scenario(srv)
-    except Exception as e:
-        import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
-    finally:
-        finish(srv)
-
 async def case_snap_ok(url, w, a, k, name):
     sn = await snapshot_of(url, w, f'disposal.{k}')
     g = await a.call('disposal.get', case_id=k)
@@ -112,7 +102,9 @@ async def scenario(srv):
     cases = set()
     for x_, rr in [(i, i['reply']) for i in rec.acked()] + res2:
         if x_['method'] == 'disposal.open': cases.add(rr['result']['case_id'])
-    check('four distinct cases after retries', len(cases) == 4, cases)
+    # The kill may come before the bank's last requests are sent: one case per request sent.
+    sent_d = len([i for i in rec.items if i['method'] == 'disposal.open'])
+    check('one distinct case per disposal.open sent, after retries', len(cases) == sent_d >= 1, (sent_d, cases))
     x, y = await units()
     check(f'after retries the buyer holds one unit per sent IOC ({sentb})', mp(y, 'U')[0] == sentb and mp(x, 'U')[0] == 100 - sentb, (mp(y, 'U'), mp(x, 'U')))
     cost = sum(1000 + 100 * j for j in range(sentb))
@@ -165,4 +157,4 @@ async def ctx_adv_to(a, t):
     n = (await a.call('time.now'))['now']
     if t > n: await a.call('time.advance', ms=t - n)
 
-asyncio.run(main())
+run_crash('m04', scenario)

@@ -7,16 +7,6 @@
 from mcrash import *
 import hashlib, hmac
 
-async def main():
-    os.makedirs(LOGS, exist_ok=True)
-    srv = Server('m05', T0)
-    try:
-        await scenario(srv)
-    except Exception as e:
-        import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
-    finally:
-        finish(srv)
-
 async def login_nonce(url, w, nonce):
     c = await Client.connect(url)
     ts = int(time.time() * 1000)
@@ -87,4 +77,4 @@ async def scenario(srv):
     check('snapshot + updates = auction.get after the bid', merged == g2, (merged, g2))
     await close_all([a, Xc, Yc])
 
-asyncio.run(main())
+run_crash('m05', scenario)

@@ -89,3 +89,18 @@ async def retry_all(url, items, conns):
         c = conns[it['who'].name]
         out.append((it, await c.raw(it['method'], dict(it['params']))))
     return out
+
+
+def run_crash(name, scenario):
+    """Runs `scenario(srv)` against a fresh ipxd (manual clock at T0) that it may kill and
+    restart, then reports as every scenario does (finish)."""
+    async def main():
+        os.makedirs(LOGS, exist_ok=True)
+        srv = Server(name, T0)
+        try:
+            await scenario(srv)
+        except Exception as e:
+            import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
+        finally:
+            finish(srv)
+    asyncio.run(main())
