@@ -128,7 +128,6 @@ struct Auction {
   std::int64_t buyer_premium_bp = 0, seller_commission_bp = 0, payment_ms = 0;
   // Rule 2: the qualified (registered) bidders a sale needs; fewer at the close: unsold.
   std::int64_t min_bidders = 1;
-  bool premium_capped = false;  // rule 12: a traditional round's premium within S2 art 29's scale
   std::optional<Licence> licence;
   std::vector<PriorityHolder> priority_holders;
   std::unique_ptr<matching::Auction> mech;
@@ -274,7 +273,6 @@ struct Market {
     std::shared_ptr<const PageBytes> base;  // null: nothing merged yet
     std::vector<std::shared_ptr<const PageDelta>> frozen;  // deltas a capture took
     PageDelta open;                                          // the delta being written
-    std::size_t delta_bytes = 0;  // frozen and open together
   };
   static constexpr int kOrderPageBits = 10;
   mutable std::map<std::uint64_t, OrderPage> pages;  // by id >> kOrderPageBits
@@ -559,8 +557,8 @@ class Domain {
   void release_case_pledges(DisposalCase& dc);
   void advance_cases(std::int64_t until, Ctx& c);
   std::optional<std::int64_t> next_case_due() const;
-  Outcome make_plan(const DisposalOpen& p, CasePlan& plan) const;
-  static Outcome plan_shape(const DisposalOpen& p, CasePlan& plan);  // make_plan but the fund
+  static Outcome plan_shape(const DisposalOpen& p, CasePlan& plan);  // all but the fund
+  Outcome plan_fund(const DisposalOpen& p, CasePlan& plan) const;    // after plan_shape
   void start_round(DisposalCase& dc, int round, const std::string& kind, std::int64_t start,
                    std::int64_t opens_at, Ctx& c);
   void note(DisposalCase& dc, const Ctx& c, const std::string& event, const std::string& reason);

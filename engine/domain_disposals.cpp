@@ -28,6 +28,12 @@ void set_sell_off(matching::AuctionConfig& cfg) {
   cfg.first_bid_close_ms = Ms{kDayMs};
 }
 
+// Days (fractional) from `from` to `to`; null while `to` has not happened (0).
+json::value days_between(std::int64_t from, std::int64_t to) {
+  if (to <= 0) return nullptr;
+  return static_cast<double>(to - from) / static_cast<double>(kDayMs);
+}
+
 }  // namespace
 
 Outcome Domain::plan_shape(const DisposalOpen& p, CasePlan& plan) {
@@ -102,18 +108,17 @@ Outcome Domain::plan_shape(const DisposalOpen& p, CasePlan& plan) {
   return Outcome::success({});
 }
 
-// plan_shape, then the risk fund it names.
-Outcome Domain::make_plan(const DisposalOpen& p, CasePlan& plan) const {
-  if (Outcome s = plan_shape(p, plan); !s.ok()) return s;
-  const DisposalPlan in = p.plan.value_or(DisposalPlan{});
-  if (in.risk_fund) {
-    const Participant* fund = participant(in.risk_fund->participant_id);
+// After plan_shape: the risk fund the plan names.
+Outcome Domain::plan_fund(const DisposalOpen& p, CasePlan& plan) const {
+  if (p.plan && p.plan->risk_fund) {
+    const RiskFund& in = *p.plan->risk_fund;
+    const Participant* fund = participant(in.participant_id);
     if (fund == nullptr || fund->kind != "risk_fund") {
       return Outcome::error(Code::not_found, "plan.risk_fund.participant_id: no risk fund " +
-                                                 in.risk_fund->participant_id);
+                                                 in.participant_id);
     }
     plan.risk_fund = fund->id;
-    plan.risk_share_bp = in.risk_fund->share_bp;
+    plan.risk_share_bp = in.share_bp;
   }
   return Outcome::success({});
 }
@@ -134,7 +139,7 @@ Outcome Domain::disposal_shape(const DisposalOpen& p, CasePlan& plan) {
 Outcome Domain::disposal_open(Ctx& c, const DisposalOpen& p) {
   CasePlan plan;
   if (Outcome s = disposal_shape(p, plan); !s.ok()) return s;
-  if (Outcome po = make_plan(p, plan); !po.ok()) return po;
+  if (Outcome po = plan_fund(p, plan); !po.ok()) return po;
   const bool is_operator = (c.actor->roles & role_operator) != 0;
   if (!is_operator && p.pledgee != c.actor->id) {
     return Outcome::error(Code::not_found, "no pledge of yours to " + p.pledgee);
@@ -239,9 +244,6 @@ void Domain::start_round(DisposalCase& dc, int round, const std::string& kind, s
   }
   IPX_ASSERT(matching::validate(cfg) == matching::errc::ok);
   json::object view = create_auction(c, ac, cfg, dc.pledgor, dc.id);
-  if (ac.buyer_premium_bp && *ac.buyer_premium_bp > 0) {
-    auctions_.at(std::string(view["auction_id"].as_string())).premium_capped = true;
-  }
   Round r;
   r.round = round;
   r.kind = kind;
@@ -580,18 +582,14 @@ json::object Domain::case_json(const DisposalCase& dc) const {
                                        : 0.0;
   // DOMAIN "What a bank asset manager reads per case": the days from the case's opening to
   // the sale, the cash and the registration (null until each happens), as report rows have.
-  auto days_since_open = [&dc](std::int64_t at) -> json::value {
-    if (at <= 0) return nullptr;
-    return static_cast<double>(at - dc.opened_at) / static_cast<double>(kDayMs);
-  };
   o["recovery"] = json::object{{"hammer", dc.hammer},
                                {"net_to_bank", dc.net_to_bank},
                                {"fund_share", dc.fund_share},
                                {"forfeited", dc.forfeited},
                                {"recovery_rate", recovery},
-                               {"days_to_sale", days_since_open(dc.sold_at)},
-                               {"days_to_cash", days_since_open(dc.cash_at)},
-                               {"days_to_registration", days_since_open(dc.registered_at)}};
+                               {"days_to_sale", days_between(dc.opened_at, dc.sold_at)},
+                               {"days_to_cash", days_between(dc.opened_at, dc.cash_at)},
+                               {"days_to_registration", days_between(dc.opened_at, dc.registered_at)}};
   json::array timeline;
   for (const auto& e : dc.timeline) timeline.push_back(e);
   o["timeline"] = std::move(timeline);
@@ -672,11 +670,6 @@ std::string month_of(std::int64_t ms) {
   std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y),
                 static_cast<long long>(m));
   return buf;
-}
-
-json::value days_between(std::int64_t from, std::int64_t to) {
-  if (to <= 0) return nullptr;
-  return static_cast<double>(to - from) / static_cast<double>(kDayMs);
 }
 
 struct Agg {

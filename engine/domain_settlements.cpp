@@ -97,7 +97,10 @@ void Domain::open_settlement(Auction& a, const std::string& buyer, std::int64_t 
   s.case_id = a.case_id;
   s.price = price;
   s.buyer_premium = bp_amount(price, a.buyer_premium_bp);
-  if (a.premium_capped) s.buyer_premium = std::min(s.buyer_premium, commission_cap(price));
+  // Rule 12: a traditional case's rounds charge at most S2 art 29's scale.
+  if (!a.case_id.empty() && cases_.at(a.case_id).plan.regime == "traditional") {
+    s.buyer_premium = std::min(s.buyer_premium, commission_cap(price));
+  }
   s.seller_commission = bp_amount(price, a.seller_commission_bp);
   const Registration& r = a.registrations.at(buyer);
   s.deposit = r.hold_id != 0 ? a.deposit : 0;

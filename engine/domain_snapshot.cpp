@@ -250,7 +250,7 @@ void fields(Io& io, Like<Auction> auto& a) {
   io(a.id, a.num, a.lot, a.purpose, a.format, a.seller, a.start_price, a.increment, a.deposit,
      a.opens_at, a.reserve, a.hidden_reserve, a.buyer_premium_bp, a.seller_commission_bp,
      a.payment_ms, a.licence, a.priority_holders, a.mech, a.state, a.registrations, a.bidders,
-     a.case_id, a.settlement_id, a.closed_at, a.min_bidders, a.premium_capped);
+     a.case_id, a.settlement_id, a.closed_at, a.min_bidders);
 }
 
 // ---- settlement: the ledger's accounts ----------------------------------------------------
@@ -297,9 +297,10 @@ void Domain::encode_order(const Market& m, std::uint64_t id, const OrderMeta& me
   w(meta);
   const auto to = static_cast<std::uint32_t>(d.bytes.size());
   d.entries.push_back({id, from, to});
-  page.delta_bytes += to - from;
   meta.dirty = false;
-  if (page.delta_bytes > std::max(kPageDeltaMin, page.base ? page.base->bytes.size() : 0)) {
+  std::size_t delta_bytes = d.bytes.size();
+  for (const auto& f : page.frozen) delta_bytes += f->bytes.size();
+  if (delta_bytes > std::max(kPageDeltaMin, page.base ? page.base->bytes.size() : 0)) {
     merge_page_now(page);
   }
 }
@@ -313,7 +314,6 @@ void Domain::merge_page_now(Market::OrderPage& page) {
   page.frozen.clear();
   page.open.bytes.clear();
   page.open.entries.clear();
-  page.delta_bytes = 0;
 }
 
 Market::PageBytes Market::merge_page(const PageBytes* base,
@@ -445,7 +445,6 @@ void Domain::forget_snapshot_cache() {
       page.base.reset();
       page.frozen.clear();
       page.open = {};
-      page.delta_bytes = 0;
     }
     for (auto& [order, meta] : m.orders) {
       meta.dirty = true;

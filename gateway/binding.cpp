@@ -73,11 +73,11 @@ void Binding::attach(engine::Engine* engine, Hub* hub, PushSink* sink) {
     std::shared_lock lock(cache_mu_);
     for (const auto& [topic, data] : cache_) {
       if (starts_with(topic, "auction.") || starts_with(topic, "book.")) channels.push_back(topic);
-      if (starts_with(topic, "book.")) channels.push_back("trades." + topic.substr(5));
+      if (starts_with(topic, "book.")) {
+        channels.push_back("trades." + topic.substr(5));
+        announced_trades_.insert(channels.back());
+      }
     }
-  }
-  for (const auto& c : channels) {
-    if (starts_with(c, "trades.")) announced_trades_.insert(c);
   }
   for (const auto& c : channels) {
     sink_->public_snapshot(c, 0, shared_snapshot(c));  // attach() comes before the first push
@@ -283,8 +283,8 @@ void Binding::publish(engine::Push& push) {
     sink_->public_snapshot(push.channel, seq, shared_snapshot(topic));
     sink_->public_push(push.channel, frame, push.ts);
     // A market created since attach(): its trades channel exists with its book (no trade
-    // yet, seq 0), for the edges too.
-    if (starts_with(topic, "book.")) {
+    // yet, seq 0), for the edges too; looked at on a book's first push only.
+    if (seq == 1 && starts_with(topic, "book.")) {
       const std::string trades = "trades." + topic.substr(5);
       if (hub_->seq(trades) == 0 && announced_trades_.insert(trades).second) {
         sink_->public_snapshot(trades, 0, shared_snapshot(trades));
