@@ -38,6 +38,15 @@ async def new_auction(ctx, owner, start=1_000_000, inc=10_000, dep=100_000, open
 
 # A non-exclusive licence for unit markets, and a participant's (units, units_held) in market m.
 LIC = {'kind': 'non_exclusive', 'territory': ['cn'], 'field': 'all', 'term_months': 12, 'royalty_bp': 0}
+def norm(acc):
+    """An account.get result as (cash_available, cash_held, {positions}), zero positions left out."""
+    ps = {}
+    for p in acc.get('positions', []):
+        if p.get('units', 0) == 0: continue
+        if 'market_id' in p: ps['M:' + p['market_id']] = (p['units'], p.get('units_held'))
+        else: ps['A:' + p['asset_id']] = (p['units'],)
+    return (acc.get('cash_available'), acc.get('cash_held'), ps)
+
 def mp(acc, m):
     for p in acc['positions']:
         if p.get('market_id') == m: return p['units'], p['units_held']

@@ -8,14 +8,6 @@
 # after the transfer; the banks' private balance pushes match account.get; who reads what (NOT_FOUND / FORBIDDEN).
 from common import *
 
-def norm(acc):
-    ps = {}
-    for p in acc.get('positions', []):
-        if p.get('units', 0) == 0: continue
-        if 'market_id' in p: ps['M:' + p['market_id']] = (p['units'], p.get('units_held'))
-        else: ps['A:' + p['asset_id']] = (p['units'],)
-    return (acc.get('cash_available'), acc.get('cash_held'), ps)
-
 async def sc(ctx):
     a = ctx.adm
     A = await ctx.mk('bank'); Bk = await ctx.mk('bank'); C = await ctx.mk('bank'); O = await ctx.mk('operator')

@@ -8,14 +8,6 @@
 # each participant's private channel: deposit pushes, latest balance push = account.get after every step.
 from common import *
 
-def norm(acc):
-    ps = {}
-    for p in acc.get('positions', []):
-        if p.get('units', 0) == 0: continue
-        if 'market_id' in p: ps['M:' + p['market_id']] = (p['units'], p.get('units_held'))
-        else: ps['A:' + p['asset_id']] = (p['units'],)
-    return (acc.get('cash_available'), acc.get('cash_held'), ps)
-
 async def sc(ctx):
     a = ctx.adm
     A = await ctx.mk('bank'); Bk = await ctx.mk('bank')

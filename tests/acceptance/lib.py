@@ -140,7 +140,15 @@ def check(name, cond, detail=''):
     print(('  ok   ' if cond else '  FAIL ') + name + ('' if cond else f'  -- {detail}'), flush=True)
     return cond
 
-def run(name, scenario, start_ms=T0):
+def server_sound(srv):
+    """Checks that the server still runs and that its log holds no failed assertion."""
+    check('process alive at the end', srv.proc.poll() is None, srv.proc.poll())
+    log = open(srv.log_path).read()
+    check('log has no "assertion failed"', 'assertion failed' not in log,
+          [l for l in log.splitlines() if 'assert' in l][:3])
+
+def run(name, scenario, start_ms=T0, sound=False):
+    """sound: also server_sound() at the end (the hostile scenarios)."""
     if not PG_BASE or not BIN:
         print('acceptance: set IPX_PG and IPX_IPXD (run_all.py does)', file=sys.stderr)
         sys.exit(2)
@@ -164,6 +172,7 @@ def run(name, scenario, start_ms=T0):
     except Exception as e:
         import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
     finally:
+        if sound: server_sound(srv)
         srv.stop()
     fails = [r for r in RESULTS if not r[1]]
     print('FAIL' if fails else 'PASS')

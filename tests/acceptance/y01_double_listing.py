@@ -121,24 +121,4 @@ async def scenario(ctx):
                       (pos(ax, A) or {}).get('units', 0) + (pos(ay, A) or {}).get('units', 0) <= 1, (pos(ax, A), pos(ay, A)))
     h = await a.errm('time.now'); check('server alive', h[0] == 'OK', h)
 
-def main():
-    import lib
-    os.makedirs(LOGS, exist_ok=True)
-    srv = Server('y01', T0)
-    async def m():
-        ctx = Ctx(srv.url); await ctx.admin()
-        try: await scenario(ctx)
-        finally:
-            for c in ctx.clients:
-                try: await c.close()
-                except Exception: pass
-    try: asyncio.run(m())
-    except Exception as e:
-        import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
-    check('process alive at the end', srv.proc.poll() is None, srv.proc.poll())
-    log = open(srv.log_path).read()
-    check('log has no "assertion failed"', 'assertion failed' not in log, [l for l in log.splitlines() if 'assert' in l][:3])
-    srv.stop()
-    fails = [r for r in RESULTS if not r[1]]
-    print('FAIL' if fails else 'PASS'); sys.exit(1 if fails else 0)
-main()
+run('y01', scenario, sound=True)

@@ -63,23 +63,4 @@ async def scenario(ctx):
     print('  info: book.M push types', [m['type'] for m in p][:6])
     h = await a.errm('time.now'); check('server alive', h[0] == 'OK', h)
 
-def main():
-    os.makedirs(LOGS, exist_ok=True)
-    srv = Server('y03', T0)
-    async def m():
-        ctx = Ctx(srv.url); await ctx.admin()
-        try: await scenario(ctx)
-        finally:
-            for c in ctx.clients:
-                try: await c.close()
-                except Exception: pass
-    try: asyncio.run(m())
-    except Exception as e:
-        import traceback; traceback.print_exc(); RESULTS.append(('scenario raised', False, repr(e)))
-    check('process alive at the end', srv.proc.poll() is None, srv.proc.poll())
-    log = open(srv.log_path).read()
-    check('log has no "assertion failed"', 'assertion failed' not in log, [l for l in log.splitlines() if 'assert' in l][:3])
-    srv.stop()
-    fails = [r for r in RESULTS if not r[1]]
-    print('FAIL' if fails else 'PASS'); sys.exit(1 if fails else 0)
-main()
+run('y03', scenario, sound=True)
