@@ -3,6 +3,8 @@
 #include "engine/domain.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "engine/ids.hpp"
 #include "matching/assert.hpp"
@@ -17,22 +19,33 @@ bool keeps_reply(Code c) {
          c != Code::internal;
 }
 
-// The outcome hash: FNV-style over json::serialize(o), then h ^ (h >> 29). The serializer's
-// output is fed through the byte loop in chunks, without building the string (same bytes,
-// same hash as before).
+// The outcome hash (state hash scheme 2, snap::kStateHashScheme): the reply's text eight
+// bytes at a time (little-endian words, the tail bytes one by one), each step
+// h = rotl((h ^ w) * K, 29) with K odd: a bijection of h for each word, so two texts that
+// differ in one word never hash alike. Scheme 1 (snapshots written before session 13) took
+// one byte per step, FNV-1a: a serial chain of ~4 cycles per byte, 8 % of a replay's time.
 std::uint64_t mix_bytes(std::uint64_t h, std::string_view bytes) {
-  for (unsigned char ch : bytes) h = (h ^ ch) * 0x100000001b3ULL;
+  constexpr std::uint64_t kMul = 0x9E37'79B9'7F4A'7C15ull;
+  const char* p = bytes.data();
+  std::size_t n = bytes.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = std::rotl((h ^ w) * kMul, 29);
+  }
+  for (; n > 0; ++p, --n) h = std::rotl((h ^ static_cast<unsigned char>(*p)) * kMul, 29);
   return h ^ (h >> 29);
 }
 
+// The same over json::serialize(o) (rare: most replies are made as text).
 std::uint64_t mix_json(std::uint64_t h, const json::object& o) {
-  thread_local json::serializer sr;
+  thread_local std::string text;
+  text.clear();
+  json::serializer sr;
   sr.reset(&o);
   char buf[4096];
-  while (!sr.done()) {
-    for (unsigned char ch : sr.read(buf, sizeof buf)) h = (h ^ ch) * 0x100000001b3ULL;
-  }
-  return h ^ (h >> 29);
+  while (!sr.done()) text.append(sr.read(buf, sizeof buf));
+  return mix_bytes(h, text);
 }
 
 }  // namespace
@@ -180,20 +193,23 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
     remembered_.erase(std::string(remembered_log_.front().key));
     remembered_log_.pop_front();
   }
-  std::string canonical, key;
+  // The request as a retry is compared with: the method name, a space, the params' text
+  // (the method is part of the request: the same request_id on another method with the same
+  // params is DUPLICATE, not the other method's reply). Kept in pieces, not joined.
+  const std::string_view method_name = info.name;
+  std::string encoded, key;
   if (!request_id.empty()) {
-    // The method is part of the request: the same request_id on another method with the
-    // same params is DUPLICATE, not the other method's reply.
-    canonical = std::string(info.name) + ' ';
     if (sent.empty()) {
-      info.encode_text(params, canonical);
-    } else {
-      canonical += sent;
+      info.encode_text(params, encoded);
+      sent = encoded;
     }
     key = pair_key(actor_id, request_id);
     if (const RememberedLog::Ref* ref = remembered_.find(key); ref != nullptr) {
       const RememberedLog::Entry r = remembered_log_.get(*ref);
-      if (r.params != canonical) {
+      const bool same = r.params.size() == method_name.size() + 1 + sent.size() &&
+                        r.params.starts_with(method_name) && r.params[method_name.size()] == ' ' &&
+                        r.params.ends_with(sent);
+      if (!same) {
         return Outcome::error(Code::duplicate, "request_id already used with other params");
       }
       if (r.code != Code::ok) return Outcome::error(r.code, std::string(r.message));
@@ -224,7 +240,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   const std::string& text = text_result ? out.result_text : serialized;
   hash_ = mix_bytes(hash_ ^ static_cast<std::uint64_t>(out.code), text);
   // Not remembered yet (looked up above), so the key is new to the table.
-  const auto ref = remembered_log_.append(now, key, canonical, out.code, out.message,
+  const auto ref = remembered_log_.append(now, key, {method_name, " ", sent}, out.code, out.message,
                                           out.ok() ? std::string_view(text) : std::string_view());
   const bool inserted = remembered_.try_emplace(std::move(key), ref);
   IPX_ASSERT(inserted);

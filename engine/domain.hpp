@@ -289,12 +289,15 @@ class Domain {
   // The ledger's live log capacity (soft: compaction keeps the live log under half of it,
   // new work is refused near it, and past it the ledger grows rather than fail what may not
   // be refused). Its id index costs memory as ids arrive (tests build thousands of Domains).
-  static constexpr ledger::Limits kLedgerLimits{std::size_t{1} << 18, std::size_t{1} << 22};
+  static constexpr ledger::Limits kLedgerLimits{.accounts_max = std::size_t{1} << 18,
+                                                .transfers_max = std::size_t{1} << 22,
+                                                .transfer_id_runs = true};
   // The engine's: the same capacity, the id index faulted in at construction, so that the
   // engine thread takes no first-touch page faults as the ledger grows.
-  static constexpr ledger::Limits kEngineLedgerLimits{kLedgerLimits.accounts_max,
-                                                      kLedgerLimits.transfers_max,
-                                                      /*prefault=*/false, /*touch_index=*/true};
+  static constexpr ledger::Limits kEngineLedgerLimits{.accounts_max = kLedgerLimits.accounts_max,
+                                                      .transfers_max = kLedgerLimits.transfers_max,
+                                                      .touch_index = true,
+                                                      .transfer_id_runs = true};
 
   Domain();
   // The engine's limits, or tests' (a small ledger fills in a few thousand commands); the
@@ -374,7 +377,7 @@ class Domain {
   // The next timer's due time (auction opens/closes, Dutch ticks, order expiries, payment
   // deadlines, round scheduling); nullopt when none.
   std::optional<std::int64_t> next_due() const;
-  std::uint64_t state_hash() const;
+  std::uint64_t state_hash() const;  // of scheme snap::kStateHashScheme
   // Replay: pushes are dropped, so their channel snapshots are not built.
   void set_replaying(bool on) { replaying_ = on; }
   // Nobody sees the pushes (an engine without a publisher): balance pushes and channel

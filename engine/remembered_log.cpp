@@ -17,8 +17,9 @@ snap::Reader reader_at(const std::string& chunk, std::size_t offset) {
 }  // namespace
 
 RememberedLog::Ref RememberedLog::append(std::int64_t at_ms, std::string_view key,
-                                         std::string_view params, Code code,
-                                         std::string_view message, std::string_view result_json) {
+                                         std::initializer_list<std::string_view> params,
+                                         Code code, std::string_view message,
+                                         std::string_view result_json) {
   IPX_ASSERT(at_ms >= last_at_ms_);
   if (open_.size() >= kChunkBytes) {
     sealed_.push_back(std::make_shared<const std::string>(std::move(open_)));
@@ -30,7 +31,10 @@ RememberedLog::Ref RememberedLog::append(std::int64_t at_ms, std::string_view ke
   snap::Writer w(open_);
   w.i64(at_ms);
   w.bytes(key);
-  w.bytes(params);
+  std::size_t params_size = 0;
+  for (std::string_view piece : params) params_size += piece.size();
+  w.u64(params_size);
+  for (std::string_view piece : params) w.raw(piece);  // as w.bytes(joined) writes it
   w.u64(static_cast<std::uint64_t>(code));
   w.bytes(message);
   w.bytes(result_json);

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,6 +59,13 @@ class RememberedLog {
 
   // Appends an entry; at_ms must not be before the newest entry's.
   Ref append(std::int64_t at_ms, std::string_view key, std::string_view params, Code code,
+             std::string_view message, std::string_view result_json) {
+    return append(at_ms, key, {params}, code, message, result_json);
+  }
+  // The same, with the params given in pieces that the entry holds joined (the engine's
+  // request text, method name and params, without building it as one string first).
+  Ref append(std::int64_t at_ms, std::string_view key,
+             std::initializer_list<std::string_view> params, Code code,
              std::string_view message, std::string_view result_json);
   Entry get(Ref ref) const;
   Entry front() const;  // the oldest; !empty()

@@ -57,8 +57,13 @@ inline constexpr char kMagic[8] = {'I', 'P', 'X', 'S', 'N', 'A', 'P', '\0'};
 // 7: a pledge records what licences paid it; 8: the same bytes, under rules that changed what
 // a journal replays to (an asset taken in lieu has no hammer price, a failed sale's re-run
 // opens renotice after the failure, assets answer open_licence): a version-7 state was made
-// under the old ones, so the first start replays the journal from seq 1
-inline constexpr std::uint32_t kVersion = 8;
+// under the old ones, so the first start replays the journal from seq 1; 9: the same bytes,
+// with the state hash of scheme 2 (below), which a version-8 state does not carry
+inline constexpr std::uint32_t kVersion = 9;
+// Which function Domain::state_hash() is; a snapshot row records it (schema/0011): 1 hashed
+// each reply byte by byte, 2 eight bytes at a time (engine/domain.cpp, mix_bytes). A replay
+// checks only the rows of its own scheme.
+inline constexpr int kStateHashScheme = 2;
 inline constexpr std::size_t kHeadBytes = 8 + 4;
 inline constexpr std::size_t kSectionHeadBytes = 8 + 8;
 inline constexpr int kJsonDepthMax = 32;

@@ -35,9 +35,12 @@ std::chrono::microseconds since(Clock::time_point t) {
 std::error_code load_snapshots(Connection& conn, std::int64_t after_seq,
                                std::map<std::int64_t, std::string>& out,
                                std::int64_t& latest) {
+  // Only rows of this build's state hash scheme: another scheme's hash is not comparable.
   const std::string sql = "SELECT seq, state_hash, (SELECT max(seq) FROM snapshots)"
                           " FROM snapshots WHERE seq > " +
-                          std::to_string(after_seq) + " ORDER BY seq";
+                          std::to_string(after_seq) +
+                          " AND hash_scheme = " + std::to_string(engine::snap::kStateHashScheme) +
+                          " ORDER BY seq";
   PgResult r(PQexecParams(conn.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1));
   if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return conn.fail(r.get(), "snapshots");
   for (int i = 0; i < PQntuples(r.get()); ++i) {

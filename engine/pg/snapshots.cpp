@@ -14,6 +14,7 @@ namespace ipx::pg {
 namespace {
 
 constexpr unsigned kOidInt8 = 20;
+constexpr unsigned kOidInt2 = 21;
 constexpr unsigned kOidBytea = 17;
 constexpr std::size_t kStateHashBytesMax = 64;
 
@@ -222,25 +223,31 @@ std::error_code save_snapshot(PGconn* conn, const SnapshotWrite& w, std::string*
     return errc::bad_record;
   }
   // The journal row at seq gives both the existence check and the record hash.
+  // A row of another state hash scheme at the same seq (written before an upgrade) is
+  // replaced: its hash is not comparable, and its state no longer loads.
   static constexpr const char* kSql =
       "WITH ins AS ("
-      " INSERT INTO snapshots (seq, state_hash, payload, state, record_hash, chunks)"
-      " SELECT $1, $2, $3, $4, j.hash, $5 FROM journal j WHERE j.seq = $1"
-      " ON CONFLICT (seq) DO NOTHING RETURNING 1)"
+      " INSERT INTO snapshots (seq, state_hash, payload, state, record_hash, chunks, hash_scheme)"
+      " SELECT $1, $2, $3, $4, j.hash, $5, $6 FROM journal j WHERE j.seq = $1"
+      " ON CONFLICT (seq) DO UPDATE SET state_hash = EXCLUDED.state_hash,"
+      " payload = EXCLUDED.payload, state = EXCLUDED.state, record_hash = EXCLUDED.record_hash,"
+      " chunks = EXCLUDED.chunks, hash_scheme = EXCLUDED.hash_scheme"
+      " WHERE snapshots.hash_scheme <> EXCLUDED.hash_scheme RETURNING 1)"
       " SELECT (SELECT count(*) FROM ins),"
       " EXISTS (SELECT 1 FROM journal WHERE seq = $1),"
       " (SELECT state_hash FROM snapshots WHERE seq = $1)";
   const std::string seq_text = std::to_string(w.seq);
-  const unsigned types[5] = {kOidInt8, kOidBytea, kOidBytea, kOidBytea, kOidBytea};
-  const char* values[5] = {seq_text.c_str(), w.state_hash.data(),
+  const std::string scheme_text = std::to_string(engine::snap::kStateHashScheme);
+  const unsigned types[6] = {kOidInt8, kOidBytea, kOidBytea, kOidBytea, kOidBytea, kOidInt2};
+  const char* values[6] = {seq_text.c_str(), w.state_hash.data(),
                            w.payload.empty() ? "" : w.payload.data(),
                            w.state.empty() ? nullptr : w.state.data(),
-                           w.chunks.empty() ? nullptr : w.chunks.data()};
-  const int lengths[5] = {0, static_cast<int>(w.state_hash.size()),
+                           w.chunks.empty() ? nullptr : w.chunks.data(), scheme_text.c_str()};
+  const int lengths[6] = {0, static_cast<int>(w.state_hash.size()),
                           static_cast<int>(w.payload.size()), static_cast<int>(w.state.size()),
-                          static_cast<int>(w.chunks.size())};
-  const int formats[5] = {0, 1, 1, 1, 1};
-  PgResult r(PQexecParams(conn, kSql, 5, types, values, lengths, formats, 1));
+                          static_cast<int>(w.chunks.size()), 0};
+  const int formats[6] = {0, 1, 1, 1, 1, 0};
+  PgResult r(PQexecParams(conn, kSql, 6, types, values, lengths, formats, 1));
   if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1) {
     return fail(conn, r, error, "save_snapshot");
   }

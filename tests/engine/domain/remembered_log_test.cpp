@@ -96,6 +96,21 @@ TEST(RememberedLog, EntriesAcrossChunksUntilPoppedAndImagesKeepTheirEntries) {
   expect_entry(log.front(), r);
 }
 
+// The engine hands the request text in pieces (method, space, params): the entry is the one
+// the joined text makes, byte for byte.
+TEST(RememberedLog, AnEntryGivenInPiecesIsTheJoinedOne) {
+  RememberedLog pieces, joined;
+  const std::string params(300, 'p');  // a length past one varint byte
+  const auto a = pieces.append(5, "k", {"order.place", " ", params}, Code::ok, "", "{}");
+  const auto b = joined.append(5, "k", "order.place " + params, Code::ok, "", "{}");
+  EXPECT_EQ(pieces.get(a).params, "order.place " + params);
+  EXPECT_EQ(joined.get(b).params, pieces.get(a).params);
+  std::string x, y;
+  EXPECT_EQ(read_image(pieces.image(), x).size(), 1u);
+  EXPECT_EQ(read_image(joined.image(), y).size(), 1u);
+  EXPECT_EQ(x, y);
+}
+
 TEST(RememberedLog, AReplyCodeOutOfRangeIsRefusedOnRead) {
   std::string bytes;
   snap::Writer w(bytes);

@@ -36,6 +36,7 @@
 #include "engine/pg/journal.hpp"
 #include "engine/pg/migrate.hpp"
 #include "engine/pg/recovery.hpp"
+#include "engine/pg/snapshots.hpp"
 #include "settlement/pg_store.hpp"
 #include "tests/engine/pg/test_db.hpp"
 #include "tools/engine_workload.hpp"
@@ -307,7 +308,7 @@ TEST(Recovery, SeededStreamFromASnapshotPlusTheTailGivesTheSameStateHash) {
     // (The state is a manifest, engine/pg/snapshots.cpp: magic 8, piece count 8, then the first
     // piece, the blob's own head: kind 1, length 8, then the blob's magic 8 and version.)
     ASSERT_EQ(test::run_sql(db.super_conninfo(),
-                            "UPDATE snapshots SET state = overlay(state PLACING '\\x09'::bytea FROM 34)"
+                            "UPDATE snapshots SET state = overlay(state PLACING '\\x0a'::bytea FROM 34)"
                             " WHERE seq = " + std::to_string(older.snapshot_seq)),
               "");
     log.clear();
@@ -317,7 +318,7 @@ TEST(Recovery, SeededStreamFromASnapshotPlusTheTailGivesTheSameStateHash) {
     EXPECT_EQ(none.records, live_seq);
     EXPECT_EQ(none.state_hash, live_hash);
     ASSERT_EQ(log.size(), 2u);
-    EXPECT_NE(log[1].find("format version 9"), std::string::npos) << log[1];
+    EXPECT_NE(log[1].find("format version 10"), std::string::npos) << log[1];
     EXPECT_NE(log[1].find("replaying the journal from seq 1"), std::string::npos) << log[1];
   }
 }
@@ -839,6 +840,53 @@ TEST(Recovery, SnapshotHashMismatchIsAStartUpErrorNamingTheSeq) {
   EXPECT_GT(r.broken_seq, 0);
   EXPECT_NE(r.message.find("snapshot seq " + std::to_string(r.broken_seq)), std::string::npos)
       << r.message;
+}
+
+// Rows written by a build whose state hash was another function (scheme 1, before
+// schema/0011): a replay does not compare with them, a restart passes their states over, and
+// the engine writes its own snapshot over one at the same seq.
+TEST(Recovery, SnapshotsOfAnotherHashSchemeAreNotComparedAndAreReplaced) {
+  test::TestDb db;
+  ASSERT_TRUE(db.ok());
+  {
+    LiveEngine live(db.conninfo(), 100);
+    tools::Workload w({.seed = 13, .tag = "s"});
+    live.setup(w);
+    live.drive(w, 400);
+  }
+  const std::string newest = query_value(db.super_conninfo(), "SELECT max(seq) FROM snapshots");
+  ASSERT_NE(newest, "");
+  EXPECT_EQ(query_value(db.super_conninfo(),
+                        "SELECT count(*) FROM snapshots WHERE hash_scheme <> 2"),
+            "0");
+  ASSERT_EQ(test::run_sql(db.super_conninfo(),
+                          "UPDATE snapshots SET hash_scheme = 1,"
+                          " state_hash = '0123456789abcdef'::bytea"),
+            "");
+  const auto full = replay_from_scratch(db.conninfo());
+  ASSERT_TRUE(full.ok()) << full.message;
+  EXPECT_EQ(full.snapshots_checked, 0);
+  std::vector<std::string> log;
+  const auto r = restart(db.conninfo(), &log);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.snapshot_seq, 0) << "no state of another scheme is taken";
+  EXPECT_EQ(r.state_hash, full.state_hash);
+  EXPECT_GT(r.snapshots_refused, 0);
+
+  // This build's snapshot at the newest seq replaces the old row; saving it again is a no-op,
+  // and another hash at that seq is now a conflict.
+  PGconn* c = PQconnectdb(db.conninfo().c_str());
+  ASSERT_EQ(PQstatus(c), CONNECTION_OK);
+  std::string error;
+  EXPECT_FALSE(save_snapshot(c, std::stoll(newest), "00000000000000aa", "", &error)) << error;
+  EXPECT_FALSE(save_snapshot(c, std::stoll(newest), "00000000000000aa", "", &error)) << error;
+  EXPECT_EQ(save_snapshot(c, std::stoll(newest), "00000000000000bb", "", &error),
+            make_error_code(errc::snapshot_conflict));
+  PQfinish(c);
+  EXPECT_EQ(query_value(db.super_conninfo(),
+                        "SELECT hash_scheme || ' ' || convert_from(state_hash, 'UTF8')"
+                        " FROM snapshots WHERE seq = " + newest),
+            "2 00000000000000aa");
 }
 
 // --- crash ---------------------------------------------------------------------------------
