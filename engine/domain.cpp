@@ -190,7 +190,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   now_ = now;
   // Forget request_ids older than 24 h of engine time.
   while (!remembered_log_.empty() && remembered_log_.front().at_ms + kRememberMs <= now) {
-    remembered_.erase(std::string(remembered_log_.front().key));
+    remembered_.erase(remembered_log_.front().key, remembered_log_);
     remembered_log_.pop_front();
   }
   // The request as a retry is compared with: the method name, a space, the params' text
@@ -204,7 +204,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
       sent = encoded;
     }
     key = pair_key(actor_id, request_id);
-    if (const RememberedLog::Ref* ref = remembered_.find(key); ref != nullptr) {
+    if (const RememberedLog::Ref* ref = remembered_.find(key, remembered_log_); ref != nullptr) {
       const RememberedLog::Entry r = remembered_log_.get(*ref);
       const bool same = r.params.size() == method_name.size() + 1 + sent.size() &&
                         r.params.starts_with(method_name) && r.params[method_name.size()] == ' ' &&
@@ -242,7 +242,7 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   // Not remembered yet (looked up above), so the key is new to the table.
   const auto ref = remembered_log_.append(now, key, {method_name, " ", sent}, out.code, out.message,
                                           out.ok() ? std::string_view(text) : std::string_view());
-  const bool inserted = remembered_.try_emplace(std::move(key), ref);
+  const bool inserted = remembered_.insert(key, ref, remembered_log_);
   IPX_ASSERT(inserted);
   return out;
 }
@@ -755,7 +755,7 @@ bool Domain::ledger_refuses(Method m, std::string_view actor_id, std::string_vie
   }
   if (request_id.empty()) return true;
   // Remembered, and not about to be forgotten (Domain::apply forgets after 24 h first).
-  const RememberedLog::Ref* ref = remembered_.find(pair_key(actor_id, request_id));
+  const RememberedLog::Ref* ref = remembered_.find(pair_key(actor_id, request_id), remembered_log_);
   return ref == nullptr || remembered_log_.get(*ref).at_ms + kRememberMs <= std::max(now, now_);
 }
 

@@ -705,7 +705,7 @@ class Domain {
   // each encoded once as a snapshot stores it; the reply is its result's JSON text (the bytes
   // the state hash already reads).
   RememberedLog remembered_log_;
-  ShardedMap<std::string, RememberedLog::Ref> remembered_;
+  RememberedIndex remembered_;
 
   std::uint64_t participants_n_ = 0, assets_n_ = 0, auctions_n_ = 0, markets_n_ = 0,
                 cases_n_ = 0, settlements_n_ = 0, offers_n_ = 0, orders_n_ = 0,

@@ -777,7 +777,7 @@ void Domain::load_remembered(snap::Reader& r) {
     last = e.at_ms;
     const auto ref = remembered_log_.append(e.at_ms, e.key, e.params, e.code, e.message,
                                             e.result_json);
-    if (!remembered_.try_emplace(std::string(e.key), ref)) {
+    if (!remembered_.insert(e.key, ref, remembered_log_)) {
       r.fail("a request id remembered twice");
     }
   }

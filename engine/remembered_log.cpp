@@ -1,5 +1,8 @@
 #include "engine/remembered_log.hpp"
 
+#include <bit>
+#include <cstring>
+
 #include "engine/sealed_log.hpp"
 #include "engine/snapshot_io.hpp"
 #include "matching/assert.hpp"
@@ -101,6 +104,61 @@ RememberedLog::Image RememberedLog::image() const {
 
 void RememberedLog::Image::add_to(snap::Blob& b) const {
   add_log_section(b, count, sealed, offset, open);
+}
+
+std::uint64_t RememberedIndex::fingerprint(std::string_view key) {
+  constexpr std::uint64_t kMul = 0x9E37'79B9'7F4A'7C15ull;
+  std::uint64_t h = kMul ^ key.size();
+  const char* p = key.data();
+  std::size_t n = key.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = std::rotl((h ^ w) * kMul, 29);
+  }
+  for (; n > 0; ++p, --n) h = std::rotl((h ^ static_cast<unsigned char>(*p)) * kMul, 29);
+  // A final avalanche (MurmurHash3's fmix64): every key bit reaches every fingerprint bit.
+  h ^= h >> 33;
+  h *= 0xff51'afd7'ed55'8ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ce'b9fe'1a85'ec53ull;
+  return h ^ (h >> 33);
+}
+
+const RememberedIndex::Ref* RememberedIndex::find(std::string_view key,
+                                                  const RememberedLog& log) const {
+  if (const Ref* r = by_fingerprint_.find(fingerprint_of(key));
+      r != nullptr && log.get(*r).key == key) {
+    return r;
+  }
+  if (overflow_.empty()) return nullptr;
+  auto it = overflow_.find(std::string(key));
+  return it == overflow_.end() ? nullptr : &it->second;
+}
+
+bool RememberedIndex::insert(std::string_view key, Ref ref, const RememberedLog& log) {
+  const std::uint64_t fp = fingerprint_of(key);
+  if (const Ref* r = by_fingerprint_.find(fp); r != nullptr) {
+    if (log.get(*r).key == key) return false;
+    return overflow_.try_emplace(std::string(key), ref).second;  // another key's fingerprint
+  }
+  if (!overflow_.empty() && overflow_.contains(std::string(key))) return false;
+  return by_fingerprint_.try_emplace(fp, ref);
+}
+
+void RememberedIndex::erase(std::string_view key, const RememberedLog& log) {
+  const std::uint64_t fp = fingerprint_of(key);
+  if (const Ref* r = by_fingerprint_.find(fp); r != nullptr && log.get(*r).key == key) {
+    by_fingerprint_.erase(fp);
+    return;
+  }
+  const bool erased = overflow_.erase(std::string(key)) != 0;
+  IPX_ASSERT(erased);
+}
+
+void RememberedIndex::clear() {
+  by_fingerprint_.clear();
+  overflow_.clear();
 }
 
 }  // namespace ipx::engine

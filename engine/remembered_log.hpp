@@ -19,11 +19,15 @@
 #include <deque>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "engine/outcome.hpp"
+#include "engine/sharded_map.hpp"
 
 namespace ipx::engine {
 
@@ -89,6 +93,39 @@ class RememberedLog {
   std::size_t front_ = 0;    // the oldest entry's offset in the first chunk
   std::size_t count_ = 0;
   std::int64_t last_at_ms_ = INT64_MIN;
+};
+
+// The idempotency table's index: a key (pair_key(participant, request_id)) -> its entry in a
+// RememberedLog. The table is keyed by a 64-bit fingerprint of the key (24-byte slots, no key
+// string built, moved or hashed again as the table grows); the key itself is the log entry's,
+// compared on every find, so two keys with one fingerprint are told apart: the later one is
+// kept whole in `overflow_` (which stays empty unless that happens). A replay inserts one key
+// per command: with string keys this table was ~9 % of a replay's time (docs/BENCHMARKS.md
+// "Fourteenth round").
+class RememberedIndex {
+ public:
+  using Ref = RememberedLog::Ref;
+  // The entry of `key` in `log`, or null.
+  const Ref* find(std::string_view key, const RememberedLog& log) const;
+  // Adds key -> ref (ref: its entry in `log`, already appended); false when key is present.
+  bool insert(std::string_view key, Ref ref, const RememberedLog& log);
+  // Removes key (present), before its entry leaves `log`.
+  void erase(std::string_view key, const RememberedLog& log);
+  void clear();
+  void reserve(std::size_t n) { by_fingerprint_.reserve(n); }
+  std::size_t size() const { return by_fingerprint_.size() + overflow_.size(); }
+  // The fingerprint (tests give two keys one fingerprint through it).
+  static std::uint64_t fingerprint(std::string_view key);
+
+ private:
+  friend struct RememberedIndexTest;
+  ShardedMap<std::uint64_t, Ref> by_fingerprint_;
+  boost::unordered_flat_map<std::string, Ref> overflow_;
+  // Tests only: every key has this fingerprint when set (collisions on demand).
+  std::optional<std::uint64_t> fixed_fingerprint_;
+  std::uint64_t fingerprint_of(std::string_view key) const {
+    return fixed_fingerprint_ ? *fixed_fingerprint_ : fingerprint(key);
+  }
 };
 
 }  // namespace ipx::engine

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <map>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -122,6 +126,61 @@ TEST(RememberedLog, AReplyCodeOutOfRangeIsRefusedOnRead) {
   w.bytes("");
   snap::Reader r("test", bytes);
   EXPECT_THROW(RememberedLog::read(r), snap::Error);
+}
+
+}  // namespace
+}  // namespace ipx::engine
+
+namespace ipx::engine {
+
+// Reaches the index's test-only fingerprint override.
+struct RememberedIndexTest {
+  static void fix(RememberedIndex& ix, std::optional<std::uint64_t> fp) { ix.fixed_fingerprint_ = fp; }
+};
+
+namespace {
+
+// The index against a plain map of whole keys, as the engine uses it: keys remembered in time
+// order, the oldest forgotten first (erased, then popped from the log), finds of present and
+// absent keys. Run with real fingerprints and with every key given one fingerprint (each
+// key after the first then lives in the overflow table, and erasing the fingerprint's own
+// key must leave the others found).
+TEST(RememberedIndex, AgreesWithAMapOfWholeKeysWhateverTheFingerprintsCollide) {
+  for (const bool collide : {false, true}) {
+    RememberedLog log;
+    RememberedIndex ix;
+    if (collide) RememberedIndexTest::fix(ix, 42);
+    std::map<std::string, RememberedLog::Ref> mirror;
+    std::deque<std::string> order;
+    std::mt19937_64 rng(5);
+    for (int step = 0; step < 5000; ++step) {
+      const std::string key = "P-" + std::to_string(rng() % 7) + '\0' + "r" + std::to_string(rng() % 900);
+      const auto* found = ix.find(key, log);
+      const auto it = mirror.find(key);
+      ASSERT_EQ(found != nullptr, it != mirror.end()) << step;
+      if (found != nullptr) {
+        ASSERT_EQ(found->chunk, it->second.chunk);
+        ASSERT_EQ(found->offset, it->second.offset);
+        ASSERT_FALSE(ix.insert(key, *found, log));
+      } else {
+        const auto ref = log.append(step, key, "m {}", Code::ok, "", "{}");
+        ASSERT_TRUE(ix.insert(key, ref, log));
+        mirror.emplace(key, ref);
+        order.push_back(key);
+      }
+      while (order.size() > 300 || (!order.empty() && rng() % 4 == 0)) {
+        ASSERT_EQ(log.front().key, order.front());
+        ix.erase(log.front().key, log);
+        log.pop_front();
+        mirror.erase(order.front());
+        order.pop_front();
+      }
+      ASSERT_EQ(ix.size(), mirror.size());
+    }
+    for (const auto& [k, ref] : mirror) ASSERT_NE(ix.find(k, log), nullptr);
+  }
+  EXPECT_NE(RememberedIndex::fingerprint(std::string("P-1\0r1", 6)),
+            RememberedIndex::fingerprint(std::string("P-1\0r2", 6)));
 }
 
 }  // namespace
