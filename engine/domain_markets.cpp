@@ -57,8 +57,10 @@ const char* status_name(matching::order_status s) {
 }
 
 
+// Read only when the command's pushes are made (!quiet(): settle_book_events diffs it); a
+// replay neither zeroes nor fills its 1.6 kB.
 struct Depth {
-  std::array<matching::depth_level, kDepthLevels> bids{}, asks{};
+  std::array<matching::depth_level, kDepthLevels> bids, asks;  // [0, nb) and [0, na) hold levels
   std::size_t nb = 0, na = 0;
   void read(const matching::order_book& b) {
     nb = b.depth(matching::side::buy, bids);
@@ -359,7 +361,7 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   auto& log = static_cast<BookLog&>(*m.sink);
   log.clear();
   Depth before;
-  before.read(*m.book);
+  if (!quiet()) before.read(*m.book);
   auto r = m.book->place(op, Ms{c.now}, funds);
   if (r.ec != matching::errc::ok) {
     return Outcome::error(code_of(r.ec), book_refusal_message(r.ec));
@@ -371,13 +373,15 @@ Outcome Domain::order_place(Ctx& c, const OrderPlace& p) {
   meta.owner = c.actor->id;
   meta.market_id = m.id;
   meta.limit_price = op.price.v;
-  m.page_add(op.id, m.orders.emplace(op.id, std::move(meta)).first->second);
+  // Stays put while the command runs (only after_change erases, after the reply is made).
+  const OrderMeta& placed = m.orders.emplace(op.id, std::move(meta)).first->second;
+  m.page_add(op.id, placed);
   unencoded_.emplace_back(&m, op.id);
   client_order_ids_.try_emplace(pair_key(c.actor->id, p.client_order_id), op.id);
   std::string pushed;
   settle_book_events(m, c, &before, op.id, &pushed);
   retiring_.emplace_back(&m, op.id);  // an order done at once (filled, or IOC) is retired too
-  return Outcome::success_text(reply_order_text(m.orders.at(op.id), std::move(pushed)));
+  return Outcome::success_text(reply_order_text(placed, std::move(pushed)));
 }
 
 // Settles trades, moves holds, publishes pushes for what the book reported in one command.
@@ -671,7 +675,7 @@ Outcome Domain::order_cancel(Ctx& c, const OrderRef& p) {
   auto& log = static_cast<BookLog&>(*m->sink);
   log.clear();
   Depth before;
-  before.read(*m->book);
+  if (!quiet()) before.read(*m->book);
   auto r = m->book->cancel(id);
   if (r.ec != matching::errc::ok) return Outcome::error(Code::invalid_state, "the order is done");
   std::string pushed;
@@ -702,7 +706,7 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   auto& log = static_cast<BookLog&>(*m->sink);
   log.clear();
   Depth before;
-  before.read(*m->book);
+  if (!quiet()) before.read(*m->book);
   auto r = m->book->replace(id, Fen{price}, Units{qty}, Ms{c.now}, funds);
   if (r.ec != matching::errc::ok) return Outcome::error(code_of(r.ec), book_refusal_message(r.ec));
   settle_book_events(*m, c, &before);
@@ -714,7 +718,7 @@ void Domain::expire_orders(std::int64_t until, Ctx& c) {
     auto due = m.book->next_expiry();
     if (!due || due->v > until) continue;
     Depth before;
-    before.read(*m.book);
+    if (!quiet()) before.read(*m.book);
     m.book->expire(Ms{until});
     settle_book_events(m, c, &before);
   }
