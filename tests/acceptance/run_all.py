@@ -20,6 +20,9 @@ kNN (a seventeenth) a trader's and a bank asset manager's day in fen: accounts a
 nNN (an eleventh) every stated default and number over the wire: disposal and auction defaults, orders, channels, error codes.
 mNN (a sixteenth) crashes: kill -9 and SIGTERM while clients send, durability of replies, idempotent retries, timers and snapshots after restart.
 jNN (an eighteenth, hostile) sequences across objects: a patent sold or disposed with a live unit market, pledges and listings during a case, in lieu and backstop round trips, late confirmations; balances checked before and after.
+bNN (an outside audit) what a sale does to titles, licences and money per format and purpose: every format for transfer and licences, settlement steps by wrong roles and at deadlines, disposal titles and pledges, co-owners, licence markets and terms.
+aNN (an audit of reads, visibility and access) every read and channel for every role: auction views and sealed/proxy secrecy,
+    settlement/case/report access, request_id on reads, channel access and identities, pushes without reads, check order on lists.
 Each prints one line per check ("ok" or "FAIL") and ends with PASS or FAIL.
 
   /usr/bin/python3 tests/acceptance/run_all.py --ipxd build/release/gateway/ipxd [r05 r09 ...]
@@ -53,7 +56,7 @@ def main():
         return 2
     logs = tempfile.mkdtemp(prefix='ipx-acceptance-')
     env = dict(os.environ, IPX_IPXD=os.path.abspath(a.ipxd), IPX_ACCEPTANCE_LOGS=logs)
-    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z') and n[1:3].isdigit() and n.endswith('.py'))
+    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('a', 'b', 'j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z') and n[1:3].isdigit() and n.endswith('.py'))
     if a.only:
         names = [n for n in names if any(n.startswith(p) for p in a.only)]
     if not names:
