@@ -968,7 +968,7 @@ Outcome Domain::check_licence(const Asset& a, const Licence& l, std::int64_t now
 
 // Rule 15's term alone: a licence running from `from_ms` for its term ends by the expiry.
 Outcome Domain::check_licence_term(const Asset& a, const Licence& l, std::int64_t from_ms) {
-  if (from_ms + l.term_months * kMonthMs > a.expires_at) {
+  if (licence_end(from_ms, l) > a.expires_at) {
     return Outcome::error(Code::invalid_state,
                           "licence term runs past the expiry of " + a.id + " (rule 15)");
   }
@@ -977,7 +977,7 @@ Outcome Domain::check_licence_term(const Asset& a, const Licence& l, std::int64_
 
 // Rule 15's overlap alone, for an exclusive or sole licence running from `from_ms` for its term.
 Outcome Domain::check_licence_overlap(const Asset& a, const Licence& l, std::int64_t from_ms) const {
-  const std::int64_t to_ms = from_ms + l.term_months * kMonthMs;
+  const std::int64_t to_ms = licence_end(from_ms, l);
   for (const auto& x : a.licences) {
     const bool field = x.field == l.field || x.field == "all" || l.field == "all";
     const bool term = from_ms < x.to_ms && x.from_ms < to_ms;

@@ -19,6 +19,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "engine/calendar.hpp"
 #include "engine/methods.hpp"
 #include "engine/outcome.hpp"
 #include "engine/remembered_log.hpp"
@@ -37,8 +38,13 @@ struct Section;
 }  // namespace snap
 
 constexpr std::int64_t kDayMs = 86'400'000;
-constexpr std::int64_t kMonthMs = 30 * kDayMs;
-constexpr std::int64_t kMinBiddersMax = 100;  // rule 2's parameter (auction.create, a plan)  // licence terms: a month is 30 days
+constexpr std::int64_t kMinBiddersMax = 100;  // rule 2's parameter (auction.create, a plan)
+
+// When a licence running from `from_ms` ends: its term_months in calendar months (UTC), as
+// the Civil Code counts a period in months (calendar::add_months).
+inline std::int64_t licence_end(std::int64_t from_ms, const Licence& l) {
+  return calendar::add_months(from_ms, l.term_months);
+}
 
 Code code_of(matching::errc e);  // a matching reject as a protocol code
 bool valid_region(std::string_view s);  // [a-z0-9_]{1,64}

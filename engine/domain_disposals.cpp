@@ -657,18 +657,9 @@ namespace ipx::engine {
 namespace {
 
 std::string month_of(std::int64_t ms) {
-  // Civil date from days since the epoch (Howard Hinnant's algorithm), UTC.
-  std::int64_t z = ms / kDayMs + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const calendar::Date t = calendar::date_of(ms);  // UTC
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y),
-                static_cast<long long>(m));
+  std::snprintf(buf, sizeof buf, "%04lld-%02d", static_cast<long long>(t.y), t.m);
   return buf;
 }
 

@@ -324,7 +324,7 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
     Asset& as = assets_.at(asset_id);
     if (licence && a.licence) {
       as.licences.push_back({a.licence->kind, a.licence->field, a.licence->territory, c.now,
-                             c.now + a.licence->term_months * kMonthMs});
+                             licence_end(c.now, *a.licence)});
     } else {
       as.owner = s->buyer;
       as.pledges.clear();  // every pledge on a sold asset is released (rule 14: paid from it)

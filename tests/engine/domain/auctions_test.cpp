@@ -497,6 +497,42 @@ TEST_F(DomainAuctionTest, Rule15AnOpenLicensedPatentTakesNoExclusiveOrSoleLicenc
   EXPECT_EQ(get_asset_open_licence("PAT-1"), false);
 }
 
+// Rule 15: "No licence term runs past the patent's expiry", a term counted in calendar months
+// (Civil Code art. 202: to the corresponding day of the last month, else its last day), not in
+// 30-day months: 12 months from the start are 365 days here, so a patent expiring 364 days on
+// takes no 12-month licence, though 360 days would fit 12 months of 30.
+TEST_F(DomainAuctionTest, Rule15ALicenceTermIsCountedInCalendarMonths) {
+  auto asset = [&](const std::string& id, std::int64_t expires_at) {
+    json::object a{{"asset_id", id},         {"kind", "invention_patent"},
+                   {"title", "a patent"},    {"owner", seller},
+                   {"region", "chengdu"},    {"industry", "other"},
+                   {"valuation", 5'000'000}, {"expires_at", expires_at}};
+    ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+  };
+  auto listing = [&](const std::string& id, std::int64_t months) {
+    json::object p{{"lot", json::array{id}},           {"purpose", "sole_licence"},
+                   {"format", "english"},              {"start_price", kStart},
+                   {"increment", kStep},               {"deposit", kDeposit},
+                   {"opens_at", h.now},                {"closes_at", h.now + kDayMs}};
+    p["licence"] = json::object{{"kind", "sole"}, {"territory", json::array{"chengdu"}},
+                                {"field", "x"}, {"term_months", months}};
+    return h.call(op, "auction.create", json::serialize(p));
+  };
+  const std::int64_t year = calendar::add_months(h.now, 12);
+  ASSERT_EQ(calendar::date_of(year).d, calendar::date_of(h.now).d);
+  ASSERT_GE(year - h.now, 365 * kDayMs);
+  asset("PAT-EXACT", year);                 // ends the day the term does: fits
+  asset("PAT-1MS", year - 1);               // a millisecond short
+  asset("PAT-364", h.now + 364 * kDayMs);   // would fit twelve 30-day months
+  EXPECT_TRUE(listing("PAT-EXACT", 12).ok());
+  for (const char* id : {"PAT-1MS", "PAT-364"}) {
+    const Outcome o = listing(id, 12);
+    EXPECT_EQ(o.code, Code::invalid_state) << id;
+    EXPECT_NE(o.message.find("runs past the expiry"), std::string::npos) << o.message;
+    EXPECT_TRUE(listing(id, 11).ok()) << id;  // eleven months end well before
+  }
+}
+
 // ----------------------------------------------------------------------------- timers
 
 // Timers due at the same ms fire in creation order (A-9 before A-10, S-9 before S-10), not in

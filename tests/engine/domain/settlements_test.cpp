@@ -422,11 +422,11 @@ TEST_F(DomainSettlementTest, Rule15TheSecondOfTwoOverlappingLicenceSalesIsNotCon
 // push the end past the expiry is refused and changes nothing (the operator may fail it).
 TEST_F(DomainSettlementTest, Rule15ALicenceConfirmedTooLateToEndByTheExpiryIsNotConfirmed) {
   const json::object licence{{"kind", "exclusive"}, {"territory", json::array{"chengdu"}},
-                             {"field", "x"}, {"term_months", 120}, {"royalty_bp", 300}};
+                             {"field", "x"}, {"term_months", 119}, {"royalty_bp", 300}};
   const std::string late = sold_to(alice, {{"purpose", "exclusive_licence"}, {"licence", licence}});
   ASSERT_TRUE(pay(alice, late).ok());
-  // 120 months of 30 days end 3,600 days after the confirmation; the patent expires 3,650
-  // days after the start, and the sale closed a day after it.
+  // 119 calendar months end ~3,622 days after the confirmation; the patent expires 3,650 days
+  // after the start, and the sale closed a day after it: confirmed 61 days in, it runs past.
   ASSERT_TRUE(h.advance(60 * kDayMs).ok());
   const std::int64_t held = h.cash_held(alice);
   Outcome r = h.call(op, "settlement.confirm",
@@ -441,7 +441,7 @@ TEST_F(DomainSettlementTest, Rule15ALicenceConfirmedTooLateToEndByTheExpiryIsNot
                                          {"licence", json::object{{"kind", "exclusive"},
                                                                   {"territory", json::array{"deyang"}},
                                                                   {"field", "x"},
-                                                                  {"term_months", 118},
+                                                                  {"term_months", 116},
                                                                   {"royalty_bp", 300}}}});
   ASSERT_TRUE(pay(bob, early).ok());
   r = confirm(early);
