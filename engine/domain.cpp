@@ -296,6 +296,7 @@ Outcome Domain::shape(Method m, const Params& p) {
     }
     case Method::backstop_offer: return offer_shape(std::get<BackstopOffer>(p));
     case Method::market_create: return market_shape(std::get<MarketCreate>(p));
+    case Method::report_disposals: return report_shape(std::get<ReportDisposals>(p));
     case Method::order_place: {
       const Market probe;  // the lot of any market: qty > 0
       matching::order_params op;

@@ -523,6 +523,7 @@ class Domain {
   static Outcome auction_shape(const AuctionCreate& p, matching::Format& format);
   static Outcome market_shape(const MarketCreate& p);
   static Outcome offer_shape(const BackstopOffer& p);
+  static Outcome report_shape(const ReportDisposals& p);
   static Outcome disposal_shape(const DisposalOpen& p, CasePlan& plan);
   json::object create_auction(Ctx& c, const AuctionCreate& p, const matching::AuctionConfig& cfg,
                               const std::string& seller, const std::string& case_id);

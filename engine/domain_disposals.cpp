@@ -744,9 +744,15 @@ json::object Domain::report_row(const DisposalCase& dc) const {
   return row;
 }
 
-Outcome Domain::report_disposals(Ctx& c, const ReportDisposals& p) {
-  // Filters are checked like the values they match (a bad one is an error, not an empty report).
+// Filters are checked like the values they match (a bad one is an error, not an empty report),
+// before the role (Domain::shape).
+Outcome Domain::report_shape(const ReportDisposals& p) {
   if (p.region && !valid_region(*p.region)) return Outcome::error(Code::bad_request, "region: bad region");
+  return Outcome::success({});
+}
+
+Outcome Domain::report_disposals(Ctx& c, const ReportDisposals& p) {
+  if (Outcome s = report_shape(p); !s.ok()) return s;
   const bool staff = (c.actor->roles & role_operator) != 0;
   json::array rows;
   Agg total;

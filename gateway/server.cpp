@@ -646,9 +646,25 @@ class WsSession final : public SessionBase,
     std::vector<std::string> topics;
     topics.reserve(channels.size());
     std::size_t added = 0;
+    // PROTOCOL "Edges and precedence" for the request as a whole, whatever the channels'
+    // order: a malformed channel (BAD_REQUEST) before one the role may not use (FORBIDDEN)
+    // before one that does not exist or is not the caller's (NOT_FOUND); the first of that
+    // kind in the list gives the message. Nothing is subscribed.
+    std::optional<Error> refused;
+    auto rank = [](const std::string& code) {
+      return code == "BAD_REQUEST" ? 0 : code == "FORBIDDEN" ? 1 : code == "NOT_FOUND" ? 2 : 3;
+    };
+    std::vector<ChannelAccess> decided;
+    decided.reserve(channels.size());
     for (const auto& c : channels) {
-      ChannelAccess access = shared_->app.authorize_channel(principal_, c);
-      if (access.error) return reply(id, make_error(access.error->code, access.error->message), t0);
+      decided.push_back(shared_->app.authorize_channel(principal_, c));
+      const auto& e = decided.back().error;
+      if (e && (!refused || rank(e->code) < rank(refused->code))) refused = e;
+    }
+    if (refused) return reply(id, make_error(refused->code, refused->message), t0);
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      const std::string& c = channels[i];
+      ChannelAccess& access = decided[i];
       IPX_ASSERT(!access.topic.empty());
       IPX_ASSERT(Hub::wire_name(access.topic) == c);
       topics.push_back(std::move(access.topic));

@@ -7,14 +7,8 @@
 # formed (BAD_REQUEST), a channel the role may not use makes it FORBIDDEN, whatever the position in the list, and only
 # then does a missing object give NOT_FOUND.
 #
-# EXPECTED TO FAIL against the audited server (mismatches, see the audit report):
-#   "report.disposals region 'Deyang' by trader/backstop/risk_fund -> BAD_REQUEST"  (server: FORBIDDEN, though a bank
-#    gets BAD_REQUEST for the same value and region '' gets BAD_REQUEST from every role)
-#   "subscribe [auction.<missing>, disposal.<case>] by a trader -> FORBIDDEN"       (server: NOT_FOUND)
-#   "subscribe [book.MISSING, disposal.<case>] by a trader -> FORBIDDEN"             (server: NOT_FOUND)
-#   "subscribe [auction.<missing>, nonsense.x] -> BAD_REQUEST"                      (server: NOT_FOUND)
-#   "subscribe [disposal.<case>, nonsense.x] by a trader -> BAD_REQUEST"            (server: FORBIDDEN)
-#   "subscribe [disposal.<another bank's case>, nonsense.y] by a bank -> BAD_REQUEST" (server: NOT_FOUND)
+# Failed against the audited server (d927508): report.disposals checked the region after the role, and subscribe
+# gave the code of the first refused channel in list order. Both fixed in session 13.
 from common import *
 
 async def sc(ctx):

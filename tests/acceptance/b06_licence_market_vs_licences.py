@@ -73,10 +73,10 @@ async def sc(ctx):
     check('units.issue after a second pledge without its consent -> INVALID_STATE (licensing a pledged asset), nothing issued',
           e[0] == 'INVALID_STATE' and mp(after, 'M-C') == mp(before, 'M-C'), (e, mp(after, 'M-C')))
 
-    # 4. licence term against expires_at. MISMATCH (kept failing until fixed): a 24-month sole licence listed and
-    # confirmed on 2026-01-0x for a patent expiring 722 days later runs to the same day of 2028 (730/731 days), i.e.
-    # ~8 days past the patent's expiry (DOMAIN 15 "No licence term runs past the patent's expiry"; PROTOCOL
-    # INVALID_STATE for "a licence term running past the asset's expires_at"); the server counts a month as 30 days.
+    # 4. licence term against expires_at: a 24-month sole licence listed and confirmed on 2026-01-0x for a patent
+    # expiring 722 days later would run to the same day of 2028 (730/731 days), ~8 days past the patent's expiry
+    # (DOMAIN 15 "No licence term runs past the patent's expiry"; PROTOCOL INVALID_STATE for "a licence term running
+    # past the asset's expires_at"). The audited server counted a month as 30 days and accepted it (fixed in session 13).
     now = await ctx.now()
     E = await new_asset(ctx, own, expires_at=now + 722 * DAY)
     end24 = add_months(now, 24)
@@ -92,12 +92,13 @@ async def sc(ctx):
         await Y.call('settlement.pay', settlement_id=sid4)
         e = await a.errm('settlement.confirm', settlement_id=sid4, registration_no='SOLE-24')
         print('  info: confirm ->', e[0], e[1] if e[0] != 'OK' else e[1]['state'])
-    check('MISMATCH: a 24-month licence on a patent expiring in 722 days (24 calendar months = 730 days) is refused '
+    check('a 24-month licence on a patent expiring in 722 days (24 calendar months = 730 days) is refused '
           '(INVALID_STATE at listing, or not confirmed)', e[0] == 'INVALID_STATE', e)
     for label, days in (('360 days', 360), ('364 days', 364)):
         D = await new_asset(ctx, own, expires_at=now + days * DAY)
         e1 = await own.errm('market.create', market_id='M-' + D, asset_id=D, licence=L('non_exclusive', ['cn'], 'all', 12), tick=100, min_qty=1)
-        print(f'  info: 12-month non-exclusive market on a patent expiring in {label} -> {e1[0]}')
+        check(f'a 12-month non-exclusive market on a patent expiring in {label} (12 calendar months >= 365 days) '
+              '-> INVALID_STATE', e1[0] == 'INVALID_STATE', e1)
     now = await ctx.now()
     D = await new_asset(ctx, own, expires_at=now + 300 * DAY)
     e = await own.errm('auction.create', lot=[D], purpose='sole_licence', format='dutch', start_price=1_000_000, increment=10_000,
