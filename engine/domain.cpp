@@ -12,6 +12,7 @@
 namespace ipx::engine {
 
 namespace {
+constexpr std::int64_t kRememberMs = 24LL * 3600 * 1000;  // request_id memory (PROTOCOL)
 
 bool keeps_reply(Code c) {
   return c != Code::unavailable && c != Code::rate_limited && c != Code::too_large &&
@@ -136,7 +137,7 @@ Domain::~Domain() = default;
 
 Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& request_id,
                       const Params& params, std::int64_t now, std::vector<Push>& pushes,
-                      std::string_view sent, const std::string* invalid, ReplayHints* hints) {
+                      std::string_view sent, const std::string* invalid) {
   const bool admitted = std::exchange(admitted_, false);  // whatever this call returns
   const MethodInfo& info = method_info(m);
   const Participant* actor = participant(actor_id);
@@ -187,11 +188,11 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   // Timers due up to now fire first, each at its own due time (PROTOCOL "Edges").
   if (m != Method::time_advance) fire_timers(now, ctx);
   now_ = now;
-  // Deferred (a replay), the remembering stage forgets and remembers in order, behind; the
-  // table is asked only when the replay's reader saw the key within 24 h, after a drain.
-  const bool ask = deferred_ == nullptr || hints == nullptr || hints->maybe_remembered;
-  if (deferred_ != nullptr && ask && !request_id.empty()) deferred_->drain();
-  if (deferred_ == nullptr || (ask && !request_id.empty())) forget_expired(now);
+  // Forget request_ids older than 24 h of engine time.
+  while (!remembered_log_.empty() && remembered_log_.front().at_ms + kRememberMs <= now) {
+    remembered_.erase(remembered_log_.front().key, remembered_log_);
+    remembered_log_.pop_front();
+  }
   // The request as a retry is compared with: the method name, a space, the params' text
   // (the method is part of the request: the same request_id on another method with the same
   // params is DUPLICATE, not the other method's reply). Kept in pieces, not joined.
@@ -202,10 +203,8 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
       info.encode_text(params, encoded);
       sent = encoded;
     }
-    key = hints != nullptr && !hints->key.empty() ? std::move(hints->key)
-                                                  : pair_key(actor_id, request_id);
-    if (const RememberedLog::Ref* ref = ask ? remembered_.find(key, remembered_log_) : nullptr;
-        ref != nullptr) {
+    key = pair_key(actor_id, request_id);
+    if (const RememberedLog::Ref* ref = remembered_.find(key, remembered_log_); ref != nullptr) {
       const RememberedLog::Entry r = remembered_log_.get(*ref);
       const bool same = r.params.size() == method_name.size() + 1 + sent.size() &&
                         r.params.starts_with(method_name) && r.params[method_name.size()] == ' ' &&
@@ -231,21 +230,6 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   reindex_from(pushes, pushes_first);
   if (!replaying_ && observed_ && snapshots_per_command_) attach_snapshots(pushes, pushes_first);
   const bool text_result = !out.result_text.empty();
-  if (deferred_ != nullptr) {
-    Remember r;
-    r.now = now;
-    r.code = out.code;
-    r.keep = !request_id.empty() && keeps_reply(out.code);
-    r.text = text_result ? std::move(out.result_text) : json::serialize(out.result);
-    if (r.keep) {
-      r.key = std::move(key);
-      r.method = method_name;
-      r.params = std::string(sent);
-      r.message = out.message;
-    }
-    deferred_->push(std::move(r));
-    return out;  // without its result text (a replay reads none)
-  }
   if (request_id.empty() || !keeps_reply(out.code)) {
     hash_ = text_result ? mix_bytes(hash_ ^ static_cast<std::uint64_t>(out.code), out.result_text)
                         : mix_json(hash_ ^ static_cast<std::uint64_t>(out.code), out.result);
@@ -261,25 +245,6 @@ Outcome Domain::apply(Method m, const std::string& actor_id, const std::string& 
   const bool inserted = remembered_.insert(key, ref, remembered_log_);
   IPX_ASSERT(inserted);
   return out;
-}
-
-void Domain::forget_expired(std::int64_t now) {
-  while (!remembered_log_.empty() && remembered_log_.front().at_ms + kRememberMs <= now) {
-    remembered_.erase(remembered_log_.front().key, remembered_log_);
-    remembered_log_.pop_front();
-  }
-}
-
-// What apply does with a reply in place (above), for a reply it deferred.
-void Domain::remember(Remember&& r) {
-  forget_expired(r.now);
-  hash_ = mix_bytes(hash_ ^ static_cast<std::uint64_t>(r.code), r.text);
-  if (!r.keep) return;
-  const auto ref = remembered_log_.append(r.now, r.key, {r.method, " ", r.params}, r.code,
-                                          r.message, r.code == Code::ok ? std::string_view(r.text)
-                                                                        : std::string_view());
-  const bool inserted = remembered_.insert(r.key, ref, remembered_log_);
-  IPX_ASSERT(inserted);
 }
 
 Outcome Domain::shape(Method m, const Params& p) {

@@ -290,36 +290,6 @@ struct Market {
   void page_remove(std::uint64_t order);  // a live order less
 };
 
-// A replay's remembering stage (Domain::set_deferred): what a command leaves, after its
-// reply is made, to the idempotency table and the state hash, which a replay can do on another
-// thread while the next commands apply (engine/pg/recovery.cpp, RememberStage). Domain::remember
-// takes these in command order.
-struct Remember {
-  std::int64_t now = 0;  // the command's engine time (older request_ids are forgotten first)
-  Code code = Code::ok;
-  bool keep = false;     // remembered: a request_id and a reply code that is kept
-  std::string key;       // pair_key(participant, request_id)
-  std::string_view method;  // the method's name (static text)
-  std::string params;    // the params as sent
-  std::string message;   // the error's message
-  std::string text;      // the result's JSON text
-};
-class RememberSink {
- public:
-  virtual ~RememberSink() = default;
-  virtual void push(Remember&& r) = 0;
-  // Returns once every Remember pushed so far has been taken (Domain::remember returned).
-  virtual void drain() = 0;
-};
-
-// What a replay's reader knows of a record before it is applied (Engine::apply_replayed).
-struct ReplayHints {
-  std::string key;  // pair_key(participant, request_id); empty without a request_id
-  // False only when no record in the last 24 h of engine time had this key (the reader's own
-  // table of keys, a superset of the remembered ones): the idempotency table need not be asked.
-  bool maybe_remembered = true;
-};
-
 class Domain {
  public:
   // The ledger's live log capacity (soft: compaction keeps the live log under half of it,
@@ -404,23 +374,9 @@ class Domain {
   // state. Pure: no state, no clock (any thread; the gateway asks before it answers
   // FORBIDDEN). The handlers make the same checks first, through the same functions.
   static Outcome shape(Method m, const Params& p);
-  // `hints`: a replay's (the idempotency table is asked only when maybe_remembered).
   Outcome apply(Method m, const std::string& actor, const std::string& request_id,
                 const Params& params, std::int64_t now, std::vector<Push>& pushes,
-                std::string_view sent = {}, const std::string* invalid = nullptr,
-                ReplayHints* hints = nullptr);
-
-  // request_ids are remembered for 24 h of engine time (PROTOCOL "Idempotency").
-  static constexpr std::int64_t kRememberMs = 24LL * 3600 * 1000;
-  // Replay only: each applied command's reply goes to `sink` as a Remember instead of into the
-  // idempotency table and the state hash, and Domain::remember (on the sink's thread, in
-  // order) puts it there; apply drains the sink before it asks the table. Null: applied in
-  // place (the default). state_hash() and the table are current only after sink->drain().
-  void set_deferred(RememberSink* sink) { deferred_ = sink; }
-  RememberSink* deferred() const { return deferred_; }
-  void remember(Remember&& r);
-  // Whether the idempotency table is empty (a replay from seq 1 may defer, see above).
-  bool nothing_remembered() const { return remembered_log_.empty(); }
+                std::string_view sent = {}, const std::string* invalid = nullptr);
 
   std::int64_t now() const { return now_; }
   void set_now(std::int64_t now) { now_ = now; }
@@ -757,8 +713,6 @@ class Domain {
   // the state hash already reads).
   RememberedLog remembered_log_;
   RememberedIndex remembered_;
-  RememberSink* deferred_ = nullptr;  // set_deferred
-  void forget_expired(std::int64_t now);  // request_ids older than kRememberMs
 
   std::uint64_t participants_n_ = 0, assets_n_ = 0, auctions_n_ = 0, markets_n_ = 0,
                 cases_n_ = 0, settlements_n_ = 0, offers_n_ = 0, orders_n_ = 0,

@@ -209,8 +209,6 @@ bool decode_for_replay(const Record& r, Replayed& out, std::string& error) {
   out.seq = r.seq;
   out.ts_ms = r.ts_ms;
   out.sent.clear();
-  out.hints.key.clear();
-  out.hints.maybe_remembered = true;
   Command& c = out.command;
   if (!decode_record(r, c, error)) return false;
   // The params as sent: the journal's own "p" text when the engine drew nothing into them
@@ -250,7 +248,7 @@ bool Engine::apply_replayed(Replayed& r, std::string& error) {
   // so a replay asks nothing (Domain::apply skips it): under a smaller capacity its ledger
   // grows instead.
   domain_.apply(c.method, c.actor, c.request_id, c.params, r.ts_ms, pushes, r.sent,
-                c.invalid.empty() ? nullptr : &c.invalid, &r.hints);
+                c.invalid.empty() ? nullptr : &c.invalid);
   seq_ = r.seq;
   return true;
 }

@@ -65,7 +65,6 @@ struct Replayed {
   std::int64_t ts_ms = 0;
   Command command;
   std::string sent;  // the params as sent, for the idempotency table (empty without request_id)
-  ReplayHints hints;  // reset by decode_for_replay (a replay's reader may fill them in)
 };
 bool decode_for_replay(const Record& r, Replayed& out, std::string& error);
 

@@ -161,17 +161,4 @@ void RememberedIndex::clear() {
   overflow_.clear();
 }
 
-bool RecentKeys::saw(std::string_view key, std::int64_t at_ms) {
-  while (!order_.empty() && order_.front().first + window_ms_ <= at_ms) {
-    const auto [at, fp] = order_.front();
-    order_.pop_front();
-    if (const auto it = last_.find(fp); it != last_.end() && it->second == at) last_.erase(it);
-  }
-  const std::uint64_t fp = RememberedIndex::fingerprint(key);
-  const auto [it, added] = last_.try_emplace(fp, at_ms);
-  it->second = at_ms;
-  order_.emplace_back(at_ms, fp);
-  return !added;
-}
-
 }  // namespace ipx::engine

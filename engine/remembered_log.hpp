@@ -22,7 +22,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -127,25 +126,6 @@ class RememberedIndex {
   std::uint64_t fingerprint_of(std::string_view key) const {
     return fixed_fingerprint_ ? *fixed_fingerprint_ : fingerprint(key);
   }
-};
-
-// A replay's reader's table of the keys (pair_key(participant, request_id)) seen in the last
-// `window_ms` of engine time (Domain::kRememberMs), by fingerprint, each with the time it was
-// last seen: a superset of the keys the idempotency table holds at each record (a record
-// remembers at most its own key, at its own time, and the table forgets a key no later than
-// 24 h after its last record). saw() false: the key is not remembered, the table need not be
-// asked (ReplayHints::maybe_remembered); a fingerprint shared by two keys only makes a
-// needless ask. Only for a replay that starts with nothing remembered.
-class RecentKeys {
- public:
-  explicit RecentKeys(std::int64_t window_ms) : window_ms_(window_ms) {}
-  // Whether `key` was seen within the window before `at_ms` (times never go back); notes it.
-  bool saw(std::string_view key, std::int64_t at_ms);
-
- private:
-  std::int64_t window_ms_;
-  boost::unordered_flat_map<std::uint64_t, std::int64_t> last_;  // fingerprint -> last seen
-  std::deque<std::pair<std::int64_t, std::uint64_t>> order_;    // (seen at, fingerprint)
 };
 
 }  // namespace ipx::engine

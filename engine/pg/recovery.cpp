@@ -12,7 +12,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <utility>
 
 #include "engine/pg/bytes.hpp"
 #include "engine/pg/conn.hpp"
@@ -133,77 +132,6 @@ class ReplayPipe {
   std::vector<Ptr> free_;
   std::size_t made_ = 0;
   std::atomic<bool> stopped_{false};
-};
-
-// Replay's third stage (Domain::set_deferred): the replies applied commands leave go into the
-// idempotency table and the state hash on a thread of its own, in order, while the next
-// commands apply. Used for a replay that starts with nothing remembered (from seq 1): its
-// reader then knows every key the table can hold (engine::RecentKeys).
-class RememberStage final : public engine::RememberSink {
- public:
-  // The domain defers to it from construction to destruction (which drains first).
-  explicit RememberStage(engine::Domain& d) : domain_(d), thread_([this] { run(); }) {
-    domain_.set_deferred(this);
-  }
-  ~RememberStage() override {
-    drain();
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    domain_.set_deferred(nullptr);
-  }
-  RememberStage(const RememberStage&) = delete;
-  RememberStage& operator=(const RememberStage&) = delete;
-  void push(engine::Remember&& r) override {
-    batch_.push_back(std::move(r));
-    if (batch_.size() >= kBatch) hand_over();
-  }
-  void drain() override {
-    hand_over();
-    std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [this] { return taken_ == given_; });
-  }
-
- private:
-  static constexpr std::size_t kBatch = 256;
-  void hand_over() {
-    if (batch_.empty()) return;
-    {
-      std::lock_guard lock(mu_);
-      queue_.push_back(std::move(batch_));
-      ++given_;
-    }
-    batch_ = {};
-    batch_.reserve(kBatch);
-    cv_.notify_one();
-  }
-  void run() {
-    pthread_setname_np(pthread_self(), "ipx-remember");
-    std::unique_lock lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stop_
-      std::vector<engine::Remember> b = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      for (auto& r : b) domain_.remember(std::move(r));
-      lock.lock();
-      ++taken_;
-      done_cv_.notify_all();
-    }
-  }
-
-  engine::Domain& domain_;
-  std::vector<engine::Remember> batch_;  // the applying thread's, not yet handed over
-  std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  std::deque<std::vector<engine::Remember>> queue_;
-  std::uint64_t given_ = 0, taken_ = 0;
-  bool stop_ = false;
-  std::thread thread_;  // last: starts once the rest is built
 };
 
 struct Start {
@@ -348,36 +276,21 @@ RecoverResult recover(engine::Engine& engine, const std::string& conninfo,
   ReplayPipe pipe;
   ReplayStats stats;
   std::error_code ec;
-  // From seq 1 (nothing remembered yet), the replies go into the idempotency table and the
-  // state hash on a third thread (RememberStage), the reader telling which keys need asking.
-  std::optional<RememberStage> remember;
-  if (engine.domain().nothing_remembered() && engine.domain().deferred() == nullptr) {
-    remember.emplace(engine.domain());
-  }
-  auto settle = [&] {
-    if (remember) remember->drain();
-  };
   {
     // The reader scans and decodes while this thread applies (see ReplayPipe).
-    std::jthread reader([&, hint = remember.has_value()] {
+    std::jthread reader([&] {
       auto chunk = pipe.take_free();
       engine::Record rec;
-      engine::RecentKeys seen(engine::Domain::kRememberMs);
       auto fn = [&](const JournalRecord& r) {
         if (pipe.stopped()) return;  // drain the stream after the first failure
         rec.seq = r.seq;
         rec.ts_ms = r.ts_ms;
         rec.kind = r.kind;
         rec.payload.assign(r.payload);
-        engine::Replayed& item = chunk->next();
-        if (!decode_for_replay(rec, item, chunk->error)) {
+        if (!decode_for_replay(rec, chunk->next(), chunk->error)) {
           chunk->error_seq = r.seq;
           pipe.stop();
         } else {
-          if (hint && !item.command.request_id.empty()) {
-            item.hints.key = engine::pair_key(item.command.actor, item.command.request_id);
-            item.hints.maybe_remembered = seen.saw(item.hints.key, item.ts_ms);
-          }
           ++chunk->n;
         }
         if (chunk->full() || chunk->error_seq != 0) {
@@ -402,7 +315,6 @@ RecoverResult recover(engine::Engine& engine, const std::string& conninfo,
         }
         ++res.records;
         if (next_snapshot != snapshots.end() && next_snapshot->first == item.seq) {
-          settle();
           const std::string got = state_hash_hex(engine.domain().state_hash());
           if (got != next_snapshot->second) {
             failure_ec = errc::state_mismatch;
@@ -431,7 +343,6 @@ RecoverResult recover(engine::Engine& engine, const std::string& conninfo,
       if (end) break;
     }
   }  // joins the reader
-  remember.reset();  // drains, then stops its thread
   res.replay_elapsed = since(t_replay);
   res.state_hash = state_hash_hex(engine.domain().state_hash());
   if (failure_ec) {

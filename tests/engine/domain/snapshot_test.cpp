@@ -48,29 +48,6 @@ class Twin {
   std::int64_t now = Harness::kStartMs;
   std::int64_t compared = 0;
 
-  // The remembering stage of a replay from seq 1 (Domain::set_deferred), on this thread: the
-  // copy's replies wait here until the copy drains (when it asks its idempotency table) or the
-  // twin does (now and then, to compare the state hashes).
-  struct Behind final : RememberSink {
-    Domain* d = nullptr;
-    std::vector<Remember> queue;
-    void push(Remember&& r) override { queue.push_back(std::move(r)); }
-    void drain() override {
-      for (auto& r : queue) d->remember(std::move(r));
-      queue.clear();
-    }
-  };
-  std::unique_ptr<Behind> behind;
-  RecentKeys keys{Domain::kRememberMs};
-  // Before any command: the copy runs from the start too, remembering behind with a replay's
-  // reader's hints (a key not seen in 24 h is not asked for).
-  void defer_from_start() {
-    copy = std::make_unique<Domain>();
-    behind = std::make_unique<Behind>();
-    behind->d = copy.get();
-    copy->set_deferred(behind.get());
-  }
-
   // A text result (orders) read as the object it stands for too.
   static Outcome readable(Outcome o) {
     if (!o.result_text.empty()) o.result = json::parse(o.result_text).as_object();
@@ -84,31 +61,12 @@ class Twin {
     // As the engine's idle time does: some orders encoded ahead of the next capture, which
     // must then save what a fresh encoding would (expect_equal_at_end).
     live.precapture(compared % 3 == 0 ? 1000 : compared % 3);
-    if (copy && behind) {
-      ReplayHints hints;
-      if (!c.request_id.empty()) {
-        hints.key = pair_key(c.actor, c.request_id);
-        hints.maybe_remembered = keys.saw(hints.key, now);
-      }
-      const std::size_t waiting = behind->queue.size();
-      Outcome twin = copy->apply(c.method, c.actor, c.request_id, c.params, now, b, {}, nullptr,
-                                 &hints);
-      if (!hints.maybe_remembered) asked_not += behind->queue.size() > waiting ? 1 : 0;
-      // A reply left behind goes without its text: compared after the next drain, by hash.
-      if (!twin.result_text.empty() || out.result_text.empty()) twin = readable(std::move(twin));
-      if (twin.result_text.empty() && !out.result_text.empty()) {
-        twin.result_text = out.result_text;
-        twin.result = out.result;
-      }
-      if (compared % 7 == 0) behind->drain();
-      expect_same(c, out, twin, a, b, behind->queue.empty());
-    } else if (copy) {
+    if (copy) {
       Outcome twin = readable(copy->apply(c.method, c.actor, c.request_id, c.params, now, b));
       expect_same(c, out, twin, a, b);
     }
     return out;
   }
-  std::int64_t asked_not = 0;  // commands with a request_id whose table was not asked
   // A read on the live domain (changes nothing): what a script learns ids and amounts from.
   Outcome read(const std::string& actor, Method m, Params p) {
     std::vector<Push> ignored;
@@ -131,7 +89,7 @@ class Twin {
   }
 
   void expect_same(const Cmd& c, const Outcome& a, const Outcome& b, const std::vector<Push>& pa,
-                   const std::vector<Push>& pb, bool hashes_current = true) {
+                   const std::vector<Push>& pb) {
     ++compared;
     const std::string what = std::string(method_info(c.method).name) + " #" + std::to_string(compared);
     const auto unlike = live.orders_unlike_book();
@@ -150,18 +108,12 @@ class Twin {
       EXPECT_EQ(pa[i].data_text, pb[i].data_text) << what << " push " << pa[i].channel;
       EXPECT_EQ(text(pa[i].snapshot), text(pb[i].snapshot)) << what << " push " << pa[i].channel;
     }
-    if (hashes_current) {
-      EXPECT_EQ(live.state_hash(), copy->state_hash()) << what;
-    }
+    EXPECT_EQ(live.state_hash(), copy->state_hash()) << what;
     EXPECT_EQ(live.next_due(), copy->next_due()) << what;
   }
 
   void expect_equal_at_end() {
     ASSERT_TRUE(copy);
-    if (behind) {
-      behind->drain();
-      copy->set_deferred(nullptr);
-    }
     EXPECT_EQ(live.state_hash(), copy->state_hash());
     const std::string bytes = live.save();
     EXPECT_TRUE(bytes == copy->save()) << "the two domains save different bytes";
@@ -508,27 +460,6 @@ void round_trip(std::uint64_t seed, int k, int m, std::map<std::string, int>* se
 
 TEST(DomainSnapshot, EngineLoadRoundTripsAndRunsOnAlikeForSeveralSeeds) {
   for (std::uint64_t seed : {1u, 2u, 3u, 42u}) round_trip<EngineLoad>(seed, 3000, 3000);
-}
-
-// A replay from seq 1 remembers behind (Domain::set_deferred): its replies go into the
-// idempotency table and the state hash later, in order, and the table is asked only for keys
-// its reader saw in the last 24 h. Run from the start beside a domain that does it all in
-// place, through both loads (retried request ids, time advances past 24 h): the same outcomes
-// and pushes, the same state hash whenever it has caught up, the same bytes at the end.
-template <class Load>
-void deferred_alike(std::uint64_t seed, int steps) {
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  Twin t;
-  t.defer_from_start();
-  Load load(seed, t);
-  for (int i = 0; i < steps && !::testing::Test::HasFatalFailure(); ++i) load.step();
-  t.expect_equal_at_end();
-  EXPECT_GT(t.asked_not, steps / 4) << "most commands need not ask the table";
-}
-
-TEST(DomainSnapshot, RemembersBehindAsAReplayFromSeqOneDoesAndEndsAlike) {
-  for (std::uint64_t seed : {1u, 5u}) deferred_alike<EngineLoad>(seed, 4000);
-  for (std::uint64_t seed : {2u, 6u}) deferred_alike<DisposalLoad>(seed, 3000);
 }
 
 // Captures again and again as the book changes (pages merged by the engine, deltas frozen by
