@@ -296,14 +296,12 @@ class Domain {
   // new work is refused near it, and past it the ledger grows rather than fail what may not
   // be refused). Its id index costs memory as ids arrive (tests build thousands of Domains).
   static constexpr ledger::Limits kLedgerLimits{.accounts_max = std::size_t{1} << 18,
-                                                .transfers_max = std::size_t{1} << 22,
-                                                .transfer_id_runs = true};
+                                                .transfers_max = std::size_t{1} << 22};
   // The engine's: the same capacity, the id index faulted in at construction, so that the
   // engine thread takes no first-touch page faults as the ledger grows.
   static constexpr ledger::Limits kEngineLedgerLimits{.accounts_max = kLedgerLimits.accounts_max,
                                                       .transfers_max = kLedgerLimits.transfers_max,
-                                                      .touch_index = true,
-                                                      .transfer_id_runs = true};
+                                                      .touch_index = true};
 
   Domain();
   // The engine's limits, or tests' (a small ledger fills in a few thousand commands); the

@@ -27,6 +27,7 @@ std::string book_refusal_message(matching::errc ec) {
     case errc::capacity: return "the book is full: no room for another resting order";
     case errc::not_found: return "no such live order";
     case errc::invalid_state: return "the order has expired";
+    case errc::bad_request: return "price, qty: price x qty out of range";
     default: return std::string(matching::protocol_code(ec));
   }
 }
@@ -693,6 +694,10 @@ Outcome Domain::order_replace(Ctx& c, const OrderReplace& p) {
   const std::int64_t qty = p.qty.value_or(live->qty.v);
   if (price <= 0 || qty <= 0 || qty % m->min_qty != 0) return Outcome::error(Code::bad_request, "qty: must be a positive multiple of the lot");
   if (price % m->tick != 0) return Outcome::error(Code::bad_price, "price: not on the tick grid");
+  if (qty <= live->filled.v) {
+    return Outcome::error(Code::bad_request, "qty: must be above the order's filled qty " +
+                                                 std::to_string(live->filled.v));
+  }
   OrderMeta& meta = order_meta(*m, id);
   // The order's own hold counts as available: it is released as the order is re-made.
   const std::int64_t cash = cash_available(*c.actor) + (live->side_ == matching::side::buy ? meta.hold_amount : 0);

@@ -28,19 +28,11 @@ class IdIndex {
   // lookup later takes a first-touch fault.
   // `grow`: past max_entries the table is rebuilt twice the size (instead of an insert there
   // being a bug).
-  // `runs`: the keys come as (run << 16) | n, n = 1, 2, ... small within each run, runs
-  // numbered upwards (the engine's transfer ids: a command's number and its transfer's number
-  // in it). Each run gets two slots next to the previous run's, so a run of inserts, and the
-  // lookups of recent ids, stay on a few cache lines and pages of the table instead of one
-  // random line each; a run of more than two ids spills into the next runs' slots (linear
-  // probing) and the gap of the runs without ids absorbs it. Other keys take `runs` = false.
-  explicit IdIndex(std::size_t max_entries, bool touch = false, bool grow = false,
-                   bool runs = false)
+  explicit IdIndex(std::size_t max_entries, bool touch = false, bool grow = false)
       : mask_(std::bit_ceil(max_entries * 2 < 16 ? std::size_t{16} : max_entries * 2) - 1),
         max_entries_(max_entries),
         touch_(touch),
         grow_(grow),
-        runs_(runs),
         slots_(allocate(mask_ + 1)) {
     if (touch) {
       auto* bytes = reinterpret_cast<volatile unsigned char*>(slots_.get());
@@ -55,7 +47,6 @@ class IdIndex {
         size_(o.size_),
         touch_(o.touch_),
         grow_(o.grow_),
-        runs_(o.runs_),
         slots_(allocate(mask_ + 1)) {
     std::memcpy(slots_.get(), o.slots_.get(), (mask_ + 1) * sizeof(Slot));
   }
@@ -138,7 +129,6 @@ class IdIndex {
   // one block instead of 16 random lines; the blocks themselves are spread by Fibonacci
   // hashing of the rest of the key.
   std::size_t home(std::uint64_t key) const noexcept {
-    if (runs_) return static_cast<std::size_t>((key >> 16) * 2 + (key & 0xFFFF)) & mask_;
     const std::uint64_t h = (key >> 4) * 0x9E37'79B9'7F4A'7C15ull;
     return static_cast<std::size_t>(((h ^ (h >> 29)) << 4) | (key & 15)) & mask_;
   }
@@ -146,7 +136,7 @@ class IdIndex {
   // Every entry into a table for `max_entries` (growth: twice the entries, twice the slots).
   void rebuild(std::size_t max_entries) {
     IPX_ASSERT(max_entries < kNone);
-    IdIndex bigger(max_entries, touch_, grow_, runs_);
+    IdIndex bigger(max_entries, touch_, grow_);
     for (std::size_t i = 0; i <= mask_; ++i) {
       if (slots_[i].key != 0) bigger.insert(slots_[i].key, slots_[i].value);
     }
@@ -158,7 +148,6 @@ class IdIndex {
   std::size_t size_ = 0;
   bool touch_ = false;
   bool grow_ = false;
-  bool runs_ = false;
   Table slots_;
 };
 

@@ -27,8 +27,7 @@ bool deadline_after(const auto& a, const auto& b) {  // min-heap on (at_ms, id)
 Ledger::Ledger(Limits limits)
     : limits_(limits),
       account_index_(limits.accounts_max, limits.prefault || limits.touch_index),
-      transfer_index_(limits.transfers_max, limits.prefault || limits.touch_index, limits.grow,
-                      limits.transfer_id_runs) {
+      transfer_index_(limits.transfers_max, limits.prefault || limits.touch_index, limits.grow) {
   IPX_ASSERT(limits.accounts_max > 0 && limits.accounts_max < IdIndex::kNone);
   IPX_ASSERT(limits.transfers_max > 0 && limits.transfers_max < IdIndex::kNone);
   // Allocate every table now, and with limits.prefault also touch it (resize writes each

@@ -123,10 +123,6 @@ struct Limits {
   // engine's ledger (its owner refuses new work near transfers_max and compacts; what it may
   // not refuse, cancels and timers, must never fail midway).
   bool grow = false;
-  // Transfer ids come in runs, (run << 16) | n with n small and runs numbered upwards (the
-  // engine's: a command's number, then its transfers'): the id index keeps each run's ids
-  // next to the previous run's (IdIndex `runs`). Off: ids are spread by hashing (any ids).
-  bool transfer_id_runs = false;
 };
 
 struct SubmitResult {

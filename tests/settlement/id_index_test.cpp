@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <random>
 #include <unordered_map>
-#include <vector>
 
 namespace ipx::ledger {
 namespace {
@@ -43,47 +42,6 @@ TEST(IdIndex, LazyAndTouchedTablesAgreeWithAMapUnderInsertsAndErases) {
     IdIndex ix(4096, touch);
     exercise(ix, 7);
   }
-}
-
-// The engine's layout (`runs`): ids (run << 16) | n. Runs of one or two ids, runs without
-// any, a run of 300 that spills over the next runs' slots, erases in any order (the
-// backward shift must respect each id's home), and a table that wraps around many times.
-TEST(IdIndex, RunsOfIdsAgreeWithAMapUnderInsertsErasesAndWraparound) {
-  for (bool grow : {false, true}) {
-    IdIndex ix(grow ? 64 : 1024, /*touch=*/false, grow, /*runs=*/true);
-    std::mt19937_64 rng(11);
-    std::unordered_map<std::uint64_t, std::uint32_t> live;
-    std::vector<std::uint64_t> order;
-    std::uint32_t next = 0;
-    for (std::uint64_t run = 1; run <= 40'000; ++run) {
-      const std::uint64_t n = run % 997 == 0 ? 300 : rng() % 4;  // 0..3, now and then 300
-      for (std::uint64_t i = 1; i <= n; ++i) {
-        const std::uint64_t key = (run << 16) | i;
-        if (!grow && live.size() >= ix.max_entries()) break;
-        ASSERT_EQ(ix.find(key), IdIndex::kNone);
-        ix.insert(key, next);
-        live.emplace(key, next++);
-        order.push_back(key);
-      }
-      // Retire old ids (mostly the oldest, sometimes a random live one), as compaction does.
-      while (live.size() > 600 || (!order.empty() && rng() % 3 == 0)) {
-        const std::size_t at = rng() % 5 == 0 ? rng() % order.size() : 0;
-        const std::uint64_t key = order[at];
-        order.erase(order.begin() + static_cast<std::ptrdiff_t>(at));
-        ASSERT_EQ(ix.find(key), live.at(key));
-        ix.erase(key);
-        live.erase(key);
-        ASSERT_EQ(ix.find(key), IdIndex::kNone);
-      }
-      ASSERT_EQ(ix.size(), live.size());
-      if (run % 1000 == 0) {
-        for (const auto& [k, v] : live) ASSERT_EQ(ix.find(k), v) << k;
-      }
-    }
-  }
-  // Any ids still work, only less compactly laid out.
-  IdIndex any(4096, false, false, /*runs=*/true);
-  exercise(any, 7);
 }
 
 TEST(IdIndex, AFreshTableFindsNothingAndACopyIsIndependent) {
