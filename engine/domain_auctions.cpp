@@ -217,6 +217,22 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
     }
   }
 
+  // Rule 6: in a sale of the title, the lot's co-owners hold priority purchase rights (in the
+  // order they were registered, as in a disposal round) unless the listing names its holders.
+  // A licence grants no title: no one holds a right of first purchase in it.
+  AuctionCreate listed = p;
+  if (listed.priority_holders.empty() && !licence_purpose) {
+    I64 rank = 0;
+    for (const auto& asset_id : p.lot) {
+      for (const auto& co : assets_.at(asset_id).co_owners) {
+        const bool named = std::any_of(listed.priority_holders.begin(), listed.priority_holders.end(),
+                                       [&](const PriorityHolder& h) { return h.participant_id == co; });
+        if (co == seller || named || participant(co) == nullptr) continue;
+        listed.priority_holders.push_back({co, ++rank});
+      }
+    }
+  }
+
   matching::AuctionConfig cfg;
   cfg.format = format;
   cfg.start_price = Fen{p.start_price};
@@ -229,7 +245,7 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   // A window without an extension extends by 5 minutes (DOMAIN rule 5's default).
   cfg.extend_by_ms = Ms{p.extend_by_ms.value_or(p.extend_window_ms.value_or(0) > 0 ? 300'000 : 0)};
   if (p.dutch) cfg.dutch = {Fen{p.dutch->decrement}, Ms{p.dutch->interval_ms}, Fen{p.dutch->floor}};
-  for (const auto& h : p.priority_holders) {
+  for (const auto& h : listed.priority_holders) {
     cfg.priority_holders.push_back({participant(h.participant_id)->num,
                                     static_cast<std::uint32_t>(std::min<I64>(h.rank, 1000))});
   }
@@ -237,7 +253,7 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
     return Outcome::error(Code::bad_request, "auction parameters are inconsistent (" +
                                                  std::string(matching::protocol_code(ec)) + ")");
   }
-  return Outcome::success(create_auction(c, p, cfg, seller, {}));
+  return Outcome::success(create_auction(c, listed, cfg, seller, {}));
 }
 
 // Creates the auction (validated) and opens it when due. Also used by disposal rounds.

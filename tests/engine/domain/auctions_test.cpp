@@ -295,6 +295,50 @@ TEST_F(DomainAuctionTest, Rule6HigherRankedHolderBeatsLower) {
   h.expect_rejected(Code::bid_too_low, bob, "auction.bid", amount(id, kStart));
 }
 
+// Rule 6 names co-owners as the holders of priority purchase rights: in a sale of a co-owned
+// patent's title they hold them without the listing saying so (as in a disposal round); a
+// listing that names its holders keeps its own list; a licence sale has none.
+TEST_F(DomainAuctionTest, Rule6CoOwnersHoldPriorityInASaleOfTheTitle) {
+  json::object a{{"asset_id", "PAT-CO"},   {"kind", "invention_patent"},
+                 {"title", "co-owned"},    {"owner", seller},
+                 {"co_owners", json::array{carol, bob}},
+                 {"region", "chengdu"},    {"industry", "other"},
+                 {"valuation", 5'000'000}, {"expires_at", h.now + 3650 * kDayMs}};
+  ASSERT_TRUE(h.call(op, "asset.register", json::serialize(a)).ok());
+  const json::array lot{"PAT-CO"};
+  const std::string sale = create({{"lot", lot}});
+  reg(alice, sale);
+  reg(bob, sale);
+  const std::string c = reg(carol, sale);
+  ASSERT_TRUE(bid(alice, sale, kStart).ok());
+  Outcome r = bid(carol, sale, kStart);  // a co-owner matches the standing bid
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("leader"), json::value(c));
+  h.expect_rejected(Code::bid_too_low, bob, "auction.bid", amount(sale, kStart));  // rank 2
+  // Named holders replace the default; a licence listing has none.
+  const std::string named = create(
+      {{"lot", lot}, {"purpose", "exclusive_licence"},
+       {"licence", json::object{{"kind", "exclusive"}, {"territory", json::array{"chengdu"}},
+                                {"field", "x"}, {"term_months", 12}}},
+       {"priority_holders", json::array{json::object{{"participant_id", alice}, {"rank", 1}}}}});
+  reg(bob, named);
+  reg(carol, named);
+  const std::string al = reg(alice, named);
+  ASSERT_TRUE(bid(bob, named, kStart).ok());
+  h.expect_rejected(Code::bid_too_low, carol, "auction.bid", amount(named, kStart));
+  r = bid(alice, named, kStart);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.result.at("leader"), json::value(al));
+  const std::string licence = create(
+      {{"lot", lot}, {"purpose", "sole_licence"},
+       {"licence", json::object{{"kind", "sole"}, {"territory", json::array{"deyang"}},
+                                {"field", "x"}, {"term_months", 12}}}});
+  reg(alice, licence);
+  reg(carol, licence);
+  ASSERT_TRUE(bid(alice, licence, kStart).ok());
+  h.expect_rejected(Code::bid_too_low, carol, "auction.bid", amount(licence, kStart));
+}
+
 TEST_F(DomainAuctionTest, NonHolderMayNotMatchTheHighBid) {
   const std::string id = create();
   reg(alice, id);
