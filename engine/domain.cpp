@@ -839,8 +839,11 @@ void Domain::push_private_text(Ctx& c, const std::string& participant_id, const 
 void Domain::push_balance(Ctx& c, const std::string& participant_id) {
   if (replaying_ || !observed_) return;
   if (!snapshots_per_command_) {
-    // Batched (the Engine): one push per participant per batch, built in flush_balances().
+    // Batched (the Engine): one push per participant per batch, built in flush_balances(),
+    // stamped with the engine time of the participant's last change in the batch (a timer's
+    // due time, not the time a time.advance reached).
     if (balances_due_set_.insert(participant_id).second) balances_due_.push_back(participant_id);
+    balance_changed_at_[participant_id] = c.now;
     return;
   }
   const Participant* p = participant(participant_id);
@@ -850,10 +853,13 @@ void Domain::push_balance(Ctx& c, const std::string& participant_id) {
 void Domain::flush_balances(std::vector<Push>& pushes) {
   for (const auto& id : balances_due_) {
     const Participant* p = participant(id);
-    if (p != nullptr) pushes.push_back({"private." + id, "balance", now_, account_json(*p)});
+    const auto at = balance_changed_at_.find(id);
+    const std::int64_t ts = at != balance_changed_at_.end() ? at->second : now_;
+    if (p != nullptr) pushes.push_back({"private." + id, "balance", ts, account_json(*p)});
   }
   balances_due_.clear();
   balances_due_set_.clear();
+  balance_changed_at_.clear();
 }
 
 }  // namespace ipx::engine

@@ -722,6 +722,9 @@ class Domain {
   // Participants to flush_balances(), in first-touch order (transient: empty between batches).
   std::vector<std::string> balances_due_;
   std::unordered_set<std::string> balances_due_set_;
+  // When each of them last changed in the batch (the push's ts). Not state: empty between
+  // batches, as balances_due_ is when a snapshot is taken.
+  std::unordered_map<std::string, std::int64_t> balance_changed_at_;
   // Timer index: each live auction's next due time (re-read after every command that pushed
   // on its channel: every change to an auction pushes there), and settlements awaiting
   // payment by due_at. next_due() is then O(log n) plus the (few) markets.

@@ -24,26 +24,7 @@ PHASES, PHASE_S = 3, 8.0
 MK = {'MA': dict(tick=100, min_qty=10, lo=800, hi=1800), 'MB': dict(tick=50, min_qty=5, lo=400, hi=900),
       'MC': dict(tick=10, min_qty=1, lo=100, hi=200)}
 
-class RC(Client):
-    """A client that keeps each reply's raw frame and counts replies per id."""
-    def __init__(self, ws):
-        self.rawrep = {}; self.nrep = collections.Counter(); self.noid = []
-        super().__init__(ws)
-    async def _read(self):
-        try:
-            async for raw in self.ws:
-                msg = json.loads(raw)
-                if isinstance(msg, dict) and 'channel' in msg:
-                    self.pushes.append(msg); continue
-                i = msg.get('id') if isinstance(msg, dict) else None
-                self.nrep[json.dumps(i)] += 1; self.rawrep[json.dumps(i)] = raw
-                fut = self.pending.pop(i, None)
-                if fut is not None and not fut.done(): fut.set_result(msg)
-                else: self.unmatched.append(msg)
-        except websockets.ConnectionClosed:
-            pass
-        for f in self.pending.values():
-            if not f.done(): f.set_exception(ConnectionError('closed'))
+RC = RawClient
 
 async def mkc(ctx, kind, name):
     r = await ctx.adm.call('participant.create', name=name, kind=kind, region='chengdu', whitelisted=True)

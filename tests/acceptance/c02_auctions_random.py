@@ -20,25 +20,7 @@ SEED = int(os.environ.get('C02_SEED', '90210'))
 FIELDS = ['auction_id', 'lot', 'purpose', 'format', 'state', 'start_price', 'increment', 'deposit', 'reserve', 'opens_at',
           'closes_at', 'price', 'bids', 'leader', 'min_next_bid', 'winner', 'settlement_id']
 
-class RC(Client):
-    def __init__(self, ws):
-        self.rawrep = {}; self.nrep = collections.Counter()
-        super().__init__(ws)
-    async def _read(self):
-        try:
-            async for raw in self.ws:
-                msg = json.loads(raw)
-                if isinstance(msg, dict) and 'channel' in msg:
-                    self.pushes.append(msg); continue
-                i = msg.get('id') if isinstance(msg, dict) else None
-                self.nrep[json.dumps(i)] += 1; self.rawrep[json.dumps(i)] = raw
-                fut = self.pending.pop(i, None)
-                if fut is not None and not fut.done(): fut.set_result(msg)
-                else: self.unmatched.append(msg)
-        except websockets.ConnectionClosed:
-            pass
-        for f in self.pending.values():
-            if not f.done(): f.set_exception(ConnectionError('closed'))
+RC = RawClient
 
 async def mkc(ctx, kind, name, login=True):
     if kind == 'admin':

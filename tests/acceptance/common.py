@@ -1,4 +1,4 @@
-import os, sys, json; sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import os, sys, json, collections; sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import *
 _n = [0]
 async def new_case(ctx, bank, owner, valuation, region='chengdu', industry='other', plan=None, loan=30_000_000, extra_pledge=None):
@@ -86,3 +86,24 @@ async def refused(ctx, name, who, method, clients, auctions=(), cases=(), sids=(
         diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
         check(f'{name}: refused ({e[0]}) and nothing changed', not diff, diff)
     return e
+class RawClient(Client):
+    """A client that keeps each reply's raw frame and counts replies per id (c01, c02: every id answered exactly
+    once, retries byte-identical)."""
+    def __init__(self, ws):
+        self.rawrep = {}; self.nrep = collections.Counter()
+        super().__init__(ws)
+    async def _read(self):
+        try:
+            async for raw in self.ws:
+                msg = json.loads(raw)
+                if isinstance(msg, dict) and 'channel' in msg:
+                    self.pushes.append(msg); continue
+                i = msg.get('id') if isinstance(msg, dict) else None
+                self.nrep[json.dumps(i)] += 1; self.rawrep[json.dumps(i)] = raw
+                fut = self.pending.pop(i, None)
+                if fut is not None and not fut.done(): fut.set_result(msg)
+                else: self.unmatched.append(msg)
+        except websockets.ConnectionClosed:
+            pass
+        for f in self.pending.values():
+            if not f.done(): f.set_exception(ConnectionError('closed'))
