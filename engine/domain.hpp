@@ -551,8 +551,18 @@ class Domain {
     std::int64_t remaining = 0;
   };
   static std::vector<Claim> case_claims(const DisposalCase& dc);  // what the case still owes
-  // Live pledges on a voluntary sale's lot (or a market's asset), in the order they are paid.
-  std::vector<Claim> sale_claims(const std::vector<std::string>& lot, std::vector<Pledge*>& which);
+  // Live pledges on a voluntary sale's lot (or a market's asset), in the order they are paid:
+  // active ones, and those a live disposal case holds (foreclosed: a licence sold or units
+  // traded meanwhile still pay the pledgee first, rule 13, and count toward the case).
+  struct SalePledge {
+    Pledge* pledge = nullptr;
+    CasePledge* in_case = nullptr;  // the case's record of it, when a live case holds it
+    DisposalCase* dc = nullptr;
+  };
+  std::vector<Claim> sale_claims(const std::vector<std::string>& lot, std::vector<SalePledge>& which);
+  // Records what each was paid (sale_claims' order), in the case too.
+  static void record_sale_paid(const std::vector<SalePledge>& which,
+                               const std::vector<std::int64_t>& shares);
   // Pays `amount` out of `escrow` down `claims` (one transfer per claim paid, appended to
   // `set`); shares[i] = claims[i]'s part; returns the rest (the pledgor's).
   std::int64_t pay_claims(const std::vector<Claim>& claims, std::int64_t amount,

@@ -429,15 +429,15 @@ void Domain::settle_book_events(Market& m, Ctx& c, const void* before_depth,
     // the money goes to the pledgees first, each up to what remains of its claim.
     std::int64_t to_seller = notional;
     if (s.id == m.licensor) {
-      std::vector<Pledge*> pledges;
+      std::vector<SalePledge> pledges;
       const std::vector<Claim> claims = sale_claims({m.asset_id}, pledges);
       if (!claims.empty()) {
         std::vector<std::int64_t> shares;
         to_seller = pay_claims(claims, notional, cash_account(b), ids::code_claim, m.num, c, set,
                                shares);
+        record_sale_paid(pledges, shares);
         for (std::size_t i = 0; i < pledges.size(); ++i) {
-          pledges[i]->paid += shares[i];
-          if (shares[i] > 0) touch(pledges[i]->pledgee);
+          if (shares[i] > 0) touch(pledges[i].pledge->pledgee);
         }
       }
     }

@@ -56,22 +56,50 @@ ledger::Transfer Domain::cash_move(Ctx& c, std::uint64_t from, std::uint64_t to,
 
 // Rule 13: a voluntary sale of pledged assets pays their live pledges first, in registration
 // order across the lot, each up to what remains of its claim (licences sold before may have
-// paid part of it). `which`: the pledges, in the claims' order (to record what they are paid).
+// paid part of it). A pledge a live disposal case holds (foreclosed) is still owed what the
+// case has not paid it: a licence sold, or units traded, while the case runs pay it first too.
+// `which`: the pledges, in the claims' order (to record what they are paid).
 std::vector<Domain::Claim> Domain::sale_claims(const std::vector<std::string>& lot,
-                                               std::vector<Pledge*>& which) {
-  std::vector<Pledge*> live;
+                                               std::vector<SalePledge>& which) {
+  std::vector<SalePledge> live;
   for (const auto& asset_id : lot) {
     for (auto& pl : assets_.at(asset_id).pledges) {
-      if (pl.status == "active") live.push_back(&pl);
+      if (pl.status == "active") {
+        live.push_back({&pl, nullptr, nullptr});
+        continue;
+      }
+      for (auto& [id, dc] : cases_) {
+        if (dc.state == "closed") continue;
+        for (auto& cp : dc.pledges) {
+          if (cp.asset_id == asset_id && cp.seq == pl.seq) live.push_back({&pl, &cp, &dc});
+        }
+      }
     }
   }
-  std::stable_sort(live.begin(), live.end(),
-                   [](const Pledge* x, const Pledge* y) { return x->seq < y->seq; });
+  std::stable_sort(live.begin(), live.end(), [](const SalePledge& x, const SalePledge& y) {
+    return x.pledge->seq < y.pledge->seq;
+  });
   std::vector<Claim> out;
   out.reserve(live.size());
-  for (const Pledge* pl : live) out.push_back(Claim{pl->pledgee, pl->remaining()});
+  for (const SalePledge& sp : live) {
+    out.push_back(Claim{sp.pledge->pledgee, sp.in_case != nullptr
+                                                ? sp.in_case->claim - sp.in_case->paid
+                                                : sp.pledge->remaining()});
+  }
   which = std::move(live);
   return out;
+}
+
+void Domain::record_sale_paid(const std::vector<SalePledge>& which,
+                              const std::vector<std::int64_t>& shares) {
+  IPX_ASSERT(which.size() == shares.size());
+  for (std::size_t i = 0; i < which.size(); ++i) {
+    which[i].pledge->paid += shares[i];
+    if (which[i].in_case == nullptr) continue;
+    which[i].in_case->paid += shares[i];
+    IPX_ASSERT(which[i].in_case->paid <= which[i].in_case->claim);
+    which[i].dc->net_to_bank = paid_to_case_bank(*which[i].dc);
+  }
 }
 
 // One balance push per pledgee paid (a bank may hold several of the claims).
@@ -286,7 +314,7 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   std::int64_t net = s->price - s->seller_commission;
   // Rules 13/14: the pledgees are paid first, in registration order, each up to its
   // (remaining) claim; the rest to the pledgor.
-  std::vector<Pledge*> sale_pledges;
+  std::vector<SalePledge> sale_pledges;
   const std::vector<Claim> claims = s->case_id.empty() ? sale_claims(a.lot, sale_pledges)
                                                        : case_claims(cases_.at(s->case_id));
   std::vector<std::int64_t> shares;
@@ -319,7 +347,7 @@ Outcome Domain::settlement_confirm(Ctx& c, const SettlementConfirm& p) {
   s->state = "confirmed";
   s->registration_no = p.registration_no;
   s->confirmed_at = c.now;
-  for (std::size_t i = 0; i < sale_pledges.size(); ++i) sale_pledges[i]->paid += shares[i];
+  if (s->case_id.empty()) record_sale_paid(sale_pledges, shares);
   for (const auto& asset_id : a.lot) {
     Asset& as = assets_.at(asset_id);
     if (licence && a.licence) {

@@ -27,6 +27,7 @@ dNN (an outside audit of the continuous book) STP modes level by level, holds an
 cNN (an audit of invariants under concurrent, seeded random use) orders on several markets, auctions of every format with settlements: money, units, holds, books, channel seqs, fills, idempotent retries.
 eNN (an audit of the least-covered DOMAIN rules at their bounds) fixed-price listings and their turn, the risk-fund share and claim at the fen, sealed reserves and priority ties, a window longer than the extension, release vs a matching backstop.
 fNN (an audit of engine time) one time.advance over ~40 timers of every kind (pushes and records at their due times, in order), one step vs ~150 small steps on two servers, bounds reached by jumps, advances racing bids, Dutch closes, now vs wall.
+gNN (an outside audit of pledges, banks and claims) pledge fields and consent scope, licence money during a case, disposal.open preconditions, backstop payouts to several pledgees and what each bank sees.
 Each prints one line per check ("ok" or "FAIL") and ends with PASS or FAIL.
 
   /usr/bin/python3 tests/acceptance/run_all.py --ipxd build/release/gateway/ipxd [r05 r09 ...]
@@ -60,7 +61,7 @@ def main():
         return 2
     logs = tempfile.mkdtemp(prefix='ipx-acceptance-')
     env = dict(os.environ, IPX_IPXD=os.path.abspath(a.ipxd), IPX_ACCEPTANCE_LOGS=logs)
-    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('a', 'b', 'c', 'd', 'e', 'f', 'j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z') and n[1:3].isdigit() and n.endswith('.py'))
+    names = sorted(n for n in os.listdir(HERE) if n[:1] in ('a', 'b', 'c', 'd', 'e', 'f', 'g', 'j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z') and n[1:3].isdigit() and n.endswith('.py'))
     if a.only:
         names = [n for n in names if any(n.startswith(p) for p in a.only)]
     if not names:

@@ -978,6 +978,63 @@ TEST_F(DomainDisposalTest, Rule13AConsentCoversEveryPledgeOfThatBankOnTheAsset) 
   EXPECT_EQ(all[2].at("consented"), true);
 }
 
+// Rule 13 while a case runs: units the pledgor's market sells during the case still pay the
+// pledgee first (its pledge is held by the case, not gone), and count toward the case: the
+// round's sale then pays the bank only what is left of its claim, the pledgor the rest.
+TEST_F(DomainDisposalTest, Rule13UnitsSoldDuringACasePayThePledgeeFirstAndCountTowardTheCase) {
+  const std::string asset = pledged_asset(bank);  // claim 10,000,000
+  ASSERT_TRUE(consent(bank, asset).ok());
+  ASSERT_TRUE(h.call(pledgor, "market.create",
+                     R"({"market_id":"M-P","asset_id":")" + asset +
+                         R"(","licence":{"kind":"non_exclusive","territory":["cn"],"field":"all","term_months":12},"tick":100,"min_qty":1})")
+                  .ok());
+  ASSERT_TRUE(h.call(pledgor, "units.issue", R"({"market_id":"M-P","qty":100})").ok());
+  ASSERT_TRUE(h.call(pledgor, "order.place",
+                     R"({"market_id":"M-P","side":"sell","type":"limit","price":100000,"qty":10,"tif":"gtc","client_order_id":"s1"})")
+                  .ok());
+  const std::string cid = open_case(kValuation, kFast, asset);
+  Outcome o = h.call(alice, "order.place",
+                     R"({"market_id":"M-P","side":"buy","type":"limit","price":100000,"qty":10,"tif":"ioc","client_order_id":"b1"})");
+  ASSERT_TRUE(o.ok()) << o.message;
+  EXPECT_EQ(h.cash_available(bank), 1'000'000);  // 10 units at 1,000 CNY: to the pledgee
+  EXPECT_EQ(h.cash_available(pledgor), 0);
+  json::object c = get_case(cid);
+  EXPECT_EQ(c.at("pledges").as_array()[0].at("paid"), 1'000'000);
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 1'000'000);
+  // The round sells at its start, 7,000,000: 9,000,000 remain of the claim, so all of it
+  // goes to the bank, which has 8,000,000 in all, and the pledgor nothing.
+  pay_and_confirm(bob, win_round_1(cid, bob));
+  EXPECT_EQ(h.cash_available(bank), 8'000'000);
+  EXPECT_EQ(h.cash_available(pledgor), 0);
+  c = get_case(cid);
+  EXPECT_EQ(c.at("pledges").as_array()[0].at("paid"), 8'000'000);
+  EXPECT_EQ(c.at("recovery").at("net_to_bank"), 8'000'000);
+}
+
+// The same with a claim the units cover in part before the case's sale: the sale pays the
+// bank only what remains, and the pledgor the rest.
+TEST_F(DomainDisposalTest, Rule13AClaimPaidInPartByUnitsDuringACaseCapsTheCasesPayout) {
+  const std::string asset = pledged_asset(bank, 7'500'000);
+  ASSERT_TRUE(consent(bank, asset).ok());
+  ASSERT_TRUE(h.call(pledgor, "market.create",
+                     R"({"market_id":"M-Q","asset_id":")" + asset +
+                         R"(","licence":{"kind":"non_exclusive","territory":["cn"],"field":"all","term_months":12},"tick":100,"min_qty":1})")
+                  .ok());
+  ASSERT_TRUE(h.call(pledgor, "units.issue", R"({"market_id":"M-Q","qty":100})").ok());
+  ASSERT_TRUE(h.call(pledgor, "order.place",
+                     R"({"market_id":"M-Q","side":"sell","type":"limit","price":100000,"qty":10,"tif":"gtc","client_order_id":"s1"})")
+                  .ok());
+  const std::string cid = open_case(kValuation, kFast, asset);
+  ASSERT_TRUE(h.call(alice, "order.place",
+                     R"({"market_id":"M-Q","side":"buy","type":"limit","price":100000,"qty":10,"tif":"ioc","client_order_id":"b1"})")
+                  .ok());
+  EXPECT_EQ(h.cash_available(bank), 1'000'000);
+  pay_and_confirm(bob, win_round_1(cid, bob));  // 7,000,000: 6,500,000 to the bank
+  EXPECT_EQ(h.cash_available(bank), 7'500'000);
+  EXPECT_EQ(h.cash_available(pledgor), 500'000);
+  EXPECT_EQ(get_case(cid).at("recovery").at("net_to_bank"), 7'500'000);
+}
+
 TEST_F(DomainDisposalTest, Rule14SoldAboveBothClaimsPaysEachInFullThenThePledgor) {
   const std::string id = twice_pledged(3'000'000, 2'000'000);
   const std::string cid = open_case(kValuation, kFast, id);
