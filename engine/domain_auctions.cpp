@@ -638,7 +638,11 @@ json::object Domain::auction_json(const Auction& a) const {
   o["deposit"] = a.deposit;
   o["reserve"] = a.hidden_reserve ? json::value(nullptr) : opt_fen(v.reserve);
   o["opens_at"] = v.opens_at.v;
-  o["closes_at"] = v.closes_at.v;
+  // An auction that ended before its scheduled close (a Dutch accept, a Dutch floor that stood
+  // unaccepted) closed then: what follows a close counts from closes_at (PROTOCOL "Edges").
+  const bool ended = a.state == "sold" || a.state == "unsold";
+  o["closes_at"] = ended && a.closed_at > 0 && a.closed_at < v.closes_at.v ? a.closed_at
+                                                                             : v.closes_at.v;
   // After the close, price is the clearing price (PROTOCOL "Meaning of auction.get fields"):
   // an unsold close has none, whatever the highest bid was (a reserve it did not meet).
   o["price"] = sealed_open || a.state == "unsold"

@@ -367,6 +367,10 @@ TEST_F(DomainAuctionTest, DutchAcceptBuysAtTheClockPrice) {
   json::object s = settlement(alice, std::string(g.at("settlement_id").as_string()));
   EXPECT_EQ(s.at("price"), 800'000);
   EXPECT_EQ(s.at("due_at"), t0 + 2 * kHourMs + kMinMs + 10 * kDayMs);
+  // It closed at the accept, a day before its scheduled close: closes_at says so, and the
+  // payment deadline counts from it (PROTOCOL "Edges").
+  EXPECT_EQ(g.at("closes_at"), t0 + 2 * kHourMs + kMinMs);
+  EXPECT_EQ(s.at("due_at").as_int64() - g.at("closes_at").as_int64(), 10 * kDayMs);
 }
 
 TEST_F(DomainAuctionTest, DutchUnsoldWhenTheFloorStandsOneInterval) {
@@ -380,6 +384,7 @@ TEST_F(DomainAuctionTest, DutchUnsoldWhenTheFloorStandsOneInterval) {
   EXPECT_EQ(get(op, id).at("state"), "open");
   advance_to(t0 + 6 * kHourMs);
   EXPECT_EQ(get(op, id).at("state"), "unsold");
+  EXPECT_EQ(get(op, id).at("closes_at"), t0 + 6 * kHourMs);  // when it closed, not the day's end
   EXPECT_EQ(h.cash_held(alice), 0);  // the deposit went back at close
 }
 
