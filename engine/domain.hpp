@@ -37,7 +37,7 @@ class Reader;
 struct Section;
 }  // namespace snap
 
-constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::int64_t kDayMs = calendar::kDayMs;
 constexpr std::int64_t kMinBiddersMax = 100;  // rule 2's parameter (auction.create, a plan)
 
 // When a licence running from `from_ms` ends: its term_months in calendar months (UTC), as
@@ -478,6 +478,9 @@ class Domain {
   static Outcome market_shape(const MarketCreate& p);
   static Outcome offer_shape(const BackstopOffer& p);
   static Outcome report_shape(const ReportDisposals& p);
+  // Rule 6's default holders of a sale of `assets`' titles: their co-owners but `seller`.
+  std::vector<PriorityHolder> co_owner_holders(const std::vector<std::string>& assets,
+                                               const std::string& seller) const;
   static Outcome disposal_shape(const DisposalOpen& p, CasePlan& plan);
   json::object create_auction(Ctx& c, const AuctionCreate& p, const matching::AuctionConfig& cfg,
                               const std::string& seller, const std::string& case_id);
@@ -560,6 +563,7 @@ class Domain {
     DisposalCase* dc = nullptr;
   };
   std::vector<Claim> sale_claims(const std::vector<std::string>& lot, std::vector<SalePledge>& which);
+  SalePledge held_by_case(const std::string& asset_id, Pledge& pl);
   // Records what each was paid (sale_claims' order), in the case too.
   static void record_sale_paid(const std::vector<SalePledge>& which,
                                const std::vector<std::int64_t>& shares);

@@ -194,6 +194,22 @@ Outcome Domain::auction_shape(const AuctionCreate& p, matching::Format& format) 
   return Outcome::success({});
 }
 
+// Rule 6: the co-owners of the assets, ranked in the order they were registered (an asset's
+// list, then the next asset's), each once; the seller and unknown participants are not.
+std::vector<PriorityHolder> Domain::co_owner_holders(const std::vector<std::string>& assets,
+                                                     const std::string& seller) const {
+  std::vector<PriorityHolder> out;
+  for (const auto& asset_id : assets) {
+    for (const auto& co : assets_.at(asset_id).co_owners) {
+      const bool listed = std::any_of(out.begin(), out.end(),
+                                      [&](const PriorityHolder& h) { return h.participant_id == co; });
+      if (co == seller || listed || participant(co) == nullptr) continue;
+      out.push_back({co, static_cast<I64>(out.size()) + 1});
+    }
+  }
+  return out;
+}
+
 Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   matching::Format format{};
   if (Outcome s = auction_shape(p, format); !s.ok()) return s;
@@ -222,15 +238,7 @@ Outcome Domain::auction_create(Ctx& c, const AuctionCreate& p) {
   // A licence grants no title: no one holds a right of first purchase in it.
   AuctionCreate listed = p;
   if (listed.priority_holders.empty() && !licence_purpose) {
-    I64 rank = 0;
-    for (const auto& asset_id : p.lot) {
-      for (const auto& co : assets_.at(asset_id).co_owners) {
-        const bool named = std::any_of(listed.priority_holders.begin(), listed.priority_holders.end(),
-                                       [&](const PriorityHolder& h) { return h.participant_id == co; });
-        if (co == seller || named || participant(co) == nullptr) continue;
-        listed.priority_holders.push_back({co, ++rank});
-      }
-    }
+    listed.priority_holders = co_owner_holders(p.lot, seller);
   }
 
   matching::AuctionConfig cfg;

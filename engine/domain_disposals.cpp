@@ -235,12 +235,10 @@ void Domain::start_round(DisposalCase& dc, int round, const std::string& kind, s
   cfg.extend_by_ms = Ms{plan.extend_by_ms};
   if (kind == "sell_off") set_sell_off(cfg);  // rule 10
   // Rule 6: co-owners hold priority purchase rights, in the order they were registered.
-  std::int64_t rank = 0;
-  for (const auto& co : assets_.at(dc.assets.front()).co_owners) {
-    const Participant* holder = participant(co);
-    if (holder == nullptr || co == dc.pledgor) continue;
-    ac.priority_holders.push_back({co, ++rank});
-    cfg.priority_holders.push_back({holder->num, static_cast<std::uint32_t>(rank)});
+  ac.priority_holders = co_owner_holders({dc.assets.front()}, dc.pledgor);
+  for (const auto& h : ac.priority_holders) {
+    cfg.priority_holders.push_back({participant(h.participant_id)->num,
+                                    static_cast<std::uint32_t>(h.rank)});
   }
   IPX_ASSERT(matching::validate(cfg) == matching::errc::ok);
   json::object view = create_auction(c, ac, cfg, dc.pledgor, dc.id);

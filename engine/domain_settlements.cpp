@@ -66,13 +66,8 @@ std::vector<Domain::Claim> Domain::sale_claims(const std::vector<std::string>& l
     for (auto& pl : assets_.at(asset_id).pledges) {
       if (pl.status == "active") {
         live.push_back({&pl, nullptr, nullptr});
-        continue;
-      }
-      for (auto& [id, dc] : cases_) {
-        if (dc.state == "closed") continue;
-        for (auto& cp : dc.pledges) {
-          if (cp.asset_id == asset_id && cp.seq == pl.seq) live.push_back({&pl, &cp, &dc});
-        }
+      } else if (SalePledge held = held_by_case(asset_id, pl); held.in_case != nullptr) {
+        live.push_back(held);
       }
     }
   }
@@ -88,6 +83,17 @@ std::vector<Domain::Claim> Domain::sale_claims(const std::vector<std::string>& l
   }
   which = std::move(live);
   return out;
+}
+
+// A foreclosed pledge as the live case that holds it records it (in_case null if none does).
+Domain::SalePledge Domain::held_by_case(const std::string& asset_id, Pledge& pl) {
+  for (auto& [id, dc] : cases_) {
+    if (dc.state == "closed") continue;
+    for (auto& cp : dc.pledges) {
+      if (cp.asset_id == asset_id && cp.seq == pl.seq) return {&pl, &cp, &dc};
+    }
+  }
+  return {&pl, nullptr, nullptr};
 }
 
 void Domain::record_sale_paid(const std::vector<SalePledge>& which,

@@ -1,7 +1,6 @@
 #include "engine/remembered_log.hpp"
 
-#include <bit>
-#include <cstring>
+#include <boost/container_hash/hash.hpp>
 
 #include "engine/sealed_log.hpp"
 #include "engine/snapshot_io.hpp"
@@ -107,22 +106,7 @@ void RememberedLog::Image::add_to(snap::Blob& b) const {
 }
 
 std::uint64_t RememberedIndex::fingerprint(std::string_view key) {
-  constexpr std::uint64_t kMul = 0x9E37'79B9'7F4A'7C15ull;
-  std::uint64_t h = kMul ^ key.size();
-  const char* p = key.data();
-  std::size_t n = key.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = std::rotl((h ^ w) * kMul, 29);
-  }
-  for (; n > 0; ++p, --n) h = std::rotl((h ^ static_cast<unsigned char>(*p)) * kMul, 29);
-  // A final avalanche (MurmurHash3's fmix64): every key bit reaches every fingerprint bit.
-  h ^= h >> 33;
-  h *= 0xff51'afd7'ed55'8ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ce'b9fe'1a85'ec53ull;
-  return h ^ (h >> 33);
+  return static_cast<std::uint64_t>(boost::hash<std::string_view>{}(key));
 }
 
 const RememberedIndex::Ref* RememberedIndex::find(std::string_view key,

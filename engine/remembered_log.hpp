@@ -96,8 +96,9 @@ class RememberedLog {
 };
 
 // The idempotency table's index: a key (pair_key(participant, request_id)) -> its entry in a
-// RememberedLog. The table is keyed by a 64-bit fingerprint of the key (24-byte slots, no key
-// string built, moved or hashed again as the table grows); the key itself is the log entry's,
+// RememberedLog. The table is keyed by a 64-bit fingerprint of the key (its boost::hash; 24-byte
+// slots, no key string built, moved or hashed again as the table grows); the key itself is the
+// log entry's,
 // compared on every find, so two keys with one fingerprint are told apart: the later one is
 // kept whole in `overflow_` (which stays empty unless that happens). A replay inserts one key
 // per command: with string keys this table was ~9 % of a replay's time (docs/BENCHMARKS.md
