@@ -166,6 +166,25 @@ class DomainDisposalTest : public ::testing::Test {
                R"({"settlement_id":")" + sid + R"(","registration_no":"CNIPA-9"})");
     ASSERT_TRUE(o.ok()) << o.message;
   }
+  // The pledgor's unit market on `asset` (consented) rests a sell of 10 units at 1,000 CNY; a
+  // fast case is opened on the asset; then alice buys the 10 units. Returns the case id.
+  std::string case_while_units_sell(const std::string& asset, const std::string& market) {
+    EXPECT_TRUE(consent(bank, asset).ok());
+    const std::string m = R"({"market_id":")" + market + R"(",)";
+    EXPECT_TRUE(h.call(pledgor, "market.create",
+                       m + R"("asset_id":")" + asset +
+                           R"(","licence":{"kind":"non_exclusive","territory":["cn"],"field":"all","term_months":12},"tick":100,"min_qty":1})")
+                    .ok());
+    EXPECT_TRUE(h.call(pledgor, "units.issue", m + R"("qty":100})").ok());
+    EXPECT_TRUE(h.call(pledgor, "order.place",
+                       m + R"("side":"sell","type":"limit","price":100000,"qty":10,"tif":"gtc","client_order_id":"s1"})")
+                    .ok());
+    const std::string cid = open_case(kValuation, kFast, asset);
+    Outcome o = h.call(alice, "order.place",
+                       m + R"("side":"buy","type":"limit","price":100000,"qty":10,"tif":"ioc","client_order_id":"b1"})");
+    EXPECT_TRUE(o.ok()) << o.message;
+    return cid;
+  }
   Outcome offer(const std::string& who, std::int64_t price_bp, std::int64_t max_amount,
                 const json::object& extra = {}) {
     json::object p{{"price_bp", price_bp}, {"max_amount", max_amount}};
@@ -983,19 +1002,7 @@ TEST_F(DomainDisposalTest, Rule13AConsentCoversEveryPledgeOfThatBankOnTheAsset) 
 // round's sale then pays the bank only what is left of its claim, the pledgor the rest.
 TEST_F(DomainDisposalTest, Rule13UnitsSoldDuringACasePayThePledgeeFirstAndCountTowardTheCase) {
   const std::string asset = pledged_asset(bank);  // claim 10,000,000
-  ASSERT_TRUE(consent(bank, asset).ok());
-  ASSERT_TRUE(h.call(pledgor, "market.create",
-                     R"({"market_id":"M-P","asset_id":")" + asset +
-                         R"(","licence":{"kind":"non_exclusive","territory":["cn"],"field":"all","term_months":12},"tick":100,"min_qty":1})")
-                  .ok());
-  ASSERT_TRUE(h.call(pledgor, "units.issue", R"({"market_id":"M-P","qty":100})").ok());
-  ASSERT_TRUE(h.call(pledgor, "order.place",
-                     R"({"market_id":"M-P","side":"sell","type":"limit","price":100000,"qty":10,"tif":"gtc","client_order_id":"s1"})")
-                  .ok());
-  const std::string cid = open_case(kValuation, kFast, asset);
-  Outcome o = h.call(alice, "order.place",
-                     R"({"market_id":"M-P","side":"buy","type":"limit","price":100000,"qty":10,"tif":"ioc","client_order_id":"b1"})");
-  ASSERT_TRUE(o.ok()) << o.message;
+  const std::string cid = case_while_units_sell(asset, "M-P");
   EXPECT_EQ(h.cash_available(bank), 1'000'000);  // 10 units at 1,000 CNY: to the pledgee
   EXPECT_EQ(h.cash_available(pledgor), 0);
   json::object c = get_case(cid);
@@ -1015,19 +1022,7 @@ TEST_F(DomainDisposalTest, Rule13UnitsSoldDuringACasePayThePledgeeFirstAndCountT
 // bank only what remains, and the pledgor the rest.
 TEST_F(DomainDisposalTest, Rule13AClaimPaidInPartByUnitsDuringACaseCapsTheCasesPayout) {
   const std::string asset = pledged_asset(bank, 7'500'000);
-  ASSERT_TRUE(consent(bank, asset).ok());
-  ASSERT_TRUE(h.call(pledgor, "market.create",
-                     R"({"market_id":"M-Q","asset_id":")" + asset +
-                         R"(","licence":{"kind":"non_exclusive","territory":["cn"],"field":"all","term_months":12},"tick":100,"min_qty":1})")
-                  .ok());
-  ASSERT_TRUE(h.call(pledgor, "units.issue", R"({"market_id":"M-Q","qty":100})").ok());
-  ASSERT_TRUE(h.call(pledgor, "order.place",
-                     R"({"market_id":"M-Q","side":"sell","type":"limit","price":100000,"qty":10,"tif":"gtc","client_order_id":"s1"})")
-                  .ok());
-  const std::string cid = open_case(kValuation, kFast, asset);
-  ASSERT_TRUE(h.call(alice, "order.place",
-                     R"({"market_id":"M-Q","side":"buy","type":"limit","price":100000,"qty":10,"tif":"ioc","client_order_id":"b1"})")
-                  .ok());
+  const std::string cid = case_while_units_sell(asset, "M-Q");
   EXPECT_EQ(h.cash_available(bank), 1'000'000);
   pay_and_confirm(bob, win_round_1(cid, bob));  // 7,000,000: 6,500,000 to the bank
   EXPECT_EQ(h.cash_available(bank), 7'500'000);
